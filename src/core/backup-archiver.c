@@ -1,0 +1,2 @@
+/* placeholder: replaced by the component owner */
+#include "config.h"
