@@ -1,0 +1,102 @@
+/* backup-frame.h: what travels on the data channel of a backup
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Legacy framing (the original tool's, always understood): one byte N, N
+ * bytes of file name, then the file content until the sender closes the
+ * channel. Message boundaries carry no meaning; BackupLegacyParser accepts
+ * any split. A sender talking to the original receiver sends the length
+ * byte alone, the name alone, then content messages of at most
+ * BACKUP_FRAME_LEGACY_CHUNK bytes.
+ *
+ * Extended protocol (used when both peers advertise it in signaling): text
+ * messages carry one JSON object each, binary messages carry content:
+ *
+ *   sender → receiver  {"type":"header","name":NAME,"size":N|-1,"kind":"file"|"zip"}
+ *   sender → receiver  binary content messages
+ *   sender → receiver  {"type":"end","bytes":N,"sha256":HEX}
+ *   receiver → sender  {"type":"ack","bytes":N,"sha256":HEX}        (stored safely)
+ *                  or  {"type":"error","message":TEXT}              (nothing stored)
+ *
+ * The sender reports success only after the ack.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define BACKUP_FRAME_LEGACY_CHUNK 32768
+#define BACKUP_FRAME_SHA256_LEN 32
+/* Control messages are small; anything longer is refused. */
+#define BACKUP_FRAME_MAX_CONTROL 4096
+
+/* The member a peer adds to its signaling SDP file to advertise the
+ * extended protocol, and the version it speaks. */
+#define BACKUP_FRAME_EXTENSION "distributed-backup"
+#define BACKUP_FRAME_PROTOCOL_VERSION 1
+
+typedef enum
+{
+  BACKUP_FRAME_HEADER,
+  BACKUP_FRAME_END,
+  BACKUP_FRAME_ACK,
+  BACKUP_FRAME_ERROR,
+} BackupFrameType;
+
+typedef enum
+{
+  BACKUP_FRAME_KIND_FILE,
+  BACKUP_FRAME_KIND_ZIP,
+} BackupFrameKind;
+
+typedef struct
+{
+  BackupFrameType type;
+  char *name;      /* HEADER */
+  gint64 size;     /* HEADER: -1 when unknown */
+  BackupFrameKind kind; /* HEADER */
+  guint64 bytes;   /* END, ACK */
+  guint8 sha256[BACKUP_FRAME_SHA256_LEN]; /* END, ACK */
+  char *message;   /* ERROR */
+} BackupFrame;
+
+BackupFrame *backup_frame_new (BackupFrameType type);
+void backup_frame_free (BackupFrame *frame);
+
+/* Encodes a control message as compact JSON (UTF-8, no terminator). */
+GBytes *backup_frame_encode (const BackupFrame *frame);
+
+/* Decodes one control message; fails with BACKUP_ERROR_PROTOCOL on anything
+ * that is not exactly one of the messages above. The name of a header is not
+ * checked here (the store does it). */
+BackupFrame *backup_frame_decode (const guint8 *data, gsize length, GError **error);
+
+/* Incremental parser of the legacy framing. */
+typedef struct _BackupLegacyParser BackupLegacyParser;
+
+typedef struct
+{
+  /* Called once, when the whole name has arrived; return FALSE (with
+   * @error set) to refuse it. */
+  gboolean (*name) (const char *name, gsize length, gpointer user_data, GError **error);
+  /* Called for each run of content bytes after the name. */
+  gboolean (*content) (const guint8 *data, gsize length, gpointer user_data, GError **error);
+} BackupLegacyParserFuncs;
+
+BackupLegacyParser *backup_legacy_parser_new (const BackupLegacyParserFuncs *funcs,
+                                              gpointer user_data);
+void backup_legacy_parser_free (BackupLegacyParser *parser);
+/* Feeds received bytes, whatever their boundaries. */
+gboolean backup_legacy_parser_feed (BackupLegacyParser *parser,
+                                    const guint8 *data,
+                                    gsize length,
+                                    GError **error);
+/* TRUE once the name has been received. */
+gboolean backup_legacy_parser_has_name (BackupLegacyParser *parser);
+guint64 backup_legacy_parser_get_content_bytes (BackupLegacyParser *parser);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BackupFrame, backup_frame_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BackupLegacyParser, backup_legacy_parser_free)
+
+G_END_DECLS
