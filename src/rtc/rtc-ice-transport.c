@@ -1,0 +1,1024 @@
+/* rtc-ice-transport.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One NiceAgent per transport, running on the home context, with one stream
+ * of one component. STUN and TURN server names are resolved with GResolver
+ * before gathering starts, because libnice only accepts IP literals.
+ *
+ * Liveness after CONNECTED: libnice performs RFC 7675 consent freshness
+ * (NICE_AGENT_OPTION_CONSENT_FRESHNESS, with binding requests that need an
+ * answer) and declares the component FAILED when no consent arrived for
+ * 10 s; this transport then fails with RTC_ERROR_TIMEOUT.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <nice/agent.h>
+
+#include "rtc-error.h"
+#include "rtc-ice-transport.h"
+
+#define COMPONENT_ID 1
+#define DEFAULT_ICE_TIMEOUT_MS 30000
+#define DEFAULT_SOCKET_BUFFER_SIZE (4 * 1024 * 1024)
+#define DEFAULT_STUN_PORT 3478
+
+typedef struct
+{
+  char *host;
+  guint16 port;
+  char *username;
+  char *password;
+  NiceRelayType type;
+  char *address; /* resolved IP literal, or NULL */
+} TurnServer;
+
+typedef struct
+{
+  char *host;
+  guint16 port;
+  char *address; /* resolved IP literal, or NULL */
+} StunServer;
+
+struct _RtcIceTransport
+{
+  RtcTransport parent_instance;
+
+  RtcConfiguration *config;
+  NiceAgent *agent;
+  guint stream_id;
+  gboolean controlling;
+
+  GArray *stun_servers; /* StunServer */
+  GArray *turn_servers; /* TurnServer */
+  GCancellable *cancellable;
+  guint pending_resolves;
+
+  gboolean gather_called;
+  gboolean nice_gathering; /* nice_agent_gather_candidates() was called */
+  gboolean gathering_done;
+
+  gboolean have_remote_credentials;
+  GSList *pending_remote; /* NiceCandidate, until checks can start */
+  gboolean remote_gathering_done;
+  gboolean told_remote_gathering_done;
+
+  GSource *timeout_source;
+
+  char *selected_pair;
+  gboolean closed;
+};
+
+G_DEFINE_FINAL_TYPE (RtcIceTransport, rtc_ice_transport, RTC_TYPE_TRANSPORT)
+
+enum
+{
+  PROP_0,
+  PROP_CONTROLLING,
+  PROP_SELECTED_PAIR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_LOCAL_CANDIDATE,
+  SIGNAL_GATHERING_DONE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+stun_server_clear (StunServer *server)
+{
+  g_clear_pointer (&server->host, g_free);
+  g_clear_pointer (&server->address, g_free);
+}
+
+static void
+turn_server_clear (TurnServer *server)
+{
+  g_clear_pointer (&server->host, g_free);
+  g_clear_pointer (&server->username, g_free);
+  g_clear_pointer (&server->password, g_free);
+  g_clear_pointer (&server->address, g_free);
+}
+
+static void
+fail (RtcIceTransport *self, RtcError code, const char *message)
+{
+  g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, code, message);
+
+  g_debug ("ICE transport %p failed: %s", self, message);
+  rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_FAILED, error);
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static GSource *
+add_timeout (RtcIceTransport *self, guint interval_ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (interval_ms);
+
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+  return source;
+}
+
+/* --- parsing of configured servers --- */
+
+static gboolean
+parse_host_port (const char *text, guint16 default_port, char **host, guint16 *port,
+                 GError **error)
+{
+  g_autoptr (GSocketConnectable) address = NULL;
+
+  address = g_network_address_parse (text, default_port, NULL);
+  if (address == NULL || *g_network_address_get_hostname (G_NETWORK_ADDRESS (address)) == '\0')
+    {
+      g_set_error (error, RTC_ERROR, RTC_ERROR_FAILED, "Invalid server address “%s”", text);
+      return FALSE;
+    }
+
+  *host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
+  *port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
+  return TRUE;
+}
+
+static gboolean
+parse_stun_server (const char *url, StunServer *out, GError **error)
+{
+  const char *rest = url;
+
+  if (g_ascii_strncasecmp (rest, "stun:", 5) == 0)
+    rest += 5;
+
+  return parse_host_port (rest, DEFAULT_STUN_PORT, &out->host, &out->port, error);
+}
+
+static gboolean
+parse_turn_server (const char *url, TurnServer *out, GError **error)
+{
+  const char *rest;
+  const char *at;
+  const char *colon;
+  const char *query;
+  g_autofree char *user = NULL;
+  g_autofree char *pass = NULL;
+  g_autofree char *hostport = NULL;
+
+  if (g_ascii_strncasecmp (url, "turn:", 5) != 0)
+    goto invalid;
+  rest = url + 5;
+
+  at = strrchr (rest, '@');
+  if (at == NULL)
+    goto invalid;
+  colon = memchr (rest, ':', at - rest);
+  if (colon == NULL)
+    goto invalid;
+
+  user = g_uri_unescape_segment (rest, colon, NULL);
+  pass = g_uri_unescape_segment (colon + 1, at, NULL);
+  if (user == NULL || pass == NULL || *user == '\0')
+    goto invalid;
+
+  out->type = NICE_RELAY_TYPE_TURN_UDP;
+  query = strchr (at + 1, '?');
+  if (query != NULL)
+    {
+      if (g_ascii_strcasecmp (query, "?transport=udp") == 0)
+        out->type = NICE_RELAY_TYPE_TURN_UDP;
+      else if (g_ascii_strcasecmp (query, "?transport=tcp") == 0)
+        out->type = NICE_RELAY_TYPE_TURN_TCP;
+      else
+        goto invalid;
+      hostport = g_strndup (at + 1, query - (at + 1));
+    }
+  else
+    hostport = g_strdup (at + 1);
+
+  if (!parse_host_port (hostport, DEFAULT_STUN_PORT, &out->host, &out->port, NULL))
+    goto invalid;
+
+  out->username = g_steal_pointer (&user);
+  out->password = g_steal_pointer (&pass);
+  return TRUE;
+
+invalid:
+  /* The URL holds a password: do not repeat it. */
+  g_set_error_literal (error, RTC_ERROR, RTC_ERROR_FAILED,
+                       "Invalid TURN server (expected turn:user:password@host:port"
+                       "[?transport=udp|tcp])");
+  return FALSE;
+}
+
+/* --- socket buffers --- */
+
+static void
+set_buffer (int fd, int force_option, int option, int size)
+{
+  /* The FORCE variants ignore rmem_max/wmem_max but need CAP_NET_ADMIN. */
+  if (setsockopt (fd, SOL_SOCKET, force_option, &size, sizeof size) == 0)
+    return;
+  if (setsockopt (fd, SOL_SOCKET, option, &size, sizeof size) != 0)
+    g_debug ("setsockopt(%d, %d) failed: %s", fd, option, g_strerror (errno));
+}
+
+static void
+configure_sockets (RtcIceTransport *self)
+{
+  g_autoptr (GPtrArray) sockets = NULL;
+  int size = self->config->socket_buffer_size != 0 ? (int) MIN (self->config->socket_buffer_size,
+                                                                G_MAXINT / 2)
+                                                   : DEFAULT_SOCKET_BUFFER_SIZE;
+
+  sockets = nice_agent_get_sockets (self->agent, self->stream_id, COMPONENT_ID);
+  for (guint i = 0; sockets != NULL && i < sockets->len; i++)
+    {
+      int fd = g_socket_get_fd (G_SOCKET (g_ptr_array_index (sockets, i)));
+
+      set_buffer (fd, SO_SNDBUFFORCE, SO_SNDBUF, size);
+      set_buffer (fd, SO_RCVBUFFORCE, SO_RCVBUF, size);
+    }
+}
+
+/* --- state --- */
+
+static gboolean
+ice_timeout_cb (gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+
+  g_clear_pointer (&self->timeout_source, g_source_unref);
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTING)
+    fail (self, RTC_ERROR_TIMEOUT, "ICE timed out: no candidate pair could be connected");
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush_remote_candidates (RtcIceTransport *self)
+{
+  if (!self->nice_gathering || !self->have_remote_credentials)
+    return;
+
+  if (self->pending_remote != NULL)
+    {
+      GSList *list = g_slist_reverse (g_steal_pointer (&self->pending_remote));
+      int added = nice_agent_set_remote_candidates (self->agent, self->stream_id, COMPONENT_ID,
+                                                    list);
+
+      g_debug ("ICE transport %p: %d remote candidates added", self, added);
+      g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+    }
+
+  if (self->remote_gathering_done && !self->told_remote_gathering_done)
+    {
+      self->told_remote_gathering_done = TRUE;
+      nice_agent_peer_candidate_gathering_done (self->agent, self->stream_id);
+    }
+}
+
+static void
+maybe_start_checks (RtcIceTransport *self)
+{
+  guint timeout_ms;
+
+  flush_remote_candidates (self);
+
+  if (!self->nice_gathering || !self->have_remote_credentials
+      || rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_NEW)
+    return;
+
+  timeout_ms = self->config->ice_timeout_ms != 0 ? self->config->ice_timeout_ms
+                                                 : DEFAULT_ICE_TIMEOUT_MS;
+  self->timeout_source = add_timeout (self, timeout_ms, ice_timeout_cb);
+  rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTING, NULL);
+}
+
+static void
+component_state_changed_cb (NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                            gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+  RtcTransportState current = rtc_transport_get_state (RTC_TRANSPORT (self));
+
+  if (stream_id != self->stream_id || component_id != COMPONENT_ID)
+    return;
+
+  g_debug ("ICE transport %p: component %s", self,
+           nice_component_state_to_string ((NiceComponentState) state));
+
+  switch (state)
+    {
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+      if (current == RTC_TRANSPORT_STATE_NEW || current == RTC_TRANSPORT_STATE_CONNECTING)
+        {
+          clear_source (&self->timeout_source);
+          configure_sockets (self);
+          rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTED, NULL);
+        }
+      break;
+
+    case NICE_COMPONENT_STATE_FAILED:
+      /* Before a pair works, a component may fail and recover when more
+       * candidates arrive: only the overall timeout decides. After it, this is
+       * lost consent (RFC 7675). */
+      if (current == RTC_TRANSPORT_STATE_CONNECTED)
+        fail (self, RTC_ERROR_TIMEOUT, "ICE consent lost: the peer stopped answering");
+      break;
+
+    default:
+      break;
+    }
+}
+
+static const char *
+candidate_type_name (NiceCandidateType type)
+{
+  switch (type)
+    {
+    case NICE_CANDIDATE_TYPE_HOST:
+      return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+      return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+      return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+      return "relay";
+    default:
+      return "unknown";
+    }
+}
+
+static char *
+describe_candidate (NiceCandidate *candidate)
+{
+  char address[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (&candidate->addr, address);
+  return g_strdup_printf (strchr (address, ':') != NULL ? "[%s]:%u %s" : "%s:%u %s", address,
+                          nice_address_get_port (&candidate->addr),
+                          candidate_type_name (candidate->type));
+}
+
+static void
+new_selected_pair_cb (NiceAgent *agent, guint stream_id, guint component_id,
+                      NiceCandidate *local, NiceCandidate *remote, gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+  g_autofree char *local_text = NULL;
+  g_autofree char *remote_text = NULL;
+
+  if (stream_id != self->stream_id || component_id != COMPONENT_ID)
+    return;
+
+  local_text = describe_candidate (local);
+  remote_text = describe_candidate (remote);
+  g_free (self->selected_pair);
+  self->selected_pair = g_strdup_printf ("%s <-> %s", local_text, remote_text);
+  g_debug ("ICE transport %p: selected pair %s", self, self->selected_pair);
+
+  configure_sockets (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_PAIR]);
+}
+
+static void
+new_candidate_cb (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+  g_autofree char *sdp = NULL;
+  const char *line;
+
+  if (candidate->stream_id != self->stream_id || candidate->component_id != COMPONENT_ID)
+    return;
+  if (self->config->relay_only && candidate->type != NICE_CANDIDATE_TYPE_RELAYED)
+    return;
+  if (candidate->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+    return;
+
+  if (self->config->relay_only)
+    {
+      /* Relay-only is about privacy too: do not reveal the host address in
+       * raddr (as browsers do, announce the unspecified address). */
+      NiceCandidate *copy = nice_candidate_copy (candidate);
+
+      nice_address_set_from_string (&copy->base_addr,
+                                    nice_address_ip_version (&candidate->addr) == 6 ? "::"
+                                                                                     : "0.0.0.0");
+      nice_address_set_port (&copy->base_addr, 0);
+      sdp = nice_agent_generate_local_candidate_sdp (agent, copy);
+      nice_candidate_free (copy);
+    }
+  else
+    sdp = nice_agent_generate_local_candidate_sdp (agent, candidate);
+  if (sdp == NULL)
+    return;
+  line = g_str_has_prefix (sdp, "a=") ? sdp + 2 : sdp;
+
+  g_debug ("ICE transport %p: local candidate %s", self, line);
+  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, line);
+}
+
+static void
+gathering_done_cb (NiceAgent *agent, guint stream_id, gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+
+  if (stream_id != self->stream_id || self->gathering_done)
+    return;
+
+  self->gathering_done = TRUE;
+  g_debug ("ICE transport %p: gathering done", self);
+  g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+}
+
+static void
+receive_cb (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+            gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED)
+    rtc_transport_deliver (RTC_TRANSPORT (self), (const guint8 *) buf, len);
+}
+
+/* --- gathering --- */
+
+static void
+start_nice_gathering (RtcIceTransport *self)
+{
+  for (guint i = 0; i < self->stun_servers->len; i++)
+    {
+      StunServer *server = &g_array_index (self->stun_servers, StunServer, i);
+
+      if (server->address != NULL)
+        {
+          /* libnice uses one STUN server: the first that resolved. */
+          g_object_set (self->agent, "stun-server", server->address, "stun-server-port",
+                        (guint) server->port, NULL);
+          break;
+        }
+    }
+
+  for (guint i = 0; i < self->turn_servers->len; i++)
+    {
+      TurnServer *server = &g_array_index (self->turn_servers, TurnServer, i);
+
+      if (server->address != NULL)
+        nice_agent_set_relay_info (self->agent, self->stream_id, COMPONENT_ID, server->address,
+                                   server->port, server->username, server->password,
+                                   server->type);
+    }
+
+  self->nice_gathering = TRUE;
+  if (!nice_agent_gather_candidates (self->agent, self->stream_id))
+    {
+      fail (self, RTC_ERROR_ICE_FAILED, "ICE could not gather any local candidate");
+      return;
+    }
+  configure_sockets (self);
+  maybe_start_checks (self);
+}
+
+typedef struct
+{
+  RtcIceTransport *self; /* not a reference: valid unless the cancellable is cancelled */
+  GCancellable *cancellable;
+  gboolean turn;
+  guint index;
+} ResolveData;
+
+static void
+resolve_data_free (ResolveData *data)
+{
+  g_clear_object (&data->cancellable);
+  g_free (data);
+}
+
+static char *
+pick_address (GList *addresses)
+{
+  /* Prefer IPv4, which every peer can reach through loopback or NAT. */
+  for (GList *l = addresses; l != NULL; l = l->next)
+    if (g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV4)
+      return g_inet_address_to_string (l->data);
+
+  return addresses != NULL ? g_inet_address_to_string (addresses->data) : NULL;
+}
+
+static void
+resolved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ResolveData *data = user_data;
+  RtcIceTransport *self = data->self;
+  g_autoptr (GError) error = NULL;
+  GList *addresses;
+
+  addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  if (g_cancellable_is_cancelled (data->cancellable))
+    {
+      g_resolver_free_addresses (addresses);
+      resolve_data_free (data);
+      return;
+    }
+
+  if (data->turn)
+    {
+      TurnServer *server = &g_array_index (self->turn_servers, TurnServer, data->index);
+
+      server->address = pick_address (addresses);
+      if (server->address == NULL)
+        g_debug ("ICE transport %p: cannot resolve TURN server %s: %s", self, server->host,
+                 error != NULL ? error->message : "no address");
+    }
+  else
+    {
+      StunServer *server = &g_array_index (self->stun_servers, StunServer, data->index);
+
+      server->address = pick_address (addresses);
+      if (server->address == NULL)
+        g_debug ("ICE transport %p: cannot resolve STUN server %s: %s", self, server->host,
+                 error != NULL ? error->message : "no address");
+    }
+
+  g_resolver_free_addresses (addresses);
+  resolve_data_free (data);
+
+  if (--self->pending_resolves == 0 && !self->closed)
+    start_nice_gathering (self);
+}
+
+static void
+resolve (RtcIceTransport *self, const char *host, gboolean turn, guint index)
+{
+  g_autoptr (GResolver) resolver = g_resolver_get_default ();
+  ResolveData *data = g_new0 (ResolveData, 1);
+
+  data->self = self;
+  data->cancellable = g_object_ref (self->cancellable);
+  data->turn = turn;
+  data->index = index;
+  self->pending_resolves++;
+  g_resolver_lookup_by_name_async (resolver, host, self->cancellable, resolved_cb, data);
+}
+
+gboolean
+rtc_ice_transport_gather (RtcIceTransport *self, GError **error)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->gather_called || self->closed)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           self->closed ? "ICE transport closed" : "ICE gathering already started");
+      return FALSE;
+    }
+
+  for (guint i = 0; self->config->local_addresses != NULL && self->config->local_addresses[i];
+       i++)
+    {
+      const char *text = self->config->local_addresses[i];
+      NiceAddress address;
+
+      if (!g_hostname_is_ip_address (text) || !nice_address_set_from_string (&address, text))
+        {
+          g_set_error (error, RTC_ERROR, RTC_ERROR_FAILED, "Invalid local address “%s”", text);
+          return FALSE;
+        }
+      nice_agent_add_local_address (self->agent, &address);
+    }
+
+  for (guint i = 0; self->config->stun_servers != NULL && self->config->stun_servers[i]; i++)
+    {
+      StunServer server = { NULL, };
+
+      if (!parse_stun_server (self->config->stun_servers[i], &server, error))
+        return FALSE;
+      g_array_append_val (self->stun_servers, server);
+    }
+
+  for (guint i = 0; self->config->turn_servers != NULL && self->config->turn_servers[i]; i++)
+    {
+      TurnServer server = { NULL, };
+
+      if (!parse_turn_server (self->config->turn_servers[i], &server, error))
+        return FALSE;
+      g_array_append_val (self->turn_servers, server);
+    }
+
+  if (self->config->relay_only && self->turn_servers->len == 0)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_FAILED,
+                           "Relay-only ICE needs at least one TURN server");
+      return FALSE;
+    }
+
+  self->gather_called = TRUE;
+
+  /* Resolve every server first (IP literals resolve at once). */
+  self->pending_resolves = 1;
+  for (guint i = 0; i < self->stun_servers->len; i++)
+    resolve (self, g_array_index (self->stun_servers, StunServer, i).host, FALSE, i);
+  for (guint i = 0; i < self->turn_servers->len; i++)
+    resolve (self, g_array_index (self->turn_servers, TurnServer, i).host, TRUE, i);
+
+  if (--self->pending_resolves == 0)
+    start_nice_gathering (self);
+
+  return TRUE;
+}
+
+gboolean
+rtc_ice_transport_is_gathering_done (RtcIceTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), FALSE);
+
+  return self->gathering_done;
+}
+
+/* --- remote side --- */
+
+void
+rtc_ice_transport_set_remote_credentials (RtcIceTransport *self, const char *ufrag,
+                                          const char *pwd)
+{
+  g_return_if_fail (RTC_IS_ICE_TRANSPORT (self));
+  g_return_if_fail (ufrag != NULL && pwd != NULL);
+
+  if (self->closed)
+    return;
+
+  if (!nice_agent_set_remote_credentials (self->agent, self->stream_id, ufrag, pwd))
+    {
+      g_debug ("ICE transport %p: remote credentials refused", self);
+      return;
+    }
+
+  self->have_remote_credentials = TRUE;
+  maybe_start_checks (self);
+}
+
+static gboolean
+invalid_candidate (GError **error, const char *reason)
+{
+  g_set_error (error, RTC_ERROR, RTC_ERROR_INVALID_CANDIDATE, "Invalid ICE candidate: %s",
+               reason);
+  return FALSE;
+}
+
+gboolean
+rtc_ice_transport_add_remote_candidate (RtcIceTransport *self, const char *candidate,
+                                        GError **error)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *sdp = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *address;
+  guint64 component;
+  NiceCandidate *parsed;
+
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (candidate != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  line = g_strstrip (g_strdup (g_str_has_prefix (candidate, "a=") ? candidate + 2 : candidate));
+  if (!g_str_has_prefix (line, "candidate:"))
+    return invalid_candidate (error, "missing “candidate:”");
+
+  /* candidate:FOUNDATION COMPONENT TRANSPORT PRIORITY ADDRESS PORT typ TYPE ... */
+  fields = g_strsplit_set (line + strlen ("candidate:"), " \t", 0);
+  if (g_strv_length (fields) < 8 || g_strcmp0 (fields[6], "typ") != 0)
+    return invalid_candidate (error, "too few fields");
+  if (!g_ascii_string_to_unsigned (fields[1], 10, 1, 256, &component, NULL))
+    return invalid_candidate (error, "bad component");
+  if (!g_ascii_string_to_unsigned (fields[3], 10, 0, G_MAXUINT32, NULL, NULL))
+    return invalid_candidate (error, "bad priority");
+  if (!g_ascii_string_to_unsigned (fields[5], 10, 0, G_MAXUINT16, NULL, NULL))
+    return invalid_candidate (error, "bad port");
+
+  address = fields[4];
+  if (component != COMPONENT_ID)
+    {
+      g_debug ("ICE transport %p: ignoring candidate of component %" G_GUINT64_FORMAT, self,
+               component);
+      return TRUE;
+    }
+  if (g_ascii_strcasecmp (fields[2], "udp") != 0)
+    {
+      g_debug ("ICE transport %p: ignoring %s candidate", self, fields[2]);
+      return TRUE;
+    }
+  if (g_str_has_suffix (address, ".local"))
+    {
+      g_debug ("ICE transport %p: ignoring mDNS candidate", self);
+      return TRUE;
+    }
+  if (g_ascii_strncasecmp (address, "fe80:", 5) == 0 && strchr (address, '%') == NULL)
+    {
+      g_debug ("ICE transport %p: ignoring link-local candidate without scope", self);
+      return TRUE;
+    }
+
+  if (!g_hostname_is_ip_address (address))
+    return invalid_candidate (error, "bad address");
+
+  if (self->closed)
+    return TRUE;
+
+  sdp = g_strconcat ("a=", line, NULL);
+  parsed = nice_agent_parse_remote_candidate_sdp (self->agent, self->stream_id, sdp);
+  if (parsed == NULL)
+    return invalid_candidate (error, "not understood");
+
+  self->pending_remote = g_slist_prepend (self->pending_remote, parsed);
+  flush_remote_candidates (self);
+  return TRUE;
+}
+
+void
+rtc_ice_transport_set_remote_gathering_done (RtcIceTransport *self)
+{
+  g_return_if_fail (RTC_IS_ICE_TRANSPORT (self));
+
+  self->remote_gathering_done = TRUE;
+  if (!self->closed)
+    flush_remote_candidates (self);
+}
+
+/* --- RtcTransport --- */
+
+static gboolean
+rtc_ice_transport_send (RtcTransport *transport, const guint8 *data, gsize length,
+                        GError **error)
+{
+  RtcIceTransport *self = RTC_ICE_TRANSPORT (transport);
+  g_autoptr (GError) local_error = NULL;
+  GOutputVector vector = { data, length };
+  NiceOutputMessage message = { &vector, 1 };
+  gint sent;
+
+  if (rtc_transport_get_state (transport) != RTC_TRANSPORT_STATE_CONNECTED)
+    {
+      g_set_error_literal (error, RTC_ERROR,
+                           self->closed ? RTC_ERROR_CLOSED : RTC_ERROR_INVALID_STATE,
+                           "ICE transport not connected");
+      return FALSE;
+    }
+
+  sent = nice_agent_send_messages_nonblocking (self->agent, self->stream_id, COMPONENT_ID,
+                                               &message, 1, NULL, &local_error);
+  /* Datagram semantics: a full socket buffer or an ICMP error drops the
+   * packet; the layers above retransmit. */
+  if (sent < 1 && local_error != NULL
+      && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    g_debug ("ICE transport %p: packet dropped: %s", self, local_error->message);
+
+  return TRUE;
+}
+
+static void
+agent_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  /* Holds the last reference to the agent, so that TURN allocations are
+   * released before it goes. */
+  g_object_unref (source);
+}
+
+static void
+shutdown_agent (RtcIceTransport *self)
+{
+  if (self->agent == NULL)
+    return;
+
+  g_cancellable_cancel (self->cancellable);
+  clear_source (&self->timeout_source);
+
+  g_signal_handlers_disconnect_by_data (self->agent, self);
+  if (self->stream_id != 0)
+    nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
+                            rtc_transport_get_context (RTC_TRANSPORT (self)), NULL, NULL);
+  nice_agent_close_async (self->agent, agent_closed_cb, NULL);
+  self->agent = NULL;
+}
+
+static void
+rtc_ice_transport_close (RtcTransport *transport)
+{
+  RtcIceTransport *self = RTC_ICE_TRANSPORT (transport);
+
+  if (self->closed)
+    return;
+
+  self->closed = TRUE;
+  g_slist_free_full (g_steal_pointer (&self->pending_remote),
+                     (GDestroyNotify) nice_candidate_free);
+  rtc_transport_set_state (transport, RTC_TRANSPORT_STATE_CLOSED, NULL);
+  /* The agent stays usable for the accessors until dispose. */
+  g_cancellable_cancel (self->cancellable);
+  clear_source (&self->timeout_source);
+  if (self->agent != NULL && self->stream_id != 0)
+    nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
+                            rtc_transport_get_context (RTC_TRANSPORT (self)), NULL, NULL);
+}
+
+static void
+rtc_ice_transport_dispose (GObject *object)
+{
+  RtcIceTransport *self = RTC_ICE_TRANSPORT (object);
+
+  self->closed = TRUE;
+  shutdown_agent (self);
+  g_slist_free_full (g_steal_pointer (&self->pending_remote),
+                     (GDestroyNotify) nice_candidate_free);
+
+  G_OBJECT_CLASS (rtc_ice_transport_parent_class)->dispose (object);
+}
+
+static void
+rtc_ice_transport_finalize (GObject *object)
+{
+  RtcIceTransport *self = RTC_ICE_TRANSPORT (object);
+
+  g_clear_pointer (&self->stun_servers, g_array_unref);
+  g_clear_pointer (&self->turn_servers, g_array_unref);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->config, rtc_configuration_free);
+  g_clear_pointer (&self->selected_pair, g_free);
+
+  G_OBJECT_CLASS (rtc_ice_transport_parent_class)->finalize (object);
+}
+
+static void
+rtc_ice_transport_get_property (GObject *object, guint prop_id, GValue *value,
+                                GParamSpec *pspec)
+{
+  RtcIceTransport *self = RTC_ICE_TRANSPORT (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTROLLING:
+      g_value_set_boolean (value, self->controlling);
+      break;
+
+    case PROP_SELECTED_PAIR:
+      g_value_set_string (value, self->selected_pair);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rtc_ice_transport_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
+{
+  RtcIceTransport *self = RTC_ICE_TRANSPORT (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTROLLING:
+      rtc_ice_transport_set_controlling (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rtc_ice_transport_class_init (RtcIceTransportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  RtcTransportClass *transport_class = RTC_TRANSPORT_CLASS (klass);
+
+  object_class->dispose = rtc_ice_transport_dispose;
+  object_class->finalize = rtc_ice_transport_finalize;
+  object_class->get_property = rtc_ice_transport_get_property;
+  object_class->set_property = rtc_ice_transport_set_property;
+  transport_class->send = rtc_ice_transport_send;
+  transport_class->close = rtc_ice_transport_close;
+
+  properties[PROP_CONTROLLING] =
+    g_param_spec_boolean ("controlling", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SELECTED_PAIR] =
+    g_param_spec_string ("selected-pair", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* "candidate:..." without "a=" and without line end. */
+  signals[SIGNAL_LOCAL_CANDIDATE] =
+    g_signal_new ("local-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_GATHERING_DONE] =
+    g_signal_new ("gathering-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+}
+
+static void
+rtc_ice_transport_init (RtcIceTransport *self)
+{
+  self->stun_servers = g_array_new (FALSE, TRUE, sizeof (StunServer));
+  g_array_set_clear_func (self->stun_servers, (GDestroyNotify) stun_server_clear);
+  self->turn_servers = g_array_new (FALSE, TRUE, sizeof (TurnServer));
+  g_array_set_clear_func (self->turn_servers, (GDestroyNotify) turn_server_clear);
+  self->cancellable = g_cancellable_new ();
+}
+
+RtcIceTransport *
+rtc_ice_transport_new (const RtcConfiguration *config, gboolean controlling)
+{
+  RtcIceTransport *self;
+  GMainContext *context;
+
+  self = g_object_new (RTC_TYPE_ICE_TRANSPORT, NULL);
+  self->config = config != NULL ? rtc_configuration_copy (config) : rtc_configuration_new ();
+  self->controlling = controlling;
+
+  context = rtc_transport_get_context (RTC_TRANSPORT (self));
+  self->agent = nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245,
+                                     NICE_AGENT_OPTION_ICE_TRICKLE
+                                       | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  g_object_set (self->agent, "controlling-mode", controlling, "upnp", FALSE, "ice-tcp", FALSE,
+                "ice-udp", TRUE, "force-relay", self->config->relay_only, NULL);
+
+  self->stream_id = nice_agent_add_stream (self->agent, 1);
+  nice_agent_set_stream_name (self->agent, self->stream_id, "application");
+  nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID, context, receive_cb, self);
+
+  g_signal_connect (self->agent, "component-state-changed",
+                    G_CALLBACK (component_state_changed_cb), self);
+  g_signal_connect (self->agent, "new-selected-pair-full", G_CALLBACK (new_selected_pair_cb),
+                    self);
+  g_signal_connect (self->agent, "new-candidate-full", G_CALLBACK (new_candidate_cb), self);
+  g_signal_connect (self->agent, "candidate-gathering-done", G_CALLBACK (gathering_done_cb),
+                    self);
+
+  return self;
+}
+
+void
+rtc_ice_transport_get_local_credentials (RtcIceTransport *self, char **ufrag, char **pwd)
+{
+  g_autofree char *local_ufrag = NULL;
+  g_autofree char *local_pwd = NULL;
+
+  g_return_if_fail (RTC_IS_ICE_TRANSPORT (self));
+  g_return_if_fail (self->agent != NULL);
+
+  nice_agent_get_local_credentials (self->agent, self->stream_id, &local_ufrag, &local_pwd);
+  if (ufrag != NULL)
+    *ufrag = g_steal_pointer (&local_ufrag);
+  if (pwd != NULL)
+    *pwd = g_steal_pointer (&local_pwd);
+}
+
+void
+rtc_ice_transport_set_controlling (RtcIceTransport *self, gboolean controlling)
+{
+  g_return_if_fail (RTC_IS_ICE_TRANSPORT (self));
+
+  controlling = !!controlling;
+  if (self->controlling == controlling)
+    return;
+
+  self->controlling = controlling;
+  if (self->agent != NULL)
+    g_object_set (self->agent, "controlling-mode", controlling, NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTROLLING]);
+}
+
+gboolean
+rtc_ice_transport_get_controlling (RtcIceTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), FALSE);
+
+  return self->controlling;
+}
+
+char *
+rtc_ice_transport_dup_selected_pair (RtcIceTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), NULL);
+
+  return g_strdup (self->selected_pair);
+}

@@ -1,0 +1,645 @@
+/* test-rtc-dtls.c: DTLS over an in-process transport pair and over real ICE
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "rtc-certificate.h"
+#include "rtc-dtls-transport.h"
+#include "rtc-error.h"
+#include "rtc-ice-transport.h"
+#include "rtc-memory-transport.h"
+
+#define N_RECORDS 1000
+#define WAIT_MS 20000
+
+static RtcCertificate *cert_a;
+static RtcCertificate *cert_b;
+
+typedef struct
+{
+  RtcMemoryTransport *mem_a;
+  RtcMemoryTransport *mem_b;
+  RtcDtlsTransport *a; /* client */
+  RtcDtlsTransport *b; /* server */
+  guint received_a;
+  guint received_b;
+  gboolean order_ok;
+} Pair;
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the default context until @done returns TRUE; fails the test after
+ * @limit_ms. */
+static void
+wait_until (gboolean (*done) (gpointer), gpointer data, guint limit_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (limit_ms, timeout_cb, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_false (timed_out);
+}
+
+static void
+spin (guint ms)
+{
+  gboolean timed_out = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &timed_out);
+  while (!timed_out)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static RtcTransportState
+state (gpointer transport)
+{
+  return rtc_transport_get_state (RTC_TRANSPORT (transport));
+}
+
+static gboolean
+is_final_state (RtcTransportState s)
+{
+  return s == RTC_TRANSPORT_STATE_FAILED || s == RTC_TRANSPORT_STATE_CLOSED;
+}
+
+static gboolean
+both_connected (gpointer data)
+{
+  Pair *pair = data;
+
+  return state (pair->a) == RTC_TRANSPORT_STATE_CONNECTED
+         && state (pair->b) == RTC_TRANSPORT_STATE_CONNECTED;
+}
+
+static gboolean
+both_final (gpointer data)
+{
+  Pair *pair = data;
+
+  return is_final_state (state (pair->a)) && is_final_state (state (pair->b));
+}
+
+static void
+receive_cb (RtcTransport *transport, const guint8 *data, gsize length, gpointer user_data)
+{
+  Pair *pair = user_data;
+  guint *counter = RTC_DTLS_TRANSPORT (transport) == pair->a ? &pair->received_a
+                                                             : &pair->received_b;
+  guint32 index;
+
+  g_assert_cmpuint (length, >=, 4);
+  memcpy (&index, data, 4);
+  /* The memory transport neither reorders nor loses unless asked to. */
+  if (index != *counter)
+    pair->order_ok = FALSE;
+  for (gsize i = 4; i < length; i++)
+    if (data[i] != (guint8) (index + i))
+      pair->order_ok = FALSE;
+  (*counter)++;
+}
+
+static void
+pair_init (Pair *pair, const guint8 *fingerprint_for_a, const guint8 *fingerprint_for_b)
+{
+  guint8 fp_a[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  guint8 fp_b[RTC_CERTIFICATE_FINGERPRINT_LEN];
+
+  memset (pair, 0, sizeof *pair);
+  pair->order_ok = TRUE;
+  rtc_certificate_get_fingerprint (cert_a, fp_a);
+  rtc_certificate_get_fingerprint (cert_b, fp_b);
+
+  rtc_memory_transport_new_pair (&pair->mem_a, &pair->mem_b);
+  /* a (client) checks b's certificate and the other way round. */
+  pair->a = rtc_dtls_transport_new (RTC_TRANSPORT (pair->mem_a), cert_a, TRUE,
+                                    fingerprint_for_a != NULL ? fingerprint_for_a : fp_b);
+  pair->b = rtc_dtls_transport_new (RTC_TRANSPORT (pair->mem_b), cert_b, FALSE,
+                                    fingerprint_for_b != NULL ? fingerprint_for_b : fp_a);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (pair->a), receive_cb, pair, NULL);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (pair->b), receive_cb, pair, NULL);
+  g_assert_cmpint (state (pair->a), ==, RTC_TRANSPORT_STATE_NEW);
+  g_assert_cmpint (state (pair->b), ==, RTC_TRANSPORT_STATE_NEW);
+}
+
+static void
+pair_clear (Pair *pair)
+{
+  /* Let queued deliveries and timers drain. */
+  spin (20);
+  g_assert_finalize_object (pair->a);
+  g_assert_finalize_object (pair->b);
+  g_assert_finalize_object (pair->mem_a);
+  g_assert_finalize_object (pair->mem_b);
+}
+
+static void
+send_records (RtcDtlsTransport *transport, guint count, gsize size)
+{
+  guint8 buffer[RTC_DTLS_MAX_PAYLOAD];
+
+  g_assert_cmpuint (size, <=, sizeof buffer);
+  for (guint32 n = 0; n < count; n++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      memcpy (buffer, &n, 4);
+      for (gsize i = 4; i < size; i++)
+        buffer[i] = (guint8) (n + i);
+      g_assert_true (rtc_transport_send (RTC_TRANSPORT (transport), buffer, size, &error));
+      g_assert_no_error (error);
+    }
+}
+
+static gboolean
+all_received (gpointer data)
+{
+  Pair *pair = data;
+
+  return pair->received_a == N_RECORDS && pair->received_b == N_RECORDS;
+}
+
+static void
+test_certificate (void)
+{
+  g_autoptr (GError) error = NULL;
+  RtcCertificate *certificate = rtc_certificate_generate (&error);
+  guint8 fp[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  guint8 other[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (rtc_certificate_get_credentials (certificate));
+  rtc_certificate_get_fingerprint (certificate, fp);
+  rtc_certificate_get_fingerprint (cert_a, other);
+  g_assert_true (memcmp (fp, other, sizeof fp) != 0);
+
+  text = rtc_certificate_get_fingerprint_string (certificate);
+  g_assert_cmpuint (strlen (text), ==, 3 * RTC_CERTIFICATE_FINGERPRINT_LEN - 1);
+  g_assert_true (g_regex_match_simple ("^([0-9A-F]{2}:){31}[0-9A-F]{2}$", text, 0, 0));
+
+  g_assert_finalize_object (certificate);
+}
+
+static void
+generated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RtcCertificate **out = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (source);
+  *out = rtc_certificate_generate_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+pointer_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static void
+test_certificate_async (void)
+{
+  RtcCertificate *certificate = NULL;
+
+  rtc_certificate_generate_async (NULL, generated_cb, &certificate);
+  wait_until (pointer_set, &certificate, WAIT_MS);
+  g_assert_true (RTC_IS_CERTIFICATE (certificate));
+  g_assert_finalize_object (certificate);
+}
+
+static void
+test_new_destroy (void)
+{
+  Pair pair;
+
+  pair_init (&pair, NULL, NULL);
+  g_assert_true (rtc_dtls_transport_get_lower (pair.a) == RTC_TRANSPORT (pair.mem_a));
+  g_assert_true (rtc_dtls_transport_get_client (pair.a));
+  g_assert_false (rtc_dtls_transport_get_client (pair.b));
+  pair_clear (&pair);
+}
+
+static gboolean
+closed_cb (gpointer data)
+{
+  return state (data) == RTC_TRANSPORT_STATE_CLOSED;
+}
+
+static void
+test_handshake_and_data (void)
+{
+  Pair pair;
+  g_autoptr (GError) error = NULL;
+  guint8 too_big[RTC_DTLS_MTU];
+
+  pair_init (&pair, NULL, NULL);
+  rtc_memory_transport_connect (pair.mem_a);
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTING);
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTING);
+  wait_until (both_connected, &pair, WAIT_MS);
+
+  send_records (pair.a, N_RECORDS, 1200);
+  send_records (pair.b, N_RECORDS, 100);
+  wait_until (all_received, &pair, WAIT_MS);
+  g_assert_true (pair.order_ok);
+
+  memset (too_big, 0, sizeof too_big);
+  g_assert_false (rtc_transport_send (RTC_TRANSPORT (pair.a), too_big, sizeof too_big, &error));
+  g_assert_error (error, RTC_ERROR, RTC_ERROR_MESSAGE_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* close_notify reaches the server, which goes CLOSED too. */
+  rtc_transport_close (RTC_TRANSPORT (pair.a));
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
+  wait_until (closed_cb, pair.b, WAIT_MS);
+  g_assert_null (rtc_transport_get_error (RTC_TRANSPORT (pair.b)));
+  /* The lower transport was not closed by it. */
+  g_assert_cmpint (state (pair.mem_b), ==, RTC_TRANSPORT_STATE_CONNECTED);
+
+  g_assert_false (rtc_transport_send (RTC_TRANSPORT (pair.a), too_big, 10, &error));
+  g_assert_error (error, RTC_ERROR, RTC_ERROR_CLOSED);
+
+  pair_clear (&pair);
+}
+
+static void
+test_server_closes (void)
+{
+  Pair pair;
+
+  pair_init (&pair, NULL, NULL);
+  /* Lower already connected when the second DTLS side starts. */
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_transport_close (RTC_TRANSPORT (pair.b));
+  wait_until (closed_cb, pair.a, WAIT_MS);
+  pair_clear (&pair);
+}
+
+static void
+test_fingerprint_mismatch (void)
+{
+  Pair pair;
+  guint8 wrong[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  const GError *error;
+
+  /* The client expects another certificate than the server's. */
+  memset (wrong, 0x5a, sizeof wrong);
+  pair_init (&pair, wrong, NULL);
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_final, &pair, WAIT_MS);
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_FAILED);
+  error = rtc_transport_get_error (RTC_TRANSPORT (pair.a));
+  g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH);
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_FAILED);
+  pair_clear (&pair);
+
+  /* The server expects another certificate than the client's. */
+  pair_init (&pair, NULL, wrong);
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_final, &pair, WAIT_MS);
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_FAILED);
+  error = rtc_transport_get_error (RTC_TRANSPORT (pair.b));
+  g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH);
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_FAILED);
+  g_assert_cmpint (pair.received_a + pair.received_b, ==, 0);
+  pair_clear (&pair);
+}
+
+static void
+send_raw (RtcMemoryTransport *transport, const guint8 *data, gsize length)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (rtc_transport_send (RTC_TRANSPORT (transport), data, length, &error));
+  g_assert_no_error (error);
+}
+
+static void
+send_garbage (RtcMemoryTransport *transport, guint32 seed)
+{
+  guint8 buffer[300];
+  GRand *rand = g_rand_new_with_seed (seed);
+
+  /* Not DTLS (RFC 7983 ranges of STUN, ZRTP, RTP), then DTLS-looking noise. */
+  for (guint8 first = 0; first < 20; first++)
+    {
+      buffer[0] = first;
+      send_raw (transport, buffer, 1 + first);
+    }
+  buffer[0] = 128;
+  send_raw (transport, buffer, 100);
+  send_raw (transport, buffer, 0);
+  for (guint n = 0; n < 50; n++)
+    {
+      gsize length = g_rand_int_range (rand, 1, sizeof buffer);
+
+      for (gsize i = 0; i < length; i++)
+        buffer[i] = g_rand_int (rand);
+      buffer[0] = g_rand_int_range (rand, 20, 64);
+      send_raw (transport, buffer, length);
+    }
+  g_rand_free (rand);
+}
+
+static void
+test_garbage (void)
+{
+  Pair pair;
+
+  pair_init (&pair, NULL, NULL);
+  /* Before the handshake: the server sees noise first, then a ClientHello. */
+  rtc_memory_transport_connect (pair.mem_b);
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTING);
+  send_garbage (pair.mem_b, 1);
+  send_garbage (pair.mem_a, 2);
+  wait_until (both_connected, &pair, WAIT_MS);
+
+  /* After it: records still flow. */
+  send_garbage (pair.mem_a, 3);
+  send_garbage (pair.mem_b, 4);
+  send_records (pair.a, N_RECORDS, 64);
+  send_records (pair.b, N_RECORDS, 64);
+  send_garbage (pair.mem_a, 5);
+  wait_until (all_received, &pair, WAIT_MS);
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTED);
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
+  pair_clear (&pair);
+}
+
+typedef struct
+{
+  gboolean active;
+  guint count;
+  gboolean truncate;
+} Corrupter;
+
+static gboolean
+corrupt_filter (guint8 *data, gsize length, gpointer user_data)
+{
+  Corrupter *corrupter = user_data;
+
+  if (!corrupter->active)
+    return TRUE;
+
+  corrupter->count++;
+  if (corrupter->truncate)
+    {
+      /* Keep the header and a little: GnuTLS must refuse or drop it. */
+      if (length > 20)
+        data[11] ^= 0x40; /* the length field no longer matches */
+      return TRUE;
+    }
+  if (length > 20)
+    data[length / 2] ^= 0xff;
+  return corrupter->count % 2 == 0;
+}
+
+static void
+test_corrupted_records (void)
+{
+  Pair pair;
+  Corrupter corrupter = { FALSE, 0, FALSE };
+
+  pair_init (&pair, NULL, NULL);
+  rtc_memory_transport_set_filter (pair.mem_a, corrupt_filter, &corrupter);
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_connected, &pair, WAIT_MS);
+
+  /* Bit flips in records: their authentication fails; DTLS drops them. */
+  corrupter.active = TRUE;
+  send_records (pair.a, 100, 200);
+  spin (100);
+  g_assert_cmpuint (pair.received_b, ==, 0);
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
+
+  /* Wrong record lengths. */
+  corrupter.truncate = TRUE;
+  send_records (pair.a, 100, 200);
+  spin (100);
+  g_assert_cmpuint (pair.received_b, ==, 0);
+  g_assert_false (state (pair.b) == RTC_TRANSPORT_STATE_CLOSED);
+
+  /* Either it kept going (then clean records pass) or it failed cleanly. */
+  corrupter.active = FALSE;
+  if (state (pair.b) == RTC_TRANSPORT_STATE_CONNECTED)
+    {
+      pair.order_ok = TRUE;
+      g_test_message ("corrupted records were dropped");
+    }
+  else
+    {
+      g_assert_error ((GError *) rtc_transport_get_error (RTC_TRANSPORT (pair.b)), RTC_ERROR,
+                      RTC_ERROR_DTLS_FAILED);
+    }
+  rtc_memory_transport_set_filter (pair.mem_a, NULL, NULL);
+  pair_clear (&pair);
+}
+
+static guint64
+handshake_datagrams (guint drop_every)
+{
+  Pair pair;
+  guint64 sent;
+
+  pair_init (&pair, NULL, NULL);
+  rtc_memory_transport_set_drop_every (pair.mem_a, drop_every);
+  rtc_memory_transport_set_drop_every (pair.mem_b, drop_every);
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_connected, &pair, WAIT_MS);
+  sent = rtc_memory_transport_get_sent_packets (pair.mem_a)
+         + rtc_memory_transport_get_sent_packets (pair.mem_b);
+
+  /* The session works after the lossy handshake. */
+  rtc_memory_transport_set_drop_every (pair.mem_a, 0);
+  rtc_memory_transport_set_drop_every (pair.mem_b, 0);
+  send_records (pair.a, N_RECORDS, 100);
+  send_records (pair.b, N_RECORDS, 100);
+  wait_until (all_received, &pair, WAIT_MS);
+  pair_clear (&pair);
+  return sent;
+}
+
+static void
+test_handshake_loss (void)
+{
+  guint64 lossless = handshake_datagrams (0);
+  guint64 lossy = handshake_datagrams (3);
+
+  g_test_message ("handshake datagrams: %" G_GUINT64_FORMAT " without loss, %" G_GUINT64_FORMAT
+                  " when every third is dropped",
+                  lossless, lossy);
+  /* Lost flights were retransmitted. */
+  g_assert_cmpuint (lossy, >, lossless);
+}
+
+static void
+test_handshake_loss_total (void)
+{
+  Pair pair;
+  const GError *error;
+
+  pair_init (&pair, NULL, NULL);
+  rtc_memory_transport_set_drop_every (pair.mem_a, 1);
+  rtc_dtls_transport_set_handshake_timeout (pair.a, 1500);
+  rtc_dtls_transport_set_handshake_timeout (pair.b, 1500);
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_final, &pair, WAIT_MS);
+  error = rtc_transport_get_error (RTC_TRANSPORT (pair.a));
+  g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_TIMEOUT);
+  /* The server heard nothing: it timed out too, without spinning. */
+  error = rtc_transport_get_error (RTC_TRANSPORT (pair.b));
+  g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_TIMEOUT);
+  g_assert_cmpuint (rtc_memory_transport_get_sent_packets (pair.mem_b), ==, 0);
+  pair_clear (&pair);
+}
+
+static void
+test_close_during_handshake (void)
+{
+  Pair pair;
+
+  pair_init (&pair, NULL, NULL);
+  rtc_memory_transport_connect (pair.mem_a);
+  g_main_context_iteration (NULL, FALSE);
+  rtc_transport_close (RTC_TRANSPORT (pair.a));
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
+  rtc_transport_close (RTC_TRANSPORT (pair.b));
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CLOSED);
+  spin (100);
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
+  pair_clear (&pair);
+}
+
+static void
+test_lower_fails (void)
+{
+  Pair pair;
+
+  pair_init (&pair, NULL, NULL);
+  rtc_memory_transport_connect (pair.mem_a);
+  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_transport_close (RTC_TRANSPORT (pair.mem_a));
+  g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
+  g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CLOSED);
+  pair_clear (&pair);
+}
+
+/* --- DTLS over two real ICE transports on 127.0.0.1 --- */
+
+typedef struct
+{
+  RtcIceTransport *ice_a;
+  RtcIceTransport *ice_b;
+} IcePair;
+
+static void
+candidate_cb (RtcIceTransport *ice, const char *candidate, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (rtc_ice_transport_add_remote_candidate (RTC_ICE_TRANSPORT (user_data),
+                                                         candidate, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_over_ice (void)
+{
+  g_autoptr (RtcConfiguration) config = rtc_configuration_new ();
+  const char *addresses[] = { "127.0.0.1", NULL };
+  RtcIceTransport *ice_a;
+  RtcIceTransport *ice_b;
+  g_autofree char *ufrag_a = NULL, *pwd_a = NULL, *ufrag_b = NULL, *pwd_b = NULL;
+  guint8 fp_a[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  guint8 fp_b[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  g_autoptr (GError) error = NULL;
+  Pair pair;
+
+  config->local_addresses = g_strdupv ((GStrv) addresses);
+  config->ice_timeout_ms = 10000;
+  ice_a = rtc_ice_transport_new (config, TRUE);
+  ice_b = rtc_ice_transport_new (config, FALSE);
+  g_signal_connect (ice_a, "local-candidate", G_CALLBACK (candidate_cb), ice_b);
+  g_signal_connect (ice_b, "local-candidate", G_CALLBACK (candidate_cb), ice_a);
+  rtc_ice_transport_get_local_credentials (ice_a, &ufrag_a, &pwd_a);
+  rtc_ice_transport_get_local_credentials (ice_b, &ufrag_b, &pwd_b);
+  rtc_ice_transport_set_remote_credentials (ice_a, ufrag_b, pwd_b);
+  rtc_ice_transport_set_remote_credentials (ice_b, ufrag_a, pwd_a);
+
+  memset (&pair, 0, sizeof pair);
+  pair.order_ok = TRUE;
+  rtc_certificate_get_fingerprint (cert_a, fp_a);
+  rtc_certificate_get_fingerprint (cert_b, fp_b);
+  pair.a = rtc_dtls_transport_new (RTC_TRANSPORT (ice_a), cert_a, TRUE, fp_b);
+  pair.b = rtc_dtls_transport_new (RTC_TRANSPORT (ice_b), cert_b, FALSE, fp_a);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (pair.a), receive_cb, &pair, NULL);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (pair.b), receive_cb, &pair, NULL);
+
+  g_assert_true (rtc_ice_transport_gather (ice_a, &error));
+  g_assert_true (rtc_ice_transport_gather (ice_b, &error));
+  g_assert_no_error (error);
+  wait_until (both_connected, &pair, WAIT_MS);
+
+  /* With 4 MiB socket buffers nothing is lost on loopback. */
+  send_records (pair.a, N_RECORDS, 1000);
+  send_records (pair.b, N_RECORDS, 1000);
+  wait_until (all_received, &pair, WAIT_MS);
+
+  rtc_transport_close (RTC_TRANSPORT (pair.a));
+  wait_until (closed_cb, pair.b, WAIT_MS);
+
+  g_assert_finalize_object (pair.a);
+  g_assert_finalize_object (pair.b);
+  g_assert_finalize_object (ice_a);
+  g_assert_finalize_object (ice_b);
+  spin (50); /* the agents close asynchronously */
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr (GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  cert_a = rtc_certificate_generate (&error);
+  g_assert_no_error (error);
+  cert_b = rtc_certificate_generate (&error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/rtc/certificate/generate", test_certificate);
+  g_test_add_func ("/rtc/certificate/generate-async", test_certificate_async);
+  g_test_add_func ("/rtc/dtls/new-destroy", test_new_destroy);
+  g_test_add_func ("/rtc/dtls/handshake-and-data", test_handshake_and_data);
+  g_test_add_func ("/rtc/dtls/server-closes", test_server_closes);
+  g_test_add_func ("/rtc/dtls/fingerprint-mismatch", test_fingerprint_mismatch);
+  g_test_add_func ("/rtc/dtls/garbage", test_garbage);
+  g_test_add_func ("/rtc/dtls/corrupted-records", test_corrupted_records);
+  g_test_add_func ("/rtc/dtls/handshake-loss", test_handshake_loss);
+  g_test_add_func ("/rtc/dtls/handshake-timeout", test_handshake_loss_total);
+  g_test_add_func ("/rtc/dtls/close-during-handshake", test_close_during_handshake);
+  g_test_add_func ("/rtc/dtls/lower-closes", test_lower_fails);
+  g_test_add_func ("/rtc/dtls/over-ice", test_over_ice);
+
+  ret = g_test_run ();
+
+  g_assert_finalize_object (cert_a);
+  g_assert_finalize_object (cert_b);
+  return ret;
+}
