@@ -1,2 +1,949 @@
-/* placeholder: replaced by the component owner */
+/* backup-options.c: the command line of distributed-backup
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+
+#include "backup-error.h"
+#include "backup-options.h"
+#include "backup-vault.h"
+
+#define MAX_UUID_LEN 128
+#define MAX_NAME_LEN 255
+/* So that the timeout in milliseconds fits in a gint. */
+#define MAX_TIMEOUT (G_MAXINT / 1000)
+
+typedef enum
+{
+  OPT_APIKEY,
+  OPT_DSTDIR,
+  OPT_ENCRYPT,
+  OPT_OUTFILE,
+  OPT_PASSFILE,
+  OPT_PASSWORD1,
+  OPT_PASSWORD2,
+  OPT_SRCENTRY,
+  OPT_STUN,
+  OPT_UUID,
+  OPT_VERSIONS,
+  OPT_ZIPDIR,
+  OPT_SIGNALING,
+  OPT_TURN,
+  OPT_ICE_ADDRESS,
+  OPT_RELAY_ONLY,
+  OPT_VAULT_KEY,
+  OPT_ZIP_ENCRYPTION,
+  OPT_TIMEOUT,
+  OPT_KEEP_LISTENING,
+  OPT_PROGRESS,
+  OPT_NO_PROGRESS,
+  OPT_QUIET,
+  OPT_VERSION,
+  OPT_HELP,
+} OptionId;
+
+typedef struct
+{
+  OptionId id;
+  char short_name; /* 0: long name only */
+  const char *long_name;
+  const char *value_name; /* NULL: a boolean */
+  const char *description;
+  const char *default_value; /* NULL: no default shown */
+} OptionSpec;
+
+/* In the order of the help text: the original tool's options first. */
+static const OptionSpec option_specs[] = {
+  { OPT_APIKEY, 'a', "apikey", N_("KEY"), N_("FILE.io API key for signaling"), NULL },
+  { OPT_DSTDIR, 'd', "dstdir", N_("DIR"),
+    N_("Receive: store files received from the other peer in DIR"), NULL },
+  { OPT_ENCRYPT, 'e', "encrypt", NULL,
+    N_("Encryption mode: write the password file (-p) from --password1 and --password2, "
+       "then exit"),
+    NULL },
+  { OPT_OUTFILE, 'o', "outfile", N_("NAME"),
+    N_("Name of the archive sent when a directory is zipped (-z)"), NULL },
+  { OPT_PASSFILE, 'p', "passfile", N_("FILE"),
+    N_("Password file: written in encryption mode, read in backup mode"), NULL },
+  { OPT_PASSWORD1, '1', "password1", N_("PASSWORD"),
+    N_("Inner zip password (encryption mode; asked for when missing)"), NULL },
+  { OPT_PASSWORD2, '2', "password2", N_("PASSWORD"),
+    N_("Outer zip password (encryption mode; asked for when missing)"), NULL },
+  { OPT_SRCENTRY, 's', "srcentry", N_("PATH"), N_("Send: the file or directory to send"), NULL },
+  { OPT_STUN, 'S', "stun", N_("HOST:PORT,…"),
+    N_("STUN servers, comma-separated, repeatable (an empty value: none)"),
+    BACKUP_OPTIONS_DEFAULT_STUN },
+  { OPT_UUID, 'u', "uuid", N_("UUID"), N_("Session id shared by the two peers"), NULL },
+  { OPT_VERSIONS, 'v', "versions", N_("N"),
+    N_("Receive: versions kept of files with the same name (1 to 65535)"), "1" },
+  { OPT_ZIPDIR, 'z', "zipdir", NULL,
+    N_("Send: zip the directory -s twice, with the passwords of -p, as -o"), NULL },
+  { OPT_SIGNALING, 0, "signaling", N_("URL|DIR"),
+    N_("Signaling: the https:// or http:// URL of a FILE.io-compatible server, or a shared "
+       "directory (path or file:// URL)"),
+    N_("https://file.io with -a, else a directory of this machine") },
+  { OPT_TURN, 0, "turn", N_("URL"),
+    N_("TURN server turn:USER:PASSWORD@HOST:PORT[?transport=tcp], repeatable"), NULL },
+  { OPT_ICE_ADDRESS, 0, "ice-address", N_("ADDR,…"),
+    N_("Use only these local IP addresses for the connection, repeatable"), N_("all") },
+  { OPT_RELAY_ONLY, 0, "relay-only", NULL, N_("Connect only through the TURN servers"), NULL },
+  { OPT_VAULT_KEY, 0, "vault-key", N_("FILE"),
+    N_("Key of the password file (also $DISTRIBUTED_BACKUP_VAULT_KEY)"),
+    N_("$XDG_CONFIG_HOME/distributed-backup/vault.key") },
+  { OPT_ZIP_ENCRYPTION, 0, "zip-encryption", N_("METHOD"),
+    N_("Send: zip encryption, aes256, aes128 or zipcrypto"), BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION },
+  { OPT_TIMEOUT, 0, "timeout", N_("SECONDS"),
+    N_("Give up when the peers have not connected after SECONDS (0: never)"), "120" },
+  { OPT_KEEP_LISTENING, 0, "keep-listening", NULL,
+    N_("Receive: stay up and receive one backup after another"), NULL },
+  { OPT_PROGRESS, 0, "progress", NULL, N_("Show progress on standard error"),
+    N_("when standard error is a terminal") },
+  { OPT_NO_PROGRESS, 0, "no-progress", NULL, N_("Do not show progress"), NULL },
+  { OPT_QUIET, 'q', "quiet", NULL, N_("Print only errors"), NULL },
+  { OPT_VERSION, 0, "version", NULL, N_("Print the version and exit"), NULL },
+  { OPT_HELP, 'h', "help", NULL, N_("Print this help and exit"), NULL },
+};
+
+static const char *const default_stun[] = { BACKUP_OPTIONS_DEFAULT_STUN, NULL };
+
+BackupOptions *
+backup_options_new (void)
+{
+  BackupOptions *options = g_new0 (BackupOptions, 1);
+
+  options->stun = g_ptr_array_new_null_terminated (1, g_free, TRUE);
+  options->turn = g_ptr_array_new_null_terminated (1, g_free, TRUE);
+  options->ice_addresses = g_ptr_array_new_null_terminated (1, g_free, TRUE);
+  options->versions = 1;
+  options->zip_encryption = g_strdup (BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION);
+  options->timeout = BACKUP_OPTIONS_DEFAULT_TIMEOUT;
+  options->progress = BACKUP_OPTIONS_PROGRESS_AUTO;
+  return options;
+}
+
+static void
+free_secret (char *secret)
+{
+  if (secret != NULL)
+    {
+      explicit_bzero (secret, strlen (secret));
+      g_free (secret);
+    }
+}
+
+void
+backup_options_free (BackupOptions *options)
+{
+  if (options == NULL)
+    return;
+
+  free_secret (options->apikey);
+  g_free (options->dstdir);
+  g_free (options->outfile);
+  g_free (options->passfile);
+  free_secret (options->password1);
+  free_secret (options->password2);
+  g_free (options->srcentry);
+  g_ptr_array_unref (options->stun);
+  g_free (options->uuid);
+  g_free (options->signaling);
+  g_ptr_array_unref (options->turn);
+  g_ptr_array_unref (options->ice_addresses);
+  g_free (options->vault_key);
+  g_free (options->zip_encryption);
+  g_free (options->signaling_url);
+  g_free (options->signaling_dir);
+  g_free (options);
+}
+
+const char *const *
+backup_options_get_stun_servers (BackupOptions *options)
+{
+  g_return_val_if_fail (options != NULL, NULL);
+
+  if (!options->stun_given)
+    return default_stun;
+  return (const char *const *) options->stun->pdata;
+}
+
+/* "-a, --apikey" or "--signaling", as the option is named in messages. */
+static char *
+option_display_name (const OptionSpec *spec)
+{
+  if (spec->short_name != 0)
+    return g_strdup_printf ("-%c, --%s", spec->short_name, spec->long_name);
+  return g_strdup_printf ("--%s", spec->long_name);
+}
+
+static gboolean
+invalid_value (const OptionSpec *spec, const char *value, const char *expected, GError **error)
+{
+  g_autofree char *name = option_display_name (spec);
+
+  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+               _("invalid argument “%s” for “%s”: %s"), value, name, expected);
+  return FALSE;
+}
+
+/* The spellings of Go's strconv.ParseBool, which pflag uses. */
+static gboolean
+parse_bool (const OptionSpec *spec, const char *value, gboolean *out, GError **error)
+{
+  static const char *const true_values[] = { "1", "t", "T", "TRUE", "true", "True", NULL };
+  static const char *const false_values[] = { "0", "f", "F", "FALSE", "false", "False", NULL };
+
+  if (g_strv_contains (true_values, value))
+    *out = TRUE;
+  else if (g_strv_contains (false_values, value))
+    *out = FALSE;
+  else
+    return invalid_value (spec, value, _("expected true or false"), error);
+  return TRUE;
+}
+
+static gboolean
+parse_unsigned (const char *value, guint64 min, guint64 max, guint64 *out)
+{
+  guint64 number;
+
+  /* Digits only: no sign, no space, no base prefix. */
+  if (value[0] == '\0' || strspn (value, "0123456789") != strlen (value))
+    return FALSE;
+  if (!g_ascii_string_to_unsigned (value, 10, min, max, &number, NULL))
+    return FALSE;
+  *out = number;
+  return TRUE;
+}
+
+static gboolean
+append_list (const OptionSpec *spec, GPtrArray *list, const char *value, GError **error)
+{
+  g_auto (GStrv) items = NULL;
+
+  /* An empty value gives an empty list (as pflag does). */
+  if (value[0] == '\0')
+    return TRUE;
+
+  items = g_strsplit (value, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      if (items[i][0] == '\0')
+        return invalid_value (spec, value, _("empty item in the list"), error);
+      g_ptr_array_add (list, g_strdup (items[i]));
+    }
+  return TRUE;
+}
+
+static void
+replace_string (char **field, const char *value, gboolean secret)
+{
+  if (secret)
+    free_secret (*field);
+  else
+    g_free (*field);
+  *field = g_strdup (value);
+}
+
+static gboolean
+set_option (BackupOptions *options, const OptionSpec *spec, const char *value, GError **error)
+{
+  gboolean flag = TRUE;
+  guint64 number;
+
+  if (spec->value_name == NULL && value != NULL && !parse_bool (spec, value, &flag, error))
+    return FALSE;
+
+  switch (spec->id)
+    {
+    case OPT_APIKEY:
+      replace_string (&options->apikey, value, TRUE);
+      break;
+    case OPT_DSTDIR:
+      replace_string (&options->dstdir, value, FALSE);
+      break;
+    case OPT_ENCRYPT:
+      options->encrypt = flag;
+      break;
+    case OPT_OUTFILE:
+      replace_string (&options->outfile, value, FALSE);
+      break;
+    case OPT_PASSFILE:
+      replace_string (&options->passfile, value, FALSE);
+      break;
+    case OPT_PASSWORD1:
+      replace_string (&options->password1, value, TRUE);
+      break;
+    case OPT_PASSWORD2:
+      replace_string (&options->password2, value, TRUE);
+      break;
+    case OPT_SRCENTRY:
+      replace_string (&options->srcentry, value, FALSE);
+      break;
+    case OPT_STUN:
+      options->stun_given = TRUE;
+      return append_list (spec, options->stun, value, error);
+    case OPT_UUID:
+      replace_string (&options->uuid, value, FALSE);
+      break;
+    case OPT_VERSIONS:
+      if (!parse_unsigned (value, 1, G_MAXUINT16, &number))
+        return invalid_value (spec, value, _("expected a number from 1 to 65535"), error);
+      options->versions = number;
+      break;
+    case OPT_ZIPDIR:
+      options->zipdir = flag;
+      break;
+    case OPT_SIGNALING:
+      replace_string (&options->signaling, value, FALSE);
+      break;
+    case OPT_TURN:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a turn: URL"), error);
+      g_ptr_array_add (options->turn, g_strdup (value));
+      break;
+    case OPT_ICE_ADDRESS:
+      return append_list (spec, options->ice_addresses, value, error);
+    case OPT_RELAY_ONLY:
+      options->relay_only = flag;
+      break;
+    case OPT_VAULT_KEY:
+      replace_string (&options->vault_key, value, FALSE);
+      break;
+    case OPT_ZIP_ENCRYPTION:
+      if (g_strcmp0 (value, "aes256") != 0 && g_strcmp0 (value, "aes128") != 0
+          && g_strcmp0 (value, "zipcrypto") != 0)
+        return invalid_value (spec, value, _("expected aes256, aes128 or zipcrypto"), error);
+      replace_string (&options->zip_encryption, value, FALSE);
+      break;
+    case OPT_TIMEOUT:
+      if (!parse_unsigned (value, 0, MAX_TIMEOUT, &number))
+        {
+          g_autofree char *expected = g_strdup_printf (_("expected a number of seconds from 0 to %d"),
+                                                       MAX_TIMEOUT);
+          return invalid_value (spec, value, expected, error);
+        }
+      options->timeout = number;
+      break;
+    case OPT_KEEP_LISTENING:
+      options->keep_listening = flag;
+      break;
+    case OPT_PROGRESS:
+      options->progress = flag ? BACKUP_OPTIONS_PROGRESS_ON : BACKUP_OPTIONS_PROGRESS_OFF;
+      break;
+    case OPT_NO_PROGRESS:
+      options->progress = flag ? BACKUP_OPTIONS_PROGRESS_OFF : BACKUP_OPTIONS_PROGRESS_ON;
+      break;
+    case OPT_QUIET:
+      options->quiet = flag;
+      break;
+    case OPT_VERSION:
+      options->version = flag;
+      break;
+    case OPT_HELP:
+      options->help = flag;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  return TRUE;
+}
+
+static const OptionSpec *
+find_long (const char *name, gsize len)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (option_specs); i++)
+    if (strlen (option_specs[i].long_name) == len
+        && strncmp (option_specs[i].long_name, name, len) == 0)
+      return &option_specs[i];
+  return NULL;
+}
+
+static const OptionSpec *
+find_short (char name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (option_specs); i++)
+    if (option_specs[i].short_name == name)
+      return &option_specs[i];
+  return NULL;
+}
+
+static gboolean
+stops_parsing (BackupOptions *options)
+{
+  return options->help || options->version;
+}
+
+/* --name, --name=value, --name value. */
+static gboolean
+parse_long (BackupOptions *options, int argc, char **argv, int *index, GError **error)
+{
+  const char *arg = argv[*index] + 2;
+  const char *equals = strchr (arg, '=');
+  gsize name_len = equals != NULL ? (gsize) (equals - arg) : strlen (arg);
+  const OptionSpec *spec = find_long (arg, name_len);
+  const char *value = equals != NULL ? equals + 1 : NULL;
+
+  if (spec == NULL || name_len == 0)
+    {
+      g_autofree char *name = g_strndup (arg, name_len);
+
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT, _("unknown flag: --%s"),
+                   name);
+      return FALSE;
+    }
+
+  if (spec->value_name != NULL && value == NULL)
+    {
+      if (*index + 1 >= argc)
+        {
+          g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                       _("flag needs an argument: --%s"), spec->long_name);
+          return FALSE;
+        }
+      *index += 1;
+      value = argv[*index];
+    }
+
+  return set_option (options, spec, value, error);
+}
+
+/* -a value, -a=value, -avalue, grouped booleans -ez, -z=false. */
+static gboolean
+parse_short (BackupOptions *options, int argc, char **argv, int *index, GError **error)
+{
+  const char *group = argv[*index];
+  const char *p = group + 1;
+
+  while (*p != '\0' && !stops_parsing (options))
+    {
+      const OptionSpec *spec = find_short (*p);
+      const char *value = NULL;
+
+      if (spec == NULL)
+        {
+          g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                       _("unknown shorthand flag: “%c” in %s"), *p, group);
+          return FALSE;
+        }
+
+      if (p[1] == '=')
+        {
+          /* The rest of the argument is the value, for any kind of option. */
+          value = p + 2;
+          p += strlen (p);
+        }
+      else if (spec->value_name != NULL && p[1] != '\0')
+        {
+          value = p + 1;
+          p += strlen (p);
+        }
+      else if (spec->value_name != NULL)
+        {
+          if (*index + 1 >= argc)
+            {
+              g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                           _("flag needs an argument: “%c” in %s"), *p, group);
+              return FALSE;
+            }
+          *index += 1;
+          value = argv[*index];
+          p++;
+        }
+      else
+        p++;
+
+      if (!set_option (options, spec, value, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+backup_options_parse (int argc, char **argv, BackupOptions **out, GError **error)
+{
+  g_autoptr (BackupOptions) options = backup_options_new ();
+
+  g_return_val_if_fail (argc >= 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (int i = 1; i < argc && !stops_parsing (options); i++)
+    {
+      const char *arg = argv[i];
+
+      if (strcmp (arg, "--") == 0)
+        {
+          if (i + 1 < argc)
+            {
+              g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                           _("unexpected argument “%s”: only options are accepted"), argv[i + 1]);
+              return FALSE;
+            }
+          break;
+        }
+
+      if (g_str_has_prefix (arg, "--"))
+        {
+          if (!parse_long (options, argc, argv, &i, error))
+            return FALSE;
+        }
+      else if (arg[0] == '-' && arg[1] != '\0')
+        {
+          if (!parse_short (options, argc, argv, &i, error))
+            return FALSE;
+        }
+      else
+        {
+          g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                       _("unexpected argument “%s”: only options are accepted"), arg);
+          return FALSE;
+        }
+    }
+
+  *out = g_steal_pointer (&options);
+  return TRUE;
+}
+
+static gboolean
+usage_error (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+usage_error (GError **error, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT, message);
+  return FALSE;
+}
+
+gboolean
+backup_options_check_uuid (const char *uuid, GError **error)
+{
+  static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+  gsize len = strlen (uuid);
+
+  if (len == 0)
+    return usage_error (error, _("the session id (-u) is empty"));
+  if (len > MAX_UUID_LEN || strspn (uuid, allowed) != len)
+    return usage_error (error,
+                        _("invalid session id (-u): use 1 to %d letters, digits, “-”, “_” or “.”"),
+                        MAX_UUID_LEN);
+  return TRUE;
+}
+
+static gboolean
+check_outfile (const char *name, GError **error)
+{
+  if (name[0] == '\0' || strlen (name) > MAX_NAME_LEN || strchr (name, '/') != NULL
+      || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return usage_error (error,
+                        _("invalid archive name “%s” (-o): use a file name of at most %d bytes, "
+                          "without “/”"),
+                        name, MAX_NAME_LEN);
+  return TRUE;
+}
+
+gboolean
+backup_options_parse_turn (const char *url,
+                           char **user,
+                           char **password,
+                           char **host,
+                           guint16 *port,
+                           gboolean *tcp,
+                           GError **error)
+{
+  g_autofree char *rest = NULL;
+  g_autofree char *raw_user = NULL;
+  g_autofree char *raw_password = NULL;
+  g_autofree char *host_port = NULL;
+  g_autofree char *parsed_host = NULL;
+  g_autoptr (GSocketConnectable) address = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const char *query, *at, *colon;
+  gboolean use_tcp = FALSE;
+
+  g_return_val_if_fail (url != NULL, FALSE);
+
+  if (!g_str_has_prefix (url, "turn:"))
+    return usage_error (error, _("invalid TURN server “%s” (--turn): expected %s"), url,
+                        "turn:USER:PASSWORD@HOST:PORT[?transport=tcp]");
+
+  rest = g_strdup (url + strlen ("turn:"));
+  query = strchr (rest, '?');
+  if (query != NULL)
+    {
+      if (strcmp (query, "?transport=tcp") == 0)
+        use_tcp = TRUE;
+      else if (strcmp (query, "?transport=udp") != 0)
+        return usage_error (error,
+                            _("invalid TURN server “%s” (--turn): the only parameter is "
+                              "transport=udp or transport=tcp"),
+                            url);
+      rest[query - rest] = '\0';
+    }
+
+  at = strrchr (rest, '@');
+  if (at == NULL)
+    return usage_error (error,
+                        _("invalid TURN server “%s” (--turn): expected USER:PASSWORD@ before "
+                          "the host"),
+                        url);
+  colon = memchr (rest, ':', at - rest);
+  if (colon == NULL || colon == rest)
+    return usage_error (error,
+                        _("invalid TURN server “%s” (--turn): expected USER:PASSWORD@ before "
+                          "the host"),
+                        url);
+  raw_user = g_strndup (rest, colon - rest);
+  raw_password = g_strndup (colon + 1, at - colon - 1);
+  host_port = g_strdup (at + 1);
+
+  address = g_network_address_parse (host_port, 3478, &local_error);
+  if (address == NULL || host_port[0] == '\0')
+    return usage_error (error, _("invalid TURN server “%s” (--turn): bad host or port"), url);
+
+  if (user != NULL)
+    *user = g_uri_unescape_string (raw_user, NULL);
+  if (password != NULL)
+    *password = g_uri_unescape_string (raw_password, NULL);
+  if (host != NULL)
+    *host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
+  if (port != NULL)
+    *port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
+  if (tcp != NULL)
+    *tcp = use_tcp;
+
+  explicit_bzero (raw_password, strlen (raw_password));
+  return TRUE;
+}
+
+static gboolean
+check_network_options (BackupOptions *options, GError **error)
+{
+  for (guint i = 0; i < options->stun->len; i++)
+    {
+      const char *server = g_ptr_array_index (options->stun, i);
+      const char *host_port = g_str_has_prefix (server, "stun:") ? server + 5 : server;
+      g_autoptr (GSocketConnectable) address = NULL;
+
+      address = g_network_address_parse (host_port, 3478, NULL);
+      if (address == NULL || host_port[0] == '\0')
+        return usage_error (error, _("invalid STUN server “%s” (-S): expected HOST:PORT"), server);
+    }
+
+  for (guint i = 0; i < options->turn->len; i++)
+    if (!backup_options_parse_turn (g_ptr_array_index (options->turn, i), NULL, NULL, NULL, NULL,
+                                    NULL, error))
+      return FALSE;
+
+  for (guint i = 0; i < options->ice_addresses->len; i++)
+    {
+      const char *text = g_ptr_array_index (options->ice_addresses, i);
+      g_autoptr (GInetAddress) address = g_inet_address_new_from_string (text);
+
+      if (address == NULL)
+        return usage_error (error,
+                            _("invalid local address “%s” (--ice-address): expected an IP "
+                              "address"),
+                            text);
+    }
+
+  if (options->relay_only && options->turn->len == 0)
+    return usage_error (error, _("--relay-only needs at least one TURN server (--turn)"));
+
+  return TRUE;
+}
+
+static gboolean
+check_signaling (BackupOptions *options, GError **error)
+{
+  const char *signaling = options->signaling;
+  g_autofree char *path = NULL;
+
+  if (signaling == NULL)
+    {
+      /* Neither: the embedded default, a folder shared by the peers of
+       * this machine (signaling_url and signaling_dir stay NULL). */
+      if (options->apikey == NULL || options->apikey[0] == '\0')
+        return TRUE;
+      options->signaling_url = g_strdup (BACKUP_OPTIONS_DEFAULT_SIGNALING_URL);
+      return TRUE;
+    }
+
+  if (signaling[0] == '\0')
+    return usage_error (error, _("--signaling is empty"));
+
+  if (strstr (signaling, "://") != NULL)
+    {
+      g_autoptr (GUri) uri = g_uri_parse (signaling, G_URI_FLAGS_NONE, NULL);
+      const char *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+
+      if (uri != NULL && (g_ascii_strcasecmp (scheme, "http") == 0
+                          || g_ascii_strcasecmp (scheme, "https") == 0))
+        {
+          if (g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
+            return usage_error (error, _("invalid signaling URL “%s”: no host"), signaling);
+          options->signaling_url = g_strdup (signaling);
+          return TRUE;
+        }
+      if (uri == NULL || g_ascii_strcasecmp (scheme, "file") != 0)
+        return usage_error (error,
+                            _("invalid signaling “%s”: use an https://, http:// or file:// URL, "
+                              "or a directory"),
+                            signaling);
+      path = g_filename_from_uri (signaling, NULL, NULL);
+      if (path == NULL)
+        return usage_error (error, _("invalid signaling URL “%s”"), signaling);
+    }
+  else
+    path = g_strdup (signaling);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *display = g_filename_display_name (path);
+
+      return usage_error (error, _("the signaling directory “%s” does not exist"), display);
+    }
+  options->signaling_dir = g_steal_pointer (&path);
+  return TRUE;
+}
+
+static gboolean
+check_sender (BackupOptions *options, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (options->srcentry);
+  struct stat st;
+
+  if (options->srcentry[0] == '\0')
+    return usage_error (error, _("the source (-s) is empty"));
+  if (stat (options->srcentry, &st) < 0)
+    return usage_error (error, _("cannot send “%s” (-s): %s"), display, g_strerror (errno));
+
+  if (options->zipdir)
+    {
+      if (!S_ISDIR (st.st_mode))
+        return usage_error (error, _("-z sends a directory, but “%s” (-s) is not a directory"),
+                            display);
+      if (options->outfile == NULL)
+        return usage_error (error, _("-z needs -o NAME, the name of the archive to send"));
+      if (!check_outfile (options->outfile, error))
+        return FALSE;
+      if (options->passfile == NULL)
+        return usage_error (error,
+                            _("-z needs -p FILE, the password file written with -e"));
+    }
+  else
+    {
+      if (S_ISDIR (st.st_mode))
+        return usage_error (error, _("“%s” (-s) is a directory: send it zipped with -z -o NAME"),
+                            display);
+      if (!S_ISREG (st.st_mode))
+        return usage_error (error, _("“%s” (-s) is not a regular file"), display);
+      if (options->outfile != NULL)
+        return usage_error (error, _("-o names the archive of -z; it needs -z"));
+    }
+
+  if (access (options->srcentry, R_OK) < 0)
+    return usage_error (error, _("cannot send “%s” (-s): %s"), display, g_strerror (errno));
+
+  return TRUE;
+}
+
+static gboolean
+check_receiver (BackupOptions *options, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (options->dstdir);
+  struct stat st;
+
+  if (options->zipdir)
+    return usage_error (error, _("-z is only used when sending (-s)"));
+  if (options->outfile != NULL)
+    return usage_error (error, _("-o is only used when sending a directory (-s with -z)"));
+  if (options->dstdir[0] == '\0')
+    return usage_error (error, _("the destination directory (-d) is empty"));
+  if (stat (options->dstdir, &st) < 0)
+    return usage_error (error, _("cannot receive into “%s” (-d): %s"), display,
+                        g_strerror (errno));
+  if (!S_ISDIR (st.st_mode))
+    return usage_error (error, _("cannot receive into “%s” (-d): not a directory"), display);
+  if (access (options->dstdir, W_OK | X_OK) < 0)
+    return usage_error (error, _("cannot receive into “%s” (-d): %s"), display,
+                        g_strerror (errno));
+  return TRUE;
+}
+
+static gboolean
+validate_encryption_mode (BackupOptions *options, GError **error)
+{
+  if (options->passfile == NULL || options->passfile[0] == '\0')
+    return usage_error (error, _("encryption mode (-e) needs -p FILE, the password file to write"));
+  if (options->srcentry != NULL)
+    return usage_error (error, _("-s cannot be used in encryption mode (-e)"));
+  if (options->dstdir != NULL)
+    return usage_error (error, _("-d cannot be used in encryption mode (-e)"));
+  if (options->zipdir)
+    return usage_error (error, _("-z cannot be used in encryption mode (-e)"));
+  if (options->outfile != NULL)
+    return usage_error (error, _("-o cannot be used in encryption mode (-e)"));
+  return TRUE;
+}
+
+gboolean
+backup_options_validate (BackupOptions *options, GError **error)
+{
+  char *password1 = NULL;
+  char *password2 = NULL;
+
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Validating again starts afresh. */
+  g_clear_pointer (&options->signaling_url, g_free);
+  g_clear_pointer (&options->signaling_dir, g_free);
+
+  if (options->encrypt)
+    return validate_encryption_mode (options, error);
+
+  if (options->password1 != NULL)
+    return usage_error (error, _("-1 (--password1) is only used in encryption mode (-e)"));
+  if (options->password2 != NULL)
+    return usage_error (error, _("-2 (--password2) is only used in encryption mode (-e)"));
+
+  if (options->srcentry != NULL && options->dstdir != NULL)
+    return usage_error (error, _("-s (send) and -d (receive) cannot be used together"));
+  if (options->srcentry == NULL && options->dstdir == NULL)
+    return usage_error (error,
+                        _("nothing to do: use -s PATH to send, -d DIR to receive, or -e to write "
+                          "a password file"));
+
+  if (options->srcentry != NULL && !check_sender (options, error))
+    return FALSE;
+  if (options->dstdir != NULL && !check_receiver (options, error))
+    return FALSE;
+
+  if (options->uuid == NULL)
+    return usage_error (error, _("backup mode needs -u UUID, the session id shared by both peers"));
+  if (!backup_options_check_uuid (options->uuid, error))
+    return FALSE;
+
+  if (options->passfile != NULL && options->passfile[0] == '\0')
+    return usage_error (error, _("the password file name (-p) is empty"));
+
+  if (!check_network_options (options, error) || !check_signaling (options, error))
+    return FALSE;
+
+  if (options->passfile != NULL)
+    {
+      if (!backup_vault_read (options->passfile, options->vault_key, &password1, &password2,
+                              error))
+        return FALSE;
+    }
+  else
+    {
+      password1 = g_strdup ("");
+      password2 = g_strdup ("");
+    }
+  replace_string (&options->password1, NULL, TRUE);
+  replace_string (&options->password2, NULL, TRUE);
+  options->password1 = password1;
+  options->password2 = password2;
+
+  switch (options->progress)
+    {
+    case BACKUP_OPTIONS_PROGRESS_ON:
+      options->show_progress = TRUE;
+      break;
+    case BACKUP_OPTIONS_PROGRESS_OFF:
+      options->show_progress = FALSE;
+      break;
+    case BACKUP_OPTIONS_PROGRESS_AUTO:
+    default:
+      options->show_progress = !options->quiet && isatty (STDERR_FILENO);
+      break;
+    }
+
+  return TRUE;
+}
+
+void
+backup_options_print_help (FILE *stream)
+{
+  const char *program = "distributed-backup";
+
+  g_return_if_fail (stream != NULL);
+
+  fprintf (stream, _("Usage: %s [OPTION…]\n"), program);
+  fprintf (stream, "\n%s\n\n",
+           _("Sends a file, or a directory zipped twice with two passwords, to another machine "
+             "over a peer-to-peer connection, and keeps versions of what it receives."));
+  fprintf (stream, "%s\n", _("Options:"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (option_specs); i++)
+    {
+      const OptionSpec *spec = &option_specs[i];
+      g_autofree char *names = NULL;
+      g_autofree char *left = NULL;
+
+      if (spec->short_name != 0)
+        names = g_strdup_printf ("-%c, --%s", spec->short_name, spec->long_name);
+      else
+        names = g_strdup_printf ("    --%s", spec->long_name);
+      if (spec->value_name != NULL)
+        left = g_strdup_printf ("%s %s", names, _(spec->value_name));
+      else
+        left = g_strdup (names);
+
+      if (spec->id == OPT_SIGNALING)
+        fprintf (stream, "\n%s\n", _("Options of this version:"));
+
+      /* Left column of 28 display characters (the value names may be UTF-8). */
+      fprintf (stream, "  %s", left);
+      for (glong pad = 28 - g_utf8_strlen (left, -1); pad > 0; pad--)
+        fputc (' ', stream);
+      if (g_utf8_strlen (left, -1) >= 28)
+        fprintf (stream, "\n  %28s", "");
+      fprintf (stream, " %s", _(spec->description));
+      if (spec->default_value != NULL)
+        {
+          g_autofree char *text = g_strdup_printf (_("(default: %s)"), _(spec->default_value));
+
+          fprintf (stream, " %s", text);
+        }
+      fputc ('\n', stream);
+    }
+
+  fprintf (stream, "\n%s\n", _("Examples:"));
+  fprintf (stream, "  %s\n", _("Write the password file (encryption mode; prints nothing):"));
+  fprintf (stream, "    %s -e -p=/path/to/passwords.txt -1=qwerty -2=asdfgh\n", program);
+  fprintf (stream, "  %s\n", _("Receive into a directory, keeping 3 versions of each file:"));
+  fprintf (stream, "    %s -a=API-KEY -u=91c04021-045a-40ad-a4b0-0596cd604d8e -d=/path/to/dst/dir -v=3\n",
+           program);
+  fprintf (stream, "  %s\n", _("Send a file:"));
+  fprintf (stream, "    %s -a=API-KEY -u=91c04021-045a-40ad-a4b0-0596cd604d8e -s=/path/to/src/file.txt\n",
+           program);
+  fprintf (stream, "  %s\n", _("Send a directory zipped twice with the passwords of the password file:"));
+  fprintf (stream,
+           "    %s -a=API-KEY -u=91c04021-045a-40ad-a4b0-0596cd604d8e -z -s=/path/to/src/dir "
+           "-o=output.zip -p=/path/to/passwords.txt\n",
+           program);
+  fprintf (stream, "  %s\n", _("Pair through a shared directory instead of FILE.io:"));
+  fprintf (stream, "    %s --signaling=/mnt/shared/signaling -u=backup-1 -d=/path/to/dst/dir\n",
+           program);
+  fprintf (stream, "\n%s\n",
+           _("Both peers use the same API key (or signaling) and the same session id (-u); "
+             "either may start first."));
+}

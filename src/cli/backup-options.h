@@ -1,0 +1,108 @@
+/* backup-options.h: the command line of distributed-backup
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The options are parsed the way the original tool's parser (Go's pflag) does:
+ * "-a KEY", "-a=KEY", "-aKEY", "--apikey KEY", "--apikey=KEY"; grouped
+ * short booleans ("-ez"); booleans also as "--zipdir=false" or "-z=true";
+ * "--" ends the options. No positional argument is accepted.
+ */
+#pragma once
+
+#include <stdio.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define BACKUP_OPTIONS_DEFAULT_STUN "stun.l.google.com:19302"
+#define BACKUP_OPTIONS_DEFAULT_TIMEOUT 120
+#define BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION "aes256"
+/* The FILE.io service, used with -a when --signaling is not given. */
+#define BACKUP_OPTIONS_DEFAULT_SIGNALING_URL "https://file.io"
+
+typedef enum
+{
+  BACKUP_OPTIONS_PROGRESS_AUTO, /* when stderr is a terminal */
+  BACKUP_OPTIONS_PROGRESS_ON,
+  BACKUP_OPTIONS_PROGRESS_OFF,
+} BackupOptionsProgress;
+
+typedef struct
+{
+  /* The original tool's options. NULL: not given. */
+  char *apikey;        /* -a, --apikey */
+  char *dstdir;        /* -d, --dstdir */
+  gboolean encrypt;    /* -e, --encrypt */
+  char *outfile;       /* -o, --outfile */
+  char *passfile;      /* -p, --passfile */
+  char *password1;     /* -1, --password1 (see below) */
+  char *password2;     /* -2, --password2 (see below) */
+  char *srcentry;      /* -s, --srcentry */
+  GPtrArray *stun;     /* -S, --stun: "host:port" strings, empty when not given */
+  gboolean stun_given; /* -S was given (possibly empty: no STUN server at all) */
+  char *uuid;          /* -u, --uuid */
+  guint16 versions;    /* -v, --versions: 1 .. 65535, default 1 */
+  gboolean zipdir;     /* -z, --zipdir */
+
+  /* Options of this program. */
+  char *signaling;          /* --signaling: URL or directory, as given */
+  GPtrArray *turn;          /* --turn: "turn:user:pass@host:port[?transport=tcp]" */
+  GPtrArray *ice_addresses; /* --ice-address: IP literals */
+  gboolean relay_only;      /* --relay-only */
+  char *vault_key;          /* --vault-key */
+  char *zip_encryption;     /* --zip-encryption: "aes256", "aes128" or "zipcrypto" */
+  guint timeout;            /* --timeout, seconds; 0 = wait without limit */
+  gboolean keep_listening;  /* --keep-listening */
+  BackupOptionsProgress progress; /* --progress / --no-progress */
+  gboolean quiet;           /* -q, --quiet */
+  gboolean help;            /* -h, --help: print help, nothing else happens */
+  gboolean version;         /* --version */
+
+  /* Set by backup_options_validate() in backup mode. */
+  char *signaling_url; /* http(s) URL of a FILE.io-compatible server, or NULL */
+  char *signaling_dir; /* directory of a directory store, or NULL */
+  gboolean show_progress;
+  /* In backup mode with -p, password1 and password2 hold the passwords read
+   * from the password file (empty strings without -p). */
+} BackupOptions;
+
+BackupOptions *backup_options_new (void);
+void backup_options_free (BackupOptions *options);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BackupOptions, backup_options_free)
+
+/* Parses @argv (argv[0] is the program). Errors are BACKUP_ERROR_INVALID_ARGUMENT
+ * with a message such as "unknown flag: --foo". With -h/--help or --version
+ * the parse stops there and succeeds. */
+gboolean backup_options_parse (int             argc,
+                               char          **argv,
+                               BackupOptions **out,
+                               GError        **error);
+
+/* Checks the options of encryption mode or backup mode before anything else
+ * happens, and in backup mode reads the password file (-p). Errors with
+ * BACKUP_ERROR_INVALID_ARGUMENT are usage errors; others come from the
+ * password file. */
+gboolean backup_options_validate (BackupOptions *options,
+                                  GError       **error);
+
+/* The STUN servers to use: those of -S, or the default when -S was not
+ * given. */
+const char *const *backup_options_get_stun_servers (BackupOptions *options);
+
+/* Splits a --turn URL "turn:USER:PASSWORD@HOST:PORT[?transport=udp|tcp]". */
+gboolean backup_options_parse_turn (const char *url,
+                                    char      **user,
+                                    char      **password,
+                                    char      **host,
+                                    guint16    *port,
+                                    gboolean   *tcp,
+                                    GError    **error);
+
+/* Checks a session id (-u): 1 to 128 characters of [A-Za-z0-9._-]. */
+gboolean backup_options_check_uuid (const char *uuid,
+                                    GError    **error);
+
+void backup_options_print_help (FILE *stream);
+
+G_END_DECLS
