@@ -915,7 +915,7 @@ backup_options_print_help (FILE *stream)
       for (glong pad = 28 - g_utf8_strlen (left, -1); pad > 0; pad--)
         fputc (' ', stream);
       if (g_utf8_strlen (left, -1) >= 28)
-        fprintf (stream, "\n  %28s", "");
+        fputs ("\n                              ", stream); /* 2 + 28 spaces */
       fprintf (stream, " %s", _(spec->description));
       if (spec->default_value != NULL)
         {

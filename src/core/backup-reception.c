@@ -1,0 +1,559 @@
+/* backup-reception.c: one file being received into a BackupStore
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backup-error.h"
+#include "backup-reception-private.h"
+
+/* Longest part of the received name kept in the temporary file name, so
+ * that ".NAME.XXXXXX.part" stays within NAME_MAX. */
+#define PART_NAME_MAX 200
+
+typedef enum
+{
+  RECEPTION_OPEN,
+  RECEPTION_COMMITTING,
+  RECEPTION_COMMITTED,
+  RECEPTION_ABORTED, /* by the caller, or after a failed write or commit */
+} ReceptionState;
+
+struct _BackupReception
+{
+  GObject parent_instance;
+
+  char *name;
+  char *dir_display;
+  int dir_fd;
+  int fd;
+  char *part_name;
+  guint versions;
+  guint64 bytes_written;
+  GOutputStream *stream;
+  ReceptionState state;
+};
+
+G_DEFINE_FINAL_TYPE (BackupReception, backup_reception, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_NAME,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+close_part_file (BackupReception *self)
+{
+  if (self->stream != NULL)
+    g_output_stream_close (self->stream, NULL, NULL);
+
+  if (self->fd >= 0)
+    {
+      off_t pos = lseek (self->fd, 0, SEEK_CUR);
+
+      if (pos >= 0)
+        self->bytes_written = (guint64) pos;
+      close (self->fd);
+      self->fd = -1;
+    }
+}
+
+static void
+remove_part_file (BackupReception *self)
+{
+  close_part_file (self);
+
+  if (self->part_name != NULL)
+    {
+      if (unlinkat (self->dir_fd, self->part_name, 0) != 0 && errno != ENOENT)
+        g_warning ("Could not remove temporary file “%s” in “%s”: %s", self->part_name,
+                   self->dir_display, g_strerror (errno));
+      g_clear_pointer (&self->part_name, g_free);
+    }
+}
+
+static void
+backup_reception_dispose (GObject *object)
+{
+  BackupReception *self = BACKUP_RECEPTION (object);
+
+  if (self->state == RECEPTION_OPEN)
+    {
+      g_debug ("Reception of a file dropped before commit: removing its temporary file");
+      backup_reception_abort (self);
+    }
+  g_clear_object (&self->stream);
+
+  G_OBJECT_CLASS (backup_reception_parent_class)->dispose (object);
+}
+
+static void
+backup_reception_finalize (GObject *object)
+{
+  BackupReception *self = BACKUP_RECEPTION (object);
+
+  if (self->fd >= 0)
+    close (self->fd);
+  if (self->dir_fd >= 0)
+    close (self->dir_fd);
+  g_free (self->name);
+  g_free (self->dir_display);
+  g_free (self->part_name);
+
+  G_OBJECT_CLASS (backup_reception_parent_class)->finalize (object);
+}
+
+static void
+backup_reception_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  BackupReception *self = BACKUP_RECEPTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+backup_reception_class_init (BackupReceptionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = backup_reception_dispose;
+  object_class->finalize = backup_reception_finalize;
+  object_class->get_property = backup_reception_get_property;
+
+  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL,
+                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+backup_reception_init (BackupReception *self)
+{
+  self->dir_fd = -1;
+  self->fd = -1;
+  self->state = RECEPTION_OPEN;
+}
+
+static char *
+make_part_name (const char *name)
+{
+  static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  char random_part[BACKUP_RECEPTION_RANDOM_LEN + 1];
+  gsize len = strlen (name);
+
+  for (guint i = 0; i < BACKUP_RECEPTION_RANDOM_LEN; i++)
+    random_part[i] = chars[g_random_int_range (0, sizeof chars - 1)];
+  random_part[BACKUP_RECEPTION_RANDOM_LEN] = '\0';
+
+  return g_strdup_printf (".%.*s.%s" BACKUP_RECEPTION_PART_SUFFIX, (int) MIN (len, PART_NAME_MAX),
+                          name, random_part);
+}
+
+BackupReception *
+_backup_reception_new (int dir_fd,
+                       const char *dir_display,
+                       const char *name,
+                       guint versions,
+                       GError **error)
+{
+  g_autoptr (BackupReception) self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
+
+  self->dir_fd = dir_fd;
+  self->dir_display = g_strdup (dir_display);
+  self->name = g_strdup (name);
+  self->versions = versions;
+
+  for (guint attempt = 0; attempt < 100; attempt++)
+    {
+      g_autofree char *part_name = make_part_name (name);
+      int fd = openat (dir_fd, part_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                       0600);
+
+      if (fd >= 0)
+        {
+          self->fd = fd;
+          self->part_name = g_steal_pointer (&part_name);
+          g_debug ("Receiving “%s” into temporary file “%s”", name, self->part_name);
+          return g_steal_pointer (&self);
+        }
+      if (errno != EEXIST)
+        {
+          int errsv = errno;
+
+          /* Nothing to remove: mark the object finished so dispose is quiet. */
+          self->state = RECEPTION_ABORTED;
+          _backup_store_set_errno_error (error, errsv, name, dir_display);
+          return NULL;
+        }
+    }
+
+  self->state = RECEPTION_ABORTED;
+  _backup_store_set_errno_error (error, EEXIST, name, dir_display);
+  return NULL;
+}
+
+const char *
+backup_reception_get_name (BackupReception *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), NULL);
+
+  return self->name;
+}
+
+static gboolean
+check_open (BackupReception *self, GError **error)
+{
+  if (self->state != RECEPTION_OPEN || self->fd < 0)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                   _("The reception of “%s” is already finished"), self->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+backup_reception_write (BackupReception *self, const void *data, gsize len, GError **error)
+{
+  const guint8 *p = data;
+
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_open (self, error))
+    return FALSE;
+
+  while (len > 0)
+    {
+      ssize_t n = write (self->fd, p, MIN (len, (gsize) G_MAXSSIZE));
+
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          if (errsv == EINTR)
+            continue;
+
+          _backup_store_set_errno_error (error, errsv, self->name, self->dir_display);
+          g_debug ("Writing “%s” failed: removing its temporary file", self->name);
+          remove_part_file (self);
+          self->state = RECEPTION_ABORTED;
+          return FALSE;
+        }
+
+      p += n;
+      len -= (gsize) n;
+      self->bytes_written += (guint64) n;
+    }
+
+  return TRUE;
+}
+
+GOutputStream *
+backup_reception_get_output_stream (BackupReception *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), NULL);
+  g_return_val_if_fail (self->state == RECEPTION_OPEN && self->fd >= 0, NULL);
+
+  if (self->stream == NULL)
+    self->stream = g_unix_output_stream_new (self->fd, FALSE);
+
+  return self->stream;
+}
+
+guint64
+backup_reception_get_bytes_written (BackupReception *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), 0);
+
+  /* Writes through the output stream bypass the counter. */
+  if (self->fd >= 0 && self->stream != NULL)
+    {
+      off_t pos = lseek (self->fd, 0, SEEK_CUR);
+
+      if (pos >= 0)
+        self->bytes_written = (guint64) pos;
+    }
+
+  return self->bytes_written;
+}
+
+static char *
+version_name (const char *name, guint version)
+{
+  if (version == 0)
+    return g_strdup (name);
+  return g_strdup_printf ("%s.%u", name, version);
+}
+
+/* TRUE when @path exists in the directory; a directory in the way is an error. */
+static gboolean
+entry_exists (BackupReception *self, const char *path, gboolean *exists, GError **error)
+{
+  struct stat st;
+
+  if (fstatat (self->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    {
+      int errsv = errno;
+
+      if (errsv == ENOENT)
+        {
+          *exists = FALSE;
+          return TRUE;
+        }
+      _backup_store_set_errno_error (error, errsv, path, self->dir_display);
+      return FALSE;
+    }
+
+  if (S_ISDIR (st.st_mode))
+    {
+      _backup_store_set_errno_error (error, EISDIR, path, self->dir_display);
+      return FALSE;
+    }
+
+  *exists = TRUE;
+  return TRUE;
+}
+
+static gboolean
+rename_entry (BackupReception *self, const char *from, const char *to, GError **error)
+{
+  if (renameat (self->dir_fd, from, self->dir_fd, to) != 0)
+    {
+      _backup_store_set_errno_error (error, errno, to, self->dir_display);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Makes NAME.1 a copy of NAME without a moment where NAME is missing: a
+ * hard link under a temporary name, renamed over NAME.1.  Where the
+ * filesystem has no hard links, NAME is renamed to NAME.1 instead; only
+ * then is there a short window without NAME. */
+static gboolean
+keep_previous (BackupReception *self, const char *name, const char *name_1, GError **error)
+{
+  g_autofree char *link_name = make_part_name (name);
+
+  if (linkat (self->dir_fd, name, self->dir_fd, link_name, 0) == 0)
+    {
+      if (!rename_entry (self, link_name, name_1, error))
+        {
+          unlinkat (self->dir_fd, link_name, 0);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  if (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK)
+    {
+      g_debug ("No hard links in “%s” (%s): renaming instead", self->dir_display,
+               g_strerror (errno));
+      return rename_entry (self, name, name_1, error);
+    }
+
+  _backup_store_set_errno_error (error, errno, name, self->dir_display);
+  return FALSE;
+}
+
+/* Rotation with N = versions, every step an atomic rename(2) inside the
+ * destination directory, so that NAME, the newest complete version, exists
+ * at every moment, even across a crash:
+ *
+ *   1. check that none of NAME, NAME.1 … NAME.(N-1) is a directory
+ *      (so that nothing is moved when the final rename could not happen);
+ *   2. NAME.(N-2) → NAME.(N-1), …, NAME.1 → NAME.2 (each rename replaces
+ *      the next older version; the first one drops the oldest);
+ *   3. NAME is hard-linked under a temporary name, renamed over NAME.1;
+ *   4. the new file is renamed over NAME;
+ *   5. versions past N left by an earlier, larger setting are removed;
+ *   6. the directory is synced.
+ *
+ * With N = 1, steps 2 and 3 do nothing: the new file replaces NAME.
+ * A crash between steps leaves the older versions shifted by one but never
+ * loses NAME; a leftover temporary file is removed by
+ * backup_store_remove_stale_parts().
+ */
+static gboolean
+rotate_and_install (BackupReception *self, GError **error)
+{
+  gboolean exists;
+
+  for (guint v = 0; v < self->versions; v++)
+    {
+      g_autofree char *path = version_name (self->name, v);
+
+      if (!entry_exists (self, path, &exists, error))
+        return FALSE;
+    }
+
+  for (guint v = self->versions; v >= 3; v--)
+    {
+      g_autofree char *from = version_name (self->name, v - 2);
+      g_autofree char *to = version_name (self->name, v - 1);
+
+      if (!entry_exists (self, from, &exists, error))
+        return FALSE;
+      if (exists && !rename_entry (self, from, to, error))
+        return FALSE;
+    }
+
+  if (self->versions >= 2)
+    {
+      g_autofree char *name_1 = version_name (self->name, 1);
+
+      if (!entry_exists (self, self->name, &exists, error))
+        return FALSE;
+      if (exists && !keep_previous (self, self->name, name_1, error))
+        return FALSE;
+    }
+
+  if (!rename_entry (self, self->part_name, self->name, error))
+    return FALSE;
+  g_clear_pointer (&self->part_name, g_free);
+
+  for (guint v = self->versions; v < self->versions + 1000; v++)
+    {
+      g_autofree char *path = version_name (self->name, v);
+
+      if (unlinkat (self->dir_fd, path, 0) != 0)
+        break;
+      g_debug ("Removed old version “%s”", path);
+    }
+
+  if (fsync (self->dir_fd) != 0 && errno != EINVAL)
+    {
+      _backup_store_set_errno_error (error, errno, self->name, self->dir_display);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+backup_reception_commit (BackupReception *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_open (self, error))
+    return FALSE;
+  self->state = RECEPTION_COMMITTING;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+    goto failed;
+
+  if (self->stream != NULL && !g_output_stream_flush (self->stream, cancellable, &local_error))
+    goto failed;
+
+  if (fsync (self->fd) != 0)
+    {
+      _backup_store_set_errno_error (&local_error, errno, self->name, self->dir_display);
+      goto failed;
+    }
+  if (self->stream != NULL)
+    g_output_stream_close (self->stream, NULL, NULL);
+  self->bytes_written = backup_reception_get_bytes_written (self);
+  /* close(2) may report a late write error on network filesystems. */
+  if (close (self->fd) != 0)
+    {
+      int errsv = errno;
+
+      self->fd = -1;
+      _backup_store_set_errno_error (&local_error, errsv, self->name, self->dir_display);
+      goto failed;
+    }
+  self->fd = -1;
+
+  if (!rotate_and_install (self, &local_error))
+    goto failed;
+
+  self->state = RECEPTION_COMMITTED;
+  g_debug ("Stored “%s” (%" G_GUINT64_FORMAT " bytes) in “%s”", self->name, self->bytes_written,
+           self->dir_display);
+  return TRUE;
+
+failed:
+  g_debug ("Commit of “%s” failed: removing its temporary file", self->name);
+  remove_part_file (self);
+  self->state = RECEPTION_ABORTED;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static void
+commit_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  BackupReception *self = source_object;
+  GError *error = NULL;
+
+  if (backup_reception_commit (self, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+backup_reception_commit_async (BackupReception *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (BACKUP_IS_RECEPTION (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, backup_reception_commit_async);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, commit_worker);
+}
+
+gboolean
+backup_reception_commit_finish (BackupReception *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == backup_reception_commit_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+backup_reception_abort (BackupReception *self)
+{
+  g_return_if_fail (BACKUP_IS_RECEPTION (self));
+
+  if (self->state != RECEPTION_OPEN)
+    return;
+
+  g_debug ("Reception of “%s” aborted", self->name);
+  remove_part_file (self);
+  self->state = RECEPTION_ABORTED;
+}
