@@ -1,0 +1,172 @@
+/* backup-application.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "backup-application.h"
+#include "backup-preferences.h"
+#include "backup-window.h"
+
+struct _BackupApplication
+{
+  AdwApplication parent_instance;
+
+  GSettings *settings;
+  char *api_key;
+};
+
+G_DEFINE_FINAL_TYPE (BackupApplication, backup_application, ADW_TYPE_APPLICATION)
+
+static BackupWindow *
+get_window (BackupApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (backup_window_new (ADW_APPLICATION (self)));
+  return BACKUP_WINDOW (window);
+}
+
+static void
+backup_application_activate (GApplication *app)
+{
+  gtk_window_present (GTK_WINDOW (get_window (BACKUP_APPLICATION (app))));
+}
+
+static void
+backup_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
+{
+  BackupWindow *window = get_window (BACKUP_APPLICATION (app));
+
+  if (n_files > 0)
+    backup_window_set_source (window, files[0]);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  BackupApplication *self = user_data;
+  static const char *developers[] = { "The Distributed Backup developers", NULL };
+
+  adw_show_about_window (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                         "application-name", _("Distributed Backup"),
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "comments", _("Back up files and folders to another machine of yours"),
+                         NULL);
+}
+
+static void
+preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  BackupApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  BackupPreferences *prefs = backup_preferences_new (self);
+
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), parent);
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action, NULL, NULL, NULL, { 0 } },
+  { "about", about_action, NULL, NULL, NULL, { 0 } },
+  { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
+};
+
+static void
+backup_application_startup (GApplication *app)
+{
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *prefs_accels[] = { "<Control>comma", NULL };
+
+  G_APPLICATION_CLASS (backup_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
+                                   app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs_accels);
+}
+
+static void
+backup_application_finalize (GObject *object)
+{
+  BackupApplication *self = BACKUP_APPLICATION (object);
+
+  g_clear_object (&self->settings);
+  g_free (self->api_key);
+
+  G_OBJECT_CLASS (backup_application_parent_class)->finalize (object);
+}
+
+static void
+backup_application_class_init (BackupApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = backup_application_finalize;
+  app_class->activate = backup_application_activate;
+  app_class->open = backup_application_open;
+  app_class->startup = backup_application_startup;
+}
+
+static void
+backup_application_init (BackupApplication *self)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema != NULL)
+    self->settings = g_settings_new_full (schema, NULL, NULL);
+  else
+    g_debug ("schema %s not installed: settings are not kept", APP_ID);
+}
+
+BackupApplication *
+backup_application_new (void)
+{
+  return g_object_new (BACKUP_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
+                       "resource-base-path", "/io/github/DistributedBackup",
+                       NULL);
+}
+
+GSettings *
+backup_application_get_settings (BackupApplication *self)
+{
+  g_return_val_if_fail (BACKUP_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}
+
+const char *
+backup_application_get_api_key (BackupApplication *self)
+{
+  g_return_val_if_fail (BACKUP_IS_APPLICATION (self), NULL);
+
+  return self->api_key != NULL && *self->api_key != '\0' ? self->api_key : NULL;
+}
+
+void
+backup_application_set_api_key (BackupApplication *self, const char *api_key)
+{
+  g_return_if_fail (BACKUP_IS_APPLICATION (self));
+
+  g_free (self->api_key);
+  self->api_key = g_strdup (api_key);
+}

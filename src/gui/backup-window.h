@@ -1,0 +1,18 @@
+/* backup-window.h: the main window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define BACKUP_TYPE_WINDOW (backup_window_get_type ())
+G_DECLARE_FINAL_TYPE (BackupWindow, backup_window, BACKUP, WINDOW, AdwApplicationWindow)
+
+BackupWindow *backup_window_new (AdwApplication *application);
+/* Chooses the file or folder to send (as a drop or "Open With" would). */
+void backup_window_set_source (BackupWindow *self, GFile *file);
+
+G_END_DECLS

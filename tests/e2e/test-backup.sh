@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# End-to-end backups between two real distributed-backup processes on this
+# machine: directory signaling store, ICE pinned to 127.0.0.1, no STUN.
+# TAP output.
+set -u
+
+app=${DISTRIBUTED_BACKUP:?}
+work=$(mktemp -d "${TMPDIR:-/tmp}/test-backup.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+
+sig="$work/signaling"
+mkdir -p "$sig"
+common=(--signaling "$sig" --ice-address 127.0.0.1 -S '' --timeout 30 -q --no-progress)
+session=0
+new_session() { session=$((session + 1)); uid="e2e-$$-$session"; }
+
+receive() { # receive DEST VERSIONS [extra...]
+  local dest=$1 versions=$2; shift 2
+  "$app" "${common[@]}" -u "$uid" -d "$dest" -v "$versions" "$@" 2>"$work/receiver.err" &
+  receiver=$!
+  pids+=("$receiver")
+}
+
+send() { # send ARGS... (foreground)
+  "$app" "${common[@]}" -u "$uid" "$@" 2>"$work/sender.err"
+}
+
+empty_dir() { [ -z "$(ls -A "$1")" ]; }
+
+# --- a file, receiver first and sender first
+mkdir -p "$work/src" "$work/dst"
+head -c 5000000 /dev/urandom > "$work/src/data.bin"
+new_session
+receive "$work/dst" 1
+send -s "$work/src/data.bin"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "file: sender succeeds" [ "$sender_status" = 0 ]
+check "file: receiver succeeds" [ "$receiver_status" = 0 ]
+check "file: content identical" cmp -s "$work/src/data.bin" "$work/dst/data.bin"
+check "file: signaling store left empty" empty_dir "$sig"
+
+new_session
+rm -f "$work/dst/data.bin"
+( sleep 2; exec "$app" "${common[@]}" -u "$uid" -d "$work/dst" -v 1 2>"$work/receiver.err" ) &
+receiver=$!
+pids+=("$receiver")
+send -s "$work/src/data.bin"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "sender first: both succeed" [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
+check "sender first: content identical" cmp -s "$work/src/data.bin" "$work/dst/data.bin"
+
+# --- the seed's example: versions = 2 over three receptions
+mkdir -p "$work/versions"
+for i in 1 2 3; do
+  echo "version $i" > "$work/src/notes.txt"
+  new_session
+  receive "$work/versions" 2
+  send -s "$work/src/notes.txt"
+  wait "$receiver"
+done
+check "versions: newest in notes.txt" grep -qx "version 3" "$work/versions/notes.txt"
+check "versions: previous in notes.txt.1" grep -qx "version 2" "$work/versions/notes.txt.1"
+check "versions: nothing else" [ "$(ls -A "$work/versions" | wc -l)" = 2 ]
+
+# --- a double-zipped folder with the password file
+mkdir -p "$work/Documents/sub/empty" "$work/zips"
+echo "hello" > "$work/Documents/sub/hello.txt"
+head -c 300000 /dev/urandom > "$work/Documents/random.bin"
+"$app" -e -p="$work/passfile" -1=qwerty -2=asdfgh
+new_session
+receive "$work/zips" 1
+send -s="$work/Documents" -z -o=docs.zip -p="$work/passfile"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "zip: both succeed" [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
+mkdir -p "$work/x/outer" "$work/x/inner"
+7zz x -y -bso0 -bse0 -bsp0 -pasdfgh -o"$work/x/outer" "$work/zips/docs.zip" >/dev/null 2>&1
+7zz x -y -bso0 -bse0 -bsp0 -pqwerty -o"$work/x/inner" "$work/x/outer/Documents.zip" >/dev/null 2>&1
+if [ -d "$work/x/inner/Documents" ]; then inner="$work/x/inner/Documents"; else inner="$work/x/inner"; fi
+check "zip: both levels open and match the folder" diff -r "$work/Documents" "$inner"
+
+# --- a sender interrupted mid-transfer changes nothing on the receiver
+head -c 400000000 /dev/zero | tr '\0' 'x' > "$work/src/big.bin" 2>/dev/null || true
+cp "$work/dst/data.bin" "$work/dst/big.bin"
+before=$(sha256sum "$work/dst/big.bin" | cut -d' ' -f1)
+new_session
+receive "$work/dst" 1
+"$app" "${common[@]}" -u "$uid" -s "$work/src/big.bin" 2>"$work/sender.err" &
+sender=$!
+pids+=("$sender")
+# Interrupt once the transfer is under way (a temporary file exists).
+for _ in $(seq 1 200); do
+  ls -A "$work/dst" | grep -q '\.part$' && break
+  sleep 0.05
+done
+kill -INT "$sender"
+wait "$sender"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "interrupted: sender exits non-zero" [ "$sender_status" != 0 ]
+check "interrupted: receiver reports failure" [ "$receiver_status" != 0 ]
+check "interrupted: old version untouched" [ "$(sha256sum "$work/dst/big.bin" | cut -d' ' -f1)" = "$before" ]
+check "interrupted: no temporary file left" [ -z "$(ls -A "$work/dst" | grep '\.part$')" ]
+check "interrupted: signaling store left empty" empty_dir "$sig"
+
+# --- a receiver nobody talks to gives up with one clear line; SIGTERM cleans up
+new_session
+"$app" "${common[@]}" -u "$uid" --timeout 2 -d "$work/dst" 2>"$work/timeout.err"
+status=$?
+check "timeout: non-zero exit" [ "$status" != 0 ]
+check "timeout: one line on stderr" [ "$(wc -l < "$work/timeout.err")" = 1 ]
+check "timeout: signaling store left empty" empty_dir "$sig"
+
+new_session
+receive "$work/dst" 1
+sleep 1
+check "waiting receiver left its ping" [ -n "$(ls -A "$sig")" ]
+kill -TERM "$receiver"
+wait "$receiver"
+check "SIGTERM: signaling store cleaned" empty_dir "$sig"
+
+echo "1..$n"
+exit $((failed > 0))
