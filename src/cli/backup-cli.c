@@ -44,6 +44,10 @@ backup_cli_wants_cli (int argc, char **argv)
     {
       gboolean takes_value;
 
+      /* "distributed-backup FILE…" opens the desktop application with that
+       * file or folder to send, as a file manager's "Open With" does. */
+      if (argv[i][0] != '-' && g_file_test (argv[i], G_FILE_TEST_EXISTS))
+        continue;
       if (!is_gapplication_option (argv[i], &takes_value))
         return TRUE;
       if (takes_value)

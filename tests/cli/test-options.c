@@ -550,7 +550,9 @@ test_wants_cli (void)
     { { "-d", "/tmp" }, TRUE },
     { { "--keep-listening" }, TRUE },
     { { "--foo" }, TRUE },
-    { { "file.txt" }, TRUE },
+    { { "file.txt" }, TRUE },          /* does not exist: an error on the terminal */
+    { { "/" }, FALSE },                /* an existing path opens the desktop application */
+    { { "/", "-e" }, TRUE },
     { { "--gapplication-service", "-e" }, TRUE },
   };
 
