@@ -1,0 +1,452 @@
+/* backup-signaling-message.c: names and contents of the signaling files
+ *
+ * The original tool writes its files with Go's encoding/json and
+ * encoding/base64 (standard alphabet, padded): members in the order "type",
+ * "payload", no spaces, '<', '>' and '&' escaped as \u003c, \u003e, \u0026.
+ * We write the same bytes so that either side can read the other's files,
+ * and read strictly: anything that is not exactly a message is refused.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "backup-signaling-error.h"
+#include "backup-signaling-message.h"
+
+static const char *const kind_names[] = { "ping", "sdp", "candidate" };
+
+const char *
+backup_signaling_kind_to_string (BackupSignalingKind kind)
+{
+  g_return_val_if_fail (kind <= BACKUP_SIGNALING_KIND_CANDIDATE, NULL);
+
+  return kind_names[kind];
+}
+
+static gboolean
+kind_from_string (const char *str, gsize len, BackupSignalingKind *kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (strlen (kind_names[i]) == len && strncmp (kind_names[i], str, len) == 0)
+      {
+        *kind = (BackupSignalingKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+char *
+backup_signaling_make_name (const char *session,
+                            BackupSignalingKind kind,
+                            const char *instance)
+{
+  g_return_val_if_fail (session != NULL, NULL);
+  g_return_val_if_fail (instance != NULL, NULL);
+
+  return g_strdup_printf ("%s_%s_%s.json", session, backup_signaling_kind_to_string (kind), instance);
+}
+
+gboolean
+backup_signaling_name_is_of_session (const char *name,
+                                     const char *session)
+{
+  gsize slen = strlen (session);
+
+  return strncmp (name, session, slen) == 0 && name[slen] == '_';
+}
+
+static gboolean
+is_instance_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '-';
+}
+
+/* Splits "{session}_{kind}_{instance}.json". A name of another session is
+ * refused as NOT_FOUND; a name of this session that is not exactly a message
+ * name is MALFORMED. */
+gboolean
+backup_signaling_parse_name (const char *name,
+                             const char *session,
+                             BackupSignalingKind *kind,
+                             char **instance,
+                             GError **error)
+{
+  const char *p, *sep, *end;
+  gsize slen, nlen;
+  BackupSignalingKind k;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (session != NULL, FALSE);
+
+  if (!backup_signaling_name_is_of_session (name, session))
+    {
+      g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_NOT_FOUND,
+                   "“%s” is not a file of session %s", name, session);
+      return FALSE;
+    }
+
+  slen = strlen (session);
+  nlen = strlen (name);
+  p = name + slen + 1;
+  end = name + nlen;
+
+  if (nlen < slen + 1 + strlen (".json") || !g_str_has_suffix (name, ".json"))
+    goto malformed;
+  end -= strlen (".json");
+
+  sep = memchr (p, '_', end - p);
+  if (sep == NULL || !kind_from_string (p, sep - p, &k))
+    goto malformed;
+
+  p = sep + 1;
+  if (p == end || end - p > 128)
+    goto malformed;
+  for (const char *q = p; q < end; q++)
+    if (!is_instance_char (*q))
+      goto malformed;
+
+  if (kind != NULL)
+    *kind = k;
+  if (instance != NULL)
+    *instance = g_strndup (p, end - p);
+  return TRUE;
+
+malformed:
+  g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED,
+               "“%s” is not a signaling file name of session %s", name, session);
+  return FALSE;
+}
+
+/* Appends @str as a JSON string the way Go's encoding/json writes it. */
+static void
+append_go_json_string (GString *out, const char *str)
+{
+  static const char hex[] = "0123456789abcdef";
+  const char *p = str;
+
+  g_string_append_c (out, '"');
+  while (*p != '\0')
+    {
+      guchar c = (guchar) *p;
+
+      if (c < 0x80)
+        {
+          switch (c)
+            {
+            case '"':
+              g_string_append (out, "\\\"");
+              break;
+            case '\\':
+              g_string_append (out, "\\\\");
+              break;
+            case '\n':
+              g_string_append (out, "\\n");
+              break;
+            case '\r':
+              g_string_append (out, "\\r");
+              break;
+            case '\t':
+              g_string_append (out, "\\t");
+              break;
+            default:
+              if (c < 0x20 || c == '<' || c == '>' || c == '&')
+                {
+                  g_string_append (out, "\\u00");
+                  g_string_append_c (out, hex[c >> 4]);
+                  g_string_append_c (out, hex[c & 0xf]);
+                }
+              else
+                g_string_append_c (out, (char) c);
+            }
+          p++;
+        }
+      else
+        {
+          gunichar u = g_utf8_get_char_validated (p, -1);
+
+          if (u == (gunichar) -1 || u == (gunichar) -2)
+            {
+              g_string_append (out, "\\ufffd");
+              p++;
+            }
+          else
+            {
+              if (u == 0x2028 || u == 0x2029)
+                g_string_append_printf (out, "\\u%04x", u);
+              else
+                g_string_append_len (out, p, g_utf8_next_char (p) - p);
+              p = g_utf8_next_char (p);
+            }
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+static GBytes *
+encode_message (BackupSignalingKind kind,
+                const char *payload,
+                gsize payload_len,
+                JsonObject *extensions)
+{
+  GString *out = g_string_new ("{\"type\":");
+
+  append_go_json_string (out, backup_signaling_kind_to_string (kind));
+  if (payload != NULL)
+    {
+      g_autofree char *b64 = g_base64_encode ((const guchar *) payload, payload_len);
+
+      g_string_append (out, ",\"payload\":");
+      append_go_json_string (out, b64);
+    }
+
+  if (extensions != NULL)
+    {
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *node;
+
+      json_object_iter_init (&iter, extensions);
+      while (json_object_iter_next (&iter, &member, &node))
+        {
+          g_autofree char *value = NULL;
+
+          if (g_str_equal (member, "type") || g_str_equal (member, "payload"))
+            continue;
+          value = json_to_string (node, FALSE);
+          g_string_append_c (out, ',');
+          append_go_json_string (out, member);
+          g_string_append_c (out, ':');
+          g_string_append (out, value);
+        }
+    }
+
+  g_string_append_c (out, '}');
+  return g_string_free_to_bytes (out);
+}
+
+GBytes *
+backup_signaling_message_encode_ping (JsonObject *extensions)
+{
+  return encode_message (BACKUP_SIGNALING_KIND_PING, NULL, 0, extensions);
+}
+
+GBytes *
+backup_signaling_message_encode_sdp (const char *type,
+                                     const char *sdp,
+                                     JsonObject *extensions)
+{
+  g_autoptr(GString) inner = g_string_new ("{\"type\":");
+
+  g_return_val_if_fail (type != NULL, NULL);
+  g_return_val_if_fail (sdp != NULL, NULL);
+
+  /* pion's SessionDescription as Go marshals it */
+  append_go_json_string (inner, type);
+  g_string_append (inner, ",\"sdp\":");
+  append_go_json_string (inner, sdp);
+  g_string_append_c (inner, '}');
+
+  return encode_message (BACKUP_SIGNALING_KIND_SDP, inner->str, inner->len, extensions);
+}
+
+GBytes *
+backup_signaling_message_encode_candidate (const char *candidate,
+                                           JsonObject *extensions)
+{
+  g_autofree char *clean = NULL;
+
+  g_return_val_if_fail (candidate != NULL, NULL);
+
+  if (g_str_has_prefix (candidate, "a="))
+    candidate += 2;
+  clean = g_strdup (candidate);
+  g_strchomp (clean);
+
+  return encode_message (BACKUP_SIGNALING_KIND_CANDIDATE, clean, strlen (clean), extensions);
+}
+
+void
+backup_signaling_message_free (BackupSignalingMessage *message)
+{
+  if (message == NULL)
+    return;
+
+  g_free (message->sdp_type);
+  g_free (message->sdp);
+  g_free (message->candidate);
+  g_clear_pointer (&message->extensions, json_object_unref);
+  g_free (message);
+}
+
+static gboolean
+is_base64_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '+' || c == '/';
+}
+
+/* Standard alphabet, padded, nothing else (g_base64_decode skips junk). */
+static guchar *
+decode_base64_strict (const char *text, gsize *out_len)
+{
+  gsize len = strlen (text);
+  gsize pad = 0;
+
+  if (len == 0 || len % 4 != 0)
+    return NULL;
+  if (text[len - 1] == '=')
+    pad++;
+  if (text[len - 2] == '=')
+    pad++;
+  for (gsize i = 0; i < len - pad; i++)
+    if (!is_base64_char (text[i]))
+      return NULL;
+
+  return g_base64_decode (text, out_len);
+}
+
+static gboolean
+malformed (GError **error, const char *what)
+{
+  g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED,
+               "Malformed signaling message: %s", what);
+  return FALSE;
+}
+
+static gpointer
+malformed_null (GError **error, const char *what)
+{
+  malformed (error, what);
+  return NULL;
+}
+
+static gboolean
+parse_sdp_payload (BackupSignalingMessage *message,
+                   const guchar *data,
+                   gsize len,
+                   GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+  JsonNode *type, *sdp;
+  const char *type_str;
+
+  if (memchr (data, '\0', len) != NULL ||
+      !json_parser_load_from_data (parser, (const char *) data, len, NULL))
+    return malformed (error, "the description is not JSON");
+
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return malformed (error, "the description is not a JSON object");
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  type = json_object_get_member (object, "type");
+  sdp = json_object_get_member (object, "sdp");
+  if (type == NULL || json_node_get_value_type (type) != G_TYPE_STRING ||
+      sdp == NULL || json_node_get_value_type (sdp) != G_TYPE_STRING)
+    return malformed (error, "the description lacks a type or an sdp");
+
+  type_str = json_node_get_string (type);
+  if (!g_str_equal (type_str, "offer") && !g_str_equal (type_str, "answer"))
+    return malformed (error, "the description is neither an offer nor an answer");
+  if (!g_str_has_prefix (json_node_get_string (sdp), "v=0"))
+    return malformed (error, "the description is not SDP");
+
+  message->sdp_type = g_strdup (type_str);
+  message->sdp = g_strdup (json_node_get_string (sdp));
+  return TRUE;
+}
+
+static gboolean
+parse_candidate_payload (BackupSignalingMessage *message,
+                         const guchar *data,
+                         gsize len,
+                         GError **error)
+{
+  g_autofree char *text = NULL;
+  const char *start;
+
+  if (memchr (data, '\0', len) != NULL || !g_utf8_validate ((const char *) data, len, NULL))
+    return malformed (error, "the candidate is not text");
+
+  text = g_strndup ((const char *) data, len);
+  g_strchomp (text);
+  start = text;
+  if (g_str_has_prefix (start, "a="))
+    start += 2;
+  if (!g_str_has_prefix (start, "candidate:") || strpbrk (start, "\r\n") != NULL)
+    return malformed (error, "the candidate is not one candidate attribute");
+
+  message->candidate = g_strdup (start);
+  return TRUE;
+}
+
+BackupSignalingMessage *
+backup_signaling_message_parse (GBytes *bytes,
+                                GError **error)
+{
+  g_autoptr(BackupSignalingMessage) message = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree guchar *payload = NULL;
+  gsize payload_len = 0;
+  const char *data;
+  gsize len;
+  JsonObject *object;
+  JsonNode *type, *payload_node;
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *node;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  data = g_bytes_get_data (bytes, &len);
+  if (len > BACKUP_SIGNALING_MESSAGE_MAX_SIZE)
+    return malformed_null (error, "too large");
+  if (len == 0 || memchr (data, '\0', len) != NULL)
+    return malformed_null (error, "not JSON");
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, len, NULL))
+    return malformed_null (error, "not JSON");
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return malformed_null (error, "not a JSON object");
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  message = g_new0 (BackupSignalingMessage, 1);
+  message->extensions = json_object_new ();
+
+  type = json_object_get_member (object, "type");
+  if (type == NULL || json_node_get_value_type (type) != G_TYPE_STRING)
+    return malformed_null (error, "no type");
+  {
+    const char *t = json_node_get_string (type);
+
+    if (!kind_from_string (t, strlen (t), &message->kind))
+      return malformed_null (error, "unknown type");
+  }
+
+  payload_node = json_object_get_member (object, "payload");
+  if (message->kind != BACKUP_SIGNALING_KIND_PING)
+    {
+      if (payload_node == NULL || json_node_get_value_type (payload_node) != G_TYPE_STRING)
+        return malformed_null (error, "no payload");
+      payload = decode_base64_strict (json_node_get_string (payload_node), &payload_len);
+      if (payload == NULL)
+        return malformed_null (error, "the payload is not base64");
+
+      if (message->kind == BACKUP_SIGNALING_KIND_SDP)
+        {
+          if (!parse_sdp_payload (message, payload, payload_len, error))
+            return NULL;
+        }
+      else if (!parse_candidate_payload (message, payload, payload_len, error))
+        return NULL;
+    }
+
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &member, &node))
+    if (!g_str_equal (member, "type") && !g_str_equal (member, "payload"))
+      json_object_set_member (message->extensions, member, json_node_copy (node));
+
+  return g_steal_pointer (&message);
+}
