@@ -640,9 +640,9 @@ sender_on_control (BackupSession *self, BackupFrame *frame)
         {
           session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_HASH_MISMATCH,
                                            _("The receiver stored something else than "
-                                             "what was sent (%" G_GUINT64_FORMAT
-                                             " bytes of %" G_GUINT64_FORMAT ")"),
-                                           frame->bytes, self->sent));
+                                             "what was sent (%llu bytes of %llu)"),
+                                           (unsigned long long) frame->bytes,
+                                           (unsigned long long) self->sent));
           return;
         }
       g_debug ("acknowledged by the peer");
@@ -769,9 +769,9 @@ receiver_on_end (BackupSession *self, BackupFrame *frame)
   if (frame->bytes != self->bytes_done)
     {
       session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_HASH_MISMATCH,
-                                       _("Received %" G_GUINT64_FORMAT " bytes of %s, but the "
-                                         "sender sent %" G_GUINT64_FORMAT),
-                                       self->bytes_done, self->file_name, frame->bytes));
+                                       _("Received %llu bytes of %s, but the sender sent %llu"),
+                                       (unsigned long long) self->bytes_done, self->file_name,
+                                       (unsigned long long) frame->bytes));
       return;
     }
 

@@ -329,8 +329,8 @@ load_key (const char *key_path,
     {
       close (fd);
       g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
-                   _("The key file “%s” must hold exactly %d bytes, not %" G_GINT64_FORMAT),
-                   display, BACKUP_VAULT_KEY_SIZE, (gint64) st.st_size);
+                   _("The key file “%s” must hold exactly %d bytes, not %lld"),
+                   display, BACKUP_VAULT_KEY_SIZE, (long long) st.st_size);
       return FALSE;
     }
 
@@ -473,7 +473,7 @@ check_password (const char *password, guint number, GError **error)
   if (len > BACKUP_VAULT_MAX_PASSWORD)
     {
       g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
-                   _("Password %u is %" G_GSIZE_FORMAT " bytes long; a password file holds at "
+                   _("Password %u is %zu bytes long; a password file holds at "
                      "most %d bytes per password"),
                    number, len, BACKUP_VAULT_MAX_PASSWORD);
       return FALSE;
