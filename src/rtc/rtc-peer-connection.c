@@ -1,0 +1,881 @@
+/* rtc-peer-connection.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The transports are built lazily, each on top of the previous one: ICE
+ * when the first offer or answer is created, DTLS once both descriptions
+ * are known, SCTP when DTLS is connected. Data channels created before SCTP
+ * connects wait in a list and are opened then.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "rtc-certificate.h"
+#include "rtc-dtls-transport.h"
+#include "rtc-error.h"
+#include "rtc-ice-transport.h"
+#include "rtc-peer-connection.h"
+#include "rtc-sctp-transport.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_MAX_MESSAGE_SIZE 262144
+
+struct _RtcPeerConnection
+{
+  GObject parent_instance;
+
+  GMainContext *context; /* home */
+  RtcConfiguration *config;
+  RtcPeerConnectionState state;
+  GError *error;
+
+  RtcCertificate *certificate;
+  gboolean generating;
+  GCancellable *cancellable;
+  GPtrArray *waiting_tasks; /* GTask waiting for the certificate */
+
+  RtcIceTransport *ice;
+  RtcDtlsTransport *dtls;
+  RtcSctpTransport *sctp;
+
+  gboolean offerer;
+  gboolean has_local;
+  RtcDtlsSetup local_setup;
+  gboolean dtls_client;
+  char *mid;
+  char *ice_ufrag;
+  char *ice_pwd;
+  GPtrArray *local_candidates; /* "candidate:..." */
+  gboolean gathering_done;
+
+  RtcSdpDescription *remote;
+  GPtrArray *pending_candidates; /* remote, before ICE or the description */
+  gboolean remote_end_of_candidates;
+
+  GPtrArray *pending_channels; /* RtcDataChannel, until SCTP connects */
+  GSource *timeout_source;
+};
+
+G_DEFINE_FINAL_TYPE (RtcPeerConnection, rtc_peer_connection, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_CONNECTION_STATE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_LOCAL_CANDIDATE,
+  SIGNAL_GATHERING_DONE,
+  SIGNAL_DATA_CHANNEL,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+GType
+rtc_peer_connection_state_get_type (void)
+{
+  static gsize type_id = 0;
+
+  if (g_once_init_enter (&type_id))
+    {
+      static const GEnumValue values[] = {
+        { RTC_PEER_CONNECTION_STATE_NEW, "RTC_PEER_CONNECTION_STATE_NEW", "new" },
+        { RTC_PEER_CONNECTION_STATE_CONNECTING, "RTC_PEER_CONNECTION_STATE_CONNECTING",
+          "connecting" },
+        { RTC_PEER_CONNECTION_STATE_CONNECTED, "RTC_PEER_CONNECTION_STATE_CONNECTED", "connected" },
+        { RTC_PEER_CONNECTION_STATE_FAILED, "RTC_PEER_CONNECTION_STATE_FAILED", "failed" },
+        { RTC_PEER_CONNECTION_STATE_CLOSED, "RTC_PEER_CONNECTION_STATE_CLOSED", "closed" },
+        { 0, NULL, NULL },
+      };
+      GType id = g_enum_register_static (g_intern_static_string ("RtcPeerConnectionState"), values);
+      g_once_init_leave (&type_id, id);
+    }
+
+  return type_id;
+}
+
+static gboolean
+is_final (RtcPeerConnection *self)
+{
+  return self->state == RTC_PEER_CONNECTION_STATE_FAILED
+         || self->state == RTC_PEER_CONNECTION_STATE_CLOSED;
+}
+
+static void
+clear_timeout (RtcPeerConnection *self)
+{
+  if (self->timeout_source != NULL)
+    {
+      g_source_destroy (self->timeout_source);
+      g_clear_pointer (&self->timeout_source, g_source_unref);
+    }
+}
+
+static void
+close_pending_channels (RtcPeerConnection *self)
+{
+  g_autoptr (GPtrArray) channels = g_steal_pointer (&self->pending_channels);
+
+  self->pending_channels = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < channels->len; i++)
+    rtc_data_channel_close (g_ptr_array_index (channels, i));
+}
+
+static void
+set_state (RtcPeerConnection *self, RtcPeerConnectionState state, const GError *error)
+{
+  g_autoptr (RtcPeerConnection) hold = NULL;
+
+  if (self->state == state || is_final (self))
+    return;
+
+  hold = g_object_ref (self);
+  if (state == RTC_PEER_CONNECTION_STATE_FAILED)
+    {
+      g_clear_error (&self->error);
+      self->error = g_error_copy (error);
+      g_debug ("Peer connection failed: %s", error->message);
+    }
+  self->state = state;
+  if (is_final (self))
+    {
+      clear_timeout (self);
+      close_pending_channels (self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_STATE]);
+}
+
+static void
+fail (RtcPeerConnection *self, const GError *error)
+{
+  set_state (self, RTC_PEER_CONNECTION_STATE_FAILED, error);
+}
+
+static guint
+timeout_ms (RtcPeerConnection *self)
+{
+  return self->config->ice_timeout_ms != 0 ? self->config->ice_timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_clear_pointer (&self->timeout_source, g_source_unref);
+  error
+      = g_error_new (RTC_ERROR, RTC_ERROR_TIMEOUT, "No connection within %u ms", timeout_ms (self));
+  fail (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* --- SCTP --- */
+
+static void
+open_pending_channels (RtcPeerConnection *self)
+{
+  g_autoptr (GPtrArray) channels = g_steal_pointer (&self->pending_channels);
+
+  self->pending_channels = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < channels->len; i++)
+    {
+      RtcDataChannel *channel = g_ptr_array_index (channels, i);
+      g_autoptr (GError) error = NULL;
+
+      if (rtc_data_channel_get_ready_state (channel) != RTC_DATA_CHANNEL_STATE_CONNECTING)
+        continue;
+      if (!rtc_sctp_transport_open_channel (self->sctp, channel, &error))
+        g_debug ("Cannot open data channel %s: %s", rtc_data_channel_get_label (channel),
+                 error->message);
+    }
+}
+
+static void
+sctp_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  RtcTransport *sctp = RTC_TRANSPORT (object);
+
+  switch (rtc_transport_get_state (sctp))
+    {
+    case RTC_TRANSPORT_STATE_CONNECTED:
+      g_debug ("Peer connection connected");
+      clear_timeout (self);
+      set_state (self, RTC_PEER_CONNECTION_STATE_CONNECTED, NULL);
+      open_pending_channels (self);
+      break;
+    case RTC_TRANSPORT_STATE_FAILED:
+      fail (self, rtc_transport_get_error (sctp));
+      break;
+    case RTC_TRANSPORT_STATE_CLOSED:
+      set_state (self, RTC_PEER_CONNECTION_STATE_CLOSED, NULL);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+sctp_data_channel_cb (RtcSctpTransport *sctp, RtcDataChannel *channel, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  g_signal_emit (self, signals[SIGNAL_DATA_CHANNEL], 0, channel);
+}
+
+static void
+start_sctp (RtcPeerConnection *self)
+{
+  guint64 local_max = self->config->max_message_size != 0 ? self->config->max_message_size
+                                                          : DEFAULT_MAX_MESSAGE_SIZE;
+
+  if (self->sctp != NULL)
+    return;
+
+  self->sctp = rtc_sctp_transport_new (RTC_TRANSPORT (self->dtls), self->dtls_client,
+                                       RTC_SDP_DEFAULT_SCTP_PORT, self->remote->sctp_port);
+  rtc_sctp_transport_set_max_message_sizes (self->sctp, local_max, self->remote->max_message_size);
+  g_signal_connect (self->sctp, "data-channel", G_CALLBACK (sctp_data_channel_cb), self);
+  g_signal_connect (self->sctp, "notify::state", G_CALLBACK (sctp_state_cb), self);
+  sctp_state_cb (G_OBJECT (self->sctp), NULL, self);
+}
+
+/* --- DTLS --- */
+
+static void
+dtls_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  RtcTransport *dtls = RTC_TRANSPORT (object);
+
+  switch (rtc_transport_get_state (dtls))
+    {
+    case RTC_TRANSPORT_STATE_CONNECTED:
+      start_sctp (self);
+      break;
+    case RTC_TRANSPORT_STATE_FAILED:
+      fail (self, rtc_transport_get_error (dtls));
+      break;
+    case RTC_TRANSPORT_STATE_CLOSED:
+      if (self->sctp == NULL)
+        {
+          g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
+                                                          "The peer closed the connection");
+
+          fail (self, error);
+        }
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+maybe_start_dtls (RtcPeerConnection *self)
+{
+  if (self->dtls != NULL || self->ice == NULL || self->remote == NULL || !self->has_local
+      || is_final (self))
+    return;
+
+  g_debug ("Starting DTLS as %s", self->dtls_client ? "client" : "server");
+  self->dtls = rtc_dtls_transport_new (RTC_TRANSPORT (self->ice), self->certificate,
+                                       self->dtls_client, self->remote->fingerprint);
+  rtc_dtls_transport_set_handshake_timeout (self->dtls, timeout_ms (self));
+  g_signal_connect (self->dtls, "notify::state", G_CALLBACK (dtls_state_cb), self);
+
+  set_state (self, RTC_PEER_CONNECTION_STATE_CONNECTING, NULL);
+  if (self->timeout_source == NULL)
+    {
+      self->timeout_source = g_timeout_source_new (timeout_ms (self));
+      g_source_set_callback (self->timeout_source, timeout_cb, self, NULL);
+      g_source_attach (self->timeout_source, self->context);
+    }
+  dtls_state_cb (G_OBJECT (self->dtls), NULL, self);
+}
+
+/* --- ICE --- */
+
+static void
+ice_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  RtcTransport *ice = RTC_TRANSPORT (object);
+
+  if (rtc_transport_get_state (ice) == RTC_TRANSPORT_STATE_FAILED)
+    fail (self, rtc_transport_get_error (ice));
+}
+
+static void
+ice_local_candidate_cb (RtcIceTransport *ice, const char *candidate, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  g_ptr_array_add (self->local_candidates, g_strdup (candidate));
+  g_signal_emit (self, signals[SIGNAL_LOCAL_CANDIDATE], 0, candidate);
+}
+
+static void
+ice_gathering_done_cb (RtcIceTransport *ice, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  self->gathering_done = TRUE;
+  g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
+}
+
+static void
+feed_remote_candidates (RtcPeerConnection *self)
+{
+  if (self->ice == NULL || self->remote == NULL)
+    return;
+
+  for (guint i = 0; i < self->pending_candidates->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const char *candidate = g_ptr_array_index (self->pending_candidates, i);
+
+      if (!rtc_ice_transport_add_remote_candidate (self->ice, candidate, &error))
+        g_debug ("Ignoring remote candidate: %s", error->message);
+    }
+  g_ptr_array_set_size (self->pending_candidates, 0);
+  if (self->remote_end_of_candidates)
+    rtc_ice_transport_set_remote_gathering_done (self->ice);
+}
+
+static void
+apply_remote_to_ice (RtcPeerConnection *self)
+{
+  if (self->ice == NULL || self->remote == NULL)
+    return;
+
+  rtc_ice_transport_set_remote_credentials (self->ice, self->remote->ice_ufrag,
+                                            self->remote->ice_pwd);
+  feed_remote_candidates (self);
+}
+
+static gboolean
+ensure_ice (RtcPeerConnection *self, gboolean controlling, GError **error)
+{
+  if (self->ice != NULL)
+    return TRUE;
+
+  self->ice = rtc_ice_transport_new (self->config, controlling);
+  rtc_ice_transport_get_local_credentials (self->ice, &self->ice_ufrag, &self->ice_pwd);
+  g_signal_connect (self->ice, "local-candidate", G_CALLBACK (ice_local_candidate_cb), self);
+  g_signal_connect (self->ice, "gathering-done", G_CALLBACK (ice_gathering_done_cb), self);
+  g_signal_connect (self->ice, "notify::state", G_CALLBACK (ice_state_cb), self);
+  apply_remote_to_ice (self);
+  return rtc_ice_transport_gather (self->ice, error);
+}
+
+/* --- descriptions --- */
+
+static char *
+build_local_description (RtcPeerConnection *self)
+{
+  g_autoptr (RtcSdpDescription) desc = rtc_sdp_description_new ();
+
+  desc->ice_ufrag = g_strdup (self->ice_ufrag);
+  desc->ice_pwd = g_strdup (self->ice_pwd);
+  rtc_certificate_get_fingerprint (self->certificate, desc->fingerprint);
+  desc->setup = self->local_setup;
+  g_free (desc->mid);
+  desc->mid = g_strdup (self->mid);
+  desc->sctp_port = RTC_SDP_DEFAULT_SCTP_PORT;
+  desc->max_message_size = self->config->max_message_size != 0 ? self->config->max_message_size
+                                                               : DEFAULT_MAX_MESSAGE_SIZE;
+  for (guint i = 0; i < self->local_candidates->len; i++)
+    g_ptr_array_add (desc->candidates, g_strdup (g_ptr_array_index (self->local_candidates, i)));
+  desc->end_of_candidates = self->gathering_done;
+  return rtc_sdp_generate (desc);
+}
+
+char *
+rtc_peer_connection_get_local_description (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), NULL);
+
+  if (!self->has_local)
+    return NULL;
+  return build_local_description (self);
+}
+
+static char *
+create_description (RtcPeerConnection *self, gboolean offer, GError **error)
+{
+  if (is_final (self))
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_CLOSED, "The peer connection is closed");
+      return NULL;
+    }
+
+  if (offer)
+    {
+      if (self->remote != NULL || (self->has_local && !self->offerer))
+        {
+          g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                               "Renegotiation is not supported");
+          return NULL;
+        }
+      self->offerer = TRUE;
+      self->local_setup = RTC_DTLS_SETUP_ACTPASS;
+      if (!ensure_ice (self, TRUE, error))
+        return NULL;
+    }
+  else
+    {
+      if (self->remote == NULL || self->offerer)
+        {
+          g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                               "An answer needs a remote offer");
+          return NULL;
+        }
+      /* We are the DTLS client unless the offer insists on being it. */
+      if (self->remote->setup == RTC_DTLS_SETUP_ACTIVE)
+        {
+          self->local_setup = RTC_DTLS_SETUP_PASSIVE;
+          self->dtls_client = FALSE;
+        }
+      else
+        {
+          self->local_setup = RTC_DTLS_SETUP_ACTIVE;
+          self->dtls_client = TRUE;
+        }
+      g_free (self->mid);
+      self->mid = g_strdup (self->remote->mid);
+      if (!ensure_ice (self, FALSE, error))
+        return NULL;
+    }
+
+  self->has_local = TRUE;
+  maybe_start_dtls (self);
+  return build_local_description (self);
+}
+
+static void
+complete_task (RtcPeerConnection *self, GTask *task)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean offer = GPOINTER_TO_INT (g_task_get_task_data (task));
+  char *sdp;
+
+  if (self->certificate == NULL)
+    {
+      g_task_return_new_error (task, RTC_ERROR, RTC_ERROR_CLOSED, "The peer connection is closed");
+      return;
+    }
+  sdp = create_description (self, offer, &error);
+  if (sdp == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, sdp, g_free);
+}
+
+static void
+certificate_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (RtcPeerConnection) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) tasks = NULL;
+  RtcCertificate *certificate = rtc_certificate_generate_finish (result, &error);
+
+  self->generating = FALSE;
+  tasks = g_steal_pointer (&self->waiting_tasks);
+  self->waiting_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (certificate == NULL)
+    {
+      for (guint i = 0; i < tasks->len; i++)
+        g_task_return_error (g_ptr_array_index (tasks, i), g_error_copy (error));
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        fail (self, error);
+      return;
+    }
+
+  self->certificate = certificate;
+  for (guint i = 0; i < tasks->len; i++)
+    complete_task (self, g_ptr_array_index (tasks, i));
+}
+
+static void
+create_async (RtcPeerConnection *self, gboolean offer, gpointer source_tag,
+              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, GINT_TO_POINTER (offer), NULL);
+
+  if (self->certificate != NULL)
+    {
+      complete_task (self, task);
+      return;
+    }
+
+  g_ptr_array_add (self->waiting_tasks, g_steal_pointer (&task));
+  if (!self->generating)
+    {
+      self->generating = TRUE;
+      rtc_certificate_generate_async (self->cancellable, certificate_ready_cb, g_object_ref (self));
+    }
+}
+
+void
+rtc_peer_connection_create_offer_async (RtcPeerConnection *self,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  g_return_if_fail (RTC_IS_PEER_CONNECTION (self));
+
+  create_async (self, TRUE, rtc_peer_connection_create_offer_async, cancellable, callback,
+                user_data);
+}
+
+char *
+rtc_peer_connection_create_offer_finish (RtcPeerConnection *self, GAsyncResult *result,
+                                         GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (
+      g_task_get_source_tag (G_TASK (result)) == rtc_peer_connection_create_offer_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+rtc_peer_connection_create_answer_async (RtcPeerConnection *self,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  g_return_if_fail (RTC_IS_PEER_CONNECTION (self));
+
+  create_async (self, FALSE, rtc_peer_connection_create_answer_async, cancellable, callback,
+                user_data);
+}
+
+char *
+rtc_peer_connection_create_answer_finish (RtcPeerConnection *self, GAsyncResult *result,
+                                          GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (
+      g_task_get_source_tag (G_TASK (result)) == rtc_peer_connection_create_answer_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+rtc_peer_connection_set_remote_description (RtcPeerConnection *self,
+                                            RtcSdpType type,
+                                            const char *sdp,
+                                            GError **error)
+{
+  g_autoptr (RtcSdpDescription) desc = NULL;
+
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+  g_return_val_if_fail (sdp != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (is_final (self))
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_CLOSED, "The peer connection is closed");
+      return FALSE;
+    }
+  if (self->remote != NULL)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "The remote description is already set");
+      return FALSE;
+    }
+  if (type == RTC_SDP_TYPE_OFFER && self->has_local)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "An offer was already created here");
+      return FALSE;
+    }
+  if (type == RTC_SDP_TYPE_ANSWER && !(self->has_local && self->offerer))
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "An answer needs a local offer");
+      return FALSE;
+    }
+
+  desc = rtc_sdp_parse (sdp, -1, error);
+  if (desc == NULL)
+    return FALSE;
+
+  if (type == RTC_SDP_TYPE_ANSWER)
+    {
+      switch (desc->setup)
+        {
+        case RTC_DTLS_SETUP_ACTIVE:
+          self->dtls_client = FALSE;
+          break;
+        case RTC_DTLS_SETUP_PASSIVE:
+          self->dtls_client = TRUE;
+          break;
+        case RTC_DTLS_SETUP_ACTPASS:
+        default:
+          g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_SDP,
+                               "An answer must say a=setup:active or a=setup:passive");
+          return FALSE;
+        }
+    }
+
+  /* Candidates listed in the description go before those trickled earlier. */
+  for (guint i = 0; i < desc->candidates->len; i++)
+    g_ptr_array_insert (self->pending_candidates, i,
+                        g_strdup (g_ptr_array_index (desc->candidates, i)));
+  if (desc->end_of_candidates)
+    self->remote_end_of_candidates = TRUE;
+
+  self->remote = g_steal_pointer (&desc);
+  apply_remote_to_ice (self);
+  maybe_start_dtls (self);
+  return TRUE;
+}
+
+gboolean
+rtc_peer_connection_add_remote_candidate (RtcPeerConnection *self, const char *candidate,
+                                          GError **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autofree char *stripped = NULL;
+  guint component;
+
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+  g_return_val_if_fail (candidate != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  stripped = g_strstrip (g_strdup (candidate));
+  if (stripped[0] == '\0' || g_str_equal (stripped, "end-of-candidates")
+      || g_str_equal (stripped, "a=end-of-candidates"))
+    {
+      self->remote_end_of_candidates = TRUE;
+      if (self->ice != NULL && self->remote != NULL)
+        rtc_ice_transport_set_remote_gathering_done (self->ice);
+      return TRUE;
+    }
+
+  normalized = rtc_sdp_normalize_candidate (stripped, &component, error);
+  if (normalized == NULL)
+    return FALSE;
+  if (component != 1)
+    return TRUE;
+
+  g_ptr_array_add (self->pending_candidates, g_steal_pointer (&normalized));
+  feed_remote_candidates (self);
+  return TRUE;
+}
+
+RtcDataChannel *
+rtc_peer_connection_create_data_channel (RtcPeerConnection *self,
+                                         const char *label,
+                                         const char *protocol,
+                                         GError **error)
+{
+  g_autoptr (RtcDataChannel) channel = NULL;
+
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (is_final (self))
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_CLOSED, "The peer connection is closed");
+      return NULL;
+    }
+
+  channel = rtc_data_channel_new (label, protocol, TRUE);
+  if (self->sctp != NULL
+      && rtc_transport_get_state (RTC_TRANSPORT (self->sctp)) == RTC_TRANSPORT_STATE_CONNECTED)
+    {
+      if (!rtc_sctp_transport_open_channel (self->sctp, channel, error))
+        return NULL;
+    }
+  else
+    g_ptr_array_add (self->pending_channels, g_object_ref (channel));
+
+  return g_steal_pointer (&channel);
+}
+
+RtcPeerConnectionState
+rtc_peer_connection_get_connection_state (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), RTC_PEER_CONNECTION_STATE_CLOSED);
+  return self->state;
+}
+
+const GError *
+rtc_peer_connection_get_error (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), NULL);
+  return self->error;
+}
+
+gboolean
+rtc_peer_connection_is_gathering_done (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+  return self->gathering_done;
+}
+
+static void
+disconnect_transports (RtcPeerConnection *self)
+{
+  if (self->sctp != NULL)
+    g_signal_handlers_disconnect_by_data (self->sctp, self);
+  if (self->dtls != NULL)
+    g_signal_handlers_disconnect_by_data (self->dtls, self);
+  if (self->ice != NULL)
+    g_signal_handlers_disconnect_by_data (self->ice, self);
+}
+
+void
+rtc_peer_connection_close (RtcPeerConnection *self)
+{
+  g_autoptr (RtcPeerConnection) hold = NULL;
+
+  g_return_if_fail (RTC_IS_PEER_CONNECTION (self));
+
+  if (self->state == RTC_PEER_CONNECTION_STATE_CLOSED)
+    return;
+
+  hold = g_object_ref (self);
+  g_cancellable_cancel (self->cancellable);
+  disconnect_transports (self);
+  /* SHUTDOWN, then close_notify, then ICE: each goes out before the layer
+   * below stops. The peer's channels and connection close. */
+  if (self->sctp != NULL)
+    rtc_transport_close (RTC_TRANSPORT (self->sctp));
+  if (self->dtls != NULL)
+    rtc_transport_close (RTC_TRANSPORT (self->dtls));
+  if (self->ice != NULL)
+    rtc_transport_close (RTC_TRANSPORT (self->ice));
+
+  self->state = RTC_PEER_CONNECTION_STATE_CLOSED;
+  clear_timeout (self);
+  close_pending_channels (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_STATE]);
+}
+
+static void
+rtc_peer_connection_dispose (GObject *object)
+{
+  RtcPeerConnection *self = RTC_PEER_CONNECTION (object);
+
+  g_cancellable_cancel (self->cancellable);
+  clear_timeout (self);
+  disconnect_transports (self);
+  /* Without close(): the association is aborted. */
+  g_clear_object (&self->sctp);
+  g_clear_object (&self->dtls);
+  g_clear_object (&self->ice);
+  if (self->pending_channels != NULL)
+    close_pending_channels (self);
+
+  G_OBJECT_CLASS (rtc_peer_connection_parent_class)->dispose (object);
+}
+
+static void
+rtc_peer_connection_finalize (GObject *object)
+{
+  RtcPeerConnection *self = RTC_PEER_CONNECTION (object);
+
+  g_clear_pointer (&self->config, rtc_configuration_free);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_error (&self->error);
+  g_clear_object (&self->certificate);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->waiting_tasks, g_ptr_array_unref);
+  g_free (self->mid);
+  g_free (self->ice_ufrag);
+  g_free (self->ice_pwd);
+  g_clear_pointer (&self->local_candidates, g_ptr_array_unref);
+  g_clear_pointer (&self->remote, rtc_sdp_description_free);
+  g_clear_pointer (&self->pending_candidates, g_ptr_array_unref);
+  g_clear_pointer (&self->pending_channels, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (rtc_peer_connection_parent_class)->finalize (object);
+}
+
+static void
+rtc_peer_connection_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  RtcPeerConnection *self = RTC_PEER_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONNECTION_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rtc_peer_connection_class_init (RtcPeerConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = rtc_peer_connection_dispose;
+  object_class->finalize = rtc_peer_connection_finalize;
+  object_class->get_property = rtc_peer_connection_get_property;
+
+  properties[PROP_CONNECTION_STATE] =
+    g_param_spec_enum ("connection-state", NULL, NULL, RTC_TYPE_PEER_CONNECTION_STATE,
+                       RTC_PEER_CONNECTION_STATE_NEW,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * RtcPeerConnection::local-candidate:
+   * @candidate: "candidate:..." (no "a=", no line end), for the peer's
+   *   rtc_peer_connection_add_remote_candidate()
+   */
+  signals[SIGNAL_LOCAL_CANDIDATE] =
+    g_signal_new ("local-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_GATHERING_DONE] =
+    g_signal_new ("gathering-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+  /**
+   * RtcPeerConnection::data-channel:
+   * @channel: an open channel the peer created
+   */
+  signals[SIGNAL_DATA_CHANNEL] =
+    g_signal_new ("data-channel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, RTC_TYPE_DATA_CHANNEL);
+}
+
+static void
+rtc_peer_connection_init (RtcPeerConnection *self)
+{
+  self->state = RTC_PEER_CONNECTION_STATE_NEW;
+  self->context = g_main_context_ref_thread_default ();
+  self->cancellable = g_cancellable_new ();
+  self->waiting_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  self->mid = g_strdup ("0");
+  self->local_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->pending_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->pending_channels = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+RtcPeerConnection *
+rtc_peer_connection_new (const RtcConfiguration *config)
+{
+  RtcPeerConnection *self = g_object_new (RTC_TYPE_PEER_CONNECTION, NULL);
+
+  self->config = config != NULL ? rtc_configuration_copy (config) : rtc_configuration_new ();
+  return self;
+}

@@ -1,0 +1,112 @@
+/* rtc-peer-connection.h: a WebRTC peer connection carrying data channels only
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Usage (everything on the thread-default context at construction, the
+ * connection's home context; signals are emitted there):
+ *
+ *   Offerer                                   Answerer
+ *   pc = rtc_peer_connection_new (config)     pc = rtc_peer_connection_new (config)
+ *   ch = rtc_peer_connection_create_data_channel (pc, "data", "", &error)
+ *   rtc_peer_connection_create_offer_async ()
+ *     → _finish () gives the offer SDP
+ *   send the offer ─────────────────────────→ rtc_peer_connection_set_remote_description
+ *                                               (pc, RTC_SDP_TYPE_OFFER, sdp, &error)
+ *                                             rtc_peer_connection_create_answer_async ()
+ *                                               → _finish () gives the answer SDP
+ *   set_remote_description (ANSWER) ←──────── send the answer
+ *   Candidates: each side sends what "local-candidate" gives ("candidate:..."),
+ *   the other calls rtc_peer_connection_add_remote_candidate(); candidates
+ *   that arrive before the remote description are kept until it comes.
+ *   Or, without trickle: wait for "gathering-done" and send
+ *   rtc_peer_connection_get_local_description(), which then lists every
+ *   candidate and a=end-of-candidates.
+ *   "notify::connection-state" → CONNECTED; ch emits "open"; the answerer
+ *   gets the channel through "data-channel" (already open).
+ *   rtc_peer_connection_close () ends it cleanly (the peer's channels and
+ *   connection close); dropping the last reference without close() aborts
+ *   the association (the peer's connection fails).
+ *
+ * Roles: the offerer's ICE agent is controlling; the answerer is the DTLS
+ * client (a=setup:active), the offerer offers actpass and is the server
+ * unless the answer says passive. The peer's certificate must match the
+ * a=fingerprint of its description (else FAILED with
+ * RTC_ERROR_FINGERPRINT_MISMATCH).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "rtc-configuration.h"
+#include "rtc-data-channel.h"
+#include "rtc-sdp.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RTC_PEER_CONNECTION_STATE_NEW,
+  RTC_PEER_CONNECTION_STATE_CONNECTING,
+  RTC_PEER_CONNECTION_STATE_CONNECTED,
+  RTC_PEER_CONNECTION_STATE_FAILED, /* final; rtc_peer_connection_get_error() tells why */
+  RTC_PEER_CONNECTION_STATE_CLOSED, /* final */
+} RtcPeerConnectionState;
+
+GType rtc_peer_connection_state_get_type (void) G_GNUC_CONST;
+#define RTC_TYPE_PEER_CONNECTION_STATE (rtc_peer_connection_state_get_type ())
+
+#define RTC_TYPE_PEER_CONNECTION (rtc_peer_connection_get_type ())
+G_DECLARE_FINAL_TYPE (RtcPeerConnection, rtc_peer_connection, RTC, PEER_CONNECTION, GObject)
+
+/* @config may be NULL (defaults). It is copied. */
+RtcPeerConnection *rtc_peer_connection_new (const RtcConfiguration *config);
+
+/* Both return the local SDP at once, without waiting for candidates
+ * (they follow through "local-candidate"). The certificate is generated in
+ * a worker thread on first use. */
+void rtc_peer_connection_create_offer_async (RtcPeerConnection *self,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+char *rtc_peer_connection_create_offer_finish (RtcPeerConnection *self,
+                                               GAsyncResult *result,
+                                               GError **error);
+/* Needs the remote offer first. */
+void rtc_peer_connection_create_answer_async (RtcPeerConnection *self,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+char *rtc_peer_connection_create_answer_finish (RtcPeerConnection *self,
+                                                GAsyncResult *result,
+                                                GError **error);
+
+/* The local SDP with every candidate gathered so far (and
+ * a=end-of-candidates once gathering is done); NULL before an offer or
+ * answer was created. */
+char *rtc_peer_connection_get_local_description (RtcPeerConnection *self);
+
+gboolean rtc_peer_connection_set_remote_description (RtcPeerConnection *self,
+                                                     RtcSdpType type,
+                                                     const char *sdp,
+                                                     GError **error);
+
+/* "candidate:..." with or without "a="; an empty string or
+ * "end-of-candidates" marks the end of the peer's candidates. */
+gboolean rtc_peer_connection_add_remote_candidate (RtcPeerConnection *self,
+                                                   const char *candidate,
+                                                   GError **error);
+
+RtcPeerConnectionState rtc_peer_connection_get_connection_state (RtcPeerConnection *self);
+const GError *rtc_peer_connection_get_error (RtcPeerConnection *self);
+gboolean rtc_peer_connection_is_gathering_done (RtcPeerConnection *self);
+
+/* A reliable ordered channel, opened (DCEP) as soon as SCTP connects; it may
+ * be created and even written to before. Returns a new reference. */
+RtcDataChannel *rtc_peer_connection_create_data_channel (RtcPeerConnection *self,
+                                                         const char *label,
+                                                         const char *protocol,
+                                                         GError **error);
+
+void rtc_peer_connection_close (RtcPeerConnection *self);
+
+G_END_DECLS

@@ -1,0 +1,1656 @@
+/* rtc-sctp-transport.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * usrsctp runs without threads: its timers are driven from a GLib timeout
+ * and every callback happens inside one of our calls into the library
+ * (usrsctp_conninput, usrsctp_sendv, usrsctp_handle_timers, ...). Callbacks
+ * never emit signals: they queue events, which are dispatched once the
+ * library call has returned. Each association has its own AF_CONN address,
+ * a number that is never reused, looked up in a registry of live
+ * transports, so a late callback for a freed transport finds nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <usrsctp.h>
+
+#include "rtc-data-channel-private.h"
+#include "rtc-dcep.h"
+#include "rtc-error.h"
+#include "rtc-sctp-transport.h"
+
+/* Packets must fit any path once DTLS, UDP, IP and TURN headers are added. */
+#define RTC_SCTP_PATH_MTU 1200
+#define RTC_SCTP_SEND_BUFFER (8 * 1024 * 1024)
+#define RTC_SCTP_RECEIVE_BUFFER (1024 * 1024)
+#define RTC_SCTP_WRITABLE_THRESHOLD (1024 * 1024)
+/* Larger messages arrive in pieces, reassembled here up to our limit. */
+#define RTC_SCTP_PD_POINT (128 * 1024)
+#define RTC_SCTP_TIMER_INTERVAL_MS 10
+#define RTC_SCTP_HEARTBEAT_INTERVAL_MS 2000
+#define RTC_SCTP_SHUTDOWN_TIMEOUT_MS 2000
+#define RTC_SCTP_RESET_RETRY_MS 100
+#define RTC_SCTP_MAX_OUT_STREAMS 1024
+#define RTC_SCTP_MAX_IN_STREAMS 65535
+
+typedef enum
+{
+  EVENT_MESSAGE,
+  EVENT_TOO_LARGE,
+  EVENT_STATE,
+  EVENT_REMOTE_RESET,
+  EVENT_LOCAL_RESET_DONE,
+  EVENT_RESET_FAILED,
+  EVENT_WRITABLE,
+} EventType;
+
+typedef struct
+{
+  EventType type;
+  guint16 stream;
+  guint32 ppid;
+  RtcTransportState state;
+  GBytes *data;
+} Event;
+
+struct _RtcSctpTransport
+{
+  RtcTransport parent_instance;
+
+  RtcTransport *lower;
+  gulong lower_state_id;
+  gboolean dtls_client;
+  guint16 local_port;
+  guint16 remote_port;
+  guint64 local_max_message_size;
+  guint64 remote_max_message_size;
+
+  guintptr id; /* our sconn_addr and ulp_info */
+  gboolean registered;
+  struct socket *sock;
+  guint depth; /* > 0 while inside a usrsctp call made for this transport */
+  gboolean closing;
+
+  GSource *timer_source;
+  GSource *input_source;
+  GQueue input_queue; /* GBytes received while inside usrsctp */
+
+  GMutex event_lock;
+  GQueue events; /* Event */
+  GSource *event_source;
+  gboolean dispatching;
+
+  /* A message usrsctp took only in part: the rest goes first. */
+  guint8 *tail;
+  gsize tail_offset;
+  gsize tail_length;
+  guint16 tail_stream;
+  guint32 tail_ppid;
+  gboolean tail_unordered;
+  gboolean blocked;
+
+  /* Reassembly of partial deliveries (one at a time: no interleaving). */
+  GByteArray *partial;
+  guint16 partial_stream;
+  guint32 partial_ppid;
+  gboolean discarding;
+  guint16 discarding_stream;
+
+  GArray *pending_resets; /* guint16 */
+  GSource *reset_retry_source;
+  GSource *shutdown_source;
+
+  GHashTable *channels; /* stream → RtcDataChannel (owned) */
+  guint32 next_stream;
+};
+
+G_DEFINE_FINAL_TYPE (RtcSctpTransport, rtc_sctp_transport, RTC_TYPE_TRANSPORT)
+
+enum
+{
+  SIGNAL_MESSAGE,
+  SIGNAL_STREAM_RESET,
+  SIGNAL_STREAM_ERROR,
+  SIGNAL_WRITABLE,
+  SIGNAL_DATA_CHANNEL,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Process-wide usrsctp state: the library itself (sctp_global) and the
+ * registry of live transports that its callbacks look up (sctp_registry,
+ * never held across a usrsctp call). */
+G_LOCK_DEFINE_STATIC (sctp_global);
+static guint sctp_users;
+static gboolean sctp_initialized;
+G_LOCK_DEFINE_STATIC (sctp_registry);
+static gint64 sctp_last_tick;
+static GHashTable *sctp_registry; /* id → RtcSctpTransport (not owned) */
+static guintptr sctp_next_id = 1;
+
+static void dispatch_events (RtcSctpTransport *self);
+static void try_resets (RtcSctpTransport *self);
+
+/* CRC32c (RFC 4960 appendix B). The library's own code works a byte at a
+ * time; with SSE 4.2 the checksum is computed here and usrsctp is told to
+ * leave it to us (usrsctp_enable_crc32c_offload), on output and on input. */
+static gboolean sctp_crc_offload;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RTC_SCTP_HAVE_HW_CRC 1
+
+__attribute__ ((target ("sse4.2"))) static guint32
+crc32c_update (guint32 crc, const guint8 *data, gsize length)
+{
+  guint64 crc64 = crc;
+
+  while (length >= 8)
+    {
+      guint64 word;
+
+      memcpy (&word, data, 8);
+      crc64 = __builtin_ia32_crc32di (crc64, word);
+      data += 8;
+      length -= 8;
+    }
+  crc = (guint32) crc64;
+  while (length > 0)
+    {
+      crc = __builtin_ia32_crc32qi (crc, *data++);
+      length--;
+    }
+  return crc;
+}
+
+/* The checksum of an SCTP packet as stored at offset 8, computed as if that
+ * field were zero. */
+static guint32
+packet_checksum (const guint8 *packet, gsize length)
+{
+  static const guint8 zero[4] = { 0 };
+  guint32 crc = 0xffffffff;
+
+  crc = crc32c_update (crc, packet, 8);
+  crc = crc32c_update (crc, zero, 4);
+  crc = crc32c_update (crc, packet + 12, length - 12);
+  return ~crc;
+}
+
+static gboolean
+crc_offload_possible (void)
+{
+  guint8 sample[1500];
+
+  if (!__builtin_cpu_supports ("sse4.2"))
+    return FALSE;
+
+  /* Same result as the library on data of every length and alignment. */
+  for (gsize i = 0; i < sizeof sample; i++)
+    sample[i] = (guint8) (i * 131 + 7);
+  for (gsize offset = 0; offset < 8; offset++)
+    for (gsize length = 0; length + offset <= 100; length++)
+      if (~crc32c_update (0xffffffff, sample + offset, length) != usrsctp_crc32c (sample + offset, length))
+        return FALSE;
+  return ~crc32c_update (0xffffffff, sample, sizeof sample) == usrsctp_crc32c (sample, sizeof sample);
+}
+#else
+static guint32
+packet_checksum (const guint8 *packet, gsize length)
+{
+  g_assert_not_reached ();
+  return 0;
+}
+
+static gboolean
+crc_offload_possible (void)
+{
+  return FALSE;
+}
+#endif
+
+static gboolean
+on_home_context (GMainContext *context)
+{
+  if (g_main_context_is_owner (context))
+    return TRUE;
+  if (g_main_context_acquire (context))
+    {
+      g_main_context_release (context);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  RtcSctpTransport *self;
+  GBytes *packet;
+} PostedPacket;
+
+static void
+posted_packet_free (gpointer data)
+{
+  PostedPacket *posted = data;
+
+  g_object_unref (posted->self);
+  g_bytes_unref (posted->packet);
+  g_free (posted);
+}
+
+static gboolean
+posted_packet_send (gpointer data)
+{
+  PostedPacket *posted = data;
+  RtcSctpTransport *self = posted->self;
+
+  if (self->lower != NULL
+      && rtc_transport_get_state (self->lower) == RTC_TRANSPORT_STATE_CONNECTED)
+    {
+      gsize length;
+      const guint8 *bytes = g_bytes_get_data (posted->packet, &length);
+
+      rtc_transport_send (self->lower, bytes, length, NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static int
+sctp_output_cb (void *addr, void *buffer, size_t length, uint8_t tos, uint8_t set_df)
+{
+  RtcSctpTransport *self;
+  g_autoptr (GError) error = NULL;
+
+  G_LOCK (sctp_registry);
+  self = sctp_registry != NULL ? g_hash_table_lookup (sctp_registry, addr) : NULL;
+  if (self != NULL && !on_home_context (rtc_transport_get_context (RTC_TRANSPORT (self))))
+    {
+      PostedPacket *posted = g_new0 (PostedPacket, 1);
+
+      /* A timer of another context's association fired for this one. */
+      posted->self = g_object_ref (self);
+      if (sctp_crc_offload && length >= 12)
+        {
+          guint32 crc = packet_checksum (buffer, length);
+
+          memcpy ((guint8 *) buffer + 8, &crc, 4);
+        }
+      posted->packet = g_bytes_new (buffer, length);
+      G_UNLOCK (sctp_registry);
+      g_main_context_invoke_full (rtc_transport_get_context (RTC_TRANSPORT (self)),
+                                  G_PRIORITY_DEFAULT, posted_packet_send, posted,
+                                  posted_packet_free);
+      return 0;
+    }
+  G_UNLOCK (sctp_registry);
+
+  if (self == NULL || self->lower == NULL
+      || rtc_transport_get_state (self->lower) != RTC_TRANSPORT_STATE_CONNECTED)
+    return 0;
+
+  if (sctp_crc_offload && length >= 12)
+    {
+      guint32 crc = packet_checksum (buffer, length);
+
+      memcpy ((guint8 *) buffer + 8, &crc, 4);
+    }
+
+  if (!rtc_transport_send (self->lower, buffer, length, &error))
+    g_debug ("SCTP packet not sent: %s", error->message);
+  return 0;
+}
+
+static void
+sctp_global_acquire (void)
+{
+  G_LOCK (sctp_global);
+  if (sctp_users++ == 0 && !sctp_initialized)
+    {
+      usrsctp_init_nothreads (0, sctp_output_cb, NULL);
+      usrsctp_sysctl_set_sctp_ecn_enable (0);
+      usrsctp_sysctl_set_sctp_asconf_enable (0);
+      usrsctp_sysctl_set_sctp_auto_asconf (0);
+      usrsctp_sysctl_set_sctp_sendspace (RTC_SCTP_SEND_BUFFER);
+      usrsctp_sysctl_set_sctp_recvspace (RTC_SCTP_RECEIVE_BUFFER);
+      usrsctp_sysctl_set_sctp_max_chunks_on_queue (64 * 1024);
+      usrsctp_sysctl_set_sctp_delayed_sack_time_default (20);
+      usrsctp_sysctl_set_sctp_initial_cwnd (10);
+      usrsctp_sysctl_set_sctp_rto_initial_default (1000);
+      usrsctp_sysctl_set_sctp_rto_min_default (250);
+      usrsctp_sysctl_set_sctp_rto_max_default (5000);
+      usrsctp_sysctl_set_sctp_init_rto_max_default (5000);
+      usrsctp_sysctl_set_sctp_assoc_rtx_max_default (6);
+      usrsctp_sysctl_set_sctp_path_rtx_max_default (6);
+      usrsctp_sysctl_set_sctp_heartbeat_interval_default (RTC_SCTP_HEARTBEAT_INTERVAL_MS);
+      sctp_crc_offload = crc_offload_possible ();
+      if (sctp_crc_offload)
+        usrsctp_enable_crc32c_offload ();
+      sctp_initialized = TRUE;
+    }
+  G_UNLOCK (sctp_global);
+
+  G_LOCK (sctp_registry);
+  if (sctp_registry == NULL)
+    {
+      sctp_registry = g_hash_table_new (NULL, NULL);
+      sctp_last_tick = g_get_monotonic_time ();
+    }
+  G_UNLOCK (sctp_registry);
+}
+
+static void
+sctp_global_release (void)
+{
+  G_LOCK (sctp_global);
+  g_assert (sctp_users > 0);
+  if (--sctp_users == 0)
+    {
+      /* Aborted associations are freed by timers: run them until the
+       * library lets go, or keep it for the next user. */
+      for (guint i = 0; i < 100 && sctp_initialized; i++)
+        {
+          if (usrsctp_finish () == 0)
+            sctp_initialized = FALSE;
+          else
+            usrsctp_handle_timers (100);
+        }
+    }
+  G_UNLOCK (sctp_global);
+}
+
+static void
+event_free (Event *event)
+{
+  g_clear_pointer (&event->data, g_bytes_unref);
+  g_free (event);
+}
+
+static gboolean
+event_source_cb (gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+
+  g_mutex_lock (&self->event_lock);
+  g_clear_pointer (&self->event_source, g_source_unref);
+  g_mutex_unlock (&self->event_lock);
+
+  dispatch_events (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called from usrsctp callbacks: queue, dispatch later on the home context. */
+static void
+push_event (RtcSctpTransport *self, Event *event)
+{
+  gboolean schedule;
+
+  g_mutex_lock (&self->event_lock);
+  g_queue_push_tail (&self->events, event);
+  schedule = self->event_source == NULL
+             && (self->depth == 0
+                 || !on_home_context (rtc_transport_get_context (RTC_TRANSPORT (self))));
+  if (schedule)
+    {
+      self->event_source = g_idle_source_new ();
+      g_source_set_priority (self->event_source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (self->event_source, event_source_cb, self, NULL);
+      g_source_attach (self->event_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+    }
+  g_mutex_unlock (&self->event_lock);
+}
+
+static Event *
+event_new (EventType type, guint16 stream)
+{
+  Event *event = g_new0 (Event, 1);
+
+  event->type = type;
+  event->stream = stream;
+  return event;
+}
+
+static void
+push_message (RtcSctpTransport *self, guint16 stream, guint32 ppid, GBytes *data)
+{
+  Event *event = event_new (EVENT_MESSAGE, stream);
+
+  event->ppid = ppid;
+  event->data = data;
+  push_event (self, event);
+}
+
+static void
+handle_notification (RtcSctpTransport *self, const union sctp_notification *n, gsize length)
+{
+  Event *event;
+
+  if (length < sizeof (n->sn_header) || length < n->sn_header.sn_length)
+    return;
+
+  switch (n->sn_header.sn_type)
+    {
+    case SCTP_ASSOC_CHANGE:
+      if (length < sizeof (struct sctp_assoc_change))
+        return;
+      g_debug ("SCTP association change %u", n->sn_assoc_change.sac_state);
+      event = event_new (EVENT_STATE, 0);
+      switch (n->sn_assoc_change.sac_state)
+        {
+        case SCTP_COMM_UP:
+        case SCTP_RESTART:
+          event->state = RTC_TRANSPORT_STATE_CONNECTED;
+          break;
+        case SCTP_COMM_LOST:
+        case SCTP_CANT_STR_ASSOC:
+          event->state = RTC_TRANSPORT_STATE_FAILED;
+          break;
+        case SCTP_SHUTDOWN_COMP:
+          event->state = RTC_TRANSPORT_STATE_CLOSED;
+          break;
+        default:
+          event_free (event);
+          return;
+        }
+      push_event (self, event);
+      break;
+
+    case SCTP_STREAM_RESET_EVENT:
+      {
+        const struct sctp_stream_reset_event *reset = &n->sn_strreset_event;
+        guint16 flags = reset->strreset_flags;
+        gsize count;
+
+        if (reset->strreset_length < sizeof (struct sctp_stream_reset_event))
+          return;
+        count
+            = (reset->strreset_length - sizeof (struct sctp_stream_reset_event)) / sizeof (guint16);
+        for (gsize i = 0; i < count; i++)
+          {
+            EventType type;
+
+            if (flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED))
+              type = (flags & SCTP_STREAM_RESET_OUTGOING_SSN) ? EVENT_RESET_FAILED : EVENT_STATE;
+            else if (flags & SCTP_STREAM_RESET_INCOMING_SSN)
+              type = EVENT_REMOTE_RESET;
+            else if (flags & SCTP_STREAM_RESET_OUTGOING_SSN)
+              type = EVENT_LOCAL_RESET_DONE;
+            else
+              continue;
+            if (type == EVENT_STATE)
+              continue;
+            push_event (self, event_new (type, reset->strreset_stream_list[i]));
+          }
+        /* Another request may now go out. */
+        if (self->pending_resets->len > 0)
+          push_event (self, event_new (EVENT_RESET_FAILED, G_MAXUINT16));
+      }
+      break;
+
+    case SCTP_PARTIAL_DELIVERY_EVENT:
+      g_debug ("SCTP partial delivery aborted");
+      if (self->partial != NULL)
+        g_clear_pointer (&self->partial, g_byte_array_unref);
+      break;
+
+    case SCTP_SEND_FAILED_EVENT:
+      g_debug ("SCTP send failed");
+      break;
+
+    default:
+      break;
+    }
+}
+
+static void
+refuse_message (RtcSctpTransport *self, guint16 stream)
+{
+  push_event (self, event_new (EVENT_TOO_LARGE, stream));
+}
+
+static int
+sctp_receive_cb (struct socket *sock,
+                 union sctp_sockstore addr,
+                 void *data,
+                 size_t length,
+                 struct sctp_rcvinfo rcv,
+                 int flags,
+                 void *ulp_info)
+{
+  RtcSctpTransport *self;
+  guint32 ppid;
+  guint64 limit;
+
+  G_LOCK (sctp_registry);
+  self = sctp_registry != NULL ? g_hash_table_lookup (sctp_registry, ulp_info) : NULL;
+  G_UNLOCK (sctp_registry);
+
+  if (self == NULL || data == NULL)
+    {
+      free (data);
+      return 1;
+    }
+
+  if (flags & MSG_NOTIFICATION)
+    {
+      handle_notification (self, data, length);
+      free (data);
+      return 1;
+    }
+
+  ppid = ntohl (rcv.rcv_ppid);
+  limit = self->local_max_message_size;
+
+  if (self->discarding)
+    {
+      if ((flags & MSG_EOR) && rcv.rcv_sid == self->discarding_stream)
+        self->discarding = FALSE;
+      free (data);
+      return 1;
+    }
+
+  if (self->partial == NULL && (flags & MSG_EOR))
+    {
+      if (limit != 0 && length > limit)
+        {
+          free (data);
+          refuse_message (self, rcv.rcv_sid);
+          return 1;
+        }
+      /* The usual case: a whole message, handed on without a copy. */
+      push_message (self, rcv.rcv_sid, ppid, g_bytes_new_with_free_func (data, length, free, data));
+      return 1;
+    }
+
+  if (self->partial != NULL && (self->partial_stream != rcv.rcv_sid || self->partial_ppid != ppid))
+    {
+      g_debug ("SCTP partial message on stream %u interrupted", self->partial_stream);
+      g_clear_pointer (&self->partial, g_byte_array_unref);
+    }
+
+  if (self->partial == NULL)
+    {
+      self->partial = g_byte_array_new ();
+      self->partial_stream = rcv.rcv_sid;
+      self->partial_ppid = ppid;
+    }
+
+  if (limit != 0 && self->partial->len + (guint64) length > limit)
+    {
+      g_clear_pointer (&self->partial, g_byte_array_unref);
+      free (data);
+      if (!(flags & MSG_EOR))
+        {
+          self->discarding = TRUE;
+          self->discarding_stream = rcv.rcv_sid;
+        }
+      refuse_message (self, rcv.rcv_sid);
+      return 1;
+    }
+
+  g_byte_array_append (self->partial, data, length);
+  free (data);
+  if (flags & MSG_EOR)
+    {
+      GByteArray *whole = g_steal_pointer (&self->partial);
+
+      push_message (self, rcv.rcv_sid, ppid, g_byte_array_free_to_bytes (whole));
+    }
+  return 1;
+}
+
+static int
+sctp_send_cb (struct socket *sock, uint32_t sb_free, void *ulp_info)
+{
+  RtcSctpTransport *self;
+
+  G_LOCK (sctp_registry);
+  self = sctp_registry != NULL ? g_hash_table_lookup (sctp_registry, ulp_info) : NULL;
+  G_UNLOCK (sctp_registry);
+
+  if (self != NULL && self->blocked)
+    {
+      self->blocked = FALSE;
+      push_event (self, event_new (EVENT_WRITABLE, 0));
+    }
+  return 1;
+}
+
+static gboolean
+timer_cb (gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  guint32 elapsed = 0;
+
+  /* One clock for every association: several timeouts may drive it. */
+  G_LOCK (sctp_registry);
+  if (now - sctp_last_tick >= 1000)
+    {
+      elapsed = (now - sctp_last_tick) / 1000;
+      sctp_last_tick += (gint64) elapsed * 1000;
+    }
+  G_UNLOCK (sctp_registry);
+
+  if (elapsed > 0)
+    {
+      self->depth++;
+      usrsctp_handle_timers (elapsed);
+      self->depth--;
+      dispatch_events (self);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+input_packet (RtcSctpTransport *self, const guint8 *data, gsize length)
+{
+  if (sctp_crc_offload)
+    {
+      guint32 stored;
+
+      /* usrsctp no longer checks: drop what is damaged here. */
+      if (length < 12)
+        return;
+      memcpy (&stored, data + 8, 4);
+      if (stored != packet_checksum (data, length))
+        {
+          g_debug ("Dropping an SCTP packet with a bad checksum");
+          return;
+        }
+    }
+
+  self->depth++;
+  usrsctp_conninput ((void *) self->id, data, length, 0);
+  self->depth--;
+}
+
+static gboolean
+input_source_cb (gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+  GBytes *packet;
+
+  g_clear_pointer (&self->input_source, g_source_unref);
+  while ((packet = g_queue_pop_head (&self->input_queue)) != NULL)
+    {
+      gsize length;
+      const guint8 *data = g_bytes_get_data (packet, &length);
+
+      if (self->sock != NULL)
+        input_packet (self, data, length);
+      g_bytes_unref (packet);
+    }
+  dispatch_events (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+lower_receive_cb (RtcTransport *lower, const guint8 *data, gsize length, gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+
+  if (self->sock == NULL)
+    return;
+
+  if (self->depth > 0)
+    {
+      /* Never feed usrsctp from inside one of its own calls. */
+      g_queue_push_tail (&self->input_queue, g_bytes_new (data, length));
+      if (self->input_source == NULL)
+        {
+          self->input_source = g_idle_source_new ();
+          g_source_set_callback (self->input_source, input_source_cb, self, NULL);
+          g_source_attach (self->input_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+        }
+      return;
+    }
+
+  input_packet (self, data, length);
+  dispatch_events (self);
+}
+
+static gboolean
+set_option (RtcSctpTransport *self, int level, int name, const void *value, socklen_t length,
+            const char *what, GError **error)
+{
+  if (usrsctp_setsockopt (self->sock, level, name, value, length) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, RTC_ERROR, RTC_ERROR_SCTP_FAILED,
+                   "Cannot set SCTP option %s: %s", what, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+configure_socket (RtcSctpTransport *self, GError **error)
+{
+  struct linger linger = { 1, 0 };
+  struct sctp_assoc_value reset = { SCTP_FUTURE_ASSOC, SCTP_ENABLE_RESET_STREAM_REQ };
+  struct sctp_paddrparams params;
+  struct sctp_initmsg init;
+  int on = 1;
+  int off = 0;
+  int sndbuf = RTC_SCTP_SEND_BUFFER;
+  int rcvbuf = RTC_SCTP_RECEIVE_BUFFER;
+  guint32 pd_point = RTC_SCTP_PD_POINT;
+  static const guint16 event_types[] = {
+    SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
+    SCTP_SEND_FAILED_EVENT, SCTP_SHUTDOWN_EVENT,
+  };
+
+  if (usrsctp_set_non_blocking (self->sock, 1) != 0)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_SCTP_FAILED,
+                           "Cannot make the SCTP socket non-blocking");
+      return FALSE;
+    }
+
+  memset (&params, 0, sizeof params);
+  params.spp_assoc_id = SCTP_FUTURE_ASSOC;
+  params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+  params.spp_pathmtu = RTC_SCTP_PATH_MTU;
+  params.spp_hbinterval = RTC_SCTP_HEARTBEAT_INTERVAL_MS;
+
+  memset (&init, 0, sizeof init);
+  init.sinit_num_ostreams = RTC_SCTP_MAX_OUT_STREAMS;
+  init.sinit_max_instreams = RTC_SCTP_MAX_IN_STREAMS;
+
+  if (!set_option (self, SOL_SOCKET, SO_LINGER, &linger, sizeof linger, "SO_LINGER", error)
+      || !set_option (self, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf, "SO_SNDBUF", error)
+      || !set_option (self, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf, "SO_RCVBUF", error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &reset, sizeof reset,
+                      "SCTP_ENABLE_STREAM_RESET", error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on, "SCTP_RECVRCVINFO",
+                      error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_EXPLICIT_EOR, &on, sizeof on, "SCTP_EXPLICIT_EOR",
+                      error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on, "SCTP_NODELAY", error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &off, sizeof off,
+                      "SCTP_FRAGMENT_INTERLEAVE", error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &pd_point, sizeof pd_point,
+                      "SCTP_PARTIAL_DELIVERY_POINT", error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &params, sizeof params,
+                      "SCTP_PEER_ADDR_PARAMS", error)
+      || !set_option (self, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG", error))
+    return FALSE;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (event_types); i++)
+    {
+      struct sctp_event event = { SCTP_FUTURE_ASSOC, event_types[i], 1 };
+
+      if (!set_option (self, IPPROTO_SCTP, SCTP_EVENT, &event, sizeof event, "SCTP_EVENT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+fail (RtcSctpTransport *self, const GError *error)
+{
+  rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_FAILED, error);
+}
+
+static void
+start (RtcSctpTransport *self)
+{
+  g_autoptr (GError) error = NULL;
+  struct sockaddr_conn local, remote;
+  int ret;
+
+  if (self->sock != NULL || self->closing)
+    return;
+
+  self->sock = usrsctp_socket (AF_CONN, SOCK_STREAM, IPPROTO_SCTP, sctp_receive_cb, sctp_send_cb,
+                               RTC_SCTP_WRITABLE_THRESHOLD, (void *) self->id);
+  if (self->sock == NULL)
+    {
+      g_set_error (&error, RTC_ERROR, RTC_ERROR_SCTP_FAILED, "Cannot create the SCTP socket: %s",
+                   g_strerror (errno));
+      fail (self, error);
+      return;
+    }
+
+  self->depth++;
+  if (!configure_socket (self, &error))
+    {
+      self->depth--;
+      fail (self, error);
+      return;
+    }
+
+  memset (&local, 0, sizeof local);
+  local.sconn_family = AF_CONN;
+  local.sconn_port = htons (self->local_port);
+  local.sconn_addr = (void *) self->id;
+  remote = local;
+  remote.sconn_port = htons (self->remote_port);
+
+  if (usrsctp_bind (self->sock, (struct sockaddr *) &local, sizeof local) != 0)
+    {
+      g_set_error (&error, RTC_ERROR, RTC_ERROR_SCTP_FAILED, "Cannot bind the SCTP socket: %s",
+                   g_strerror (errno));
+      self->depth--;
+      fail (self, error);
+      return;
+    }
+
+  rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTING, NULL);
+  ret = usrsctp_connect (self->sock, (struct sockaddr *) &remote, sizeof remote);
+  self->depth--;
+  if (ret != 0 && errno != EINPROGRESS)
+    {
+      g_set_error (&error, RTC_ERROR, RTC_ERROR_SCTP_FAILED, "Cannot connect the SCTP socket: %s",
+                   g_strerror (errno));
+      fail (self, error);
+      return;
+    }
+
+  /* Below packet input: a timer must not expire while the SACK that
+   * would have stopped it waits to be read. */
+  self->timer_source = g_timeout_source_new (RTC_SCTP_TIMER_INTERVAL_MS);
+  g_source_set_priority (self->timer_source, G_PRIORITY_LOW);
+  g_source_set_callback (self->timer_source, timer_cb, self, NULL);
+  g_source_attach (self->timer_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+  dispatch_events (self);
+}
+
+static void
+lower_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+  RtcTransport *lower = RTC_TRANSPORT (object);
+
+  switch (rtc_transport_get_state (lower))
+    {
+    case RTC_TRANSPORT_STATE_CONNECTED:
+      start (self);
+      break;
+
+    case RTC_TRANSPORT_STATE_FAILED:
+      {
+        g_autoptr (GError) error = g_error_copy (rtc_transport_get_error (lower));
+
+        fail (self, error);
+      }
+      break;
+
+    case RTC_TRANSPORT_STATE_CLOSED:
+      if (self->closing)
+        rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CLOSED, NULL);
+      else
+        {
+          g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
+                                                          "The lower transport closed");
+
+          if (rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED)
+            rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CLOSED, NULL);
+          else
+            fail (self, error);
+        }
+      break;
+
+    default:
+      break;
+    }
+}
+
+/* A strong reference to each channel, safe to walk while handlers run. */
+static GPtrArray *
+list_channels (RtcSctpTransport *self)
+{
+  GPtrArray *channels = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (channels, g_object_ref (value));
+  return channels;
+}
+
+static void
+detach_channels (RtcSctpTransport *self, const GError *error)
+{
+  g_autoptr (GPtrArray) channels = list_channels (self);
+
+  g_hash_table_remove_all (self->channels);
+  for (guint i = 0; i < channels->len; i++)
+    rtc_data_channel_detach (g_ptr_array_index (channels, i), error);
+}
+
+static void
+stop_timers (RtcSctpTransport *self)
+{
+  if (self->timer_source != NULL)
+    {
+      g_source_destroy (self->timer_source);
+      g_clear_pointer (&self->timer_source, g_source_unref);
+    }
+  if (self->reset_retry_source != NULL)
+    {
+      g_source_destroy (self->reset_retry_source);
+      g_clear_pointer (&self->reset_retry_source, g_source_unref);
+    }
+  if (self->shutdown_source != NULL)
+    {
+      g_source_destroy (self->shutdown_source);
+      g_clear_pointer (&self->shutdown_source, g_source_unref);
+    }
+}
+
+static void
+self_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcSctpTransport *self = RTC_SCTP_TRANSPORT (object);
+  RtcTransportState state = rtc_transport_get_state (RTC_TRANSPORT (self));
+
+  if (state == RTC_TRANSPORT_STATE_FAILED || state == RTC_TRANSPORT_STATE_CLOSED)
+    {
+      g_autoptr (GObject) hold = g_object_ref (object);
+
+      detach_channels (self, rtc_transport_get_error (RTC_TRANSPORT (self)));
+      if (self->reset_retry_source != NULL)
+        {
+          g_source_destroy (self->reset_retry_source);
+          g_clear_pointer (&self->reset_retry_source, g_source_unref);
+        }
+    }
+}
+
+static gboolean
+flush_tail (RtcSctpTransport *self, GError **error)
+{
+  while (self->tail != NULL)
+    {
+      struct sctp_sendv_spa spa;
+      ssize_t ret;
+
+      memset (&spa, 0, sizeof spa);
+      spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
+      spa.sendv_sndinfo.snd_sid = self->tail_stream;
+      spa.sendv_sndinfo.snd_ppid = htonl (self->tail_ppid);
+      spa.sendv_sndinfo.snd_flags = SCTP_EOR | (self->tail_unordered ? SCTP_UNORDERED : 0);
+
+      self->depth++;
+      ret = usrsctp_sendv (self->sock, self->tail + self->tail_offset,
+                           self->tail_length - self->tail_offset, NULL, 0, &spa, sizeof spa,
+                           SCTP_SENDV_SPA, 0);
+      self->depth--;
+      if (ret < 0)
+        {
+          if (errno == EWOULDBLOCK || errno == EAGAIN)
+            {
+              self->blocked = TRUE;
+              return TRUE;
+            }
+          g_set_error (error, RTC_ERROR, RTC_ERROR_SCTP_FAILED, "SCTP send failed: %s",
+                       g_strerror (errno));
+          g_clear_pointer (&self->tail, g_free);
+          return FALSE;
+        }
+      self->tail_offset += ret;
+      if (self->tail_offset >= self->tail_length)
+        g_clear_pointer (&self->tail, g_free);
+    }
+  return TRUE;
+}
+
+static void
+handle_writable (RtcSctpTransport *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) channels = NULL;
+
+  if (!flush_tail (self, &error))
+    {
+      fail (self, error);
+      return;
+    }
+  if (self->tail != NULL)
+    return;
+
+  channels = list_channels (self);
+  for (guint i = 0; i < channels->len && !self->blocked; i++)
+    rtc_data_channel_flush (g_ptr_array_index (channels, i));
+
+  if (!self->blocked)
+    g_signal_emit (self, signals[SIGNAL_WRITABLE], 0);
+}
+
+static void
+handle_dcep (RtcSctpTransport *self, guint16 stream, GBytes *data)
+{
+  g_autoptr (GError) error = NULL;
+  RtcDcepMessageType type;
+  RtcDcepOpen open = { 0 };
+  gsize length;
+  const guint8 *bytes = g_bytes_get_data (data, &length);
+  RtcDataChannel *channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (stream));
+
+  if (!rtc_dcep_parse (bytes, length, &type, &open, &error))
+    {
+      g_debug ("Ignoring DCEP message on stream %u: %s", stream, error->message);
+      return;
+    }
+
+  if (type == RTC_DCEP_MESSAGE_ACK)
+    {
+      if (channel != NULL)
+        rtc_data_channel_handle_ack (channel);
+      return;
+    }
+
+  if (channel != NULL)
+    {
+      g_debug ("Ignoring DATA_CHANNEL_OPEN for stream %u, which is in use", stream);
+      rtc_dcep_open_clear (&open);
+      return;
+    }
+
+  channel = rtc_data_channel_new_remote (self, stream, &open);
+  rtc_dcep_open_clear (&open);
+  g_hash_table_insert (self->channels, GUINT_TO_POINTER (stream), channel);
+  g_signal_emit (self, signals[SIGNAL_DATA_CHANNEL], 0, channel);
+}
+
+static void
+handle_too_large (RtcSctpTransport *self, guint16 stream)
+{
+  g_autoptr (GError) error = NULL;
+  RtcDataChannel *channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (stream));
+
+  error = g_error_new (RTC_ERROR, RTC_ERROR_MESSAGE_TOO_LARGE,
+                       "A message on stream %u is larger than the %" G_GUINT64_FORMAT
+                       " bytes we accept", stream, self->local_max_message_size);
+  g_debug ("%s", error->message);
+  if (channel != NULL)
+    {
+      g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
+
+      rtc_data_channel_handle_error (channel, error);
+      rtc_data_channel_close (channel);
+    }
+  else
+    {
+      g_signal_emit (self, signals[SIGNAL_STREAM_ERROR], 0, (guint) stream, error);
+      rtc_sctp_transport_reset_stream (self, stream);
+    }
+}
+
+static void
+remove_channel (RtcSctpTransport *self, guint16 stream)
+{
+  g_hash_table_remove (self->channels, GUINT_TO_POINTER (stream));
+}
+
+static void
+dispatch_event (RtcSctpTransport *self, Event *event)
+{
+  RtcDataChannel *channel;
+
+  switch (event->type)
+    {
+    case EVENT_MESSAGE:
+      if (event->ppid == RTC_PPID_DCEP)
+        {
+          handle_dcep (self, event->stream, event->data);
+          break;
+        }
+      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (event->stream));
+      if (channel != NULL)
+        rtc_data_channel_handle_message (channel, event->ppid, event->data);
+      else
+        g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, (guint) event->stream,
+                       (guint) event->ppid, event->data);
+      break;
+
+    case EVENT_TOO_LARGE:
+      handle_too_large (self, event->stream);
+      break;
+
+    case EVENT_STATE:
+      if (event->state == RTC_TRANSPORT_STATE_FAILED)
+        {
+          g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_SCTP_FAILED,
+                                                          "The SCTP association was lost");
+
+          fail (self, error);
+        }
+      else
+        rtc_transport_set_state (RTC_TRANSPORT (self), event->state, NULL);
+      break;
+
+    case EVENT_REMOTE_RESET:
+      g_debug ("SCTP stream %u reset by the peer", event->stream);
+      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (event->stream));
+      if (channel != NULL)
+        {
+          g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
+
+          remove_channel (self, event->stream);
+          rtc_data_channel_handle_remote_reset (channel);
+        }
+      else
+        g_signal_emit (self, signals[SIGNAL_STREAM_RESET], 0, (guint) event->stream);
+      break;
+
+    case EVENT_LOCAL_RESET_DONE:
+      g_debug ("SCTP stream %u reset", event->stream);
+      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (event->stream));
+      if (channel != NULL)
+        {
+          g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
+
+          remove_channel (self, event->stream);
+          rtc_data_channel_handle_local_reset_done (channel);
+        }
+      break;
+
+    case EVENT_RESET_FAILED:
+      if (event->stream != G_MAXUINT16)
+        {
+          guint16 stream = event->stream;
+
+          g_debug ("SCTP reset of stream %u refused, retrying", stream);
+          g_array_append_val (self->pending_resets, stream);
+        }
+      try_resets (self);
+      break;
+
+    case EVENT_WRITABLE:
+      handle_writable (self);
+      break;
+    }
+
+  /* A send refused while a stream reset was pending may go now. */
+  if (self->blocked
+      && (event->type == EVENT_REMOTE_RESET || event->type == EVENT_LOCAL_RESET_DONE
+          || event->type == EVENT_RESET_FAILED))
+    {
+      self->blocked = FALSE;
+      handle_writable (self);
+    }
+}
+
+static void
+dispatch_events (RtcSctpTransport *self)
+{
+  g_autoptr (RtcSctpTransport) hold = NULL;
+
+  if (self->dispatching)
+    return;
+
+  hold = g_object_ref (self);
+  self->dispatching = TRUE;
+  for (;;)
+    {
+      Event *event;
+
+      g_mutex_lock (&self->event_lock);
+      event = g_queue_pop_head (&self->events);
+      g_mutex_unlock (&self->event_lock);
+      if (event == NULL)
+        break;
+      dispatch_event (self, event);
+      event_free (event);
+    }
+  self->dispatching = FALSE;
+}
+
+static gboolean
+reset_retry_cb (gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+
+  g_clear_pointer (&self->reset_retry_source, g_source_unref);
+  try_resets (self);
+  dispatch_events (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+try_resets (RtcSctpTransport *self)
+{
+  struct sctp_reset_streams *srs;
+  gsize size;
+  int ret;
+
+  if (self->pending_resets->len == 0 || self->sock == NULL
+      || rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+    return;
+
+  size = sizeof (struct sctp_reset_streams) + self->pending_resets->len * sizeof (guint16);
+  srs = g_malloc0 (size);
+  srs->srs_assoc_id = SCTP_ALL_ASSOC;
+  srs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
+  srs->srs_number_streams = self->pending_resets->len;
+  memcpy (srs->srs_stream_list, self->pending_resets->data,
+          self->pending_resets->len * sizeof (guint16));
+
+  self->depth++;
+  ret = usrsctp_setsockopt (self->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, srs, size);
+  self->depth--;
+  g_free (srs);
+
+  if (ret == 0)
+    {
+      g_array_set_size (self->pending_resets, 0);
+      return;
+    }
+
+  /* Usually EALREADY/EBUSY: a request is in progress. Try again soon. */
+  g_debug ("SCTP stream reset deferred: %s", g_strerror (errno));
+  if (self->reset_retry_source == NULL)
+    {
+      self->reset_retry_source = g_timeout_source_new (RTC_SCTP_RESET_RETRY_MS);
+      g_source_set_callback (self->reset_retry_source, reset_retry_cb, self, NULL);
+      g_source_attach (self->reset_retry_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+    }
+}
+
+void
+rtc_sctp_transport_reset_stream (RtcSctpTransport *self, guint16 stream)
+{
+  g_return_if_fail (RTC_IS_SCTP_TRANSPORT (self));
+
+  for (guint i = 0; i < self->pending_resets->len; i++)
+    if (g_array_index (self->pending_resets, guint16, i) == stream)
+      return;
+  g_array_append_val (self->pending_resets, stream);
+  try_resets (self);
+  dispatch_events (self);
+}
+
+RtcSctpSendResult
+rtc_sctp_transport_send (RtcSctpTransport *self,
+                         guint16 stream,
+                         guint32 ppid,
+                         gboolean unordered,
+                         const guint8 *data,
+                         gsize len,
+                         GError **error)
+{
+  struct sctp_sendv_spa spa;
+  ssize_t ret;
+
+  g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), RTC_SCTP_SEND_ERROR);
+  g_return_val_if_fail (data != NULL && len > 0, RTC_SCTP_SEND_ERROR);
+  g_return_val_if_fail (error == NULL || *error == NULL, RTC_SCTP_SEND_ERROR);
+
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED
+      || self->closing)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "The SCTP association is not connected");
+      return RTC_SCTP_SEND_ERROR;
+    }
+
+  if (len > RTC_SCTP_SEND_BUFFER)
+    {
+      g_set_error (error, RTC_ERROR, RTC_ERROR_MESSAGE_TOO_LARGE,
+                   "Messages are limited to %d bytes", RTC_SCTP_SEND_BUFFER);
+      return RTC_SCTP_SEND_ERROR;
+    }
+
+  if (self->tail != NULL)
+    {
+      if (!flush_tail (self, error))
+        {
+          dispatch_events (self);
+          return RTC_SCTP_SEND_ERROR;
+        }
+      if (self->tail != NULL)
+        return RTC_SCTP_SEND_WOULD_BLOCK;
+    }
+
+  memset (&spa, 0, sizeof spa);
+  spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
+  spa.sendv_sndinfo.snd_sid = stream;
+  spa.sendv_sndinfo.snd_ppid = htonl (ppid);
+  spa.sendv_sndinfo.snd_flags = SCTP_EOR | (unordered ? SCTP_UNORDERED : 0);
+
+  self->depth++;
+  ret = usrsctp_sendv (self->sock, data, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0);
+  self->depth--;
+
+  if (ret < 0)
+    {
+      int saved = errno;
+
+      dispatch_events (self);
+      if (saved == EWOULDBLOCK || saved == EAGAIN)
+        {
+          self->blocked = TRUE;
+          return RTC_SCTP_SEND_WOULD_BLOCK;
+        }
+      g_set_error (error, RTC_ERROR,
+                   saved == EMSGSIZE ? RTC_ERROR_MESSAGE_TOO_LARGE : RTC_ERROR_SCTP_FAILED,
+                   "SCTP send failed: %s", g_strerror (saved));
+      return RTC_SCTP_SEND_ERROR;
+    }
+
+  if ((gsize) ret < len)
+    {
+      /* Explicit EOR lets usrsctp take part of a message: keep the rest,
+       * it goes before anything else. */
+      self->tail = g_memdup2 (data + ret, len - ret);
+      self->tail_offset = 0;
+      self->tail_length = len - ret;
+      self->tail_stream = stream;
+      self->tail_ppid = ppid;
+      self->tail_unordered = unordered;
+      self->blocked = TRUE;
+    }
+
+  dispatch_events (self);
+  return RTC_SCTP_SEND_OK;
+}
+
+gboolean
+rtc_sctp_transport_open_channel (RtcSctpTransport *self, RtcDataChannel *channel, GError **error)
+{
+  guint16 stream = 0;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (RTC_IS_DATA_CHANNEL (channel), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "The SCTP association is not connected");
+      return FALSE;
+    }
+
+  /* Ids are not reused while the association lives: a closed stream may
+   * still be waiting for the peer's half of the reset. */
+  while (self->next_stream < RTC_SCTP_MAX_OUT_STREAMS)
+    {
+      guint16 candidate = self->next_stream;
+
+      self->next_stream += 2;
+      if (!g_hash_table_contains (self->channels, GUINT_TO_POINTER (candidate)))
+        {
+          stream = candidate;
+          found = TRUE;
+          break;
+        }
+    }
+  if (!found)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "No SCTP stream left for a data channel");
+      return FALSE;
+    }
+
+  g_hash_table_insert (self->channels, GUINT_TO_POINTER (stream), g_object_ref (channel));
+  if (!rtc_data_channel_attach (channel, self, stream, error))
+    {
+      g_hash_table_remove (self->channels, GUINT_TO_POINTER (stream));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+rtc_sctp_transport_set_max_message_sizes (RtcSctpTransport *self, guint64 local, guint64 remote)
+{
+  g_return_if_fail (RTC_IS_SCTP_TRANSPORT (self));
+
+  self->local_max_message_size = local;
+  self->remote_max_message_size = remote;
+}
+
+guint64
+rtc_sctp_transport_get_remote_max_message_size (RtcSctpTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), 0);
+
+  if (self->remote_max_message_size == 0 || self->remote_max_message_size > RTC_SCTP_SEND_BUFFER)
+    return RTC_SCTP_SEND_BUFFER;
+  return self->remote_max_message_size;
+}
+
+static gboolean
+shutdown_timeout_cb (gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+
+  g_clear_pointer (&self->shutdown_source, g_source_unref);
+  g_debug ("SCTP shutdown timed out");
+  rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CLOSED, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+rtc_sctp_transport_close (RtcTransport *transport)
+{
+  RtcSctpTransport *self = RTC_SCTP_TRANSPORT (transport);
+  RtcTransportState state = rtc_transport_get_state (transport);
+
+  if (self->closing)
+    return;
+  self->closing = TRUE;
+
+  if (self->sock == NULL || state != RTC_TRANSPORT_STATE_CONNECTED)
+    {
+      rtc_transport_set_state (transport, RTC_TRANSPORT_STATE_CLOSED, NULL);
+      return;
+    }
+
+  self->depth++;
+  usrsctp_shutdown (self->sock, SHUT_RDWR);
+  self->depth--;
+  /* Channels close now; the association follows when the peer agrees. */
+  detach_channels (self, NULL);
+  self->shutdown_source = g_timeout_source_new (RTC_SCTP_SHUTDOWN_TIMEOUT_MS);
+  g_source_set_callback (self->shutdown_source, shutdown_timeout_cb, self, NULL);
+  g_source_attach (self->shutdown_source, rtc_transport_get_context (transport));
+  dispatch_events (self);
+}
+
+static gboolean
+rtc_sctp_transport_send_packet (RtcTransport *transport, const guint8 *data, gsize length,
+                                GError **error)
+{
+  g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                       "Use rtc_sctp_transport_send() to send SCTP messages");
+  return FALSE;
+}
+
+static void
+rtc_sctp_transport_dispose (GObject *object)
+{
+  RtcSctpTransport *self = RTC_SCTP_TRANSPORT (object);
+
+  if (self->sock != NULL)
+    {
+      struct sctpstat stat;
+
+      usrsctp_get_stat (&stat);
+      g_debug ("SCTP statistics (process): %u T3 timeouts, %u window probes, %u chunks marked "
+               "for retransmission, %u fast retransmissions, %u duplicates received, "
+               "%u dropped for the window, %u checksum errors",
+               stat.sctps_timodata, stat.sctps_windowprobed, stat.sctps_markedretrans,
+               stat.sctps_sendfastretrans, stat.sctps_recvdupdata, stat.sctps_datadroprwnd,
+               stat.sctps_checksumerrors);
+      /* SO_LINGER 0: the peer gets an ABORT now. */
+      self->depth++;
+      usrsctp_close (self->sock);
+      self->depth--;
+      self->sock = NULL;
+    }
+
+  if (self->registered)
+    {
+      usrsctp_deregister_address ((void *) self->id);
+      G_LOCK (sctp_registry);
+      g_hash_table_remove (sctp_registry, (gpointer) self->id);
+      G_UNLOCK (sctp_registry);
+      self->registered = FALSE;
+      sctp_global_release ();
+    }
+
+  stop_timers (self);
+  if (self->input_source != NULL)
+    {
+      g_source_destroy (self->input_source);
+      g_clear_pointer (&self->input_source, g_source_unref);
+    }
+  g_queue_clear_full (&self->input_queue, (GDestroyNotify) g_bytes_unref);
+
+  g_mutex_lock (&self->event_lock);
+  if (self->event_source != NULL)
+    {
+      g_source_destroy (self->event_source);
+      g_clear_pointer (&self->event_source, g_source_unref);
+    }
+  g_queue_clear_full (&self->events, (GDestroyNotify) event_free);
+  g_mutex_unlock (&self->event_lock);
+
+  if (self->channels != NULL)
+    {
+      g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
+                                                      "The SCTP association was closed");
+
+      detach_channels (self, error);
+    }
+
+  if (self->lower != NULL)
+    {
+      g_clear_signal_handler (&self->lower_state_id, self->lower);
+      rtc_transport_set_receive_func (self->lower, NULL, NULL, NULL);
+      g_clear_object (&self->lower);
+    }
+
+  G_OBJECT_CLASS (rtc_sctp_transport_parent_class)->dispose (object);
+}
+
+static void
+rtc_sctp_transport_finalize (GObject *object)
+{
+  RtcSctpTransport *self = RTC_SCTP_TRANSPORT (object);
+
+  g_clear_pointer (&self->tail, g_free);
+  g_clear_pointer (&self->partial, g_byte_array_unref);
+  g_clear_pointer (&self->pending_resets, g_array_unref);
+  g_clear_pointer (&self->channels, g_hash_table_unref);
+  g_mutex_clear (&self->event_lock);
+
+  G_OBJECT_CLASS (rtc_sctp_transport_parent_class)->finalize (object);
+}
+
+static void
+rtc_sctp_transport_class_init (RtcSctpTransportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  RtcTransportClass *transport_class = RTC_TRANSPORT_CLASS (klass);
+
+  object_class->dispose = rtc_sctp_transport_dispose;
+  object_class->finalize = rtc_sctp_transport_finalize;
+  transport_class->send = rtc_sctp_transport_send_packet;
+  transport_class->close = rtc_sctp_transport_close;
+
+  /**
+   * RtcSctpTransport::message:
+   * @stream: the stream id
+   * @ppid: the payload protocol identifier
+   * @data: the whole message
+   *
+   * A message on a stream that no data channel uses.
+   */
+  signals[SIGNAL_MESSAGE] =
+    g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_BYTES);
+  /**
+   * RtcSctpTransport::stream-reset:
+   * @stream: the stream id
+   *
+   * The peer reset its outgoing @stream (no data channel uses it).
+   */
+  signals[SIGNAL_STREAM_RESET] =
+    g_signal_new ("stream-reset", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /**
+   * RtcSctpTransport::stream-error:
+   * @stream: the stream id
+   * @error: what went wrong (RTC_ERROR_MESSAGE_TOO_LARGE)
+   *
+   * A message on @stream was refused; the stream is reset.
+   */
+  signals[SIGNAL_STREAM_ERROR] =
+    g_signal_new ("stream-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_ERROR);
+  /**
+   * RtcSctpTransport::writable:
+   *
+   * A send that returned RTC_SCTP_SEND_WOULD_BLOCK may be retried.
+   */
+  signals[SIGNAL_WRITABLE] =
+    g_signal_new ("writable", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  /**
+   * RtcSctpTransport::data-channel:
+   * @channel: an open #RtcDataChannel
+   *
+   * The peer opened a data channel.
+   */
+  signals[SIGNAL_DATA_CHANNEL] =
+    g_signal_new ("data-channel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, RTC_TYPE_DATA_CHANNEL);
+}
+
+static void
+rtc_sctp_transport_init (RtcSctpTransport *self)
+{
+  g_mutex_init (&self->event_lock);
+  g_queue_init (&self->events);
+  g_queue_init (&self->input_queue);
+  self->pending_resets = g_array_new (FALSE, FALSE, sizeof (guint16));
+  self->channels = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->local_max_message_size = 262144;
+  self->remote_max_message_size = 65536;
+}
+
+RtcSctpTransport *
+rtc_sctp_transport_new (RtcTransport *lower,
+                        gboolean dtls_client,
+                        guint16 local_port,
+                        guint16 remote_port)
+{
+  RtcSctpTransport *self;
+
+  g_return_val_if_fail (RTC_IS_TRANSPORT (lower), NULL);
+
+  self = g_object_new (RTC_TYPE_SCTP_TRANSPORT, NULL);
+  self->lower = g_object_ref (lower);
+  self->dtls_client = dtls_client;
+  self->next_stream = dtls_client ? 0 : 1;
+  self->local_port = local_port;
+  self->remote_port = remote_port;
+
+  sctp_global_acquire ();
+  G_LOCK (sctp_registry);
+  self->id = sctp_next_id++;
+  g_hash_table_insert (sctp_registry, (gpointer) self->id, self);
+  G_UNLOCK (sctp_registry);
+  self->registered = TRUE;
+  usrsctp_register_address ((void *) self->id);
+
+  g_signal_connect (self, "notify::state", G_CALLBACK (self_state_cb), NULL);
+  rtc_transport_set_receive_func (lower, lower_receive_cb, self, NULL);
+  self->lower_state_id
+      = g_signal_connect (lower, "notify::state", G_CALLBACK (lower_state_cb), self);
+  if (rtc_transport_get_state (lower) == RTC_TRANSPORT_STATE_CONNECTED)
+    start (self);
+
+  return self;
+}

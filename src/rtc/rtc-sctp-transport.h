@@ -1,0 +1,72 @@
+/* rtc-sctp-transport.h: an SCTP association (usrsctp, AF_CONN) over a lower transport
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The association is set up as soon as the lower transport (normally DTLS)
+ * is connected: both sides bind and connect to their SCTP ports (5000 unless
+ * the SDP says otherwise), which is the simultaneous open WebRTC uses.
+ *
+ * Besides raw messages (stream, PPID, bytes) the association owns the data
+ * channels that run over it: DCEP messages (PPID 50) are handled here, a
+ * DATA_CHANNEL_OPEN from the peer creates an RtcDataChannel that is announced
+ * with the "data-channel" signal, and messages on a stream bound to a channel
+ * go to that channel. Messages on other streams are emitted as "message".
+ *
+ * Like every RtcTransport it lives on its home context; every signal is
+ * emitted there, never from inside a usrsctp call.
+ */
+#pragma once
+
+#include "rtc-transport.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RtcDataChannel RtcDataChannel;
+
+typedef enum
+{
+  RTC_SCTP_SEND_OK,
+  RTC_SCTP_SEND_WOULD_BLOCK, /* no room now: keep the message, retry on "writable" */
+  RTC_SCTP_SEND_ERROR,
+} RtcSctpSendResult;
+
+#define RTC_TYPE_SCTP_TRANSPORT (rtc_sctp_transport_get_type ())
+G_DECLARE_FINAL_TYPE (RtcSctpTransport, rtc_sctp_transport, RTC, SCTP_TRANSPORT, RtcTransport)
+
+/* @dtls_client: TRUE when this side is the DTLS client; it then opens data
+ * channels on even stream ids, the server on odd ones (RFC 8832). */
+RtcSctpTransport *rtc_sctp_transport_new (RtcTransport *lower,
+                                          gboolean dtls_client,
+                                          guint16 local_port,
+                                          guint16 remote_port);
+
+/* @local: the largest message we accept (0: no limit beyond memory, which is
+ * not recommended); @remote: the peer's a=max-message-size (0: no limit).
+ * Call before the association is connected or at any time later. */
+void rtc_sctp_transport_set_max_message_sizes (RtcSctpTransport *self,
+                                               guint64 local,
+                                               guint64 remote);
+guint64 rtc_sctp_transport_get_remote_max_message_size (RtcSctpTransport *self);
+
+/* Sends one whole message (1 byte or more) with SCTP explicit EOR.
+ * RTC_SCTP_SEND_WOULD_BLOCK means the send buffer is full: nothing was
+ * taken, the caller keeps the message and retries on "writable". */
+RtcSctpSendResult rtc_sctp_transport_send (RtcSctpTransport *self,
+                                           guint16 stream,
+                                           guint32 ppid,
+                                           gboolean unordered,
+                                           const guint8 *data,
+                                           gsize len,
+                                           GError **error);
+
+/* Resets our outgoing @stream (RFC 6525); the peer sees "stream-reset". The
+ * request is retried while another reset is in progress. */
+void rtc_sctp_transport_reset_stream (RtcSctpTransport *self, guint16 stream);
+
+/* Binds @channel (created with rtc_data_channel_new()) to a free stream id of
+ * our parity and sends its DATA_CHANNEL_OPEN. Needs a connected association. */
+gboolean rtc_sctp_transport_open_channel (RtcSctpTransport *self,
+                                          RtcDataChannel *channel,
+                                          GError **error);
+
+G_END_DECLS
