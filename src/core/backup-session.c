@@ -99,6 +99,7 @@ struct _BackupSession
   BackupLegacyParser *legacy;
   gboolean extended;
   gboolean got_end;
+  gboolean committing;
   gboolean committed;
 };
 
@@ -747,6 +748,11 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 receiver_commit (BackupSession *self)
 {
+  /* The channel close and the connection close may both end a legacy
+   * transfer: commit once. */
+  if (self->committing)
+    return;
+  self->committing = TRUE;
   set_state (self, BACKUP_SESSION_STATE_FINISHING);
   backup_reception_commit_async (self->reception, self->cancellable, committed_cb,
                                  g_object_ref (self));
@@ -873,6 +879,8 @@ receiver_on_closed (BackupSession *self)
       session_succeed (self);
       return;
     }
+  if (self->committing)
+    return;
   if (self->extended || self->reception == NULL)
     {
       if (!self->got_end)
@@ -1282,7 +1290,7 @@ backup_session_run_async (BackupSession *self,
   self->completing = FALSE;
   self->peer_is_legacy = FALSE;
   self->archiver_done = self->input_eof = self->reading = self->end_sent = FALSE;
-  self->extended = self->got_end = self->committed = FALSE;
+  self->extended = self->got_end = self->committing = self->committed = FALSE;
   self->sent = 0;
   self->bytes_done = 0;
   self->total_bytes = -1;
