@@ -1,0 +1,56 @@
+/* backup-archiver.h: streams a directory as a double, password-protected zip
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * BackupZipEncryption:
+ * @BACKUP_ZIP_ENCRYPTION_AES256: WinZip AE-2, AES-256 (the default)
+ * @BACKUP_ZIP_ENCRYPTION_AES128: WinZip AE-2, AES-128
+ * @BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO: traditional PKWARE encryption, for old tools
+ *
+ * The cipher used at both levels of the double zip. A level whose password
+ * is empty is not encrypted at all.
+ */
+typedef enum
+{
+  BACKUP_ZIP_ENCRYPTION_AES256,
+  BACKUP_ZIP_ENCRYPTION_AES128,
+  BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO,
+} BackupZipEncryption;
+
+#define BACKUP_TYPE_ZIP_ENCRYPTION (backup_zip_encryption_get_type ())
+GType backup_zip_encryption_get_type (void);
+
+#define BACKUP_TYPE_ARCHIVER (backup_archiver_get_type ())
+G_DECLARE_FINAL_TYPE (BackupArchiver, backup_archiver, BACKUP, ARCHIVER, GObject)
+
+BackupArchiver *backup_archiver_new (GFile *source_dir, const char *outer_name,
+                                     const char *password1, const char *password2);
+
+GFile *backup_archiver_get_source_dir (BackupArchiver *self);
+const char *backup_archiver_get_outer_name (BackupArchiver *self);
+const char *backup_archiver_get_inner_name (BackupArchiver *self);
+
+BackupZipEncryption backup_archiver_get_encryption (BackupArchiver *self);
+void backup_archiver_set_encryption (BackupArchiver *self, BackupZipEncryption encryption);
+
+gint64 backup_archiver_get_total_bytes (BackupArchiver *self);
+gint64 backup_archiver_get_bytes_done (BackupArchiver *self);
+gint64 backup_archiver_get_n_entries (BackupArchiver *self);
+
+void backup_archiver_scan_async (BackupArchiver *self, int io_priority, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+gboolean backup_archiver_scan_finish (BackupArchiver *self, GAsyncResult *result, GError **error);
+
+void backup_archiver_write_async (BackupArchiver *self, GOutputStream *out, int io_priority,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean backup_archiver_write_finish (BackupArchiver *self, GAsyncResult *result, GError **error);
+
+G_END_DECLS
