@@ -33,6 +33,16 @@
   "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-CBC:+AES-256-CBC:"           \
   "-MAC-ALL:+AEAD:+SHA1:+SHA256:-COMP-ALL:+COMP-NULL"
 
+/* DTLS-SRTP protection profiles (RFC 5764 use_srtp extension), offered as a
+ * client and accepted as a server. No SRTP ever flows on a data channel, but
+ * pion/webrtc v3 configures these profiles on every DTLS session and refuses
+ * one where none was negotiated: as a client it answers a ServerHello without
+ * use_srtp with a fatal insufficient_security alert, and as a server it
+ * completes the handshake and then tears the whole connection down when the
+ * ClientHello offered none. Browsers and aiortc always offer use_srtp too.
+ * AES128_CM_HMAC_SHA1_80 is the profile every WebRTC peer supports. */
+#define SRTP_PROFILES "SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32"
+
 struct _RtcDtlsTransport
 {
   RtcTransport parent_instance;
@@ -541,6 +551,9 @@ setup_session (RtcDtlsTransport *self, GError **error)
 
   gnutls_session_set_ptr (self->session, self);
   ret = gnutls_priority_set_direct (self->session, PRIORITY, &error_position);
+  if (ret < 0)
+    goto failed;
+  ret = gnutls_srtp_set_profile_direct (self->session, SRTP_PROFILES, &error_position);
   if (ret < 0)
     goto failed;
   ret = gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE,

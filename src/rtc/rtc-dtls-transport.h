@@ -7,6 +7,9 @@
  * against the SHA-256 fingerprint from the session description: a mismatch
  * fails the transport with RTC_ERROR_FINGERPRINT_MISMATCH. Cipher suites:
  * ECDHE-ECDSA with AES-GCM first (what browsers, pion and aiortc offer).
+ * The DTLS-SRTP extension (RFC 5764 use_srtp) is offered and answered with
+ * SRTP_AES128_CM_HMAC_SHA1_80 although no SRTP flows: pion refuses a
+ * session without a negotiated SRTP profile.
  * Renegotiation is refused. Datagrams that are not DTLS (RFC 7983: first
  * byte outside 20..63) are dropped.
  *

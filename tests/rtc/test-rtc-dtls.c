@@ -4,7 +4,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include <gnutls/dtls.h>
+#include <gnutls/gnutls.h>
 
 #include "rtc-certificate.h"
 #include "rtc-dtls-transport.h"
@@ -539,6 +543,213 @@ test_lower_fails (void)
   pair_clear (&pair);
 }
 
+/* --- against a peer that negotiates like pion/webrtc v3 --- */
+
+/* A bare GnuTLS endpoint offering what pion/dtls v2 offers: its cipher
+ * suites, the curves X25519, P-256 and P-384, its signature schemes, and a
+ * DTLS-SRTP profile, which pion/webrtc v3 puts on every DTLS session and
+ * requires to be negotiated even when only data channels are used. */
+#define PION_LIKE_PRIORITY                                                                         \
+  "NONE:+VERS-DTLS1.2:+ECDHE-ECDSA:+ECDHE-RSA:+AES-128-GCM:+AES-256-GCM:+AES-256-CBC:"             \
+  "+AEAD:+SHA1:+COMP-NULL:+CTYPE-X509:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"            \
+  "+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SHA384:+SIGN-ECDSA-SHA512:+SIGN-RSA-SHA256:"                     \
+  "+SIGN-RSA-SHA384:+SIGN-RSA-SHA512:+SIGN-EDDSA-ED25519"
+#define PION_LIKE_SRTP_PROFILES "SRTP_AES128_CM_HMAC_SHA1_80"
+
+typedef struct
+{
+  RtcMemoryTransport *mem;
+  gnutls_session_t session;
+  GQueue incoming;
+  int result; /* of the handshake; GNUTLS_E_AGAIN while it runs */
+  guint received;
+} RawPeer;
+
+static ssize_t
+raw_push (gnutls_transport_ptr_t user_data, const void *data, size_t length)
+{
+  RawPeer *raw = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (rtc_transport_send (RTC_TRANSPORT (raw->mem), data, length, &error));
+  g_assert_no_error (error);
+  return length;
+}
+
+static ssize_t
+raw_pull (gnutls_transport_ptr_t user_data, void *data, size_t length)
+{
+  RawPeer *raw = user_data;
+  g_autoptr (GBytes) packet = g_queue_pop_head (&raw->incoming);
+  const guint8 *bytes;
+  gsize size;
+
+  if (packet == NULL)
+    {
+      gnutls_transport_set_errno (raw->session, EAGAIN);
+      return -1;
+    }
+  bytes = g_bytes_get_data (packet, &size);
+  size = MIN (size, length);
+  memcpy (data, bytes, size);
+  return size;
+}
+
+static int
+raw_pull_timeout (gnutls_transport_ptr_t user_data, unsigned int ms)
+{
+  RawPeer *raw = user_data;
+
+  return g_queue_is_empty (&raw->incoming) ? 0 : 1;
+}
+
+static void
+raw_step (RawPeer *raw)
+{
+  guint8 buffer[RTC_DTLS_MAX_PAYLOAD];
+  ssize_t ret;
+
+  if (raw->result == GNUTLS_E_AGAIN)
+    {
+      ret = gnutls_handshake (raw->session);
+      if (ret < 0 && !gnutls_error_is_fatal (ret))
+        return;
+      raw->result = ret;
+      if (ret < 0)
+        g_test_message ("the pion-like peer failed: %s", gnutls_strerror (ret));
+    }
+
+  while (raw->result == 0 && (ret = gnutls_record_recv (raw->session, buffer, sizeof buffer)) > 0)
+    {
+      g_assert_cmpmem (buffer, ret, "from us", 7);
+      raw->received++;
+    }
+}
+
+static void
+raw_receive_cb (RtcTransport *transport, const guint8 *data, gsize length, gpointer user_data)
+{
+  RawPeer *raw = user_data;
+
+  g_queue_push_tail (&raw->incoming, g_bytes_new (data, length));
+  raw_step (raw);
+}
+
+static gboolean
+raw_tick_cb (gpointer user_data)
+{
+  /* Retransmissions, should a flight need one. */
+  raw_step (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+count_cb (gpointer data)
+{
+  return *(guint *) data > 0;
+}
+
+static void
+count_receive_cb (RtcTransport *transport, const guint8 *data, gsize length, gpointer user_data)
+{
+  g_assert_cmpmem (data, length, "from pion", 9);
+  (*(guint *) user_data)++;
+}
+
+typedef struct
+{
+  RawPeer *raw;
+  RtcDtlsTransport *ours;
+} PionLike;
+
+static gboolean
+pion_like_done (gpointer data)
+{
+  PionLike *p = data;
+
+  return p->raw->result != GNUTLS_E_AGAIN && state (p->ours) != RTC_TRANSPORT_STATE_CONNECTING;
+}
+
+/* pion/webrtc v3 fails a session whose DTLS handshake negotiated no SRTP
+ * profile: as a client with an insufficient_security alert, as a server by
+ * closing the connection after the handshake. We must offer use_srtp as a
+ * client and answer it as a server. */
+static void
+test_pion_like (gconstpointer data)
+{
+  gboolean we_are_client = GPOINTER_TO_INT (data);
+  RtcMemoryTransport *mem_a;
+  RtcMemoryTransport *mem_b;
+  RtcDtlsTransport *ours;
+  RawPeer raw = { 0 };
+  PionLike p = { &raw, NULL };
+  guint8 fp_b[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  gnutls_srtp_profile_t profile = 0;
+  g_autoptr (GError) error = NULL;
+  guint received = 0;
+  guint tick_id;
+  unsigned int flags;
+  int ret;
+
+  rtc_certificate_get_fingerprint (cert_b, fp_b);
+  rtc_memory_transport_new_pair (&mem_a, &mem_b);
+  ours = rtc_dtls_transport_new (RTC_TRANSPORT (mem_a), cert_a, we_are_client, fp_b);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (ours), count_receive_cb, &received, NULL);
+  p.ours = ours;
+
+  raw.mem = mem_b;
+  raw.result = GNUTLS_E_AGAIN;
+  g_queue_init (&raw.incoming);
+  flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | (we_are_client ? GNUTLS_SERVER : GNUTLS_CLIENT);
+  g_assert_cmpint (gnutls_init (&raw.session, flags), ==, 0);
+  g_assert_cmpint (gnutls_priority_set_direct (raw.session, PION_LIKE_PRIORITY, NULL), ==, 0);
+  ret = gnutls_srtp_set_profile_direct (raw.session, PION_LIKE_SRTP_PROFILES, NULL);
+  g_assert_cmpint (ret, ==, 0);
+  g_assert_cmpint (gnutls_credentials_set (raw.session, GNUTLS_CRD_CERTIFICATE,
+                                           rtc_certificate_get_credentials (cert_b)),
+                   ==, 0);
+  if (we_are_client)
+    gnutls_certificate_server_set_request (raw.session, GNUTLS_CERT_REQUIRE);
+  gnutls_transport_set_ptr (raw.session, &raw);
+  gnutls_transport_set_push_function (raw.session, raw_push);
+  gnutls_transport_set_pull_function (raw.session, raw_pull);
+  gnutls_transport_set_pull_timeout_function (raw.session, raw_pull_timeout);
+  gnutls_dtls_set_mtu (raw.session, RTC_DTLS_MTU);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (mem_b), raw_receive_cb, &raw, NULL);
+  tick_id = g_timeout_add (100, raw_tick_cb, &raw);
+
+  rtc_memory_transport_connect (mem_a);
+  raw_step (&raw);
+  wait_until (pion_like_done, &p, WAIT_MS);
+  g_assert_cmpint (raw.result, ==, 0);
+  g_assert_cmpint (state (ours), ==, RTC_TRANSPORT_STATE_CONNECTED);
+
+  /* What pion checks. */
+  g_assert_cmpint (gnutls_srtp_get_selected_profile (raw.session, &profile), ==, 0);
+  g_assert_cmpint (profile, ==, GNUTLS_SRTP_AES128_CM_HMAC_SHA1_80);
+  /* And what it prefers: ECDHE with our ECDSA key, extended master secret. */
+  g_assert_cmpint (gnutls_kx_get (raw.session), ==, GNUTLS_KX_ECDHE_ECDSA);
+  g_assert_true (gnutls_session_ext_master_secret_status (raw.session));
+
+  /* Application data both ways. */
+  g_assert_cmpint (gnutls_record_send (raw.session, "from pion", 9), ==, 9);
+  wait_until (count_cb, &received, WAIT_MS);
+  g_assert_true (rtc_transport_send (RTC_TRANSPORT (ours), (const guint8 *) "from us", 7, &error));
+  g_assert_no_error (error);
+  wait_until (count_cb, &raw.received, WAIT_MS);
+  g_assert_cmpuint (received, ==, 1);
+  g_assert_cmpuint (raw.received, ==, 1);
+
+  g_source_remove (tick_id);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (mem_b), NULL, NULL, NULL);
+  g_queue_clear_full (&raw.incoming, (GDestroyNotify) g_bytes_unref);
+  gnutls_deinit (raw.session);
+  spin (20);
+  g_assert_finalize_object (ours);
+  g_assert_finalize_object (mem_a);
+  g_assert_finalize_object (mem_b);
+}
+
 /* --- DTLS over two real ICE transports on 127.0.0.1 --- */
 
 typedef struct
@@ -635,6 +846,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/rtc/dtls/handshake-timeout", test_handshake_loss_total);
   g_test_add_func ("/rtc/dtls/close-during-handshake", test_close_during_handshake);
   g_test_add_func ("/rtc/dtls/lower-closes", test_lower_fails);
+  g_test_add_data_func ("/rtc/dtls/pion-like/we-are-server", GINT_TO_POINTER (FALSE),
+                        test_pion_like);
+  g_test_add_data_func ("/rtc/dtls/pion-like/we-are-client", GINT_TO_POINTER (TRUE),
+                        test_pion_like);
   g_test_add_func ("/rtc/dtls/over-ice", test_over_ice);
 
   ret = g_test_run ();
