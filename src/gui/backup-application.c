@@ -43,8 +43,127 @@ backup_application_open (GApplication *app, GFile **files, int n_files, const ch
 
   if (n_files > 0)
     backup_window_set_source (window, files[0]);
+  if (n_files > 1)
+    g_debug ("%d files opened: only the first is backed up", n_files);
   gtk_window_present (GTK_WINDOW (window));
 }
+
+/* ------------------------------------------------------------------------ */
+/* Notifications                                                            */
+
+/* GLib sends notifications through the portal inside a sandbox, through
+ * org.gtk.Notifications when that name is owned (GNOME Shell), and through
+ * org.freedesktop.Notifications otherwise; without any of them it only logs
+ * a warning. So a notification is sent only when one of them can take it. */
+
+#define GTK_NOTIFICATIONS "org.gtk.Notifications"
+#define FDO_NOTIFICATIONS "org.freedesktop.Notifications"
+
+typedef struct
+{
+  BackupApplication *self;
+  GNotification *notification;
+} PendingNotification;
+
+static void
+pending_notification_free (PendingNotification *pending)
+{
+  g_object_unref (pending->self);
+  g_object_unref (pending->notification);
+  g_free (pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingNotification, pending_notification_free)
+
+static gboolean
+reply_has_name (GVariant *reply, const char *name)
+{
+  g_autoptr (GVariant) names = NULL;
+  g_autofree const char **strv = NULL;
+
+  if (reply == NULL)
+    return FALSE;
+  names = g_variant_get_child_value (reply, 0);
+  strv = g_variant_get_strv (names, NULL);
+  return g_strv_contains (strv, name);
+}
+
+static void
+send_pending (PendingNotification *pending)
+{
+  g_application_send_notification (G_APPLICATION (pending->self), "backup-received",
+                                   pending->notification);
+}
+
+static void
+list_activatable_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PendingNotification) pending = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (reply_has_name (reply, FDO_NOTIFICATIONS))
+    send_pending (pending);
+  else
+    g_debug ("no notification service: %s", error != NULL ? error->message : "none activatable");
+}
+
+static void
+list_names_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PendingNotification) pending = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (reply_has_name (reply, GTK_NOTIFICATIONS) || reply_has_name (reply, FDO_NOTIFICATIONS))
+    {
+      send_pending (pending);
+      return;
+    }
+  g_dbus_connection_call (G_DBUS_CONNECTION (object), "org.freedesktop.DBus",
+                          "/org/freedesktop/DBus", "org.freedesktop.DBus", "ListActivatableNames",
+                          NULL, G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                          list_activatable_cb, g_steal_pointer (&pending));
+}
+
+void
+backup_application_notify_received (BackupApplication *self, const char *file_name)
+{
+  GDBusConnection *bus;
+  g_autofree char *body = NULL;
+  g_autoptr (GIcon) icon = NULL;
+  PendingNotification *pending;
+
+  g_return_if_fail (BACKUP_IS_APPLICATION (self));
+
+  bus = g_application_get_dbus_connection (G_APPLICATION (self));
+  if (bus == NULL)
+    return;
+
+  pending = g_new0 (PendingNotification, 1);
+  pending->self = g_object_ref (self);
+  pending->notification = g_notification_new (_("Backup Received"));
+  /* Translators: body of a notification; %s is a file name */
+  body = g_strdup_printf (_("%s was stored safely."), file_name);
+  g_notification_set_body (pending->notification, body);
+  icon = g_themed_icon_new (APP_ID);
+  g_notification_set_icon (pending->notification, icon);
+
+  if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    {
+      send_pending (pending);
+      pending_notification_free (pending);
+      return;
+    }
+  g_dbus_connection_call (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "ListNames", NULL, G_VARIANT_TYPE ("(as)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, list_names_cb, pending);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Actions                                                                  */
 
 static void
 quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
@@ -56,14 +175,12 @@ static void
 about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   BackupApplication *self = user_data;
-  static const char *developers[] = { "The Distributed Backup developers", NULL };
+  const char *developers[] = { _("The Distributed Backup developers"), NULL };
 
   adw_show_about_window (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                         "application-name", _("Distributed Backup"),
-                         "application-icon", APP_ID,
-                         "version", PACKAGE_VERSION,
-                         "developers", developers,
-                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "application-name", _("Distributed Backup"), "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION, "developers", developers, "license-type",
+                         GTK_LICENSE_GPL_3_0, "translator-credits", _("translator-credits"),
                          "comments", _("Back up files and folders to another machine of yours"),
                          NULL);
 }
@@ -139,11 +256,9 @@ backup_application_init (BackupApplication *self)
 BackupApplication *
 backup_application_new (void)
 {
-  return g_object_new (BACKUP_TYPE_APPLICATION,
-                       "application-id", APP_ID,
-                       "flags", G_APPLICATION_HANDLES_OPEN,
-                       "resource-base-path", "/io/github/DistributedBackup",
-                       NULL);
+  return g_object_new (BACKUP_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                       G_APPLICATION_HANDLES_OPEN, "resource-base-path",
+                       "/io/github/DistributedBackup", NULL);
 }
 
 GSettings *

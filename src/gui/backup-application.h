@@ -20,5 +20,8 @@ GSettings *backup_application_get_settings (BackupApplication *self);
 /* The FILE.io API key of this run. It is a secret: kept in memory only. */
 const char *backup_application_get_api_key (BackupApplication *self);
 void backup_application_set_api_key (BackupApplication *self, const char *api_key);
+/* Tells the desktop that @file_name was received, when a notification
+ * service is there to show it (the window shows a toast anyway). */
+void backup_application_notify_received (BackupApplication *self, const char *file_name);
 
 G_END_DECLS

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+# test-gui-dogtail.py: the real application, driven through AT-SPI
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# 1. Receive: the Receive page waits for a backup ("Wait for Backup"), the
+#    command line sends a file, the file arrives intact and the window says
+#    "Received NAME". No notification service runs on this bus: the
+#    application must not warn about it (warnings are fatal here).
+# 2. Send: a file is opened in the running application (GApplication open,
+#    as `distributed-backup FILE` or a file manager does), "Send Backup" is
+#    clicked, the command line receives it.
+# Run under: xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session -- python3 THIS
+
+import filecmp
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guitest  # noqa: E402
+from guitest import click, find, log, tap, wait_for  # noqa: E402
+
+tap("1..2")
+
+desktop = guitest.Desktop("test-gui-dogtail")
+desktop.default_settings()
+payload = os.path.join(desktop.root, "report.pdf")
+with open(payload, "wb") as f:
+    f.write(os.urandom(3 * 1024 * 1024 + 17))
+
+from dogtail import config  # noqa: E402
+
+config.defaultDelay = 0.1
+config.searchCutoffCount = 5
+config.logDebugToStdOut = False
+config.logDebugToFile = False
+
+failures = 0
+try:
+    desktop.start()
+    app = guitest.find_application(desktop)
+    log("found %s on the accessibility bus" % app.name)
+
+    # --- 1. receive -------------------------------------------------------
+    click(find(app, roleName="page tab", name="Receive"))
+    wait_button = find(app, roleName="push button", name="Wait for Backup")
+    wait_for(lambda: wait_button.sensitive, 10, "Wait for Backup to be enabled")
+    click(wait_button)
+    cancel = find(app, roleName="push button", name="Cancel")
+    log("waiting for a backup; cancel is %s" % ("enabled" if cancel.sensitive else "disabled"))
+    assert cancel.sensitive
+    wait_for(lambda: not wait_button.sensitive, 5, "Wait for Backup to be disabled while busy")
+
+    sender = desktop.cli("-s", payload)
+    out, _ = sender.communicate(timeout=90)
+    log("sender: " + out.strip().replace("\n", " | "))
+    assert sender.returncode == 0, "the sender failed"
+    received = os.path.join(desktop.received, "report.pdf")
+    wait_for(lambda: os.path.exists(received), 30, "the received file", desktop.alive)
+    assert filecmp.cmp(payload, received, shallow=False), "the received file differs"
+    find(app, name="Received report.pdf", timeout=20)
+    wait_for(lambda: wait_button.sensitive, 10, "Wait for Backup to be enabled again",
+             desktop.alive)
+    assert desktop.alive(), "the application ended"
+    tap("ok 1 receive a backup from the command line")
+except Exception as error:  # noqa: BLE001
+    failures += 1
+    tap("not ok 1 receive a backup from the command line # %s" % error)
+
+try:
+    # --- 2. send ----------------------------------------------------------
+    assert desktop.alive(), "the application is not running"
+    uri = "file://" + payload
+    subprocess.run(["gdbus", "call", "--session", "--dest", guitest.APP_ID,
+                    "--object-path", "/" + guitest.SETTINGS_PATH,
+                    "--method", "org.freedesktop.Application.Open",
+                    "['%s']" % uri, "{}"],
+                   check=True, env=desktop.env, stdout=subprocess.DEVNULL, timeout=20)
+    send_button = find(app, roleName="push button", name="Send Backup")
+    wait_for(lambda: send_button.sensitive, 10, "Send Backup to be enabled")
+    click(send_button)
+    elsewhere = os.path.join(desktop.root, "elsewhere")
+    os.mkdir(elsewhere)
+    receiver = desktop.cli("-d", elsewhere)
+    out, _ = receiver.communicate(timeout=90)
+    log("receiver: " + out.strip().replace("\n", " | "))
+    assert receiver.returncode == 0, "the receiver failed"
+    assert filecmp.cmp(payload, os.path.join(elsewhere, "report.pdf"), shallow=False)
+    find(app, name="Sent report.pdf", timeout=20)
+    wait_for(lambda: send_button.sensitive, 10, "Send Backup to be enabled again", desktop.alive)
+    tap("ok 2 send a backup to the command line")
+except Exception as error:  # noqa: BLE001
+    failures += 1
+    tap("not ok 2 send a backup to the command line # %s" % error)
+
+status = desktop.close()
+log("application exit status %s" % status)
+if status != 0:
+    tap("# the application ended with status %s" % status)
+    failures += 1
+guitest.finish(failures)
