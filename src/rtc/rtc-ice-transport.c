@@ -10,12 +10,20 @@
  * (NICE_AGENT_OPTION_CONSENT_FRESHNESS, with binding requests that need an
  * answer) and declares the component FAILED when no consent arrived for
  * 10 s; this transport then fails with RTC_ERROR_TIMEOUT.
+ *
+ * Sending: when the selected pair is a plain UDP pair (not relayed), packets
+ * sent during one main-loop dispatch are copied into a batch and written
+ * with one sendmmsg() on the pair's socket when the dispatch is over (or
+ * when the batch is full), instead of one system call per packet. Relayed
+ * pairs, oversized packets and the time before a pair is selected go
+ * through libnice one packet at a time.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <gio/gio.h>
 
 #include <nice/agent.h>
 
@@ -26,6 +34,15 @@
 #define DEFAULT_ICE_TIMEOUT_MS 30000
 #define DEFAULT_SOCKET_BUFFER_SIZE (4 * 1024 * 1024)
 #define DEFAULT_STUN_PORT 3478
+/* Packets batched per sendmmsg(), and the largest packet a batch slot takes
+ * (DTLS records of 1200-byte SCTP packets are ~1250 bytes). */
+#define SEND_BATCH_PACKETS 64
+#define SEND_BATCH_SLOT 1500
+/* libnice reads its socket in a loop while packets keep arriving, so the end
+ * of a dispatch may be far away: packets batched while receiving (SCTP
+ * acknowledgements, or the data they release) go out after this many
+ * received packets at the latest. */
+#define SEND_BATCH_RECEIVED_PACKETS 16
 
 typedef struct
 {
@@ -71,6 +88,17 @@ struct _RtcIceTransport
 
   char *selected_pair;
   gboolean closed;
+
+  /* Direct sending on the selected pair's socket (NULL when relayed). */
+  GSocket *direct_socket;
+  struct sockaddr_storage direct_address;
+  socklen_t direct_address_length;
+  GSource *flush_source;
+  guint8 *batch_data; /* SEND_BATCH_PACKETS slots of SEND_BATCH_SLOT bytes */
+  struct mmsghdr batch_headers[SEND_BATCH_PACKETS];
+  struct iovec batch_vectors[SEND_BATCH_PACKETS];
+  guint batch_length;
+  guint received_since_flush;
 };
 
 G_DEFINE_FINAL_TYPE (RtcIceTransport, rtc_ice_transport, RTC_TYPE_TRANSPORT)
@@ -257,6 +285,159 @@ configure_sockets (RtcIceTransport *self)
     }
 }
 
+/* --- batched sending --- */
+
+static void
+flush_batch (RtcIceTransport *self)
+{
+  guint done = 0;
+  int fd;
+
+  self->received_since_flush = 0;
+  if (self->batch_length == 0)
+    return;
+
+  if (self->direct_socket == NULL || g_socket_is_closed (self->direct_socket))
+    {
+      self->batch_length = 0;
+      return;
+    }
+
+  fd = g_socket_get_fd (self->direct_socket);
+  while (done < self->batch_length)
+    {
+      int sent = sendmmsg (fd, self->batch_headers + done, self->batch_length - done, 0);
+
+      if (sent > 0)
+        {
+          done += sent;
+          continue;
+        }
+      if (sent < 0 && errno == EINTR)
+        continue;
+      /* Datagram semantics: a full socket buffer drops what is left (the
+       * layers above retransmit); another error (an ICMP report) drops the
+       * packet it concerns. */
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+        {
+          g_debug ("ICE transport %p: %u packets dropped: socket buffer full", self,
+                   self->batch_length - done);
+          break;
+        }
+      g_debug ("ICE transport %p: packet dropped: %s", self, g_strerror (errno));
+      done++;
+    }
+  self->batch_length = 0;
+}
+
+typedef struct
+{
+  GSource source;
+  RtcIceTransport *transport; /* not owned: the transport destroys the source */
+} FlushSource;
+
+/* Ready whenever packets wait, checked before the context polls again: no
+ * wake-up is needed, since packets are only batched on the home context. */
+static gboolean
+flush_source_prepare (GSource *source, gint *timeout)
+{
+  *timeout = -1;
+  return ((FlushSource *) source)->transport->batch_length > 0;
+}
+
+static gboolean
+flush_source_check (GSource *source)
+{
+  return ((FlushSource *) source)->transport->batch_length > 0;
+}
+
+static gboolean
+flush_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  flush_batch (((FlushSource *) source)->transport);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_source_funcs = {
+  flush_source_prepare, flush_source_check, flush_source_dispatch, NULL, NULL, NULL,
+};
+
+static void
+update_direct_socket (RtcIceTransport *self)
+{
+  NiceCandidate *local = NULL;
+  NiceCandidate *remote = NULL;
+  GSocket *socket;
+
+  flush_batch (self);
+  g_clear_object (&self->direct_socket);
+  if (self->agent == NULL
+      || !nice_agent_get_selected_pair (self->agent, self->stream_id, COMPONENT_ID, &local,
+                                        &remote)
+      || local->type == NICE_CANDIDATE_TYPE_RELAYED
+      || local->transport != NICE_CANDIDATE_TRANSPORT_UDP
+      || remote->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+    return;
+
+  /* NULL when the pair's packets are encapsulated (TURN, TCP). */
+  socket = nice_agent_get_selected_socket (self->agent, self->stream_id, COMPONENT_ID);
+  if (socket == NULL)
+    return;
+  if (g_socket_get_socket_type (socket) != G_SOCKET_TYPE_DATAGRAM)
+    {
+      g_object_unref (socket);
+      return;
+    }
+
+  memset (&self->direct_address, 0, sizeof self->direct_address);
+  nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &self->direct_address);
+  switch (self->direct_address.ss_family)
+    {
+    case AF_INET:
+      self->direct_address_length = sizeof (struct sockaddr_in);
+      break;
+    case AF_INET6:
+      self->direct_address_length = sizeof (struct sockaddr_in6);
+      break;
+    default:
+      g_object_unref (socket);
+      return;
+    }
+
+  if (self->batch_data == NULL)
+    {
+      self->batch_data = g_malloc ((gsize) SEND_BATCH_PACKETS * SEND_BATCH_SLOT);
+      self->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
+      ((FlushSource *) self->flush_source)->transport = self;
+      g_source_set_priority (self->flush_source, G_PRIORITY_HIGH);
+      g_source_set_name (self->flush_source, "RtcIceTransport send batch");
+      g_source_attach (self->flush_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+    }
+  for (guint i = 0; i < SEND_BATCH_PACKETS; i++)
+    {
+      self->batch_vectors[i].iov_base = self->batch_data + (gsize) i * SEND_BATCH_SLOT;
+      memset (&self->batch_headers[i], 0, sizeof self->batch_headers[i]);
+      self->batch_headers[i].msg_hdr.msg_name = &self->direct_address;
+      self->batch_headers[i].msg_hdr.msg_namelen = self->direct_address_length;
+      self->batch_headers[i].msg_hdr.msg_iov = &self->batch_vectors[i];
+      self->batch_headers[i].msg_hdr.msg_iovlen = 1;
+    }
+  self->direct_socket = socket;
+}
+
+static void
+stop_direct_sending (RtcIceTransport *self)
+{
+  flush_batch (self);
+  g_clear_object (&self->direct_socket);
+  if (self->flush_source != NULL)
+    {
+      g_source_destroy (self->flush_source);
+      g_clear_pointer (&self->flush_source, g_source_unref);
+    }
+  g_clear_pointer (&self->batch_data, g_free);
+}
+
 /* --- state --- */
 
 static gboolean
@@ -332,6 +513,7 @@ component_state_changed_cb (NiceAgent *agent, guint stream_id, guint component_i
         {
           clear_source (&self->timeout_source);
           configure_sockets (self);
+          update_direct_socket (self);
           rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTED, NULL);
         }
       break;
@@ -396,6 +578,7 @@ new_selected_pair_cb (NiceAgent *agent, guint stream_id, guint component_id,
   g_debug ("ICE transport %p: selected pair %s", self, self->selected_pair);
 
   configure_sockets (self);
+  update_direct_socket (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_PAIR]);
 }
 
@@ -453,10 +636,16 @@ static void
 receive_cb (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
             gpointer user_data)
 {
-  RtcIceTransport *self = user_data;
+  g_autoptr (RtcIceTransport) self = g_object_ref (user_data);
 
-  if (rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED)
-    rtc_transport_deliver (RTC_TRANSPORT (self), (const guint8 *) buf, len);
+  /* The layers above may close or drop the transport while they handle the
+   * packet: hence the reference. */
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+    return;
+  rtc_transport_deliver (RTC_TRANSPORT (self), (const guint8 *) buf, len);
+
+  if (self->batch_length > 0 && ++self->received_since_flush >= SEND_BATCH_RECEIVED_PACKETS)
+    flush_batch (self);
 }
 
 /* --- gathering --- */
@@ -783,6 +972,19 @@ rtc_ice_transport_send (RtcTransport *transport, const guint8 *data, gsize lengt
       return FALSE;
     }
 
+  if (self->direct_socket != NULL && length <= SEND_BATCH_SLOT)
+    {
+      guint i = self->batch_length++;
+
+      memcpy (self->batch_vectors[i].iov_base, data, length);
+      self->batch_vectors[i].iov_len = length;
+      if (self->batch_length == SEND_BATCH_PACKETS)
+        flush_batch (self);
+      return TRUE;
+    }
+
+  /* Keep the order of what is already batched. */
+  flush_batch (self);
   sent = nice_agent_send_messages_nonblocking (self->agent, self->stream_id, COMPONENT_ID,
                                                &message, 1, NULL, &local_error);
   /* Datagram semantics: a full socket buffer or an ICMP error drops the
@@ -828,6 +1030,7 @@ rtc_ice_transport_close (RtcTransport *transport)
     return;
 
   self->closed = TRUE;
+  stop_direct_sending (self);
   g_slist_free_full (g_steal_pointer (&self->pending_remote),
                      (GDestroyNotify) nice_candidate_free);
   rtc_transport_set_state (transport, RTC_TRANSPORT_STATE_CLOSED, NULL);
@@ -845,6 +1048,7 @@ rtc_ice_transport_dispose (GObject *object)
   RtcIceTransport *self = RTC_ICE_TRANSPORT (object);
 
   self->closed = TRUE;
+  stop_direct_sending (self);
   shutdown_agent (self);
   g_slist_free_full (g_steal_pointer (&self->pending_remote),
                      (GDestroyNotify) nice_candidate_free);
