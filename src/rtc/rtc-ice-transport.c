@@ -6,10 +6,14 @@
  * of one component. STUN and TURN server names are resolved with GResolver
  * before gathering starts, because libnice only accepts IP literals.
  *
- * Liveness after CONNECTED: libnice performs RFC 7675 consent freshness
- * (NICE_AGENT_OPTION_CONSENT_FRESHNESS, with binding requests that need an
- * answer) and declares the component FAILED when no consent arrived for
- * 10 s; this transport then fails with RTC_ERROR_TIMEOUT.
+ * Liveness after CONNECTED: the transport fails with RTC_ERROR_TIMEOUT when
+ * nothing at all arrived from the peer for LIVENESS_TIMEOUT_MS. Every packet
+ * counts as a sign of life; the layers above keep an idle path busy (SCTP
+ * heartbeats every 2 s). libnice's own consent freshness (RFC 7675) is not
+ * used: under a sustained transfer libnice keeps reading its socket without
+ * returning to the main loop, its consent timers starve, and it would
+ * declare a peer lost that is sending thousands of packets a second. Peers
+ * that check our consent are still answered by libnice.
  *
  * Sending: when the selected pair is a plain UDP pair (not relayed), packets
  * sent during one main-loop dispatch are copied into a batch and written
@@ -29,6 +33,10 @@
 
 #include "rtc-error.h"
 #include "rtc-ice-transport.h"
+
+/* A connected peer from which nothing arrives for this long is gone. */
+#define LIVENESS_TIMEOUT_MS 12000
+#define LIVENESS_TICK_MS 1000
 
 #define COMPONENT_ID 1
 #define DEFAULT_ICE_TIMEOUT_MS 30000
@@ -85,6 +93,10 @@ struct _RtcIceTransport
   gboolean told_remote_gathering_done;
 
   GSource *timeout_source;
+  GSource *liveness_source;
+  guint64 rx_packets;      /* packets received since CONNECTED */
+  guint64 rx_packets_seen; /* as of the last liveness tick */
+  gint64 rx_silent_since;  /* monotonic time of the last tick that saw a packet */
 
   char *selected_pair;
   gboolean closed;
@@ -155,6 +167,37 @@ clear_source (GSource **source)
       g_source_destroy (*source);
       g_clear_pointer (source, g_source_unref);
     }
+}
+
+static gboolean
+liveness_tick_cb (gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->rx_packets != self->rx_packets_seen)
+    {
+      self->rx_packets_seen = self->rx_packets;
+      self->rx_silent_since = now;
+      return G_SOURCE_CONTINUE;
+    }
+  if (now - self->rx_silent_since < LIVENESS_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND)
+    return G_SOURCE_CONTINUE;
+
+  g_clear_pointer (&self->liveness_source, g_source_unref);
+  fail (self, RTC_ERROR_TIMEOUT, "The peer stopped answering: nothing arrived for 12 s");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_liveness (RtcIceTransport *self)
+{
+  clear_source (&self->liveness_source);
+  self->rx_packets_seen = self->rx_packets;
+  self->rx_silent_since = g_get_monotonic_time ();
+  self->liveness_source = g_timeout_source_new (LIVENESS_TICK_MS);
+  g_source_set_callback (self->liveness_source, liveness_tick_cb, self, NULL);
+  g_source_attach (self->liveness_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
 }
 
 static GSource *
@@ -512,6 +555,7 @@ component_state_changed_cb (NiceAgent *agent, guint stream_id, guint component_i
       if (current == RTC_TRANSPORT_STATE_NEW || current == RTC_TRANSPORT_STATE_CONNECTING)
         {
           clear_source (&self->timeout_source);
+          start_liveness (self);
           configure_sockets (self);
           update_direct_socket (self);
           rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTED, NULL);
@@ -520,10 +564,8 @@ component_state_changed_cb (NiceAgent *agent, guint stream_id, guint component_i
 
     case NICE_COMPONENT_STATE_FAILED:
       /* Before a pair works, a component may fail and recover when more
-       * candidates arrive: only the overall timeout decides. After it, this is
-       * lost consent (RFC 7675). */
-      if (current == RTC_TRANSPORT_STATE_CONNECTED)
-        fail (self, RTC_ERROR_TIMEOUT, "ICE consent lost: the peer stopped answering");
+       * candidates arrive: only the overall timeout decides. After it, the
+       * liveness check decides (see the top of this file). */
       break;
 
     default:
@@ -638,6 +680,7 @@ receive_cb (NiceAgent *agent, guint stream_id, guint component_id, guint len, gc
 {
   g_autoptr (RtcIceTransport) self = g_object_ref (user_data);
 
+  self->rx_packets++;
   /* The layers above may close or drop the transport while they handle the
    * packet: hence the reference. */
   if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
@@ -1012,6 +1055,7 @@ shutdown_agent (RtcIceTransport *self)
 
   g_cancellable_cancel (self->cancellable);
   clear_source (&self->timeout_source);
+  clear_source (&self->liveness_source);
 
   g_signal_handlers_disconnect_by_data (self->agent, self);
   if (self->stream_id != 0)
@@ -1037,6 +1081,7 @@ rtc_ice_transport_close (RtcTransport *transport)
   /* The agent stays usable for the accessors until dispose. */
   g_cancellable_cancel (self->cancellable);
   clear_source (&self->timeout_source);
+  clear_source (&self->liveness_source);
   if (self->agent != NULL && self->stream_id != 0)
     nice_agent_attach_recv (self->agent, self->stream_id, COMPONENT_ID,
                             rtc_transport_get_context (RTC_TRANSPORT (self)), NULL, NULL);
@@ -1160,8 +1205,7 @@ rtc_ice_transport_new (const RtcConfiguration *config, gboolean controlling)
 
   context = rtc_transport_get_context (RTC_TRANSPORT (self));
   self->agent = nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245,
-                                     NICE_AGENT_OPTION_ICE_TRICKLE
-                                       | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+                                     NICE_AGENT_OPTION_ICE_TRICKLE);
   g_object_set (self->agent, "controlling-mode", controlling, "upnp", FALSE, "ice-tcp", FALSE,
                 "ice-udp", TRUE, "force-relay", self->config->relay_only, NULL);
 

@@ -1,4 +1,4 @@
-/* rtc-ice-transport.h: ICE (RFC 8445, trickle, consent freshness) over libnice
+/* rtc-ice-transport.h: ICE (RFC 8445, trickle) over libnice
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -10,13 +10,14 @@
  * started and remote credentials known), CONNECTED as soon as a pair works
  * (data flows from there), FAILED with RTC_ERROR_TIMEOUT when no pair
  * connected within RtcConfiguration.ice_timeout_ms, FAILED with
- * RTC_ERROR_TIMEOUT when consent is lost after CONNECTED, FAILED with
+ * RTC_ERROR_TIMEOUT when the peer falls silent after CONNECTED, FAILED with
  * RTC_ERROR_ICE_FAILED when no local candidate can be gathered, CLOSED after
  * rtc_transport_close().
  *
- * Consent (RFC 7675): libnice 0.1.21 checks consent on the selected pair
- * every 5 s (randomised) and declares it lost 10 s after the last answered
- * check, so a peer that vanished is detected within RTC_ICE_CONSENT_BOUND_MS.
+ * Liveness: after CONNECTED, a peer from which nothing arrived for 12 s is
+ * taken as gone (FAILED with RTC_ERROR_TIMEOUT), so a peer that vanished is
+ * detected within RTC_ICE_CONSENT_BOUND_MS; the layers above keep an idle
+ * path busy (SCTP heartbeats). Consent checks of the peer are answered.
  *
  * Sending never blocks: a packet the socket cannot take at once is dropped
  * (the layers above retransmit). The sockets get RtcConfiguration
@@ -34,8 +35,8 @@
 
 G_BEGIN_DECLS
 
-/* Upper bound for detecting a vanished peer after CONNECTED (libnice's
- * 10 s consent timeout plus one check interval). */
+/* Upper bound for detecting a vanished peer after CONNECTED (12 s of
+ * silence plus the 1 s check interval, with a margin). */
 #define RTC_ICE_CONSENT_BOUND_MS 16000
 
 #define RTC_TYPE_ICE_TRANSPORT (rtc_ice_transport_get_type ())
