@@ -100,6 +100,7 @@ struct _BackupSession
   gboolean extended;
   gboolean got_end;
   gboolean committing;
+  gboolean commit_done;
   gboolean committed;
 };
 
@@ -299,17 +300,27 @@ close_pairing (BackupSession *self)
 }
 
 static void
+finish_run_now (BackupSession *self)
+{
+  release_run (self);
+  if (self->pairing != NULL && !self->pairing_closed)
+    close_pairing (self); /* completes from its callback */
+  else
+    complete (self);
+}
+
+static void
 finish_run (BackupSession *self)
 {
   if (self->completing)
     return;
 
   self->completing = TRUE;
-  release_run (self);
-  if (self->pairing != NULL && !self->pairing_closed)
-    close_pairing (self); /* completes from its callback */
-  else
-    complete (self);
+  /* A commit in a worker thread is never abandoned: the result is known
+   * (stored or not) before the run completes. */
+  if (self->committing && !self->commit_done)
+    return;
+  finish_run_now (self);
 }
 
 static void
@@ -712,13 +723,23 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (BackupSession) self = user_data;
   g_autoptr (GError) error = NULL;
 
+  self->commit_done = TRUE;
   if (!backup_reception_commit_finish (BACKUP_RECEPTION (object), result, &error))
     {
-      session_fail (self, g_steal_pointer (&error));
+      if (self->completing)
+        finish_run_now (self);
+      else
+        session_fail (self, g_steal_pointer (&error));
       return;
     }
   self->committed = TRUE;
-  if (self->completing || self->task == NULL)
+  if (self->completing)
+    {
+      /* Stored, but the run failed meanwhile (e.g. the sender gave up). */
+      finish_run_now (self);
+      return;
+    }
+  if (self->task == NULL)
     return;
 
   g_debug ("stored %s", self->file_name);
@@ -1290,7 +1311,8 @@ backup_session_run_async (BackupSession *self,
   self->completing = FALSE;
   self->peer_is_legacy = FALSE;
   self->archiver_done = self->input_eof = self->reading = self->end_sent = FALSE;
-  self->extended = self->got_end = self->committing = self->committed = FALSE;
+  self->extended = self->got_end = self->committing = self->commit_done = FALSE;
+  self->committed = FALSE;
   self->sent = 0;
   self->bytes_done = 0;
   self->total_bytes = -1;

@@ -256,14 +256,14 @@ test_versions_and_cancel (Fixture *f, gconstpointer data)
 
   /* A third backup cancelled half-way changes nothing. */
   {
-    g_autofree char *tmp = write_random_file (f, "disk.img", 16 * 1024 * 1024);
+    g_autofree char *tmp = write_random_file (f, "disk.img", 64 * 1024 * 1024);
     g_autoptr (GCancellable) cancellable = g_cancellable_new ();
     g_autofree char *now2 = NULL, *now1 = NULL;
     gsize n2, n1;
     Pair pair = { 0 };
 
     pair.cancel_sender = cancellable;
-    pair.cancel_after = 4 * 1024 * 1024;
+    pair.cancel_after = 2 * 1024 * 1024;
     send_file (f, path, 2, TRUE, &pair);
     g_assert_false (pair.sender_ok);
     g_assert_error (pair.sender_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
