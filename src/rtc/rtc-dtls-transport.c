@@ -24,6 +24,8 @@
 #define MAX_EARLY_PACKETS 32
 #define MAX_QUEUED_PACKETS 512
 #define RECORD_BUFFER_SIZE 65536
+/* RFC 6347 4.1: content type, version, epoch, sequence number, length. */
+#define RECORD_HEADER_SIZE 13
 
 /* DTLS 1.2 only; ECDHE with ECDSA (our certificates) first, AES-GCM first.
  * TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 is what Chromium, Firefox, pion and
@@ -157,15 +159,24 @@ pull_func (gnutls_transport_ptr_t user_data, void *data, size_t length)
   const guint8 *bytes;
   gsize size;
 
+  /* GnuTLS asks for room for its largest record; a datagram larger than that
+   * cannot be valid, and a truncated one would leave a partial record behind
+   * (see lower_receive_cb): drop it. */
+  while (packet != NULL && g_bytes_get_size (packet) > length)
+    {
+      g_debug ("DTLS transport %p: dropping a datagram of %" G_GSIZE_FORMAT " bytes", self,
+               g_bytes_get_size (packet));
+      g_bytes_unref (packet);
+      packet = g_queue_pop_head (&self->incoming);
+    }
+
   if (packet == NULL)
     {
       gnutls_transport_set_errno (self->session, EAGAIN);
       return -1;
     }
 
-  /* Datagram semantics: what does not fit is truncated. */
   bytes = g_bytes_get_data (packet, &size);
-  size = MIN (size, length);
   memcpy (data, bytes, size);
   return size;
 }
@@ -368,11 +379,34 @@ start_handshake (RtcDtlsTransport *self)
 
 /* --- lower transport --- */
 
+/* Bytes taken by the whole DTLS records at the start of @data: a datagram
+ * holds one or more records (OpenSSL packs the records of a flight into one)
+ * and must end on a record boundary. RFC 7983: every record starts with a
+ * content type in 20..63. */
+static gsize
+complete_records_length (const guint8 *data, gsize length)
+{
+  gsize offset = 0;
+
+  while (length - offset >= RECORD_HEADER_SIZE)
+    {
+      const guint8 *header = data + offset;
+      gsize record = RECORD_HEADER_SIZE + ((gsize) header[11] << 8 | header[12]);
+
+      if (header[0] < 20 || header[0] > 63 || record > length - offset)
+        break;
+      offset += record;
+    }
+
+  return offset;
+}
+
 static void
 lower_receive_cb (RtcTransport *lower, const guint8 *data, gsize length, gpointer user_data)
 {
   RtcDtlsTransport *self = user_data;
   GQueue *queue;
+  gsize usable;
 
   /* RFC 7983: DTLS records start with a content type in 20..63. */
   if (length == 0 || data[0] < 20 || data[0] > 63)
@@ -380,6 +414,25 @@ lower_receive_cb (RtcTransport *lower, const guint8 *data, gsize length, gpointe
       g_debug ("DTLS transport %p: dropping a non-DTLS datagram", self);
       return;
     }
+
+  /* GnuTLS reads a record that claims more bytes than its datagram holds on
+   * into the next datagram, and parses the bytes of both as one record: the
+   * records that follow are misaligned and lost, and a handshake message
+   * built from them can fail the whole session with
+   * GNUTLS_E_UNEXPECTED_PACKET_LENGTH ("Error decoding the received TLS
+   * packet"). RFC 6347 4.1.2.7 says to discard invalid records, so a cut-off
+   * or malformed record and whatever follows it in its datagram are dropped
+   * here: every datagram handed to GnuTLS ends on a record boundary. */
+  usable = complete_records_length (data, length);
+  if (usable == 0)
+    {
+      g_debug ("DTLS transport %p: dropping a datagram without a whole record", self);
+      return;
+    }
+  if (usable < length)
+    g_debug ("DTLS transport %p: dropping %" G_GSIZE_FORMAT " bytes of a cut-off record", self,
+             length - usable);
+  length = usable;
 
   if (is_final (self))
     return;

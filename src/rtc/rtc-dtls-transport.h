@@ -11,7 +11,9 @@
  * SRTP_AES128_CM_HMAC_SHA1_80 although no SRTP flows: pion refuses a
  * session without a negotiated SRTP profile.
  * Renegotiation is refused. Datagrams that are not DTLS (RFC 7983: first
- * byte outside 20..63) are dropped.
+ * byte outside 20..63) are dropped, and so is a record cut off at the end of
+ * a datagram (with anything after it): GnuTLS only ever sees datagrams made
+ * of whole records.
  *
  * CONNECTED after the handshake; rtc_transport_send() sends one record of
  * application data (see RTC_DTLS_MAX_PAYLOAD); close() sends close_notify
