@@ -72,6 +72,7 @@ struct _BackupSession
   gboolean pairing_closed;
   RtcPeerConnection *pc;
   RtcDataChannel *channel;
+  gboolean is_offerer;
   gboolean description_created;
   gboolean description_sent;
   guint gather_timeout_id;
@@ -1092,8 +1093,7 @@ send_description (BackupSession *self)
   self->description_sent = TRUE;
   g_clear_handle_id (&self->gather_timeout_id, g_source_remove);
   sdp = rtc_peer_connection_get_local_description (self->pc);
-  type = backup_pairing_get_role (self->pairing) == BACKUP_PAIRING_ROLE_OFFERER ? "offer"
-                                                                                 : "answer";
+  type = self->is_offerer ? "offer" : "answer";
   ext = our_extensions ();
   backup_pairing_send_description (self->pairing, type, sdp, ext);
 }
@@ -1138,32 +1138,20 @@ description_created (BackupSession *self)
   self->gather_timeout_id = g_timeout_add (GATHER_WAIT_MS, gather_timeout_cb, self);
 }
 
+/* The offer or the answer is ready (create_offer_async or
+ * create_answer_async; the role tells which). */
 static void
-offer_created_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+local_description_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BackupSession) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *sdp = NULL;
+  RtcPeerConnection *pc = RTC_PEER_CONNECTION (object);
 
-  sdp = rtc_peer_connection_create_offer_finish (RTC_PEER_CONNECTION (object), result, &error);
-  if (sdp == NULL)
-    {
-      session_fail (self, g_steal_pointer (&error));
-      return;
-    }
-  if (self->completing || self->pc == NULL)
-    return;
-  description_created (self);
-}
-
-static void
-answer_created_cb (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (BackupSession) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *sdp = NULL;
-
-  sdp = rtc_peer_connection_create_answer_finish (RTC_PEER_CONNECTION (object), result, &error);
+  if (self->is_offerer)
+    sdp = rtc_peer_connection_create_offer_finish (pc, result, &error);
+  else
+    sdp = rtc_peer_connection_create_answer_finish (pc, result, &error);
   if (sdp == NULL)
     {
       session_fail (self, g_steal_pointer (&error));
@@ -1206,7 +1194,7 @@ remote_description_cb (BackupPairing *pairing,
       return;
     }
   if (sdp_type == RTC_SDP_TYPE_OFFER)
-    rtc_peer_connection_create_answer_async (self->pc, self->cancellable, answer_created_cb,
+    rtc_peer_connection_create_answer_async (self->pc, self->cancellable, local_description_cb,
                                              g_object_ref (self));
 }
 
@@ -1251,6 +1239,7 @@ pairing_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     return;
 
   g_debug ("paired as %s", role == BACKUP_PAIRING_ROLE_OFFERER ? "offerer" : "answerer");
+  self->is_offerer = role == BACKUP_PAIRING_ROLE_OFFERER;
   set_state (self, BACKUP_SESSION_STATE_CONNECTING);
   if (role == BACKUP_PAIRING_ROLE_OFFERER)
     {
@@ -1263,7 +1252,7 @@ pairing_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
           return;
         }
       adopt_channel (self, channel);
-      rtc_peer_connection_create_offer_async (self->pc, self->cancellable, offer_created_cb,
+      rtc_peer_connection_create_offer_async (self->pc, self->cancellable, local_description_cb,
                                               g_object_ref (self));
     }
   /* The answerer waits for the offer (remote_description_cb). */
@@ -1305,6 +1294,7 @@ backup_session_run_async (BackupSession *self,
   g_task_set_source_tag (task, backup_session_run_async);
 
   /* Reset the state of a previous run. */
+  self->is_offerer = FALSE;
   self->description_created = FALSE;
   self->description_sent = FALSE;
   self->pairing_closed = FALSE;
