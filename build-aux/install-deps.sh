@@ -17,7 +17,7 @@ build_pkgs=(
 test_pkgs=(
   7zip libarchive-tools unzip zip openssl
   coturn python3-aiortc python3-gi
-  iproute2 iptables procps psmisc util-linux
+  iproute2 iptables procps psmisc util-linux strace
   xvfb xauth dbus dbus-x11 python3-dogtail at-spi2-core gsettings-desktop-schemas
   libclang-rt-14-dev libfuzzer-14-dev
   golang-go golang-github-pion-webrtc.v3-dev curl time flatpak-builder

@@ -24,6 +24,8 @@ setup() {
 }
 
 status=0
+total_passed=0
+total_failed=0
 run_suite() {
   local name=$1 dir=$2; shift 2
   echo "=== $name: building in $dir"
@@ -31,6 +33,13 @@ run_suite() {
   echo "=== $name: testing"
   if ! meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}"; then
     status=1
+  fi
+  if [ -f "$dir/meson-logs/testlog.json" ]; then
+    local passed failed
+    passed=$(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
+    failed=$(grep -vc '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
   fi
   # A skipped test is not a passed one: in CI every prerequisite is installed.
   if [ "${CI:-}" = "true" ] && [ -f "$dir/meson-logs/testlog.json" ]; then
@@ -62,4 +71,5 @@ ninja -C "$build_root/headless" >/dev/null
 if [ $status -ne 0 ]; then
   echo "=== FAILED" >&2
 fi
+echo "$total_passed passed, $total_failed failed"
 exit $status
