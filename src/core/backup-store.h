@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define BACKUP_STORE_MAX_VERSIONS 1000
+#define BACKUP_STORE_MAX_VERSIONS 65535 /* the original -v is a 16-bit number */
 
 #define BACKUP_TYPE_STORE (backup_store_get_type ())
 

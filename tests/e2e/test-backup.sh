@@ -73,6 +73,15 @@ check "versions: newest in notes.txt" grep -qx "version 3" "$work/versions/notes
 check "versions: previous in notes.txt.1" grep -qx "version 2" "$work/versions/notes.txt.1"
 check "versions: nothing else" [ "$(ls -A "$work/versions" | wc -l)" = 2 ]
 
+# --- the largest -v the original accepts (a 16-bit number)
+mkdir -p "$work/many"
+new_session
+receive "$work/many" 65535
+send -s "$work/src/notes.txt"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "-v 65535: both succeed" [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
+check "-v 65535: file stored" grep -qx "version 3" "$work/many/notes.txt"
+
 # --- a double-zipped folder with the password file
 mkdir -p "$work/Documents/sub/empty" "$work/zips"
 echo "hello" > "$work/Documents/sub/hello.txt"
