@@ -1274,6 +1274,9 @@ cancelled_handler (GCancellable *cancellable, gpointer user_data)
   BackupSession *self = user_data;
   GSource *source = g_idle_source_new ();
 
+  /* Above the transfer's own sources, which would otherwise keep a default
+   * idle waiting until the end of the transfer. */
+  g_source_set_priority (source, G_PRIORITY_HIGH);
   g_source_set_callback (source, on_cancelled_idle, g_object_ref (self), g_object_unref);
   g_source_attach (source, g_task_get_context (self->task));
   g_source_unref (source);
