@@ -26,6 +26,10 @@ void rtc_data_channel_handle_message (RtcDataChannel *self, guint32 ppid, GBytes
 void rtc_data_channel_handle_remote_reset (RtcDataChannel *self);
 /* Our outgoing reset was performed. */
 void rtc_data_channel_handle_local_reset_done (RtcDataChannel *self);
+/* The peer acknowledged @bytes the channel handed to SCTP (charged to the
+ * oldest data of the association first: an estimate per channel, exact
+ * once nothing is left in flight). */
+void rtc_data_channel_handle_acked (RtcDataChannel *self, guint64 bytes);
 /* SCTP has room again: hand it queued messages. */
 void rtc_data_channel_flush (RtcDataChannel *self);
 /* The association is gone (@error NULL: closed cleanly). Emits "error"

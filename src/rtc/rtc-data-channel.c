@@ -34,7 +34,9 @@ struct _RtcDataChannel
   gboolean flushing;
 
   GQueue queue; /* QueuedMessage */
+  /* Queued here plus handed to SCTP and not yet acknowledged (sctp_amount). */
   guint64 buffered_amount;
+  guint64 sctp_amount;
   guint64 buffered_amount_low_threshold;
 };
 
@@ -109,6 +111,7 @@ clear_queue (RtcDataChannel *self)
 {
   g_queue_clear_full (&self->queue, (GDestroyNotify) queued_message_free);
   self->buffered_amount = 0;
+  self->sctp_amount = 0;
 }
 
 /* Final: no more sending or receiving. */
@@ -132,7 +135,8 @@ request_reset (RtcDataChannel *self)
   if (self->reset_requested || self->sctp == NULL)
     return;
   self->reset_requested = TRUE;
-  rtc_sctp_transport_reset_stream (self->sctp, self->id);
+  /* Not before the peer has everything: some close on the reset at once. */
+  rtc_sctp_transport_reset_stream_when_dry (self->sctp, self->id);
 }
 
 void
@@ -167,7 +171,11 @@ rtc_data_channel_flush (RtcDataChannel *self)
         break;
 
       g_queue_pop_head (&self->queue);
-      self->buffered_amount -= message->counted;
+      /* Taken: it counts until the peer acknowledges it. */
+      if (result == RTC_SCTP_SEND_OK)
+        self->sctp_amount += message->counted;
+      else
+        self->buffered_amount -= message->counted;
       queued_message_free (message);
 
       if (result == RTC_SCTP_SEND_ERROR)
@@ -405,6 +413,20 @@ rtc_data_channel_handle_remote_reset (RtcDataChannel *self)
       rtc_sctp_transport_reset_stream (self->sctp, self->id);
     }
   become_closed (self);
+}
+
+void
+rtc_data_channel_handle_acked (RtcDataChannel *self, guint64 bytes)
+{
+  guint64 charged = MIN (bytes, self->sctp_amount);
+  gboolean was_above = self->buffered_amount > self->buffered_amount_low_threshold;
+
+  if (charged == 0)
+    return;
+  self->sctp_amount -= charged;
+  self->buffered_amount -= charged;
+  if (was_above && self->buffered_amount <= self->buffered_amount_low_threshold)
+    g_signal_emit (self, signals[SIGNAL_BUFFERED_AMOUNT_LOW], 0);
 }
 
 void

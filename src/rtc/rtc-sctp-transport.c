@@ -34,6 +34,7 @@
 #define RTC_SCTP_HEARTBEAT_INTERVAL_MS 2000
 #define RTC_SCTP_SHUTDOWN_TIMEOUT_MS 2000
 #define RTC_SCTP_RESET_RETRY_MS 100
+#define RTC_SCTP_DRY_POLL_MS 200
 #define RTC_SCTP_MAX_OUT_STREAMS 1024
 #define RTC_SCTP_MAX_IN_STREAMS 65535
 
@@ -46,6 +47,8 @@ typedef enum
   EVENT_LOCAL_RESET_DONE,
   EVENT_RESET_FAILED,
   EVENT_WRITABLE,
+  EVENT_ACKED,
+  EVENT_DRY,
 } EventType;
 
 typedef struct
@@ -102,11 +105,33 @@ struct _RtcSctpTransport
 
   GArray *pending_resets; /* guint16 */
   GSource *reset_retry_source;
+
+  /* Resets of closing channels wait until every byte usrsctp took was
+   * acknowledged (SCTP_SENDER_DRY_EVENT): a peer may close the channel as
+   * soon as the reset arrives, dropping what is still in flight. */
+  GArray *dry_resets; /* guint16 */
+  GSource *dry_poll_source;
+  gboolean dry; /* no user data unsent or unacknowledged in usrsctp */
+
+  /* What usrsctp holds (taken, not yet acknowledged), as last reported
+   * in the send callback plus what was taken since, and who sent it: a
+   * FIFO of SentRecord, acknowledgements charged to the oldest first. */
+  guint64 sctp_held;
+  guint64 sctp_acked; /* acknowledged, not yet charged to channels */
+  gboolean acked_event_queued;
+  guint64 sndbuf_limit;
+  GQueue sent_records; /* SentRecord */
   GSource *shutdown_source;
 
   GHashTable *channels; /* stream → RtcDataChannel (owned) */
   guint32 next_stream;
 };
+
+typedef struct
+{
+  guint16 stream;
+  guint64 bytes;
+} SentRecord;
 
 G_DEFINE_FINAL_TYPE (RtcSctpTransport, rtc_sctp_transport, RTC_TYPE_TRANSPORT)
 
@@ -135,6 +160,8 @@ static guintptr sctp_next_id = 1;
 
 static void dispatch_events (RtcSctpTransport *self);
 static void try_resets (RtcSctpTransport *self);
+static void check_dry (RtcSctpTransport *self);
+static void charge_acked (RtcSctpTransport *self);
 
 /* CRC32c (RFC 4960 appendix B). The library's own code works a byte at a
  * time; with SSE 4.2 the checksum is computed here and usrsctp is told to
@@ -490,6 +517,17 @@ handle_notification (RtcSctpTransport *self, const union sctp_notification *n, g
       }
       break;
 
+    case SCTP_SENDER_DRY_EVENT:
+      if (length < sizeof (struct sctp_sender_dry_event))
+        return;
+      /* Called back inside our own usrsctp call, on our thread: the state
+       * is exact at this point, before any later send. */
+      self->dry = TRUE;
+      self->sctp_acked += self->sctp_held;
+      self->sctp_held = 0;
+      push_event (self, event_new (EVENT_DRY, 0));
+      break;
+
     case SCTP_PARTIAL_DELIVERY_EVENT:
       g_debug ("SCTP partial delivery aborted");
       if (self->partial != NULL)
@@ -611,7 +649,28 @@ sctp_send_cb (struct socket *sock, uint32_t sb_free, void *ulp_info)
   self = sctp_registry != NULL ? g_hash_table_lookup (sctp_registry, ulp_info) : NULL;
   G_UNLOCK (sctp_registry);
 
-  if (self != NULL && self->blocked)
+  if (self == NULL)
+    return 1;
+
+  /* Acknowledged data left the send buffer: what usrsctp still holds is
+   * its size less the room reported. */
+  if (self->sndbuf_limit > 0)
+    {
+      guint64 held = sb_free < self->sndbuf_limit ? self->sndbuf_limit - sb_free : 0;
+
+      if (held < self->sctp_held)
+        {
+          self->sctp_acked += self->sctp_held - held;
+          if (!self->acked_event_queued)
+            {
+              self->acked_event_queued = TRUE;
+              push_event (self, event_new (EVENT_ACKED, 0));
+            }
+        }
+      self->sctp_held = held;
+    }
+
+  if (self->blocked)
     {
       self->blocked = FALSE;
       push_event (self, event_new (EVENT_WRITABLE, 0));
@@ -742,7 +801,7 @@ configure_socket (RtcSctpTransport *self, GError **error)
   guint32 pd_point = RTC_SCTP_PD_POINT;
   static const guint16 event_types[] = {
     SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
-    SCTP_SEND_FAILED_EVENT, SCTP_SHUTDOWN_EVENT,
+    SCTP_SEND_FAILED_EVENT, SCTP_SHUTDOWN_EVENT, SCTP_SENDER_DRY_EVENT,
   };
 
   if (usrsctp_set_non_blocking (self->sock, 1) != 0)
@@ -788,6 +847,18 @@ configure_socket (RtcSctpTransport *self, GError **error)
       if (!set_option (self, IPPROTO_SCTP, SCTP_EVENT, &event, sizeof event, "SCTP_EVENT", error))
         return FALSE;
     }
+
+  /* The send buffer as usrsctp sized it, to read its free space. */
+  {
+    int actual = 0;
+    socklen_t actual_length = sizeof actual;
+
+    if (usrsctp_getsockopt (self->sock, SOL_SOCKET, SO_SNDBUF, &actual, &actual_length) == 0
+        && actual > 0)
+      self->sndbuf_limit = actual;
+    else
+      self->sndbuf_limit = sndbuf;
+  }
   return TRUE;
 }
 
@@ -943,6 +1014,11 @@ stop_timers (RtcSctpTransport *self)
       g_source_destroy (self->shutdown_source);
       g_clear_pointer (&self->shutdown_source, g_source_unref);
     }
+  if (self->dry_poll_source != NULL)
+    {
+      g_source_destroy (self->dry_poll_source);
+      g_clear_pointer (&self->dry_poll_source, g_source_unref);
+    }
 }
 
 static void
@@ -961,6 +1037,12 @@ self_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
           g_source_destroy (self->reset_retry_source);
           g_clear_pointer (&self->reset_retry_source, g_source_unref);
         }
+      if (self->dry_poll_source != NULL)
+        {
+          g_source_destroy (self->dry_poll_source);
+          g_clear_pointer (&self->dry_poll_source, g_source_unref);
+        }
+      g_array_set_size (self->dry_resets, 0);
     }
 }
 
@@ -996,6 +1078,11 @@ flush_tail (RtcSctpTransport *self, GError **error)
           return FALSE;
         }
       self->tail_offset += ret;
+      if (ret > 0)
+        {
+          self->sctp_held += ret;
+          self->dry = FALSE;
+        }
       if (self->tail_offset >= self->tail_length)
         g_clear_pointer (&self->tail, g_free);
     }
@@ -1167,6 +1254,16 @@ dispatch_event (RtcSctpTransport *self, Event *event)
     case EVENT_WRITABLE:
       handle_writable (self);
       break;
+
+    case EVENT_ACKED:
+      self->acked_event_queued = FALSE;
+      charge_acked (self);
+      break;
+
+    case EVENT_DRY:
+      charge_acked (self);
+      check_dry (self);
+      break;
     }
 
   /* A send refused while a stream reset was pending may go now. */
@@ -1177,6 +1274,41 @@ dispatch_event (RtcSctpTransport *self, Event *event)
       self->blocked = FALSE;
       handle_writable (self);
     }
+}
+
+/* Hands acknowledged bytes back to the channels that sent them, oldest
+ * first. usrsctp reports them per association; once it is dry every
+ * channel is charged exactly. */
+static void
+charge_acked (RtcSctpTransport *self)
+{
+  SentRecord *record;
+
+  while ((record = g_queue_peek_head (&self->sent_records)) != NULL)
+    {
+      RtcDataChannel *channel;
+      guint16 stream = record->stream;
+      guint64 bytes;
+      gboolean all = self->dry && self->tail == NULL;
+
+      if (self->sctp_acked == 0 && !all)
+        break;
+      bytes = all ? record->bytes : MIN (record->bytes, self->sctp_acked);
+      record->bytes -= bytes;
+      self->sctp_acked -= MIN (bytes, self->sctp_acked);
+      if (record->bytes == 0)
+        g_free (g_queue_pop_head (&self->sent_records));
+
+      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (stream));
+      if (channel != NULL)
+        {
+          g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
+
+          rtc_data_channel_handle_acked (channel, bytes);
+        }
+    }
+  if (g_queue_is_empty (&self->sent_records))
+    self->sctp_acked = 0;
 }
 
 static void
@@ -1253,6 +1385,84 @@ try_resets (RtcSctpTransport *self)
       g_source_set_callback (self->reset_retry_source, reset_retry_cb, self, NULL);
       g_source_attach (self->reset_retry_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
     }
+}
+
+static gboolean
+dry_poll_cb (gpointer user_data)
+{
+  RtcSctpTransport *self = user_data;
+
+  g_clear_pointer (&self->dry_poll_source, g_source_unref);
+  check_dry (self);
+  dispatch_events (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Issues the resets waiting for the association to be dry, if it is.
+ * Subscribing again to SCTP_SENDER_DRY_EVENT makes usrsctp report a dry
+ * association at once; a slow poll does so in case an event was missed. */
+static void
+check_dry (RtcSctpTransport *self)
+{
+  if (self->dry_resets->len == 0 || self->sock == NULL
+      || rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+    return;
+
+  if (!self->dry && self->tail == NULL)
+    {
+      struct sctp_event event = { SCTP_FUTURE_ASSOC, SCTP_SENDER_DRY_EVENT, 1 };
+
+      self->depth++;
+      if (usrsctp_setsockopt (self->sock, IPPROTO_SCTP, SCTP_EVENT, &event, sizeof event) != 0)
+        g_debug ("Cannot subscribe to SCTP_SENDER_DRY_EVENT: %s", g_strerror (errno));
+      self->depth--;
+    }
+
+  if (!self->dry || self->tail != NULL)
+    {
+      if (self->dry_poll_source == NULL)
+        {
+          self->dry_poll_source = g_timeout_source_new (RTC_SCTP_DRY_POLL_MS);
+          g_source_set_callback (self->dry_poll_source, dry_poll_cb, self, NULL);
+          g_source_attach (self->dry_poll_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+        }
+      return;
+    }
+
+  if (self->dry_poll_source != NULL)
+    {
+      g_source_destroy (self->dry_poll_source);
+      g_clear_pointer (&self->dry_poll_source, g_source_unref);
+    }
+  for (guint i = 0; i < self->dry_resets->len; i++)
+    {
+      guint16 stream = g_array_index (self->dry_resets, guint16, i);
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < self->pending_resets->len && !found; j++)
+        found = g_array_index (self->pending_resets, guint16, j) == stream;
+      if (!found)
+        g_array_append_val (self->pending_resets, stream);
+    }
+  g_array_set_size (self->dry_resets, 0);
+  g_debug ("SCTP association dry: resetting the streams of closed channels");
+  try_resets (self);
+}
+
+void
+rtc_sctp_transport_reset_stream_when_dry (RtcSctpTransport *self, guint16 stream)
+{
+  g_return_if_fail (RTC_IS_SCTP_TRANSPORT (self));
+
+  for (guint i = 0; i < self->pending_resets->len; i++)
+    if (g_array_index (self->pending_resets, guint16, i) == stream)
+      return;
+  for (guint i = 0; i < self->dry_resets->len; i++)
+    if (g_array_index (self->dry_resets, guint16, i) == stream)
+      return;
+  g_array_append_val (self->dry_resets, stream);
+  check_dry (self);
+  dispatch_events (self);
 }
 
 void
@@ -1335,6 +1545,27 @@ rtc_sctp_transport_send (RtcSctpTransport *self,
                    "SCTP send failed: %s", g_strerror (saved));
       return RTC_SCTP_SEND_ERROR;
     }
+
+  if (ret > 0)
+    {
+      self->sctp_held += ret;
+      self->dry = FALSE;
+    }
+  /* The whole message counts: a tail kept here goes out first. */
+  {
+    SentRecord *last = g_queue_peek_tail (&self->sent_records);
+
+    if (last != NULL && last->stream == stream)
+      last->bytes += len;
+    else
+      {
+        SentRecord *record = g_new (SentRecord, 1);
+
+        record->stream = stream;
+        record->bytes = len;
+        g_queue_push_tail (&self->sent_records, record);
+      }
+  }
 
   if ((gsize) ret < len)
     {
@@ -1542,6 +1773,8 @@ rtc_sctp_transport_finalize (GObject *object)
   g_clear_pointer (&self->tail, g_free);
   g_clear_pointer (&self->partial, g_byte_array_unref);
   g_clear_pointer (&self->pending_resets, g_array_unref);
+  g_clear_pointer (&self->dry_resets, g_array_unref);
+  g_queue_clear_full (&self->sent_records, g_free);
   g_clear_pointer (&self->channels, g_hash_table_unref);
   g_mutex_clear (&self->event_lock);
 
@@ -1615,6 +1848,9 @@ rtc_sctp_transport_init (RtcSctpTransport *self)
   g_queue_init (&self->events);
   g_queue_init (&self->input_queue);
   self->pending_resets = g_array_new (FALSE, FALSE, sizeof (guint16));
+  self->dry_resets = g_array_new (FALSE, FALSE, sizeof (guint16));
+  self->dry = TRUE;
+  g_queue_init (&self->sent_records);
   self->channels = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->local_max_message_size = 262144;
   self->remote_max_message_size = 65536;

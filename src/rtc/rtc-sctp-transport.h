@@ -62,6 +62,10 @@ RtcSctpSendResult rtc_sctp_transport_send (RtcSctpTransport *self,
 /* Resets our outgoing @stream (RFC 6525); the peer sees "stream-reset". The
  * request is retried while another reset is in progress. */
 void rtc_sctp_transport_reset_stream (RtcSctpTransport *self, guint16 stream);
+/* Like rtc_sctp_transport_reset_stream(), once usrsctp has no unsent or
+ * unacknowledged user data on the association (SCTP_SENDER_DRY_EVENT), so
+ * that everything sent before arrives before the reset. */
+void rtc_sctp_transport_reset_stream_when_dry (RtcSctpTransport *self, guint16 stream);
 
 /* Binds @channel (created with rtc_data_channel_new()) to a free stream id of
  * our parity and sends its DATA_CHANNEL_OPEN. Needs a connected association. */

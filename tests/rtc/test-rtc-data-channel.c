@@ -390,6 +390,101 @@ test_buffered_amount (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_checksum_get_string (f->checksum), ==, g_checksum_get_string (sent));
 }
 
+typedef struct
+{
+  Fixture *f;
+  RtcDataChannel *sender;
+  gsize received_at_close;
+  guint64 sender_buffered_at_close;
+  gboolean seen_closed;
+} CloseWatch;
+
+static void
+peer_closed_cb (RtcDataChannel *channel, CloseWatch *w)
+{
+  w->received_at_close = w->f->received_bytes;
+  w->sender_buffered_at_close = rtc_data_channel_get_buffered_amount (w->sender);
+  w->seen_closed = TRUE;
+}
+
+static void
+test_close_after_bulk_with_loss (Fixture *f, gconstpointer data)
+{
+  g_autoptr (RtcDataChannel) channel = open_channel (f, f->a, "data", "");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GChecksum) sent = g_checksum_new (G_CHECKSUM_SHA256);
+  const gsize message = 65536;
+  const guint count = 128; /* 8 MiB */
+  CloseWatch w = { f, channel, 0, 0, FALSE };
+  RtcDataChannel *seen;
+
+  wait_channel (f->channels_b, 1);
+  seen = g_ptr_array_index (f->channels_b, 0);
+  watch (f, seen);
+  g_signal_connect (seen, "closed", G_CALLBACK (peer_closed_cb), &w);
+  f->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  rtc_memory_transport_set_drop_every (f->mem_a, 50);
+  rtc_memory_transport_set_drop_every (f->mem_b, 50);
+
+  for (guint i = 0; i < count; i++)
+    {
+      guint8 *buffer = g_malloc (message);
+      g_autoptr (GBytes) bytes = NULL;
+
+      for (gsize j = 0; j < message; j++)
+        buffer[j] = (guint8) (i * 31 + j * 7);
+      g_checksum_update (sent, buffer, message);
+      bytes = g_bytes_new_take (buffer, message);
+      g_assert_true (rtc_data_channel_send_bytes (channel, bytes, &error));
+      g_assert_no_error (error);
+    }
+  /* Closed at once, most of it still queued or in flight. */
+  rtc_data_channel_close (channel);
+  iterate_for (&f->closed, 2, 60);
+
+  /* The peer saw every byte before the close, and the reset went out only
+   * once the sender had everything acknowledged. */
+  g_assert_true (w.seen_closed);
+  g_assert_cmpuint (w.received_at_close, ==, count * message);
+  g_assert_cmpuint (w.sender_buffered_at_close, ==, 0);
+  g_assert_cmpstr (g_checksum_get_string (f->checksum), ==, g_checksum_get_string (sent));
+}
+
+static void
+test_buffered_amount_in_sctp (Fixture *f, gconstpointer data)
+{
+  g_autoptr (RtcDataChannel) channel = open_channel (f, f->a, "data", "");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) chunk = g_bytes_new_take (g_malloc0 (65536), 65536);
+  const guint count = 32; /* 2 MiB: usrsctp takes it all */
+  guint64 last;
+
+  rtc_data_channel_set_buffered_amount_low_threshold (channel, 64 * 1024);
+  wait_channel (f->channels_b, 1);
+  watch (f, g_ptr_array_index (f->channels_b, 0));
+  f->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  /* Let the DCEP exchange settle: nothing of the channel in flight. */
+  while (rtc_data_channel_get_buffered_amount (channel) != 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < count; i++)
+    g_assert_true (rtc_data_channel_send_bytes (channel, chunk, &error));
+  /* usrsctp took every byte and none is acknowledged yet: all counted. */
+  g_assert_cmpuint (rtc_data_channel_get_buffered_amount (channel), ==, count * 65536);
+  g_assert_cmpuint (f->low, ==, 0);
+
+  /* Acknowledgements bring it down, never up, to 0. */
+  last = rtc_data_channel_get_buffered_amount (channel);
+  while (rtc_data_channel_get_buffered_amount (channel) != 0)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpuint (rtc_data_channel_get_buffered_amount (channel), <=, last);
+      last = rtc_data_channel_get_buffered_amount (channel);
+    }
+  g_assert_cmpuint (f->low, ==, 1);
+  g_assert_cmpuint (f->received_bytes, ==, count * 65536);
+}
+
 static void
 test_too_large (Fixture *f, gconstpointer data)
 {
@@ -439,6 +534,8 @@ main (int argc, char **argv)
   ADD ("close", test_close);
   ADD ("close-both", test_close_both);
   ADD ("buffered-amount", test_buffered_amount);
+  ADD ("close-after-bulk-with-loss", test_close_after_bulk_with_loss);
+  ADD ("buffered-amount-in-sctp", test_buffered_amount_in_sctp);
   ADD ("too-large", test_too_large);
   ADD ("transport-lost", test_transport_lost);
 
