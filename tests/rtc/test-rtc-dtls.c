@@ -10,6 +10,7 @@
 #include <gnutls/dtls.h>
 #include <gnutls/gnutls.h>
 
+#include "rtc-test-loop.h"
 #include "rtc-certificate.h"
 #include "rtc-dtls-transport.h"
 #include "rtc-error.h"
@@ -32,40 +33,6 @@ typedef struct
   guint received_b;
   gboolean order_ok;
 } Pair;
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the default context until @done returns TRUE; fails the test after
- * @limit_ms. */
-static void
-wait_until (gboolean (*done) (gpointer), gpointer data, guint limit_ms)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (limit_ms, timeout_cb, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
-static void
-spin (guint ms)
-{
-  gboolean timed_out = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &timed_out);
-  while (!timed_out)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static RtcTransportState
 state (gpointer transport)
@@ -142,7 +109,7 @@ static void
 pair_clear (Pair *pair)
 {
   /* Let queued deliveries and timers drain. */
-  spin (20);
+  rtc_test_spin (20);
   g_assert_finalize_object (pair->a);
   g_assert_finalize_object (pair->b);
   g_assert_finalize_object (pair->mem_a);
@@ -252,7 +219,7 @@ test_certificate_async (void)
   RtcCertificate *certificate = NULL;
 
   rtc_certificate_generate_async (NULL, generated_cb, &certificate);
-  wait_until (pointer_set, &certificate, WAIT_MS);
+  rtc_test_wait_until (pointer_set, &certificate, WAIT_MS);
   g_assert_true (RTC_IS_CERTIFICATE (certificate));
   g_assert_finalize_object (certificate);
 }
@@ -286,11 +253,11 @@ test_handshake_and_data (void)
   rtc_memory_transport_connect (pair.mem_a);
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTING);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTING);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
 
   send_records (pair.a, N_RECORDS, 1200);
   send_records (pair.b, N_RECORDS, 100);
-  wait_until (all_received, &pair, WAIT_MS);
+  rtc_test_wait_until (all_received, &pair, WAIT_MS);
   g_assert_true (pair.order_ok);
 
   memset (too_big, 0, sizeof too_big);
@@ -301,7 +268,7 @@ test_handshake_and_data (void)
   /* close_notify reaches the server, which goes CLOSED too. */
   rtc_transport_close (RTC_TRANSPORT (pair.a));
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
-  wait_until (closed_cb, pair.b, WAIT_MS);
+  rtc_test_wait_until (closed_cb, pair.b, WAIT_MS);
   g_assert_null (rtc_transport_get_error (RTC_TRANSPORT (pair.b)));
   /* The lower transport was not closed by it. */
   g_assert_cmpint (state (pair.mem_b), ==, RTC_TRANSPORT_STATE_CONNECTED);
@@ -320,9 +287,9 @@ test_server_closes (void)
   pair_init (&pair, NULL, NULL);
   /* Lower already connected when the second DTLS side starts. */
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   rtc_transport_close (RTC_TRANSPORT (pair.b));
-  wait_until (closed_cb, pair.a, WAIT_MS);
+  rtc_test_wait_until (closed_cb, pair.a, WAIT_MS);
   pair_clear (&pair);
 }
 
@@ -337,7 +304,7 @@ test_fingerprint_mismatch (void)
   memset (wrong, 0x5a, sizeof wrong);
   pair_init (&pair, wrong, NULL);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_final, &pair, WAIT_MS);
+  rtc_test_wait_until (both_final, &pair, WAIT_MS);
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_FAILED);
   error = rtc_transport_get_error (RTC_TRANSPORT (pair.a));
   g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH);
@@ -347,7 +314,7 @@ test_fingerprint_mismatch (void)
   /* The server expects another certificate than the client's. */
   pair_init (&pair, NULL, wrong);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_final, &pair, WAIT_MS);
+  rtc_test_wait_until (both_final, &pair, WAIT_MS);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_FAILED);
   error = rtc_transport_get_error (RTC_TRANSPORT (pair.b));
   g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH);
@@ -403,7 +370,7 @@ test_garbage (void)
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTING);
   send_garbage (pair.mem_b, 1);
   send_garbage (pair.mem_a, 2);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
 
   /* After it: records still flow. */
   send_garbage (pair.mem_a, 3);
@@ -411,7 +378,7 @@ test_garbage (void)
   send_records (pair.a, N_RECORDS, 64);
   send_records (pair.b, N_RECORDS, 64);
   send_garbage (pair.mem_a, 5);
-  wait_until (all_received, &pair, WAIT_MS);
+  rtc_test_wait_until (all_received, &pair, WAIT_MS);
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTED);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
   pair_clear (&pair);
@@ -454,19 +421,19 @@ test_corrupted_records (void)
   pair_init (&pair, NULL, NULL);
   rtc_memory_transport_set_filter (pair.mem_a, corrupt_filter, &corrupter);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
 
   /* Bit flips in records: their authentication fails; DTLS drops them. */
   corrupter.active = TRUE;
   send_records (pair.a, 100, 200);
-  spin (100);
+  rtc_test_spin (100);
   g_assert_cmpuint (pair.received_b, ==, 0);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
 
   /* Wrong record lengths. */
   corrupter.truncate = TRUE;
   send_records (pair.a, 100, 200);
-  spin (100);
+  rtc_test_spin (100);
   g_assert_cmpuint (pair.received_b, ==, 0);
   g_assert_false (state (pair.b) == RTC_TRANSPORT_STATE_CLOSED);
 
@@ -475,7 +442,7 @@ test_corrupted_records (void)
   corrupter.active = FALSE;
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
   send_records (pair.a, 10, 200);
-  wait_until (b_received_10, &pair, WAIT_MS);
+  rtc_test_wait_until (b_received_10, &pair, WAIT_MS);
   g_assert_cmpuint (pair.received_b, ==, 10);
   g_assert_true (pair.order_ok);
   rtc_memory_transport_set_filter (pair.mem_a, NULL, NULL);
@@ -531,14 +498,14 @@ test_record_cut_off (void)
   pair_init (&pair, NULL, NULL);
   rtc_memory_transport_set_filter (pair.mem_b, cut_filter, &cutter);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   g_assert_cmpuint (cutter.cut, ==, 1);
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTED);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
 
   send_records (pair.a, 10, 1200);
   send_records (pair.b, 10, 1200);
-  wait_until (both_received_10, &pair, WAIT_MS);
+  rtc_test_wait_until (both_received_10, &pair, WAIT_MS);
   g_assert_cmpuint (pair.received_a, ==, 10);
   g_assert_cmpuint (pair.received_b, ==, 10);
   g_assert_true (pair.order_ok);
@@ -560,13 +527,13 @@ test_records_packed (void)
   pair_init (&pair, NULL, NULL);
   rtc_memory_transport_set_filter (pair.mem_a, capture_filter, datagrams);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
 
   /* Four records from a, captured instead of delivered: one datagram holds
    * the first three and the first half of the fourth. */
   capture_active = TRUE;
   send_records (pair.a, 4, 300);
-  spin (20);
+  rtc_test_spin (20);
   capture_active = FALSE;
   g_assert_cmpuint (datagrams->len, ==, 4);
   for (guint i = 0; i < 3; i++)
@@ -583,7 +550,7 @@ test_records_packed (void)
                                      g_bytes_get_data (datagrams->pdata[3], NULL),
                                      g_bytes_get_size (datagrams->pdata[3]), &error));
   g_assert_no_error (error);
-  wait_until (b_received_4, &pair, WAIT_MS);
+  rtc_test_wait_until (b_received_4, &pair, WAIT_MS);
   g_assert_cmpuint (pair.received_b, ==, 4);
   g_assert_true (pair.order_ok);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTED);
@@ -604,7 +571,7 @@ handshake_datagrams (guint drop_every)
   rtc_memory_transport_set_drop_every (pair.mem_a, drop_every);
   rtc_memory_transport_set_drop_every (pair.mem_b, drop_every);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   sent = rtc_memory_transport_get_sent_packets (pair.mem_a)
          + rtc_memory_transport_get_sent_packets (pair.mem_b);
 
@@ -613,7 +580,7 @@ handshake_datagrams (guint drop_every)
   rtc_memory_transport_set_drop_every (pair.mem_b, 0);
   send_records (pair.a, N_RECORDS, 100);
   send_records (pair.b, N_RECORDS, 100);
-  wait_until (all_received, &pair, WAIT_MS);
+  rtc_test_wait_until (all_received, &pair, WAIT_MS);
   pair_clear (&pair);
   return sent;
 }
@@ -642,7 +609,7 @@ test_handshake_loss_total (void)
   rtc_dtls_transport_set_handshake_timeout (pair.a, 1500);
   rtc_dtls_transport_set_handshake_timeout (pair.b, 1500);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_final, &pair, WAIT_MS);
+  rtc_test_wait_until (both_final, &pair, WAIT_MS);
   error = rtc_transport_get_error (RTC_TRANSPORT (pair.a));
   g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_TIMEOUT);
   /* The server heard nothing: it timed out too, without spinning. */
@@ -664,7 +631,7 @@ test_close_during_handshake (void)
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
   rtc_transport_close (RTC_TRANSPORT (pair.b));
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CLOSED);
-  spin (100);
+  rtc_test_spin (100);
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
   pair_clear (&pair);
 }
@@ -676,7 +643,7 @@ test_lower_fails (void)
 
   pair_init (&pair, NULL, NULL);
   rtc_memory_transport_connect (pair.mem_a);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   rtc_transport_close (RTC_TRANSPORT (pair.mem_a));
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CLOSED);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CLOSED);
@@ -860,7 +827,7 @@ test_pion_like (gconstpointer data)
 
   rtc_memory_transport_connect (mem_a);
   raw_step (&raw);
-  wait_until (pion_like_done, &p, WAIT_MS);
+  rtc_test_wait_until (pion_like_done, &p, WAIT_MS);
   g_assert_cmpint (raw.result, ==, 0);
   g_assert_cmpint (state (ours), ==, RTC_TRANSPORT_STATE_CONNECTED);
 
@@ -873,10 +840,10 @@ test_pion_like (gconstpointer data)
 
   /* Application data both ways. */
   g_assert_cmpint (gnutls_record_send (raw.session, "from pion", 9), ==, 9);
-  wait_until (count_cb, &received, WAIT_MS);
+  rtc_test_wait_until (count_cb, &received, WAIT_MS);
   g_assert_true (rtc_transport_send (RTC_TRANSPORT (ours), (const guint8 *) "from us", 7, &error));
   g_assert_no_error (error);
-  wait_until (count_cb, &raw.received, WAIT_MS);
+  rtc_test_wait_until (count_cb, &raw.received, WAIT_MS);
   g_assert_cmpuint (received, ==, 1);
   g_assert_cmpuint (raw.received, ==, 1);
 
@@ -884,7 +851,7 @@ test_pion_like (gconstpointer data)
   rtc_transport_set_receive_func (RTC_TRANSPORT (mem_b), NULL, NULL, NULL);
   g_queue_clear_full (&raw.incoming, (GDestroyNotify) g_bytes_unref);
   gnutls_deinit (raw.session);
-  spin (20);
+  rtc_test_spin (20);
   g_assert_finalize_object (ours);
   g_assert_finalize_object (mem_a);
   g_assert_finalize_object (mem_b);
@@ -944,21 +911,21 @@ test_over_ice (void)
   g_assert_true (rtc_ice_transport_gather (ice_a, &error));
   g_assert_true (rtc_ice_transport_gather (ice_b, &error));
   g_assert_no_error (error);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
 
   /* With 4 MiB socket buffers nothing is lost on loopback. */
   send_records (pair.a, N_RECORDS, 1000);
   send_records (pair.b, N_RECORDS, 1000);
-  wait_until (all_received, &pair, WAIT_MS);
+  rtc_test_wait_until (all_received, &pair, WAIT_MS);
 
   rtc_transport_close (RTC_TRANSPORT (pair.a));
-  wait_until (closed_cb, pair.b, WAIT_MS);
+  rtc_test_wait_until (closed_cb, pair.b, WAIT_MS);
 
   g_assert_finalize_object (pair.a);
   g_assert_finalize_object (pair.b);
   g_assert_finalize_object (ice_a);
   g_assert_finalize_object (ice_b);
-  spin (50); /* the agents close asynchronously */
+  rtc_test_spin (50); /* the agents close asynchronously */
 }
 
 int

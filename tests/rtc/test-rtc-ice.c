@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "rtc-test-loop.h"
 #include "rtc-error.h"
 #include "rtc-ice-transport.h"
 
@@ -31,38 +32,6 @@ typedef struct
   guint received_b;
   gboolean data_ok;
 } Pair;
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (gboolean (*done) (gpointer), gpointer data, guint limit_ms)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (limit_ms, timeout_cb, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
-static void
-spin (guint ms)
-{
-  gboolean timed_out = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &timed_out);
-  while (!timed_out)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static RtcTransportState
 state (gpointer transport)
@@ -199,7 +168,7 @@ pair_clear (Pair *pair)
   g_ptr_array_unref (pair->candidates_a);
   g_ptr_array_unref (pair->candidates_b);
   /* The agents close asynchronously on this context. */
-  spin (50);
+  rtc_test_spin (50);
 }
 
 static gboolean
@@ -261,7 +230,7 @@ exchange_data (Pair *pair, guint burst)
 
       send_datagrams (pair->a, sent, progress.count - sent);
       send_datagrams (pair->b, sent, progress.count - sent);
-      wait_until (received_at_least, &progress, WAIT_MS);
+      rtc_test_wait_until (received_at_least, &progress, WAIT_MS);
     }
   g_assert_cmpuint (pair->received_a, ==, N_DATAGRAMS);
   g_assert_cmpuint (pair->received_b, ==, N_DATAGRAMS);
@@ -306,7 +275,7 @@ test_new_destroy (void)
   g_assert_error (error, RTC_ERROR, RTC_ERROR_INVALID_STATE);
 
   g_assert_finalize_object (ice);
-  spin (20);
+  rtc_test_spin (20);
 }
 
 static void
@@ -318,8 +287,8 @@ test_connect (const char *address, gboolean decorate)
   pair_init (&pair, config);
   pair.decorate = decorate;
   pair_gather (&pair);
-  wait_until (both_connected, &pair, WAIT_MS);
-  wait_until (both_gathered, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_gathered, &pair, WAIT_MS);
   g_assert_cmpuint (pair.candidates_a->len, >=, 1);
   g_assert_cmpuint (pair.candidates_b->len, >=, 1);
   for (guint i = 0; i < pair.candidates_a->len; i++)
@@ -372,8 +341,8 @@ test_late_trickle (void)
   pair.trickle_a_to_b = FALSE;
   pair.trickle_b_to_a = FALSE;
   pair_gather (&pair);
-  wait_until (both_gathered, &pair, WAIT_MS);
-  spin (1000);
+  rtc_test_wait_until (both_gathered, &pair, WAIT_MS);
+  rtc_test_spin (1000);
   g_assert_cmpint (state (pair.a), ==, RTC_TRANSPORT_STATE_CONNECTING);
   g_assert_cmpint (state (pair.b), ==, RTC_TRANSPORT_STATE_CONNECTING);
 
@@ -383,7 +352,7 @@ test_late_trickle (void)
     add_remote (pair.a, g_ptr_array_index (pair.candidates_b, i), FALSE);
   rtc_ice_transport_set_remote_gathering_done (pair.a);
   rtc_ice_transport_set_remote_gathering_done (pair.b);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   exchange_data (&pair, N_DATAGRAMS);
   pair_clear (&pair);
 }
@@ -401,7 +370,7 @@ test_peer_reflexive (gconstpointer data)
   pair.trickle_a_to_b = !controlling_learns;
   pair.trickle_b_to_a = controlling_learns;
   pair_gather (&pair);
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   exchange_data (&pair, N_DATAGRAMS);
   check_selected_pair (controlling_learns ? pair.b : pair.a, "prflx");
   pair_clear (&pair);
@@ -452,7 +421,7 @@ test_timeout (void)
   g_assert_true (rtc_ice_transport_gather (ice, &error));
   g_assert_no_error (error);
   g_assert_cmpint (state (ice), ==, RTC_TRANSPORT_STATE_CONNECTING);
-  wait_until (is_final, ice, WAIT_MS);
+  rtc_test_wait_until (is_final, ice, WAIT_MS);
   elapsed_ms = (g_get_monotonic_time () - start) / 1000;
   g_test_message ("failed after %" G_GINT64_FORMAT " ms", elapsed_ms);
 
@@ -462,7 +431,7 @@ test_timeout (void)
   g_assert_cmpint (elapsed_ms, >=, 1900);
   g_assert_cmpint (elapsed_ms, <, 5000);
   g_assert_finalize_object (ice);
-  spin (20);
+  rtc_test_spin (20);
 }
 
 static void
@@ -474,13 +443,13 @@ test_peer_vanishes (void)
 
   pair_init (&pair, config);
   pair_gather (&pair);
-  wait_until (both_connected, &pair, WAIT_MS);
-  spin (200);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_spin (200);
 
   g_assert_finalize_object (pair.b);
   pair.b = NULL;
   start = g_get_monotonic_time ();
-  wait_until (is_final, pair.a, RTC_ICE_CONSENT_BOUND_MS + 2000);
+  rtc_test_wait_until (is_final, pair.a, RTC_ICE_CONSENT_BOUND_MS + 2000);
   elapsed_ms = (g_get_monotonic_time () - start) / 1000;
   g_test_message ("peer loss detected after %" G_GINT64_FORMAT " ms", elapsed_ms);
 
@@ -529,7 +498,7 @@ test_remote_candidates (void)
       g_assert_error (error, RTC_ERROR, RTC_ERROR_INVALID_CANDIDATE);
     }
   g_assert_finalize_object (ice);
-  spin (20);
+  rtc_test_spin (20);
 }
 
 static void
@@ -571,7 +540,7 @@ test_bad_configuration (void)
       g_assert_null (strstr (error->message, "s3cr3t"));
       g_assert_finalize_object (ice);
     }
-  spin (20);
+  rtc_test_spin (20);
 }
 
 /* --- a minimal STUN server (RFC 5389 Binding) --- */
@@ -729,7 +698,7 @@ test_stun (gconstpointer data)
 
   pair_init (&pair, config);
   pair_gather (&pair);
-  wait_until (both_gathered, &pair, WAIT_MS);
+  rtc_test_wait_until (both_gathered, &pair, WAIT_MS);
   g_test_message ("STUN server: %u requests, %u answered", server.requests, server.answered);
   g_assert_cmpuint (server.answered, >=, 2);
   g_assert_true (has_srflx (pair.candidates_a));
@@ -744,7 +713,7 @@ test_stun (gconstpointer data)
     }
 
   /* The pair still connects over its host candidates. */
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   pair_clear (&pair);
   stun_server_stop (&server);
 }
@@ -842,7 +811,7 @@ test_turn (gconstpointer data)
 
   pair_init (&pair, config);
   pair_gather (&pair);
-  wait_until (both_gathered, &pair, WAIT_MS);
+  rtc_test_wait_until (both_gathered, &pair, WAIT_MS);
   g_assert_cmpuint (pair.candidates_a->len, >=, 1);
   g_assert_cmpuint (pair.candidates_b->len, >=, 1);
   for (guint i = 0; i < pair.candidates_a->len; i++)
@@ -856,7 +825,7 @@ test_turn (gconstpointer data)
   for (guint i = 0; i < pair.candidates_b->len; i++)
     g_assert_nonnull (strstr (g_ptr_array_index (pair.candidates_b, i), "typ relay"));
 
-  wait_until (both_connected, &pair, WAIT_MS);
+  rtc_test_wait_until (both_connected, &pair, WAIT_MS);
   check_selected_pair (pair.a, "relay");
   check_selected_pair (pair.b, "relay");
   exchange_data (&pair, 50);
