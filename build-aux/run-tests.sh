@@ -26,10 +26,15 @@ setup() {
 status=0
 total_passed=0
 total_failed=0
+failed_logs=()
 run_suite() {
   local name=$1 dir=$2; shift 2
   echo "=== $name: building in $dir"
-  ninja -C "$dir"
+  if ! ninja -C "$dir" >"$dir/build.log" 2>&1; then
+    tail -n 60 "$dir/build.log"
+    echo "=== $name: build failed" >&2
+    exit 1
+  fi
   echo "=== $name: testing"
   if ! meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}"; then
     status=1
@@ -40,6 +45,9 @@ run_suite() {
     failed=$(grep -vc '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
+    if [ "$failed" != "0" ]; then
+      failed_logs+=("$dir/meson-logs/testlog.json")
+    fi
   fi
   # A skipped test is not a passed one: in CI every prerequisite is installed.
   if [ "${CI:-}" = "true" ] && [ -f "$dir/meson-logs/testlog.json" ]; then
@@ -66,7 +74,27 @@ fi
 
 echo "=== headless: building with -Dgui=disabled"
 setup "$build_root/headless" -Dwerror=true -Dgui=disabled -Dtests=false
-ninja -C "$build_root/headless" >/dev/null
+if ! ninja -C "$build_root/headless" >"$build_root/headless/build.log" 2>&1; then
+  tail -n 60 "$build_root/headless/build.log"
+  echo "=== headless: build failed" >&2
+  status=1
+fi
+
+# The end of the output names every failed test with the end of its log, so
+# that a truncated log still shows what failed.
+for log in "${failed_logs[@]}"; do
+  /usr/bin/python3 - "$log" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    test = json.loads(line)
+    if test["result"] == "OK":
+        continue
+    print(f"=== {test['result']}: {test['name']} ({sys.argv[1]}, {test['duration']:.1f} s)")
+    output = (test.get("stdout") or "") + (test.get("stderr") or "")
+    for text in output.splitlines()[-40:]:
+        print("    " + text[:300])
+PY
+done
 
 if [ $status -ne 0 ]; then
   echo "=== FAILED" >&2

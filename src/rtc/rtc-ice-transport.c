@@ -13,7 +13,8 @@
  * used: under a sustained transfer libnice keeps reading its socket without
  * returning to the main loop, its consent timers starve, and it would
  * declare a peer lost that is sending thousands of packets a second. Peers
- * that check our consent are still answered by libnice.
+ * that check our consent are still answered (by libnice, or by the direct
+ * receiving below).
  *
  * Sending: when the selected pair is a plain UDP pair (not relayed), packets
  * sent during one main-loop dispatch are copied into a batch and written
@@ -21,18 +22,33 @@
  * when the batch is full), instead of one system call per packet. Relayed
  * pairs, oversized packets and the time before a pair is selected go
  * through libnice one packet at a time.
+ *
+ * Receiving: libnice reads one datagram per system call, allocating a
+ * GSocketAddress for each. Once the selected pair is a nominated plain UDP
+ * pair (component READY), the transport reads that socket itself, up to
+ * RECV_BATCH_PACKETS datagrams per recvmmsg(), from a source of higher
+ * priority than libnice's on the same socket (so libnice's never runs while
+ * ours has work). Datagrams from the selected peer address go up the stack;
+ * STUN Binding requests from it (consent and keep-alive checks, RFC 7675)
+ * are verified with the local ICE password and answered here, other STUN
+ * (indications, stray responses) is dropped. Anything unexpected (a
+ * datagram from another address, a truncated datagram, a socket error)
+ * hands the socket back to libnice for good, dropping only that datagram:
+ * STUN and SCTP both retransmit.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <gio/gio.h>
 
 #include <nice/agent.h>
 
 #include "rtc-error.h"
 #include "rtc-ice-transport.h"
+#include "rtc-stun.h"
 
 /* A connected peer from which nothing arrives for this long is gone. */
 #define LIVENESS_TIMEOUT_MS 12000
@@ -51,6 +67,12 @@
  * acknowledgements, or the data they release) go out after this many
  * received packets at the latest. */
 #define SEND_BATCH_RECEIVED_PACKETS 16
+/* Datagrams read per recvmmsg() on the selected pair's socket, the largest
+ * datagram a slot takes whole (larger ones go back to libnice), and the
+ * number of recvmmsg() calls per dispatch before other sources get a turn. */
+#define RECV_BATCH_PACKETS 64
+#define RECV_BATCH_SLOT 2048
+#define RECV_BATCHES_PER_DISPATCH 4
 
 typedef struct
 {
@@ -111,6 +133,17 @@ struct _RtcIceTransport
   struct iovec batch_vectors[SEND_BATCH_PACKETS];
   guint batch_length;
   guint received_since_flush;
+
+  /* Direct receiving on the selected pair's socket (see the top). */
+  gboolean nice_ready;       /* the component reached READY */
+  gboolean recv_given_back;  /* libnice reads the socket again, for good */
+  GSource *recv_source;
+  guint8 *recv_data; /* RECV_BATCH_PACKETS slots of RECV_BATCH_SLOT bytes */
+  struct mmsghdr recv_headers[RECV_BATCH_PACKETS];
+  struct iovec recv_vectors[RECV_BATCH_PACKETS];
+  struct sockaddr_storage recv_addresses[RECV_BATCH_PACKETS];
+  char *local_ufrag;
+  char *local_password;
 };
 
 G_DEFINE_FINAL_TYPE (RtcIceTransport, rtc_ice_transport, RTC_TYPE_TRANSPORT)
@@ -405,6 +438,9 @@ static GSourceFuncs flush_source_funcs = {
   flush_source_prepare, flush_source_check, flush_source_dispatch, NULL, NULL, NULL,
 };
 
+static void stop_direct_receiving (RtcIceTransport *self);
+static void update_direct_receiving (RtcIceTransport *self);
+
 static void
 update_direct_socket (RtcIceTransport *self)
 {
@@ -412,6 +448,7 @@ update_direct_socket (RtcIceTransport *self)
   NiceCandidate *remote = NULL;
   GSocket *socket;
 
+  stop_direct_receiving (self);
   flush_batch (self);
   g_clear_object (&self->direct_socket);
   if (self->agent == NULL
@@ -466,11 +503,13 @@ update_direct_socket (RtcIceTransport *self)
       self->batch_headers[i].msg_hdr.msg_iovlen = 1;
     }
   self->direct_socket = socket;
+  update_direct_receiving (self);
 }
 
 static void
 stop_direct_sending (RtcIceTransport *self)
 {
+  stop_direct_receiving (self);
   flush_batch (self);
   g_clear_object (&self->direct_socket);
   if (self->flush_source != NULL)
@@ -479,6 +518,169 @@ stop_direct_sending (RtcIceTransport *self)
       g_clear_pointer (&self->flush_source, g_source_unref);
     }
   g_clear_pointer (&self->batch_data, g_free);
+}
+
+/* --- direct receiving --- */
+
+static void
+stop_direct_receiving (RtcIceTransport *self)
+{
+  clear_source (&self->recv_source);
+}
+
+static void
+give_back_socket (RtcIceTransport *self, const char *why)
+{
+  if (self->recv_given_back)
+    return;
+  g_debug ("ICE transport %p: libnice reads the socket again: %s", self, why);
+  self->recv_given_back = TRUE;
+  stop_direct_receiving (self);
+}
+
+static gboolean
+same_address (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+  if (a->ss_family != b->ss_family)
+    return FALSE;
+  if (a->ss_family == AF_INET)
+    {
+      const struct sockaddr_in *x = (const struct sockaddr_in *) a;
+      const struct sockaddr_in *y = (const struct sockaddr_in *) b;
+
+      return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+  if (a->ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *x = (const struct sockaddr_in6 *) a;
+      const struct sockaddr_in6 *y = (const struct sockaddr_in6 *) b;
+
+      return x->sin6_port == y->sin6_port
+             && memcmp (&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+  return FALSE;
+}
+
+/* Answers a verified Binding request (a consent or keep-alive check) from
+ * the selected peer address; drops any other STUN message. */
+static void
+handle_stun (RtcIceTransport *self, int fd, const guint8 *packet, gsize length,
+             const struct sockaddr_storage *from, socklen_t from_length)
+{
+  guint8 response[RTC_STUN_RESPONSE_MAX];
+  gsize response_length;
+
+  if (!rtc_stun_check_binding_request (packet, length, self->local_ufrag, self->local_password))
+    return;
+  response_length = rtc_stun_write_binding_response (packet, (const struct sockaddr *) from,
+                                                     self->local_password, response);
+  if (response_length > 0
+      && sendto (fd, response, response_length, MSG_DONTWAIT, (const struct sockaddr *) from,
+                 from_length)
+           < 0)
+    g_debug ("ICE transport %p: STUN response dropped: %s", self, g_strerror (errno));
+}
+
+static gboolean
+direct_receive_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  g_autoptr (RtcIceTransport) self = g_object_ref (user_data);
+  int fd = g_socket_get_fd (socket);
+
+  for (guint round = 0; round < RECV_BATCHES_PER_DISPATCH; round++)
+    {
+      int received;
+
+      for (guint i = 0; i < RECV_BATCH_PACKETS; i++)
+        {
+          self->recv_headers[i].msg_hdr.msg_namelen = sizeof self->recv_addresses[i];
+          self->recv_headers[i].msg_hdr.msg_flags = 0;
+        }
+      received = recvmmsg (fd, self->recv_headers, RECV_BATCH_PACKETS, MSG_DONTWAIT, NULL);
+      if (received < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno != EAGAIN && errno != EWOULDBLOCK)
+            give_back_socket (self, g_strerror (errno));
+          break;
+        }
+
+      for (int i = 0; i < received; i++)
+        {
+          const guint8 *packet = self->recv_data + (gsize) i * RECV_BATCH_SLOT;
+          gsize length = self->recv_headers[i].msg_len;
+          const struct sockaddr_storage *from = &self->recv_addresses[i];
+
+          if (self->recv_headers[i].msg_hdr.msg_flags & MSG_TRUNC)
+            {
+              give_back_socket (self, "a datagram larger than the buffer");
+              continue;
+            }
+          if (!same_address (from, &self->direct_address))
+            {
+              give_back_socket (self, "a datagram from another address");
+              continue;
+            }
+
+          self->rx_packets++;
+          /* As with libnice, what does not parse as STUN is data. */
+          if (rtc_stun_is_stun_packet (packet, length)
+              && rtc_stun_parse_header (packet, length, NULL, NULL))
+            {
+              handle_stun (self, fd, packet, length, from,
+                           self->recv_headers[i].msg_hdr.msg_namelen);
+              continue;
+            }
+          if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+            continue;
+          /* The layers above may close the transport meanwhile. */
+          rtc_transport_deliver (RTC_TRANSPORT (self), packet, length);
+          if (self->closed)
+            return G_SOURCE_REMOVE;
+        }
+      flush_batch (self);
+      if (self->recv_source == NULL || received < RECV_BATCH_PACKETS)
+        break;
+    }
+
+  return self->recv_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+update_direct_receiving (RtcIceTransport *self)
+{
+  stop_direct_receiving (self);
+  if (self->closed || !self->nice_ready || self->direct_socket == NULL || self->recv_given_back)
+    return;
+
+  if (self->local_ufrag == NULL
+      && !nice_agent_get_local_credentials (self->agent, self->stream_id, &self->local_ufrag,
+                                            &self->local_password))
+    return;
+
+  if (self->recv_data == NULL)
+    {
+      self->recv_data = g_malloc ((gsize) RECV_BATCH_PACKETS * RECV_BATCH_SLOT);
+      for (guint i = 0; i < RECV_BATCH_PACKETS; i++)
+        {
+          self->recv_vectors[i].iov_base = self->recv_data + (gsize) i * RECV_BATCH_SLOT;
+          self->recv_vectors[i].iov_len = RECV_BATCH_SLOT;
+          memset (&self->recv_headers[i], 0, sizeof self->recv_headers[i]);
+          self->recv_headers[i].msg_hdr.msg_name = &self->recv_addresses[i];
+          self->recv_headers[i].msg_hdr.msg_iov = &self->recv_vectors[i];
+          self->recv_headers[i].msg_hdr.msg_iovlen = 1;
+        }
+    }
+
+  /* libnice's source on this socket has the default priority. */
+  self->recv_source = g_socket_create_source (self->direct_socket, G_IO_IN, NULL);
+  g_source_set_callback (self->recv_source, (GSourceFunc) G_CALLBACK (direct_receive_cb), self,
+                         NULL);
+  g_source_set_priority (self->recv_source, G_PRIORITY_DEFAULT - 1);
+  g_source_set_name (self->recv_source, "RtcIceTransport direct receive");
+  g_source_attach (self->recv_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+  g_debug ("ICE transport %p: reading the selected pair's socket directly", self);
 }
 
 /* --- state --- */
@@ -559,6 +761,13 @@ component_state_changed_cb (NiceAgent *agent, guint stream_id, guint component_i
           configure_sockets (self);
           update_direct_socket (self);
           rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTED, NULL);
+        }
+      /* Nominated: from now on the pair only changes by a new selection. */
+      if (state == NICE_COMPONENT_STATE_READY && !self->nice_ready
+          && rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED)
+        {
+          self->nice_ready = TRUE;
+          update_direct_receiving (self);
         }
       break;
 
@@ -1111,6 +1320,9 @@ rtc_ice_transport_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->config, rtc_configuration_free);
   g_clear_pointer (&self->selected_pair, g_free);
+  g_clear_pointer (&self->recv_data, g_free);
+  g_clear_pointer (&self->local_ufrag, g_free);
+  g_clear_pointer (&self->local_password, g_free);
 
   G_OBJECT_CLASS (rtc_ice_transport_parent_class)->finalize (object);
 }
@@ -1269,4 +1481,12 @@ rtc_ice_transport_dup_selected_pair (RtcIceTransport *self)
   g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), NULL);
 
   return g_strdup (self->selected_pair);
+}
+
+gboolean
+rtc_ice_transport_is_receiving_directly (RtcIceTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), FALSE);
+
+  return self->recv_source != NULL;
 }

@@ -80,4 +80,8 @@ gboolean rtc_ice_transport_get_controlling (RtcIceTransport *self);
  * or NULL before one is selected. Also the "selected-pair" property. */
 char *rtc_ice_transport_dup_selected_pair (RtcIceTransport *self);
 
+/* TRUE while the transport reads the nominated pair's socket itself, in
+ * batches, instead of through libnice (see rtc-ice-transport.c). */
+gboolean rtc_ice_transport_is_receiving_directly (RtcIceTransport *self);
+
 G_END_DECLS

@@ -729,6 +729,13 @@ rtc_peer_connection_is_gathering_done (RtcPeerConnection *self)
   return self->gathering_done;
 }
 
+RtcIceTransport *
+rtc_peer_connection_get_ice_transport (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), NULL);
+  return self->ice;
+}
+
 static void
 disconnect_transports (RtcPeerConnection *self)
 {

@@ -39,6 +39,7 @@
 
 #include "rtc-configuration.h"
 #include "rtc-data-channel.h"
+#include "rtc-ice-transport.h"
 #include "rtc-sdp.h"
 
 G_BEGIN_DECLS
@@ -99,6 +100,10 @@ gboolean rtc_peer_connection_add_remote_candidate (RtcPeerConnection *self,
 RtcPeerConnectionState rtc_peer_connection_get_connection_state (RtcPeerConnection *self);
 const GError *rtc_peer_connection_get_error (RtcPeerConnection *self);
 gboolean rtc_peer_connection_is_gathering_done (RtcPeerConnection *self);
+
+/* The ICE transport under the connection (as RTCIceTransport in the W3C
+ * API), or NULL before a description is set. Owned by the connection. */
+RtcIceTransport *rtc_peer_connection_get_ice_transport (RtcPeerConnection *self);
 
 /* A reliable ordered channel, opened (DCEP) as soon as SCTP connects; it may
  * be created and even written to before. Returns a new reference. */

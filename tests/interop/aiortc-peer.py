@@ -62,6 +62,9 @@ def parse_args(argv):
     g.add_argument("--send-file")
     g.add_argument("--receive", action="store_true")
     p.add_argument("--chunk", type=int, default=65535)
+    p.add_argument("--consent-probes", type=int, default=0,
+                   help="while sending, check the peer's consent (RFC 7675) this many "
+                        "times and fail unless every check gets a valid answer")
     p.add_argument("--timeout", type=float, default=120.0)
     a = p.parse_args(argv)
     if a.opener is None:
@@ -140,6 +143,41 @@ def payload_chunks(args):
         n = min(left, args.chunk)
         yield enc.update(zeros[:n])
         left -= n
+
+
+async def probe_consent(pc, count, interval=0.2, delay=0.5):
+    """Sends `count` STUN Binding requests on the nominated pair, one every
+    `interval` seconds after `delay`, as RFC 7675 consent checks do, and
+    returns how many got a success response whose MESSAGE-INTEGRITY verifies
+    with the peer's password and whose XOR-MAPPED-ADDRESS is our address."""
+    from aioice import stun
+
+    connection = pc.sctp.transport.transport._connection
+    key = connection.remote_password.encode("utf8")
+    answered = 0
+    await asyncio.sleep(delay)
+    for _ in range(count):
+        await asyncio.sleep(interval)
+        for pair in list(connection._nominated.values()):
+            request = connection.build_request(pair, nominate=False)
+            try:
+                response, _ = await pair.protocol.request(
+                    request, pair.remote_addr, integrity_key=key, retransmissions=3)
+            except stun.TransactionError:
+                continue
+            # aioice checks only the fingerprint of a response: check the rest.
+            check = stun.Message(message_method=response.message_method,
+                                 message_class=response.message_class,
+                                 transaction_id=response.transaction_id)
+            mapped = response.attributes.get("XOR-MAPPED-ADDRESS")
+            check.attributes["XOR-MAPPED-ADDRESS"] = mapped
+            check.add_message_integrity(key)
+            if (response.message_class == stun.Class.RESPONSE
+                    and check.attributes["MESSAGE-INTEGRITY"]
+                    == response.attributes.get("MESSAGE-INTEGRITY")
+                    and mapped == (pair.local_candidate.host, pair.local_candidate.port)):
+                answered += 1
+    return answered
 
 
 def install_patches(args):
@@ -284,6 +322,9 @@ async def run(args):
         digest = receiver["hash"].hexdigest()
         direction = "receive"
     else:
+        probes = None
+        if args.consent_probes:
+            probes = asyncio.ensure_future(probe_consent(pc, args.consent_probes))
         h = hashlib.sha256()
         nbytes = 0
         low = asyncio.Event()
@@ -326,6 +367,12 @@ async def run(args):
             if failed.done():
                 raise PeerError(failed.result())
             await asyncio.sleep(0.005)
+        if probes is not None:
+            answered = await probes
+            if answered != args.consent_probes:
+                raise PeerError("%d of %d consent checks got a valid answer"
+                                % (answered, args.consent_probes))
+            state["consent_answered"] = answered
         ch.close()
         # Every chunk was acknowledged above; the peer's answering reset may
         # still get lost (pion can drop it), so do not wait for it forever.
@@ -339,7 +386,11 @@ async def run(args):
     transfer_s = time.monotonic() - t0
     state["closing"] = True
     await pc.close()
+    extra = {}
+    if "consent_answered" in state:
+        extra["consent_answered"] = state["consent_answered"]
     return {
+        **extra,
         "impl": "aiortc",
         "role": args.role,
         "direction": direction,

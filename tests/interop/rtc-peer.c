@@ -68,6 +68,7 @@ typedef struct
   gboolean send_finished;
   gboolean closing;
   gboolean closing_pc;
+  gboolean direct_receive; /* the ICE transport read its socket itself at the end */
   gboolean done;
   GError *error;
   int exit_status;
@@ -182,6 +183,9 @@ peer_finish (Peer *peer)
     return;
   peer->done = TRUE;
   peer->done_us = g_get_monotonic_time ();
+  if (rtc_peer_connection_get_ice_transport (peer->pc) != NULL)
+    peer->direct_receive = rtc_ice_transport_is_receiving_directly (
+      rtc_peer_connection_get_ice_transport (peer->pc));
   g_main_loop_quit (peer->loop);
 }
 
@@ -800,9 +804,9 @@ main (int argc, char **argv)
   g_ascii_formatd (secs, sizeof secs, "%.4f", transfer_s);
   g_print ("{\"impl\":\"rtc\",\"role\":\"%s\",\"direction\":\"%s\",\"bytes\":%" G_GUINT64_FORMAT
            ",\"sha256\":\"%s\",\"setup_ms\":%s,\"transfer_s\":%s,\"mbps\":%s,\"max_rss_kib\":"
-           "%" G_GUINT64_FORMAT "}\n",
+           "%" G_GUINT64_FORMAT ",\"direct_receive\":%s}\n",
            peer.offerer ? "offer" : "answer", peer.receive ? "receive" : "send", peer.bytes, hex,
-           setup, secs, mbps, peak_rss_kib ());
+           setup, secs, mbps, peak_rss_kib (), peer.direct_receive ? "true" : "false");
   peer_clear (&peer);
   return 0;
 }

@@ -57,6 +57,9 @@ def parse_args(argv):
     p.add_argument("--answer-netns", help="run the answering peer in this network namespace")
     p.add_argument("--rtc-peer", help="path of rtc-peer (or $RTC_PEER)")
     p.add_argument("--pion-peer", help="path of pion-peer (or $PION_PEER)")
+    p.add_argument("--expect-direct-receive", action="store_true",
+                   help="fail unless each rtc peer read the nominated pair's socket "
+                        "itself (batched) until the end")
     p.add_argument("--json", action="store_true",
                    help="print the two result lines as one JSON array on stdout")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -165,6 +168,13 @@ def main(argv):
             print("FAIL: SHA-256 differs: sent %s, received %s"
                   % (s.get("sha256"), r.get("sha256")), file=sys.stderr)
             ok = False
+        if args.expect_direct_receive:
+            for side in ("offer", "answer"):
+                res = results[side]
+                if res.get("impl") == "rtc" and res.get("direct_receive") is not True:
+                    print("FAIL: %s (rtc) did not receive directly on the nominated pair"
+                          % side, file=sys.stderr)
+                    ok = False
         if args.json:
             print(json.dumps([results["offer"], results["answer"]]))
         for side in ("offer", "answer"):
