@@ -26,9 +26,10 @@
  * Receiving: libnice reads one datagram per system call, allocating a
  * GSocketAddress for each. Once the selected pair is a nominated plain UDP
  * pair (component READY), the transport reads that socket itself, up to
- * RECV_BATCH_PACKETS datagrams per recvmmsg(), from a source of higher
+ * RECV_BATCH_MESSAGES messages per recvmmsg(), from a source of higher
  * priority than libnice's on the same socket (so libnice's never runs while
- * ours has work). Datagrams from the selected peer address go up the stack;
+ * ours has work), with UDP_GRO so that a run of same-size datagrams (what
+ * the peer sent with UDP_SEGMENT, see Sending) arrives as one message. Datagrams from the selected peer address go up the stack;
  * STUN Binding requests from it (consent and keep-alive checks, RFC 7675)
  * are verified with the local ICE password and answered here, other STUN
  * (indications, stray responses) is dropped. Anything unexpected (a
@@ -42,6 +43,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <gio/gio.h>
 
 #include <nice/agent.h>
@@ -62,16 +64,21 @@
  * (DTLS records of 1200-byte SCTP packets are ~1250 bytes). */
 #define SEND_BATCH_PACKETS 64
 #define SEND_BATCH_SLOT 1500
+/* Limits of one UDP_SEGMENT message: the kernel's segment count, and the
+ * largest UDP payload. */
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES 65000
 /* libnice reads its socket in a loop while packets keep arriving, so the end
  * of a dispatch may be far away: packets batched while receiving (SCTP
  * acknowledgements, or the data they release) go out after this many
  * received packets at the latest. */
 #define SEND_BATCH_RECEIVED_PACKETS 16
-/* Datagrams read per recvmmsg() on the selected pair's socket, the largest
- * datagram a slot takes whole (larger ones go back to libnice), and the
- * number of recvmmsg() calls per dispatch before other sources get a turn. */
-#define RECV_BATCH_PACKETS 64
-#define RECV_BATCH_SLOT 2048
+/* Messages read per recvmmsg() on the selected pair's socket, the size of
+ * a message slot (a datagram, or with UDP_GRO several datagrams of one size
+ * that the kernel kept together: at most 64 KiB), and the number of
+ * recvmmsg() calls per dispatch before other sources get a turn. */
+#define RECV_BATCH_MESSAGES 32
+#define RECV_BATCH_SLOT 65536
 #define RECV_BATCHES_PER_DISPATCH 4
 
 typedef struct
@@ -129,8 +136,15 @@ struct _RtcIceTransport
   socklen_t direct_address_length;
   GSource *flush_source;
   guint8 *batch_data; /* SEND_BATCH_PACKETS slots of SEND_BATCH_SLOT bytes */
-  struct mmsghdr batch_headers[SEND_BATCH_PACKETS];
   struct iovec batch_vectors[SEND_BATCH_PACKETS];
+  struct mmsghdr send_messages[SEND_BATCH_PACKETS];
+  union
+  {
+    char buffer[CMSG_SPACE (sizeof (guint16))];
+    struct cmsghdr align;
+  } send_controls[SEND_BATCH_PACKETS];
+  guint send_message_first[SEND_BATCH_PACKETS]; /* first packet of each message */
+  gboolean gso_enabled;
   guint batch_length;
   guint received_since_flush;
 
@@ -138,10 +152,16 @@ struct _RtcIceTransport
   gboolean nice_ready;       /* the component reached READY */
   gboolean recv_given_back;  /* libnice reads the socket again, for good */
   GSource *recv_source;
-  guint8 *recv_data; /* RECV_BATCH_PACKETS slots of RECV_BATCH_SLOT bytes */
-  struct mmsghdr recv_headers[RECV_BATCH_PACKETS];
-  struct iovec recv_vectors[RECV_BATCH_PACKETS];
-  struct sockaddr_storage recv_addresses[RECV_BATCH_PACKETS];
+  gboolean gro_enabled;      /* UDP_GRO is set on the socket */
+  guint8 *recv_data; /* RECV_BATCH_MESSAGES slots of RECV_BATCH_SLOT bytes */
+  struct mmsghdr recv_headers[RECV_BATCH_MESSAGES];
+  struct iovec recv_vectors[RECV_BATCH_MESSAGES];
+  struct sockaddr_storage recv_addresses[RECV_BATCH_MESSAGES];
+  union
+  {
+    char buffer[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } recv_controls[RECV_BATCH_MESSAGES];
   char *local_ufrag;
   char *local_password;
 };
@@ -363,9 +383,63 @@ configure_sockets (RtcIceTransport *self)
 
 /* --- batched sending --- */
 
+/* Groups the batched packets from @first on into messages: with UDP
+ * segmentation offload (UDP_SEGMENT), a run of packets of one size (the last
+ * may be shorter) becomes one message that the kernel cuts into datagrams,
+ * so the stack is traversed once per run rather than once per packet.
+ * Returns the number of messages. */
+static guint
+build_messages (RtcIceTransport *self, guint first)
+{
+  guint count = 0;
+
+  for (guint i = first; i < self->batch_length; count++)
+    {
+      struct msghdr *header = &self->send_messages[count].msg_hdr;
+      gsize size = self->batch_vectors[i].iov_len;
+      guint run = 1;
+
+      if (self->gso_enabled)
+        while (i + run < self->batch_length && run < GSO_MAX_SEGMENTS
+               && (run + 1) * size <= GSO_MAX_BYTES)
+          {
+            gsize next = self->batch_vectors[i + run].iov_len;
+
+            if (next > size)
+              break;
+            run++;
+            if (next < size)
+              break; /* only the last datagram of a run may be shorter */
+          }
+
+      memset (header, 0, sizeof *header);
+      header->msg_name = &self->direct_address;
+      header->msg_namelen = self->direct_address_length;
+      header->msg_iov = &self->batch_vectors[i];
+      header->msg_iovlen = run;
+      if (run > 1)
+        {
+          guint16 segment = (guint16) size;
+          struct cmsghdr *control;
+
+          header->msg_control = self->send_controls[count].buffer;
+          header->msg_controllen = sizeof self->send_controls[count].buffer;
+          control = CMSG_FIRSTHDR (header);
+          control->cmsg_level = SOL_UDP;
+          control->cmsg_type = UDP_SEGMENT;
+          control->cmsg_len = CMSG_LEN (sizeof segment);
+          memcpy (CMSG_DATA (control), &segment, sizeof segment);
+        }
+      self->send_message_first[count] = i;
+      i += run;
+    }
+  return count;
+}
+
 static void
 flush_batch (RtcIceTransport *self)
 {
+  guint count;
   guint done = 0;
   int fd;
 
@@ -380,9 +454,10 @@ flush_batch (RtcIceTransport *self)
     }
 
   fd = g_socket_get_fd (self->direct_socket);
-  while (done < self->batch_length)
+  count = build_messages (self, 0);
+  while (done < count)
     {
-      int sent = sendmmsg (fd, self->batch_headers + done, self->batch_length - done, 0);
+      int sent = sendmmsg (fd, self->send_messages + done, count - done, 0);
 
       if (sent > 0)
         {
@@ -397,8 +472,20 @@ flush_batch (RtcIceTransport *self)
       if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
         {
           g_debug ("ICE transport %p: %u packets dropped: socket buffer full", self,
-                   self->batch_length - done);
+                   self->batch_length - self->send_message_first[done]);
           break;
+        }
+      if (self->send_messages[done].msg_hdr.msg_iovlen > 1)
+        {
+          /* No segmentation offload on this path (an old kernel, a device
+           * without it, a path MTU below the segment): one datagram per
+           * packet from now on. */
+          g_debug ("ICE transport %p: UDP segmentation offload unavailable: %s", self,
+                   g_strerror (errno));
+          self->gso_enabled = FALSE;
+          count = build_messages (self, self->send_message_first[done]);
+          done = 0;
+          continue;
         }
       g_debug ("ICE transport %p: packet dropped: %s", self, g_strerror (errno));
       done++;
@@ -494,14 +581,7 @@ update_direct_socket (RtcIceTransport *self)
       g_source_attach (self->flush_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
     }
   for (guint i = 0; i < SEND_BATCH_PACKETS; i++)
-    {
-      self->batch_vectors[i].iov_base = self->batch_data + (gsize) i * SEND_BATCH_SLOT;
-      memset (&self->batch_headers[i], 0, sizeof self->batch_headers[i]);
-      self->batch_headers[i].msg_hdr.msg_name = &self->direct_address;
-      self->batch_headers[i].msg_hdr.msg_namelen = self->direct_address_length;
-      self->batch_headers[i].msg_hdr.msg_iov = &self->batch_vectors[i];
-      self->batch_headers[i].msg_hdr.msg_iovlen = 1;
-    }
+    self->batch_vectors[i].iov_base = self->batch_data + (gsize) i * SEND_BATCH_SLOT;
   self->direct_socket = socket;
   update_direct_receiving (self);
 }
@@ -526,6 +606,32 @@ static void
 stop_direct_receiving (RtcIceTransport *self)
 {
   clear_source (&self->recv_source);
+  if (self->gro_enabled)
+    {
+      /* libnice expects one datagram per read. */
+      int off = 0;
+
+      self->gro_enabled = FALSE;
+      if (self->direct_socket != NULL && !g_socket_is_closed (self->direct_socket))
+        setsockopt (g_socket_get_fd (self->direct_socket), SOL_UDP, UDP_GRO, &off, sizeof off);
+    }
+}
+
+/* The segment size of a message that UDP_GRO made of several datagrams, or
+ * 0 for a single datagram. */
+static gsize
+gro_segment_size (struct msghdr *header)
+{
+  for (struct cmsghdr *control = CMSG_FIRSTHDR (header); control != NULL;
+       control = CMSG_NXTHDR (header, control))
+    if (control->cmsg_level == SOL_UDP && control->cmsg_type == UDP_GRO)
+      {
+        int size;
+
+        memcpy (&size, CMSG_DATA (control), sizeof size);
+        return size > 0 ? (gsize) size : 0;
+      }
+  return 0;
 }
 
 static void
@@ -581,6 +687,27 @@ handle_stun (RtcIceTransport *self, int fd, const guint8 *packet, gsize length,
     g_debug ("ICE transport %p: STUN response dropped: %s", self, g_strerror (errno));
 }
 
+/* One datagram from the selected peer address. Returns FALSE when the
+ * transport was closed meanwhile. */
+static gboolean
+receive_datagram (RtcIceTransport *self, int fd, const guint8 *packet, gsize length,
+                  const struct sockaddr_storage *from, socklen_t from_length)
+{
+  self->rx_packets++;
+  /* As with libnice, what does not parse as STUN is data. */
+  if (rtc_stun_is_stun_packet (packet, length)
+      && rtc_stun_parse_header (packet, length, NULL, NULL))
+    {
+      handle_stun (self, fd, packet, length, from, from_length);
+      return TRUE;
+    }
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+    return TRUE;
+  /* The layers above may close the transport meanwhile. */
+  rtc_transport_deliver (RTC_TRANSPORT (self), packet, length);
+  return !self->closed;
+}
+
 static gboolean
 direct_receive_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
@@ -591,12 +718,16 @@ direct_receive_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
     {
       int received;
 
-      for (guint i = 0; i < RECV_BATCH_PACKETS; i++)
+      for (guint i = 0; i < RECV_BATCH_MESSAGES; i++)
         {
-          self->recv_headers[i].msg_hdr.msg_namelen = sizeof self->recv_addresses[i];
-          self->recv_headers[i].msg_hdr.msg_flags = 0;
+          struct msghdr *header = &self->recv_headers[i].msg_hdr;
+
+          header->msg_namelen = sizeof self->recv_addresses[i];
+          header->msg_control = self->recv_controls[i].buffer;
+          header->msg_controllen = sizeof self->recv_controls[i].buffer;
+          header->msg_flags = 0;
         }
-      received = recvmmsg (fd, self->recv_headers, RECV_BATCH_PACKETS, MSG_DONTWAIT, NULL);
+      received = recvmmsg (fd, self->recv_headers, RECV_BATCH_MESSAGES, MSG_DONTWAIT, NULL);
       if (received < 0)
         {
           if (errno == EINTR)
@@ -608,11 +739,13 @@ direct_receive_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
 
       for (int i = 0; i < received; i++)
         {
-          const guint8 *packet = self->recv_data + (gsize) i * RECV_BATCH_SLOT;
+          struct msghdr *header = &self->recv_headers[i].msg_hdr;
+          const guint8 *data = self->recv_data + (gsize) i * RECV_BATCH_SLOT;
           gsize length = self->recv_headers[i].msg_len;
           const struct sockaddr_storage *from = &self->recv_addresses[i];
+          gsize segment;
 
-          if (self->recv_headers[i].msg_hdr.msg_flags & MSG_TRUNC)
+          if (header->msg_flags & MSG_TRUNC)
             {
               give_back_socket (self, "a datagram larger than the buffer");
               continue;
@@ -623,24 +756,16 @@ direct_receive_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
               continue;
             }
 
-          self->rx_packets++;
-          /* As with libnice, what does not parse as STUN is data. */
-          if (rtc_stun_is_stun_packet (packet, length)
-              && rtc_stun_parse_header (packet, length, NULL, NULL))
-            {
-              handle_stun (self, fd, packet, length, from,
-                           self->recv_headers[i].msg_hdr.msg_namelen);
-              continue;
-            }
-          if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
-            continue;
-          /* The layers above may close the transport meanwhile. */
-          rtc_transport_deliver (RTC_TRANSPORT (self), packet, length);
-          if (self->closed)
-            return G_SOURCE_REMOVE;
+          segment = gro_segment_size (header);
+          if (segment == 0 || segment > length)
+            segment = length;
+          for (gsize offset = 0; offset < length; offset += segment)
+            if (!receive_datagram (self, fd, data + offset, MIN (segment, length - offset), from,
+                                   header->msg_namelen))
+              return G_SOURCE_REMOVE;
         }
       flush_batch (self);
-      if (self->recv_source == NULL || received < RECV_BATCH_PACKETS)
+      if (self->recv_source == NULL || received < RECV_BATCH_MESSAGES)
         break;
     }
 
@@ -661,8 +786,8 @@ update_direct_receiving (RtcIceTransport *self)
 
   if (self->recv_data == NULL)
     {
-      self->recv_data = g_malloc ((gsize) RECV_BATCH_PACKETS * RECV_BATCH_SLOT);
-      for (guint i = 0; i < RECV_BATCH_PACKETS; i++)
+      self->recv_data = g_malloc ((gsize) RECV_BATCH_MESSAGES * RECV_BATCH_SLOT);
+      for (guint i = 0; i < RECV_BATCH_MESSAGES; i++)
         {
           self->recv_vectors[i].iov_base = self->recv_data + (gsize) i * RECV_BATCH_SLOT;
           self->recv_vectors[i].iov_len = RECV_BATCH_SLOT;
@@ -672,6 +797,14 @@ update_direct_receiving (RtcIceTransport *self)
           self->recv_headers[i].msg_hdr.msg_iovlen = 1;
         }
     }
+
+  {
+    int on = 1;
+
+    self->gro_enabled = setsockopt (g_socket_get_fd (self->direct_socket), SOL_UDP, UDP_GRO, &on,
+                                    sizeof on)
+                        == 0;
+  }
 
   /* libnice's source on this socket has the default priority. */
   self->recv_source = g_socket_create_source (self->direct_socket, G_IO_IN, NULL);
@@ -1398,6 +1531,7 @@ rtc_ice_transport_class_init (RtcIceTransportClass *klass)
 static void
 rtc_ice_transport_init (RtcIceTransport *self)
 {
+  self->gso_enabled = TRUE;
   self->stun_servers = g_array_new (FALSE, TRUE, sizeof (StunServer));
   g_array_set_clear_func (self->stun_servers, (GDestroyNotify) stun_server_clear);
   self->turn_servers = g_array_new (FALSE, TRUE, sizeof (TurnServer));
