@@ -26,9 +26,13 @@ setup() {
 status=0
 total_passed=0
 total_failed=0
-failed_logs=()
+total_flaky=0
+reports=()
+testlog() { /usr/bin/python3 "$src/build-aux/testlog.py" "$@"; }
+
 run_suite() {
   local name=$1 dir=$2; shift 2
+  local log=$dir/meson-logs/testlog.json
   echo "=== $name: building in $dir"
   if ! ninja -C "$dir" >"$dir/build.log" 2>&1; then
     tail -n 60 "$dir/build.log"
@@ -36,26 +40,47 @@ run_suite() {
     exit 1
   fi
   echo "=== $name: testing"
-  if ! meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}"; then
+  rm -f "$log"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}" || true
+  if [ ! -f "$log" ]; then
+    echo "=== $name: meson test wrote no log" >&2
     status=1
+    return
   fi
-  if [ -f "$dir/meson-logs/testlog.json" ]; then
-    local passed failed
-    passed=$(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
-    failed=$(grep -vc '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
-    total_passed=$((total_passed + passed))
-    total_failed=$((total_failed + failed))
-    if [ "$failed" != "0" ]; then
-      failed_logs+=("$dir/meson-logs/testlog.json")
+  cp "$log" "$dir/meson-logs/testlog-first.json"
+
+  local passed failed
+  read -r passed failed < <(testlog count "$log")
+  total_passed=$((total_passed + passed))
+
+  # A test that failed is run once more, alone. If it passes then, the run
+  # still passes, but the test is reported as flaky, with its first failure.
+  local -a first_failures=()
+  mapfile -t first_failures < <(testlog failed "$log")
+  if [ ${#first_failures[@]} -gt 0 ]; then
+    echo "=== $name: ${#first_failures[@]} test(s) failed; running them once more: ${first_failures[*]}"
+    meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 1 "${first_failures[@]}" || true
+    local again_passed again_failed
+    read -r again_passed again_failed < <(testlog count "$log")
+    total_passed=$((total_passed + again_passed))
+    total_failed=$((total_failed + again_failed))
+    if [ "$again_failed" != "0" ]; then
+      status=1
+      reports+=("$log FAILED")
+    fi
+    if [ "$again_passed" != "0" ]; then
+      total_flaky=$((total_flaky + again_passed))
+      cp "$log" "$dir/meson-logs/testlog-again.json"
+      reports+=("$dir/meson-logs/testlog-first.json FLAKY $dir/meson-logs/testlog-again.json")
     fi
   fi
+
   # A skipped test is not a passed one: in CI every prerequisite is installed.
-  if [ "${CI:-}" = "true" ] && [ -f "$dir/meson-logs/testlog.json" ]; then
-    local skipped
-    skipped=$(grep -c '"result": "SKIP"' "$dir/meson-logs/testlog.json" || true)
-    if [ "$skipped" != "0" ]; then
-      echo "=== $name: $skipped test(s) skipped; CI requires every test to run" >&2
-      grep '"result": "SKIP"' "$dir/meson-logs/testlog.json" | sed 's/.*"name": "\([^"]*\)".*/  skipped: \1/' >&2 || true
+  if [ "${CI:-}" = "true" ]; then
+    local -a skipped=()
+    mapfile -t skipped < <(testlog skipped "$dir/meson-logs/testlog-first.json")
+    if [ ${#skipped[@]} -gt 0 ]; then
+      echo "=== $name: ${#skipped[@]} test(s) skipped; CI requires every test to run: ${skipped[*]}" >&2
       status=1
     fi
   fi
@@ -80,24 +105,15 @@ if ! ninja -C "$build_root/headless" >"$build_root/headless/build.log" 2>&1; the
   status=1
 fi
 
-# The end of the output names every failed test with the end of its log, so
-# that a truncated log still shows what failed.
-for log in "${failed_logs[@]}"; do
-  /usr/bin/python3 - "$log" <<'PY'
-import json, sys
-for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-    test = json.loads(line)
-    if test["result"] == "OK":
-        continue
-    print(f"=== {test['result']}: {test['name']} ({sys.argv[1]}, {test['duration']:.1f} s)")
-    output = (test.get("stdout") or "") + (test.get("stderr") or "")
-    for text in output.splitlines()[-40:]:
-        print("    " + text[:300])
-PY
+# The end of the output names every failed or flaky test with the end of
+# its log, so that a truncated log still shows what failed.
+for report in "${reports[@]}"; do
+  # shellcheck disable=SC2086 # "LOG TAG [AGAIN_LOG]", no spaces in the paths
+  testlog report $report
 done
 
 if [ $status -ne 0 ]; then
   echo "=== FAILED" >&2
 fi
-echo "$total_passed passed, $total_failed failed"
+echo "$total_passed passed, $total_failed failed ($total_flaky passed only when run again)"
 exit $status

@@ -670,6 +670,9 @@ typedef struct
   GQueue incoming;
   int result; /* of the handshake; GNUTLS_E_AGAIN while it runs */
   guint received;
+  gboolean renegotiating;        /* a second handshake runs (as a client) */
+  gboolean requesting_handshake; /* a HelloRequest waits for its answer (as a server) */
+  guint refused;          /* no_renegotiation alerts received */
 } RawPeer;
 
 static ssize_t
@@ -716,18 +719,48 @@ raw_step (RawPeer *raw)
   guint8 buffer[RTC_DTLS_MAX_PAYLOAD];
   ssize_t ret;
 
+  if (raw->requesting_handshake)
+    {
+      ret = gnutls_rehandshake (raw->session);
+      if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
+        return;
+      raw->requesting_handshake = FALSE;
+      if (ret == GNUTLS_E_WARNING_ALERT_RECEIVED
+          && gnutls_alert_get (raw->session) == GNUTLS_A_NO_RENEGOTIATION)
+        raw->refused++;
+      else
+        g_test_message ("gnutls_rehandshake: %s", gnutls_strerror (ret));
+    }
+
   if (raw->result == GNUTLS_E_AGAIN)
     {
       ret = gnutls_handshake (raw->session);
-      if (ret < 0 && !gnutls_error_is_fatal (ret))
+      if (raw->renegotiating && ret == GNUTLS_E_WARNING_ALERT_RECEIVED
+          && gnutls_alert_get (raw->session) == GNUTLS_A_NO_RENEGOTIATION)
+        {
+          /* Refused: the first session goes on. */
+          raw->renegotiating = FALSE;
+          raw->refused++;
+          ret = 0;
+        }
+      else if (ret < 0 && !gnutls_error_is_fatal (ret))
         return;
       raw->result = ret;
       if (ret < 0)
         g_test_message ("the pion-like peer failed: %s", gnutls_strerror (ret));
     }
 
-  while (raw->result == 0 && (ret = gnutls_record_recv (raw->session, buffer, sizeof buffer)) > 0)
+  while (raw->result == 0)
     {
+      ret = gnutls_record_recv (raw->session, buffer, sizeof buffer);
+      if (ret == GNUTLS_E_WARNING_ALERT_RECEIVED
+          && gnutls_alert_get (raw->session) == GNUTLS_A_NO_RENEGOTIATION)
+        {
+          raw->refused++;
+          continue;
+        }
+      if (ret <= 0)
+        break;
       g_assert_cmpmem (buffer, ret, "from us", 7);
       raw->received++;
     }
@@ -770,6 +803,18 @@ typedef struct
 } PionLike;
 
 static gboolean
+refused_cb (gpointer data)
+{
+  return ((RawPeer *) data)->refused > 0;
+}
+
+static gboolean
+count_at_least_2_cb (gpointer data)
+{
+  return *(guint *) data >= 2;
+}
+
+static gboolean
 pion_like_done (gpointer data)
 {
   PionLike *p = data;
@@ -784,7 +829,8 @@ pion_like_done (gpointer data)
 static void
 test_pion_like (gconstpointer data)
 {
-  gboolean we_are_client = GPOINTER_TO_INT (data);
+  gboolean we_are_client = (GPOINTER_TO_INT (data) & 1) != 0;
+  gboolean renegotiate = (GPOINTER_TO_INT (data) & 2) != 0;
   RtcMemoryTransport *mem_a;
   RtcMemoryTransport *mem_b;
   RtcDtlsTransport *ours;
@@ -846,6 +892,35 @@ test_pion_like (gconstpointer data)
   rtc_test_wait_until (count_cb, &raw.received, WAIT_MS);
   g_assert_cmpuint (received, ==, 1);
   g_assert_cmpuint (raw.received, ==, 1);
+
+  if (renegotiate)
+    {
+      /* DTLS renegotiation is refused with a no_renegotiation warning,
+       * whichever side asks; the session goes on with its keys. */
+      if (we_are_client)
+        {
+          raw.requesting_handshake = TRUE;
+          raw_step (&raw);
+        }
+      else
+        {
+          raw.renegotiating = TRUE;
+          raw.result = GNUTLS_E_AGAIN;
+          raw_step (&raw);
+        }
+      rtc_test_wait_until (refused_cb, &raw, WAIT_MS);
+      g_assert_cmpuint (raw.refused, ==, 1);
+      g_assert_cmpint (raw.result, ==, 0);
+      g_assert_cmpint (state (ours), ==, RTC_TRANSPORT_STATE_CONNECTED);
+
+      g_assert_cmpint (gnutls_record_send (raw.session, "from pion", 9), ==, 9);
+      rtc_test_wait_until (count_at_least_2_cb, &received, WAIT_MS);
+      g_assert_true (
+        rtc_transport_send (RTC_TRANSPORT (ours), (const guint8 *) "from us", 7, &error));
+      g_assert_no_error (error);
+      rtc_test_wait_until (count_at_least_2_cb, &raw.received, WAIT_MS);
+      g_assert_cmpint (state (ours), ==, RTC_TRANSPORT_STATE_CONNECTED);
+    }
 
   g_source_remove (tick_id);
   rtc_transport_set_receive_func (RTC_TRANSPORT (mem_b), NULL, NULL, NULL);
@@ -955,9 +1030,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/rtc/dtls/handshake-timeout", test_handshake_loss_total);
   g_test_add_func ("/rtc/dtls/close-during-handshake", test_close_during_handshake);
   g_test_add_func ("/rtc/dtls/lower-closes", test_lower_fails);
-  g_test_add_data_func ("/rtc/dtls/pion-like/we-are-server", GINT_TO_POINTER (FALSE),
+  g_test_add_data_func ("/rtc/dtls/pion-like/we-are-server", GINT_TO_POINTER (0), test_pion_like);
+  g_test_add_data_func ("/rtc/dtls/pion-like/we-are-client", GINT_TO_POINTER (1), test_pion_like);
+  g_test_add_data_func ("/rtc/dtls/renegotiation-refused/peer-is-client", GINT_TO_POINTER (2),
                         test_pion_like);
-  g_test_add_data_func ("/rtc/dtls/pion-like/we-are-client", GINT_TO_POINTER (TRUE),
+  g_test_add_data_func ("/rtc/dtls/renegotiation-refused/peer-is-server", GINT_TO_POINTER (3),
                         test_pion_like);
   g_test_add_func ("/rtc/dtls/over-ice", test_over_ice);
 
