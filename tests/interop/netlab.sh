@@ -16,6 +16,7 @@
 # Controls, which pass only when the peers FAIL to connect:
 # MODE no-stun:  the stun topology, no server given to the peers;
 # MODE no-relay: the turn topology, only STUN given to the peers.
+# MODE small-mtu: the stun topology with a 1,200-byte MTU on every link.
 #
 # Routers drop unsolicited NEW inbound packets on their WAN side. Nothing is
 # created in or connected to the initial network namespace. Needs root (exit 77
@@ -34,7 +35,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
 
 case $mode in
-  stun|turn-udp|turn-tcp|no-stun|no-relay) ;;
+  stun|turn-udp|turn-tcp|no-stun|no-relay|small-mtu) ;;
   *) echo "netlab.sh: unknown mode '$mode'" >&2; exit 2 ;;
 esac
 
@@ -118,7 +119,21 @@ site () { # site ROUTER HOST WAN_ADDR LAN_NET BRIDGE_PORT
 site "$ra" "$ha" 10.200.0.2 10.201.1 port-a
 site "$rb" "$hb" 10.200.0.3 10.201.2 port-b
 
-if [ "$mode" != stun ] && [ "$mode" != no-stun ]; then
+if [ "$mode" = small-mtu ]; then
+  # A path that takes 1,200-byte IP packets only (some tunnels): our
+  # 1,265-byte datagrams must go out one by one, fragmented, since UDP
+  # segmentation offload refuses a segment larger than the path.
+  for ns in $ha $ra $rb $hb; do
+    for dev in $(ip -n "$ns" -o link show | sed -n 's/^[0-9]*: \([a-z0-9]*\)[@:].*/\1/p'); do
+      [ "$dev" = lo ] || ip -n "$ns" link set "$dev" mtu 1200
+    done
+  done
+  for dev in port-a port-b br0; do
+    ip -n "$pub" link set "$dev" mtu 1200
+  done
+fi
+
+if [ "$mode" != stun ] && [ "$mode" != no-stun ] && [ "$mode" != small-mtu ]; then
   # The two sites cannot reach each other: only the relay joins them.
   ip netns exec "$ra" iptables -I FORWARD -d 10.200.0.3 -j DROP
   ip netns exec "$rb" iptables -I FORWARD -d 10.200.0.2 -j DROP
@@ -127,7 +142,7 @@ fi
 turn_args="-c /dev/null -n --no-cli --no-tls --no-dtls --simple-log --log-file stdout
   --listening-ip 10.200.0.1 --relay-ip 10.200.0.1 --listening-port 3478
   --pidfile $work/turnserver.pid --userdb $work/turndb --no-rfc5780 --no-software-attribute ${NETLAB_TURN_ARGS:-}"
-if [ "$mode" = stun ] || [ "$mode" = no-stun ] || [ "$mode" = no-relay ]; then
+if [ "$mode" = stun ] || [ "$mode" = no-stun ] || [ "$mode" = no-relay ] || [ "$mode" = small-mtu ]; then
   turn_args="$turn_args --stun-only --no-auth"
 else
   turn_args="$turn_args --lt-cred-mech --user u:p --realm test --min-port 49152 --max-port 49252"
@@ -160,7 +175,7 @@ case $mode in
     default_timeout=10
     offer_args="--bind 10.201.1.2 --stun 10.200.0.1:3478"
     answer_args="--bind 10.201.2.2 --stun 10.200.0.1:3478" ;;
-  stun)
+  stun|small-mtu)
     offer_args="--bind 10.201.1.2 --stun 10.200.0.1:3478"
     answer_args="--bind 10.201.2.2 --stun 10.200.0.1:3478" ;;
   turn-udp)
@@ -200,7 +215,7 @@ if [ -n "$expect_fail" ]; then
   exit 0
 fi
 
-if [ "$status" = 0 ] && [ "$mode" != stun ]; then
+if [ "$status" = 0 ] && [ "$mode" != stun ] && [ "$mode" != small-mtu ]; then
   # The payload must have crossed the relay: coturn logs the allocations.
   if ! grep -a -q 'ALLOCATE processed, success' "$work/turnserver.log"; then
     echo "FAIL: coturn logged no allocation" >&2
