@@ -168,7 +168,15 @@ backup_application_notify_received (BackupApplication *self, const char *file_na
 static void
 quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  g_autoptr (GList) windows = NULL;
+
+  /* Each window closes as if its close button was pressed: one with a
+   * backup running asks first, and the application stays until every
+   * running backup has cleaned up its signaling files (it holds itself
+   * meanwhile), rather than ending the main loop under them. */
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (user_data)));
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (GTK_WINDOW (l->data));
 }
 
 static void

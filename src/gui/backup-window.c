@@ -60,6 +60,7 @@ struct _BackupWindow
   GCancellable *cancellable;
   BackupSession *session;
   gboolean receiving;
+  gboolean close_confirmed; /* the user chose to stop the running backup */
   BackupSessionState furthest_state;
   gint64 started_us;
   gint64 last_update_us;
@@ -819,11 +820,50 @@ entry_activate_cb (AdwEntryRow *row, gpointer user_data)
     gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
 }
 
+static void
+stop_dialog_response_cb (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  BackupWindow *self = user_data;
+
+  if (g_strcmp0 (response, "stop") != 0)
+    return;
+  self->close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+/* Closing the window stops a running backup: ask first. */
+static void
+ask_before_stopping (BackupWindow *self)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (
+    GTK_WINDOW (self), _("Stop the Backup?"),
+    self->receiving
+      ? _("This computer is waiting for a backup or receiving one. Closing the window stops "
+          "it; the versions already stored stay as they are.")
+      : _("A backup is being sent. Closing the window stops it; the other computer keeps "
+          "the versions it already has."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "keep", _("_Keep Running"),
+                                    "stop", _("_Stop Backup"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (stop_dialog_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static gboolean
 close_request_cb (GtkWindow *window, gpointer user_data)
 {
   BackupWindow *self = BACKUP_WINDOW (window);
 
+  if (self->cancellable != NULL && !self->close_confirmed)
+    {
+      ask_before_stopping (self);
+      return TRUE;
+    }
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   if (self->settings != NULL)

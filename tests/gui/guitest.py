@@ -167,9 +167,12 @@ def find(node, timeout=15, **kwargs):
             try:
                 if role is not None and candidate.roleName != role:
                     return False
-                # GTK 4.8 joins a button's accessible label and its text.
+                # GTK 4.8 joins a button's accessible label and its text,
+                # the label with its mnemonic underscore ("_Stop Backup Stop
+                # Backup").
                 return (name is None or candidate.name == name
-                        or candidate.name.startswith(name + " "))
+                        or candidate.name.startswith(name + " ")
+                        or candidate.name.endswith(" " + name))
             except Exception:
                 return False
 

@@ -10,6 +10,9 @@
 # 2. Send: a file is opened in the running application (GApplication open,
 #    as `distributed-backup FILE` or a file manager does), "Send Backup" is
 #    clicked, the command line receives it.
+# 3. Quit while waiting for a backup: the application asks first; "Keep
+#    Running" keeps it waiting, "Stop Backup" stops the wait, removes this
+#    session's signaling files and ends the application.
 # Run under: xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session -- python3 THIS
 
 import filecmp
@@ -21,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guitest  # noqa: E402
 from guitest import click, find, log, tap, wait_for  # noqa: E402
 
-tap("1..2")
+tap("1..3")
 
 desktop = guitest.Desktop("test-gui-dogtail")
 desktop.default_settings()
@@ -93,6 +96,46 @@ try:
 except Exception as error:  # noqa: BLE001
     failures += 1
     tap("not ok 2 send a backup to the command line # %s" % error)
+
+def activate_quit():
+    # What Ctrl+Q does: the application's "quit" action.
+    subprocess.run(["gdbus", "call", "--session", "--dest", guitest.APP_ID,
+                    "--object-path", "/" + guitest.SETTINGS_PATH,
+                    "--method", "org.gtk.Actions.Activate", "quit", "[]", "{}"],
+                   check=True, env=desktop.env, stdout=subprocess.DEVNULL, timeout=20)
+
+
+def session_files():
+    return [n for n in os.listdir(desktop.signaling) if n.startswith(desktop.session_id)]
+
+
+try:
+    # --- 3. quit while busy -----------------------------------------------
+    assert desktop.alive(), "the application is not running"
+    click(find(app, roleName="page tab", name="Receive"))
+    wait_button = find(app, roleName="push button", name="Wait for Backup")
+    wait_for(lambda: wait_button.sensitive, 10, "Wait for Backup to be enabled")
+    click(wait_button)
+    wait_for(lambda: not wait_button.sensitive, 5, "Wait for Backup to be disabled while busy")
+    wait_for(lambda: session_files(), 10, "the waiting side's signaling file")
+
+    activate_quit()
+    click(find(app, roleName="push button", name="Keep Running"))
+    cancel = find(app, roleName="push button", name="Cancel")
+    wait_for(lambda: cancel.sensitive, 5, "Cancel to stay enabled")
+    assert desktop.alive(), "the application ended although asked to keep running"
+    assert not wait_button.sensitive, "the wait stopped although asked to keep running"
+    log("kept running; signaling files: %s" % session_files())
+
+    activate_quit()
+    click(find(app, roleName="push button", name="Stop Backup"))
+    wait_for(lambda: not desktop.alive(), 20, "the application to end")
+    assert desktop.process.returncode == 0, "exit status %s" % desktop.process.returncode
+    assert session_files() == [], "signaling files left behind: %s" % session_files()
+    tap("ok 3 quitting while waiting for a backup asks first and cleans up")
+except Exception as error:  # noqa: BLE001
+    failures += 1
+    tap("not ok 3 quitting while waiting for a backup asks first and cleans up # %s" % error)
 
 status = desktop.close()
 log("application exit status %s" % status)
