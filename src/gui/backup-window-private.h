@@ -20,6 +20,9 @@ GFile *backup_window_get_password_file (BackupWindow *self);
 /* TRUE while a password file is being written. */
 gboolean backup_window_get_writing_password_file (BackupWindow *self);
 
+/* TRUE while a source given to backup_window_set_source() is looked at. */
+gboolean backup_window_get_choosing_source (BackupWindow *self);
+
 /* The text of the last toast shown, or NULL. */
 const char *backup_window_get_last_toast (BackupWindow *self);
 

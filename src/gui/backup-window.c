@@ -66,6 +66,8 @@ struct _BackupWindow
   gint64 last_update_us;
 
   GCancellable *vault_cancellable; /* while a password file is written */
+  GCancellable *source_cancellable; /* while a chosen source is looked at */
+  gboolean scanning; /* busy: stale files are removed before a reception */
 };
 
 G_DEFINE_FINAL_TYPE (BackupWindow, backup_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -142,10 +144,8 @@ set_row_file (AdwActionRow *row, GFile *file, const char *fallback)
 }
 
 static void
-set_source (BackupWindow *self, GFile *file)
+apply_source (BackupWindow *self, GFile *file, GFileType type)
 {
-  GFileType type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, NULL);
-
   if (type != G_FILE_TYPE_REGULAR && type != G_FILE_TYPE_DIRECTORY)
     {
       toast (self, _("Only files and folders can be backed up"));
@@ -166,6 +166,37 @@ set_source (BackupWindow *self, GFile *file)
     }
   adw_view_stack_set_visible_child_name (self->stack, "send");
   update_sensitivity (self);
+}
+
+static void
+source_info_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BackupWindow) self = user_data;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+
+  info = g_file_query_info_finish (G_FILE (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* another choice replaced this one, or the window went */
+  g_clear_object (&self->source_cancellable);
+  apply_source (self, G_FILE (object),
+                info != NULL ? g_file_info_get_file_type (info) : G_FILE_TYPE_UNKNOWN);
+}
+
+/* Looks at the chosen file off the main thread (it may be on a slow or
+ * remote file system), then takes it if it is a file or a folder. */
+static void
+set_source (BackupWindow *self, GFile *file)
+{
+  if (self->source_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->source_cancellable);
+      g_clear_object (&self->source_cancellable);
+    }
+  self->source_cancellable = g_cancellable_new ();
+  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE,
+                           G_PRIORITY_DEFAULT, self->source_cancellable, source_info_cb,
+                           g_object_ref (self));
 }
 
 static void
@@ -725,16 +756,26 @@ start_receive (BackupWindow *self)
   g_autofree char *id = g_strstrip (g_strdup (editable_text (self->receive_session_row)));
   guint versions = (guint)gtk_spin_button_get_value_as_int (self->versions_spin);
 
-  if (self->cancellable != NULL || self->destination == NULL || *id == '\0')
-    return;
+  gboolean scanned = self->scanning;
+
+  self->scanning = FALSE;
+  if ((self->cancellable != NULL && !scanned) || self->destination == NULL || *id == '\0')
+    {
+      if (scanned)
+        finish_busy (self);
+      return;
+    }
 
   signaling = make_signaling (self, &error);
   if (signaling == NULL)
     {
       toast_error (self, error);
+      if (scanned)
+        finish_busy (self);
       return;
     }
-  begin_busy (self, TRUE);
+  if (!scanned)
+    begin_busy (self, TRUE);
   rtc = make_rtc_config (self);
   remember_session_id (self, id);
   store = backup_store_new (self->destination, CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS));
@@ -743,20 +784,49 @@ start_receive (BackupWindow *self)
 }
 
 static void
+remove_stale_parts_thread (GTask *task, gpointer source_object, gpointer task_data,
+                           GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!backup_store_remove_stale_parts (BACKUP_STORE (task_data), STALE_PART_AGE, NULL, &error))
+    g_debug ("removing stale files: %s", error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+stale_parts_removed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  BackupWindow *self = BACKUP_WINDOW (object);
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  if (!self->scanning)
+    return;
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      self->scanning = FALSE;
+      finish_busy (self);
+      return;
+    }
+  start_receive (self);
+}
+
+static void
 receive_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BackupWindow *self = BACKUP_WINDOW (widget);
+  g_autoptr (GTask) task = NULL;
 
-  /* Temporary files a crashed reception left behind (one directory scan). */
-  if (self->destination != NULL)
-    {
-      g_autoptr (BackupStore) store = backup_store_new (self->destination, 1);
-      g_autoptr (GError) error = NULL;
+  if (self->cancellable != NULL || self->destination == NULL)
+    return;
 
-      if (!backup_store_remove_stale_parts (store, STALE_PART_AGE, NULL, &error))
-        g_debug ("removing stale files: %s", error->message);
-    }
-  start_receive (self);
+  /* First the temporary files a crashed reception left behind: one scan of
+   * the destination, off the main thread. */
+  begin_busy (self, TRUE);
+  self->scanning = TRUE;
+  task = g_task_new (self, self->cancellable, stale_parts_removed_cb, NULL);
+  g_task_set_task_data (task, backup_store_new (self->destination, 1), g_object_unref);
+  g_task_run_in_thread (task, remove_stale_parts_thread);
 }
 
 static void
@@ -887,6 +957,9 @@ backup_window_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   if (self->vault_cancellable != NULL)
     g_cancellable_cancel (self->vault_cancellable);
+  if (self->source_cancellable != NULL)
+    g_cancellable_cancel (self->source_cancellable);
+  g_clear_object (&self->source_cancellable);
   if (self->chooser != NULL)
     {
       gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
@@ -1035,6 +1108,14 @@ backup_window_set_source (BackupWindow *self, GFile *file)
   g_return_if_fail (G_IS_FILE (file));
 
   set_source (self, file);
+}
+
+gboolean
+backup_window_get_choosing_source (BackupWindow *self)
+{
+  g_return_val_if_fail (BACKUP_IS_WINDOW (self), FALSE);
+
+  return self->source_cancellable != NULL;
 }
 
 GFile *

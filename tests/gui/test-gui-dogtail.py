@@ -10,7 +10,9 @@
 # 2. Send: a file is opened in the running application (GApplication open,
 #    as `distributed-backup FILE` or a file manager does), "Send Backup" is
 #    clicked, the command line receives it.
-# 3. Quit while waiting for a backup: the application asks first; "Keep
+# 3. Waiting for a backup first removes what a crashed reception left in the
+#    destination (a partial file older than a day; a recent one stays).
+#    Quit while waiting for a backup: the application asks first; "Keep
 #    Running" keeps it waiting, "Stop Backup" stops the wait, removes this
 #    session's signaling files and ends the application.
 # Run under: xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session -- python3 THIS
@@ -19,6 +21,7 @@ import filecmp
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guitest  # noqa: E402
@@ -112,12 +115,21 @@ def session_files():
 try:
     # --- 3. quit while busy -----------------------------------------------
     assert desktop.alive(), "the application is not running"
+    stale = os.path.join(desktop.received, ".disk.img.Ab12Cd.part")
+    recent = os.path.join(desktop.received, ".disk.img.Ef34Gh.part")
+    for path in (stale, recent):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
     click(find(app, roleName="page tab", name="Receive"))
     wait_button = find(app, roleName="push button", name="Wait for Backup")
     wait_for(lambda: wait_button.sensitive, 10, "Wait for Backup to be enabled")
     click(wait_button)
     wait_for(lambda: not wait_button.sensitive, 5, "Wait for Backup to be disabled while busy")
     wait_for(lambda: session_files(), 10, "the waiting side's signaling file")
+    wait_for(lambda: not os.path.exists(stale), 10, "the stale partial file to go")
+    assert os.path.exists(recent), "a recent partial file was removed"
 
     activate_quit()
     click(find(app, roleName="push button", name="Keep Running"))
@@ -132,10 +144,11 @@ try:
     wait_for(lambda: not desktop.alive(), 20, "the application to end")
     assert desktop.process.returncode == 0, "exit status %s" % desktop.process.returncode
     assert session_files() == [], "signaling files left behind: %s" % session_files()
-    tap("ok 3 quitting while waiting for a backup asks first and cleans up")
+    assert os.path.exists(recent), "a recent partial file was removed"
+    tap("ok 3 waiting removes stale partial files; quitting while waiting asks first and cleans up")
 except Exception as error:  # noqa: BLE001
     failures += 1
-    tap("not ok 3 quitting while waiting for a backup asks first and cleans up # %s" % error)
+    tap("not ok 3 waiting removes stale partial files; quitting while waiting asks first and cleans up # %s" % error)
 
 status = desktop.close()
 log("application exit status %s" % status)

@@ -97,6 +97,16 @@ destroy_window (BackupWindow *window)
   g_assert_finalize_object (window);
 }
 
+/* Chooses a source and waits until the window has looked at it. */
+static void
+choose_source (BackupWindow *window, GFile *file)
+{
+  backup_window_set_source (window, file);
+  g_assert_true (backup_window_get_choosing_source (window));
+  while (backup_window_get_choosing_source (window))
+    g_main_context_iteration (NULL, TRUE);
+}
+
 static void
 test_window_new_destroy (void)
 {
@@ -169,7 +179,7 @@ test_window_send_sensitivity (void)
   g_assert_false (gtk_widget_get_sensitive (send_button));
 
   /* A folder: the archive group appears with a proposed outer name. */
-  backup_window_set_source (window, dir);
+  choose_source (window, dir);
   g_assert_true (gtk_widget_get_visible (archive_group));
   g_assert_cmpstr (gtk_editable_get_text (outer_row), ==, "Photos 2024-backup.zip");
   g_assert_true (gtk_widget_get_sensitive (send_button));
@@ -186,7 +196,7 @@ test_window_send_sensitivity (void)
   gtk_editable_set_text (session_row, "a-session");
 
   /* A regular file: no archive. */
-  backup_window_set_source (window, file);
+  choose_source (window, file);
   g_assert_false (gtk_widget_get_visible (archive_group));
   g_assert_true (gtk_widget_get_sensitive (send_button));
 
@@ -196,7 +206,7 @@ test_window_send_sensitivity (void)
     g_autofree char *missing_path = g_build_filename (tmpdir, "missing", NULL);
     g_autoptr (GFile) missing = g_file_new_for_path (missing_path);
 
-    backup_window_set_source (window, missing);
+    choose_source (window, missing);
     g_assert_cmpstr (backup_window_get_last_toast (window), ==,
                      "Only files and folders can be backed up");
     g_assert_true (gtk_widget_get_sensitive (send_button));
@@ -354,7 +364,7 @@ render_window (int width, const char *prefix)
   dir = g_file_new_for_path (folder);
   gtk_editable_set_text (child (window, "send_session_row"),
                          "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12");
-  backup_window_set_source (window, dir);
+  choose_source (window, dir);
 
   /* The window works on a phone: nothing needs more than 360 pixels. */
   gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL,
