@@ -13,6 +13,7 @@
 #include "backup-cli-backup.h"
 #include "backup-error.h"
 #include "backup-session.h"
+#include "backup-fileio-store.h"
 #include "backup-signaling-store.h"
 #include "backup-store.h"
 
@@ -234,6 +235,10 @@ backup_cli_run_backup (BackupOptions *options)
 
   url = options->signaling_url != NULL ? options->signaling_url : options->signaling_dir;
   signaling = backup_signaling_store_new_for_url (url, options->apikey, &error);
+  if (signaling != NULL && options->signaling_ca != NULL && BACKUP_IS_FILEIO_STORE (signaling)
+      && !backup_fileio_store_set_tls_ca_file (BACKUP_FILEIO_STORE (signaling),
+                                               options->signaling_ca, &error))
+    g_clear_object (&signaling);
   if (signaling == NULL)
     {
       fprintf (stderr, "%s: %s\n", PROGRAM, error->message);

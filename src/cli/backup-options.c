@@ -36,6 +36,7 @@ typedef enum
   OPT_VERSIONS,
   OPT_ZIPDIR,
   OPT_SIGNALING,
+  OPT_SIGNALING_CA,
   OPT_TURN,
   OPT_ICE_ADDRESS,
   OPT_RELAY_ONLY,
@@ -90,6 +91,10 @@ static const OptionSpec option_specs[] = {
     N_("Signaling: the https:// or http:// URL of a FILE.io-compatible server, or a shared "
        "directory (path or file:// URL)"),
     N_("https://file.io with -a, else a directory of this machine") },
+  { OPT_SIGNALING_CA, 0, "signaling-ca", N_("FILE"),
+    N_("Trust only the CA certificates of this PEM file for an https:// signaling server (a "
+       "self-hosted one with its own certificate)"),
+    N_("the system's") },
   { OPT_TURN, 0, "turn", N_("URL"),
     N_("TURN server turn:USER:PASSWORD@HOST:PORT[?transport=tcp], repeatable"), NULL },
   { OPT_ICE_ADDRESS, 0, "ice-address", N_("ADDR,…"),
@@ -155,6 +160,7 @@ backup_options_free (BackupOptions *options)
   g_ptr_array_unref (options->stun);
   g_free (options->uuid);
   g_free (options->signaling);
+  g_free (options->signaling_ca);
   g_ptr_array_unref (options->turn);
   g_ptr_array_unref (options->ice_addresses);
   g_free (options->vault_key);
@@ -303,6 +309,11 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_SIGNALING:
       replace_string (&options->signaling, value, FALSE);
+      break;
+    case OPT_SIGNALING_CA:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a file of PEM certificates"), error);
+      replace_string (&options->signaling_ca, value, FALSE);
       break;
     case OPT_TURN:
       if (value[0] == '\0')
@@ -722,6 +733,29 @@ check_signaling (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* --signaling-ca: only with an https:// server, and a file that holds
+ * certificates (read again when the connection is made). */
+static gboolean
+check_signaling_ca (BackupOptions *options, GError **error)
+{
+  g_autoptr (GTlsDatabase) database = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *display = NULL;
+
+  if (options->signaling_ca == NULL)
+    return TRUE;
+  if (options->signaling_url == NULL
+      || g_ascii_strncasecmp (options->signaling_url, "https://", 8) != 0)
+    return usage_error (error, _("--signaling-ca needs an https:// signaling server"));
+
+  display = g_filename_display_name (options->signaling_ca);
+  database = g_tls_file_database_new (options->signaling_ca, &local_error);
+  if (database == NULL)
+    return usage_error (error, _("cannot use “%s” (--signaling-ca): %s"), display,
+                        local_error->message);
+  return TRUE;
+}
+
 static gboolean
 check_sender (BackupOptions *options, GError **error)
 {
@@ -843,7 +877,8 @@ backup_options_validate (BackupOptions *options, GError **error)
   if (options->passfile != NULL && options->passfile[0] == '\0')
     return usage_error (error, _("the password file name (-p) is empty"));
 
-  if (!check_network_options (options, error) || !check_signaling (options, error))
+  if (!check_network_options (options, error) || !check_signaling (options, error)
+      || !check_signaling_ca (options, error))
     return FALSE;
 
   if (options->passfile != NULL)

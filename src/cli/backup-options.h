@@ -47,6 +47,7 @@ typedef struct
 
   /* Options of this program. */
   char *signaling;          /* --signaling: URL or directory, as given */
+  char *signaling_ca;       /* --signaling-ca: PEM file of trusted CAs, or NULL */
   GPtrArray *turn;          /* --turn: "turn:user:pass@host:port[?transport=tcp]" */
   GPtrArray *ice_addresses; /* --ice-address: IP literals */
   gboolean relay_only;      /* --relay-only */

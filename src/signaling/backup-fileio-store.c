@@ -402,6 +402,12 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+        g_task_return_new_error (task, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_UNTRUSTED,
+                                 _("The signaling server %s has a certificate that is not "
+                                   "trusted (for a server with its own certificate, give its "
+                                   "CA with --signaling-ca)"),
+                                 self->base_url);
       else
         g_task_return_new_error (task, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_FAILED,
                                  _("Could not reach the signaling server %s: %s"),
@@ -747,6 +753,35 @@ backup_fileio_store_new (const char *base_url,
                                                  "user-agent", "distributed-backup/" PACKAGE_VERSION,
                                                  NULL);
   return self;
+}
+
+/**
+ * backup_fileio_store_set_tls_ca_file:
+ * @path: a PEM file of CA certificates
+ *
+ * Trusts only the CAs of @path for the server's certificate, instead of the
+ * system's: for a self-hosted server with a certificate of its own.
+ */
+gboolean
+backup_fileio_store_set_tls_ca_file (BackupFileioStore *self, const char *path, GError **error)
+{
+  g_autoptr (GTlsDatabase) database = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (BACKUP_IS_FILEIO_STORE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  database = g_tls_file_database_new (path, &local_error);
+  if (database == NULL)
+    {
+      g_autofree char *display = g_filename_display_name (path);
+
+      g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_FAILED,
+                   _("Cannot use “%s” as CA certificates: %s"), display, local_error->message);
+      return FALSE;
+    }
+  soup_session_set_tls_database (self->session, database);
+  return TRUE;
 }
 
 const char *

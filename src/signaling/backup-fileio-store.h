@@ -18,5 +18,8 @@ BackupFileioStore *backup_fileio_store_new (const char *base_url,
 const char *backup_fileio_store_get_base_url (BackupFileioStore *self);
 void backup_fileio_store_set_max_backoff (BackupFileioStore *self,
                                           guint seconds);
+gboolean backup_fileio_store_set_tls_ca_file (BackupFileioStore *self,
+                                              const char *path,
+                                              GError **error);
 
 G_END_DECLS

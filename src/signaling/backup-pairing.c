@@ -718,6 +718,7 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (error->domain == BACKUP_SIGNALING_ERROR &&
           (error->code == BACKUP_SIGNALING_ERROR_AUTH ||
+           error->code == BACKUP_SIGNALING_ERROR_UNTRUSTED ||
            error->code == BACKUP_SIGNALING_ERROR_RATE_LIMITED ||
            ++self->errors >= MAX_CONSECUTIVE_ERRORS))
         {

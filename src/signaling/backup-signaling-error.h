@@ -20,6 +20,7 @@ typedef enum
   BACKUP_SIGNALING_ERROR_MALFORMED,     /* a file or answer that is not what the protocol says */
   BACKUP_SIGNALING_ERROR_TIMEOUT,       /* no peer showed up in time */
   BACKUP_SIGNALING_ERROR_HTTP,          /* any other HTTP failure */
+  BACKUP_SIGNALING_ERROR_UNTRUSTED,     /* the server's TLS certificate is not trusted */
 } BackupSignalingError;
 
 GQuark backup_signaling_error_quark (void);
