@@ -234,7 +234,7 @@ backup_cli_run_backup (BackupOptions *options)
   g_return_val_if_fail (options != NULL, 1);
 
   url = options->signaling_url != NULL ? options->signaling_url : options->signaling_dir;
-  signaling = backup_signaling_store_new_for_url (url, options->apikey, &error);
+  signaling = backup_signaling_store_new_for_url (url, options->apikey_resolved, &error);
   if (signaling != NULL && options->signaling_ca != NULL && BACKUP_IS_FILEIO_STORE (signaling)
       && !backup_fileio_store_set_tls_ca_file (BACKUP_FILEIO_STORE (signaling),
                                                options->signaling_ca, &error))

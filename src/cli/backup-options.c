@@ -24,6 +24,7 @@
 typedef enum
 {
   OPT_APIKEY,
+  OPT_APIKEY_FILE,
   OPT_DSTDIR,
   OPT_ENCRYPT,
   OPT_OUTFILE,
@@ -91,6 +92,10 @@ static const OptionSpec option_specs[] = {
     N_("Signaling: the https:// or http:// URL of a FILE.io-compatible server, or a shared "
        "directory (path or file:// URL)"),
     N_("https://file.io with -a, else a directory of this machine") },
+  { OPT_APIKEY_FILE, 0, "apikey-file", N_("FILE"),
+    N_("Read the API key from the first line of FILE instead of -a (which other users can "
+       "see in the process list); also $DISTRIBUTED_BACKUP_APIKEY"),
+    NULL },
   { OPT_SIGNALING_CA, 0, "signaling-ca", N_("FILE"),
     N_("Trust only the CA certificates of this PEM file for an https:// signaling server (a "
        "self-hosted one with its own certificate)"),
@@ -151,6 +156,8 @@ backup_options_free (BackupOptions *options)
     return;
 
   free_secret (options->apikey);
+  free_secret (options->apikey_resolved);
+  g_free (options->apikey_file);
   g_free (options->dstdir);
   g_free (options->outfile);
   g_free (options->passfile);
@@ -269,6 +276,11 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
 
   switch (spec->id)
     {
+    case OPT_APIKEY_FILE:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a file name"), error);
+      replace_string (&options->apikey_file, value, FALSE);
+      break;
     case OPT_APIKEY:
       replace_string (&options->apikey, value, TRUE);
       break;
@@ -689,7 +701,7 @@ check_signaling (BackupOptions *options, GError **error)
     {
       /* Neither: the embedded default, a folder shared by the peers of
        * this machine (signaling_url and signaling_dir stay NULL). */
-      if (options->apikey == NULL || options->apikey[0] == '\0')
+      if (options->apikey_resolved == NULL)
         return TRUE;
       options->signaling_url = g_strdup (BACKUP_OPTIONS_DEFAULT_SIGNALING_URL);
       return TRUE;
@@ -730,6 +742,47 @@ check_signaling (BackupOptions *options, GError **error)
       return usage_error (error, _("the signaling directory “%s” does not exist"), display);
     }
   options->signaling_dir = g_steal_pointer (&path);
+  return TRUE;
+}
+
+/* The API key: -a, else the first line of --apikey-file, else
+ * $DISTRIBUTED_BACKUP_APIKEY; an empty one counts as none. */
+static gboolean
+resolve_apikey (BackupOptions *options, GError **error)
+{
+  const char *env = g_getenv (BACKUP_OPTIONS_APIKEY_ENV);
+
+  if (options->apikey != NULL && options->apikey_file != NULL)
+    return usage_error (error, _("give the API key with -a or with --apikey-file, not both"));
+
+  if (options->apikey_file != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (options->apikey_file);
+      g_autoptr (GError) local_error = NULL;
+      char *contents = NULL;
+      gsize length = 0;
+      char *end;
+
+      if (!g_file_get_contents (options->apikey_file, &contents, &length, &local_error))
+        return usage_error (error, _("cannot read the API key file “%s” (--apikey-file): %s"),
+                            display, local_error->message);
+      end = contents + strcspn (contents, "\r\n");
+      *end = '\0';
+      g_strstrip (contents);
+      if (contents[0] != '\0')
+        options->apikey_resolved = g_strdup (contents);
+      explicit_bzero (contents, length);
+      g_free (contents);
+      if (options->apikey_resolved == NULL)
+        return usage_error (error, _("the API key file “%s” (--apikey-file) holds no key"),
+                            display);
+      return TRUE;
+    }
+
+  if (options->apikey != NULL && options->apikey[0] != '\0')
+    options->apikey_resolved = g_strdup (options->apikey);
+  else if (options->apikey == NULL && env != NULL && env[0] != '\0')
+    options->apikey_resolved = g_strdup (env);
   return TRUE;
 }
 
@@ -846,6 +899,7 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   /* Validating again starts afresh. */
+  free_secret (g_steal_pointer (&options->apikey_resolved));
   g_clear_pointer (&options->signaling_url, g_free);
   g_clear_pointer (&options->signaling_dir, g_free);
 
@@ -877,7 +931,8 @@ backup_options_validate (BackupOptions *options, GError **error)
   if (options->passfile != NULL && options->passfile[0] == '\0')
     return usage_error (error, _("the password file name (-p) is empty"));
 
-  if (!check_network_options (options, error) || !check_signaling (options, error)
+  if (!resolve_apikey (options, error) || !check_network_options (options, error)
+      || !check_signaling (options, error)
       || !check_signaling_ca (options, error))
     return FALSE;
 

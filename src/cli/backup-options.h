@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 #define BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION "aes256"
 /* The FILE.io service, used with -a when --signaling is not given. */
 #define BACKUP_OPTIONS_DEFAULT_SIGNALING_URL "https://file.io"
+/* An API key from the environment, for services (not shown in the process list). */
+#define BACKUP_OPTIONS_APIKEY_ENV "DISTRIBUTED_BACKUP_APIKEY"
 
 typedef enum
 {
@@ -32,6 +34,7 @@ typedef struct
 {
   /* The original tool's options. NULL: not given. */
   char *apikey;        /* -a, --apikey */
+  char *apikey_file;   /* --apikey-file */
   char *dstdir;        /* -d, --dstdir */
   gboolean encrypt;    /* -e, --encrypt */
   char *outfile;       /* -o, --outfile */
@@ -61,6 +64,7 @@ typedef struct
   gboolean version;         /* --version */
 
   /* Set by backup_options_validate() in backup mode. */
+  char *apikey_resolved; /* the API key to use (-a, --apikey-file or the environment), or NULL */
   char *signaling_url; /* http(s) URL of a FILE.io-compatible server, or NULL */
   char *signaling_dir; /* directory of a directory store, or NULL */
   gboolean show_progress;

@@ -704,6 +704,91 @@ test_validate_backup_mode (void)
   g_rmdir (dir);
 }
 
+static void
+validate_fails (BackupOptions *options, const char *substring)
+{
+  GError *error = NULL;
+
+  g_assert_false (backup_options_validate (options, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  if (strstr (error->message, substring) == NULL)
+    g_error ("“%s” does not contain “%s”", error->message, substring);
+  g_clear_error (&error);
+}
+
+/* The API key comes from -a, --apikey-file or the environment, and decides
+ * FILE.io as the default signaling. */
+static void
+test_apikey_sources (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-options-XXXXXX", &error);
+  g_autofree char *keyfile = g_build_filename (dir, "apikey", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (keyfile, "  FILE-KEY \r\nsecond line\n", -1, &error));
+  g_assert_true (g_file_set_contents (empty, "\n", -1, &error));
+  g_assert_no_error (error);
+  g_unsetenv (BACKUP_OPTIONS_APIKEY_ENV);
+
+  {
+    /* The first line of the file, trimmed. */
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s", "--apikey-file", keyfile);
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (options->apikey_resolved, ==, "FILE-KEY");
+    g_assert_cmpstr (options->signaling_url, ==, "https://file.io");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s", "-a", "K",
+                                                  "--apikey-file", keyfile);
+
+    validate_fails (options, "not both");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s", "--apikey-file", missing);
+
+    validate_fails (options, "--apikey-file");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s", "--apikey-file", empty);
+
+    validate_fails (options, "holds no key");
+  }
+  PARSE_FAILS ("--apikey-file", "-d", dir, "-u", "s", "--apikey-file=");
+
+  g_setenv (BACKUP_OPTIONS_APIKEY_ENV, "ENV-KEY", TRUE);
+  {
+    /* The environment, when no key is given... */
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s");
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (options->apikey_resolved, ==, "ENV-KEY");
+    g_assert_cmpstr (options->signaling_url, ==, "https://file.io");
+  }
+  {
+    /* ...but -a wins, and an empty -a means no key at all. */
+    g_autoptr (BackupOptions) with_a = PARSE_OK ("-d", dir, "-u", "s", "-a", "A-KEY");
+    g_autoptr (BackupOptions) empty_a = PARSE_OK ("-d", dir, "-u", "s", "-a", "");
+
+    g_assert_true (backup_options_validate (with_a, &error));
+    g_assert_cmpstr (with_a->apikey_resolved, ==, "A-KEY");
+    g_assert_true (backup_options_validate (empty_a, &error));
+    g_assert_no_error (error);
+    g_assert_null (empty_a->apikey_resolved);
+    g_assert_null (empty_a->signaling_url);
+  }
+  g_unsetenv (BACKUP_OPTIONS_APIKEY_ENV);
+
+  g_unlink (keyfile);
+  g_unlink (empty);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -723,6 +808,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/turn", test_turn);
   g_test_add_func ("/options/uuid", test_uuid);
   g_test_add_func ("/options/validate-backup-mode", test_validate_backup_mode);
+  g_test_add_func ("/options/apikey-sources", test_apikey_sources);
 
   return g_test_run ();
 }

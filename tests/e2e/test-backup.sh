@@ -158,24 +158,35 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 check "https: the server listens" [ -n "$url" ]
-https=(--signaling "$url" -a e2e-key --ice-address 127.0.0.1 -S '' --timeout 30 -q --no-progress)
+https=(--signaling "$url" --ice-address 127.0.0.1 -S '' --timeout 30 -q --no-progress)
 
+# The API key off the command line: from a file (receiver), from the
+# environment (sender).
 new_session
 rm -f "$work/dst/data.bin"
-"${tls_env[@]}" "$app" "${https[@]}" --signaling-ca "$work/cert.pem" -u "$uid" -d "$work/dst" \
-  2>"$work/receiver.err" &
+printf 'e2e-key\n' > "$work/apikey"
+"${tls_env[@]}" "$app" "${https[@]}" --signaling-ca "$work/cert.pem" --apikey-file "$work/apikey" \
+  -u "$uid" -d "$work/dst" 2>"$work/receiver.err" &
 receiver=$!
 pids+=("$receiver")
-"${tls_env[@]}" "$app" "${https[@]}" --signaling-ca "$work/cert.pem" -u "$uid" \
-  -s "$work/src/data.bin" 2>"$work/sender.err"
+"${tls_env[@]}" DISTRIBUTED_BACKUP_APIKEY=e2e-key "$app" "${https[@]}" \
+  --signaling-ca "$work/cert.pem" -u "$uid" -s "$work/src/data.bin" 2>"$work/sender.err"
 sender_status=$?
 wait "$receiver"; receiver_status=$?
-check "https: both succeed with --signaling-ca" [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
+check "https: both succeed with --signaling-ca, --apikey-file and the environment" \
+  [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
 check "https: content identical" cmp -s "$work/src/data.bin" "$work/dst/data.bin"
 
 new_session
+"${tls_env[@]}" DISTRIBUTED_BACKUP_APIKEY=wrong-key "$app" "${https[@]}" \
+  --signaling-ca "$work/cert.pem" -u "$uid" -d "$work/dst" 2>"$work/wrongkey.err"
+status=$?
+check "https: a wrong API key fails with one line saying so" \
+  [ "$status" != 0 ] && [ "$(wc -l < "$work/wrongkey.err")" = 1 ] && grep -q "API key" "$work/wrongkey.err"
+
+new_session
 start=$(date +%s)
-"${tls_env[@]}" "$app" "${https[@]}" -u "$uid" -d "$work/dst" 2>"$work/untrusted.err"
+"${tls_env[@]}" "$app" "${https[@]}" -a e2e-key -u "$uid" -d "$work/dst" 2>"$work/untrusted.err"
 status=$?
 elapsed=$(( $(date +%s) - start ))
 check "https: an untrusted certificate fails" [ "$status" != 0 ]
@@ -183,7 +194,7 @@ check "https: ... with one line saying so" \
   [ "$(wc -l < "$work/untrusted.err")" = 1 ] && grep -q "not trusted" "$work/untrusted.err"
 check "https: ... at once, not after the timeout ($elapsed s)" [ "$elapsed" -lt 20 ]
 
-"$app" "${https[@]}" --signaling-ca "$work/missing.pem" -u "$uid" -d "$work/dst" \
+"$app" "${https[@]}" -a e2e-key --signaling-ca "$work/missing.pem" -u "$uid" -d "$work/dst" \
   2>"$work/badca.err"
 status=$?
 check "https: a missing CA file is a usage error" [ "$status" = 2 ] && grep -q "signaling-ca" "$work/badca.err"
