@@ -12,7 +12,7 @@ build_pkgs=(
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev
   libnice-dev libusrsctp-dev libgnutls28-dev
   libsoup-3.0-dev libjson-glib-dev libarchive-dev
-  appstream desktop-file-utils
+  appstream desktop-file-utils systemd
 )
 test_pkgs=(
   7zip libarchive-tools unzip zip openssl
