@@ -509,6 +509,40 @@ def case_hostile_names(tap, work, server):
                   listing(parent))
 
 
+def case_corrupt_stream(tap, work, server):
+    """A sender that speaks our framing but whose end frame carries another
+    SHA-256 than the content's (a lying peer, or a stream corrupted on the
+    way): the receiver stores nothing and keeps the versions it has."""
+    src = os.path.join(work, "data.bin")
+    random_file(src, 256 * 1024)
+    dst = os.path.join(work, "dst")
+    os.makedirs(dst)
+    kept = os.path.join(dst, "data.bin")
+    random_file(kept, 1000)
+    with open(kept, "rb") as f:
+        before = f.read()
+
+    r, s = pair(tap, work, server, "corrupt",
+                lambda u: ours(work, server, "ours-receiver-corrupt", u, "-d", dst, "-v", "3"),
+                lambda u: legacy(work, server, "legacy-liar", u, "-s", src, "--lie-sha256",
+                                 "--timeout", "30"))
+    with open(s.out_path) as f:
+        said = f.read()
+    tap.check("the lying sender reached the data channel", "channel open" in said, s.report())
+    tap.check("our receiver exits non-zero",
+              isinstance(r.proc.returncode, int) and r.proc.returncode != 0, r.report())
+    lines = stderr_lines(r)
+    tap.check("exactly one error line, saying the file is corrupt",
+              len(lines) == 1 and "corrupt" in lines[0] and "data.bin" in lines[0], r.stderr())
+    tap.diag("our receiver said: %s" % (lines[0] if lines else "(nothing)"))
+    tap.check("the sender was told, in an error frame",
+              '"type":"error"' in said.replace(" ", "") and "corrupt" in said, said)
+    with open(kept, "rb") as f:
+        after = f.read()
+    tap.check("the version already stored is untouched, nothing else is left",
+              after == before and listing(dst) == ["data.bin"], listing(dst))
+
+
 CASES = {
     "self-check": case_self_check,
     "legacy-to-ours": lambda t, w, s: case_legacy_to_ours(t, w, s, ours_first=True),
@@ -517,6 +551,7 @@ CASES = {
     "ours-to-legacy-sender-first": lambda t, w, s: case_ours_to_legacy(t, w, s, ours_first=True),
     "vault-zip": case_vault_zip,
     "hostile-names": case_hostile_names,
+    "corrupt-stream": case_corrupt_stream,
 }
 
 

@@ -6,7 +6,9 @@
 // right after the last write, received names used as given, versions rotated
 // before the new data is complete).
 //
-// Test-only options: --base-url, --ice-address, --timeout, --send-name.
+// Test-only options: --base-url, --ice-address, --timeout, --send-name, and
+// --lie-sha256, which makes it speak this project's framing with a wrong
+// SHA-256 in the end frame (a lying peer, or a stream corrupted on the way).
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 package main
@@ -16,7 +18,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -35,6 +39,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/datachannel"
 	"github.com/pion/ice/v2"
 	"github.com/pion/webrtc/v3"
 )
@@ -76,6 +81,7 @@ type options struct {
 	versions                                                uint
 	timeout                                                 float64
 	sendNameSet                                             bool
+	lieSHA256                                               bool
 }
 
 func fail(format string, a ...interface{}) {
@@ -110,6 +116,7 @@ func parseOptions() *options {
 	fs.StringVar(&o.iceAddress, "ice-address", "", "only local address for ICE (test only)")
 	fs.Float64Var(&o.timeout, "timeout", 120, "bound of the whole run in seconds (test only)")
 	fs.StringVar(&o.sendName, "send-name", "", "name put on the wire instead of the real one (test only)")
+	fs.BoolVar(&o.lieSHA256, "lie-sha256", false, "send with this project's framing and a wrong SHA-256 (test only)")
 	_ = fs.Parse(os.Args[1:])
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "send-name" {
@@ -194,6 +201,9 @@ type node struct {
 type message struct {
 	Type    string `json:"type"`
 	Payload string `json:"payload,omitempty"`
+	// With --lie-sha256: the member by which this project's peers
+	// recognise each other's framing.
+	Current int `json:"distributed-backup,omitempty"`
 }
 
 func (f *fileio) do(method, path string, body []byte, contentType string) ([]byte, int, error) {
@@ -401,6 +411,51 @@ func sendFile(dc channel, name, path string) error {
 	return dc.Close()
 }
 
+// sendLying speaks this project's framing (a JSON header, the content, a JSON
+// end frame) but puts a wrong SHA-256 in the end frame, then prints the text
+// messages the receiver answers with.
+func sendLying(dc channel, name, path string) error {
+	rw, ok := dc.(datachannel.ReadWriteCloser)
+	if !ok {
+		return errors.New("the data channel cannot send text messages")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	header, _ := json.Marshal(map[string]interface{}{
+		"type": "header", "name": name, "size": len(data), "kind": "file"})
+	if _, err := rw.WriteDataChannel(header, true); err != nil {
+		return err
+	}
+	for off := 0; off < len(data); off += chunkSize {
+		end := off + chunkSize
+		if end > len(data) {
+			end = len(data)
+		}
+		if _, err := rw.WriteDataChannel(data[off:end], false); err != nil {
+			return err
+		}
+	}
+	sum := sha256.Sum256(data)
+	sum[0] ^= 0xff
+	endFrame, _ := json.Marshal(map[string]interface{}{
+		"type": "end", "bytes": len(data), "sha256": hex.EncodeToString(sum[:])})
+	if _, err := rw.WriteDataChannel(endFrame, true); err != nil {
+		return err
+	}
+	buf := make([]byte, 65536)
+	for {
+		n, isString, err := rw.ReadDataChannel(buf)
+		if err != nil {
+			return nil
+		}
+		if isString {
+			fmt.Printf("peer says: %s\n", buf[:n])
+		}
+	}
+}
+
 // readMessage reads one message into a buffer of n bytes, as the original
 // did: a larger message fails with "short buffer".
 func readMessage(dc channel, n int) ([]byte, error) {
@@ -552,6 +607,9 @@ func main() {
 		uploadMu.Lock()
 		defer uploadMu.Unlock()
 		m := message{Type: kind}
+		if o.lieSHA256 && kind == "sdp" {
+			m.Current = 1
+		}
 		if payload != nil {
 			m.Payload = base64.StdEncoding.EncodeToString(payload)
 		}
@@ -589,6 +647,10 @@ func main() {
 	transfer := func(dc channel) {
 		if sending {
 			fmt.Printf("channel open, sending %q\n", sendName)
+			if o.lieSHA256 {
+				finish(sendLying(dc, sendName, sendPath))
+				return
+			}
 			err := sendFile(dc, sendName, sendPath)
 			if err != nil {
 				finish(err)
