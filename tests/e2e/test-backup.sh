@@ -137,6 +137,43 @@ kill -TERM "$receiver"
 wait "$receiver"
 check "SIGTERM: signaling store cleaned" empty_dir "$sig"
 
+# --- the receiver's disk fills up during the transfer: one clear line on
+# each side, the version already there stays, nothing else is left. The
+# destination is a 2 MiB tmpfs in a mount namespace of the receiver's own.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+  cat > "$work/full.sh" <<'SH'
+dir=$1 out=$2; shift 2
+mount -t tmpfs -o size=2m tmpfs "$dir" || exit 99
+head -c 500000 /dev/urandom > "$dir/huge.bin"
+sha256sum < "$dir/huge.bin" > "$out/full.before"
+"$@"
+status=$?
+sha256sum < "$dir/huge.bin" > "$out/full.after"
+ls -A "$dir" > "$out/full.list"
+exit $status
+SH
+  mkdir -p "$work/small"
+  head -c 3000000 /dev/urandom > "$work/src/huge.bin"
+  new_session
+  unshare -m sh "$work/full.sh" "$work/small" "$work" \
+    "$app" "${common[@]}" -u "$uid" -d "$work/small" -v 2 2>"$work/receiver.err" &
+  receiver=$!
+  pids+=("$receiver")
+  send -s "$work/src/huge.bin"; sender_status=$?
+  wait "$receiver"; receiver_status=$?
+  check "full disk: the receiver fails" [ "$receiver_status" != 0 ] && [ "$receiver_status" != 99 ]
+  check "full disk: ... with one line about the space" \
+    [ "$(wc -l < "$work/receiver.err")" = 1 ] && grep -qi "space" "$work/receiver.err"
+  echo "# receiver: $(cat "$work/receiver.err")"
+  check "full disk: the sender fails too" [ "$sender_status" != 0 ]
+  echo "# sender: $(cat "$work/sender.err")"
+  check "full disk: the stored version is untouched" cmp -s "$work/full.before" "$work/full.after"
+  check "full disk: nothing else is left" [ "$(cat "$work/full.list")" = "huge.bin" ]
+  check "full disk: signaling store left empty" empty_dir "$sig"
+else
+  echo "# full disk: not checked (needs root and unshare)"
+fi
+
 # --- HTTPS signaling through our own server, with a certificate of its own:
 # trusted with --signaling-ca, refused at once without it.
 server_app=${DISTRIBUTED_BACKUP_SERVER:?}
