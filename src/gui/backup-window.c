@@ -67,12 +67,10 @@ struct _BackupWindow
 
   GCancellable *vault_cancellable; /* while a password file is written */
   GCancellable *source_cancellable; /* while a chosen source is looked at */
-  gboolean scanning; /* busy: stale files are removed before a reception */
 };
 
 G_DEFINE_FINAL_TYPE (BackupWindow, backup_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static void start_receive (BackupWindow *self);
 
 static void
 toast (BackupWindow *self, const char *text)
@@ -601,7 +599,7 @@ session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   finish_busy (self);
   if (again && self->receiving && self->keep_listening_switch != NULL
       && gtk_switch_get_active (self->keep_listening_switch))
-    start_receive (self);
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.receive", NULL);
 }
 
 static BackupSignalingStore *
@@ -745,6 +743,7 @@ send_action (GtkWidget *widget, const char *name, GVariant *param)
   start_send (self, NULL, NULL);
 }
 
+/* Starts a reception; the window is already busy (begin_busy). */
 static void
 start_receive (BackupWindow *self)
 {
@@ -756,26 +755,13 @@ start_receive (BackupWindow *self)
   g_autofree char *id = g_strstrip (g_strdup (editable_text (self->receive_session_row)));
   guint versions = (guint)gtk_spin_button_get_value_as_int (self->versions_spin);
 
-  gboolean scanned = self->scanning;
-
-  self->scanning = FALSE;
-  if ((self->cancellable != NULL && !scanned) || self->destination == NULL || *id == '\0')
-    {
-      if (scanned)
-        finish_busy (self);
-      return;
-    }
-
   signaling = make_signaling (self, &error);
   if (signaling == NULL)
     {
       toast_error (self, error);
-      if (scanned)
-        finish_busy (self);
+      finish_busy (self);
       return;
     }
-  if (!scanned)
-    begin_busy (self, TRUE);
   rtc = make_rtc_config (self);
   remember_session_id (self, id);
   store = backup_store_new (self->destination, CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS));
@@ -800,30 +786,25 @@ stale_parts_removed_cb (GObject *object, GAsyncResult *result, gpointer user_dat
   BackupWindow *self = BACKUP_WINDOW (object);
 
   g_task_propagate_boolean (G_TASK (result), NULL);
-  if (!self->scanning)
-    return;
   if (g_cancellable_is_cancelled (self->cancellable))
-    {
-      self->scanning = FALSE;
-      finish_busy (self);
-      return;
-    }
-  start_receive (self);
+    finish_busy (self);
+  else
+    start_receive (self);
 }
 
 static void
 receive_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BackupWindow *self = BACKUP_WINDOW (widget);
+  g_autofree char *id = g_strstrip (g_strdup (editable_text (self->receive_session_row)));
   g_autoptr (GTask) task = NULL;
 
-  if (self->cancellable != NULL || self->destination == NULL)
+  if (self->cancellable != NULL || self->destination == NULL || *id == '\0')
     return;
 
   /* First the temporary files a crashed reception left behind: one scan of
    * the destination, off the main thread. */
   begin_busy (self, TRUE);
-  self->scanning = TRUE;
   task = g_task_new (self, self->cancellable, stale_parts_removed_cb, NULL);
   g_task_set_task_data (task, backup_store_new (self->destination, 1), g_object_unref);
   g_task_run_in_thread (task, remove_stale_parts_thread);
