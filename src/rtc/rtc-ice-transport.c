@@ -29,8 +29,9 @@
  * RECV_BATCH_MESSAGES messages per recvmmsg(), from a source of higher
  * priority than libnice's on the same socket (so libnice's never runs while
  * ours has work), with UDP_GRO so that a run of same-size datagrams (what
- * the peer sent with UDP_SEGMENT, see Sending) arrives as one message. Datagrams from the selected peer address go up the stack;
- * STUN Binding requests from it (consent and keep-alive checks, RFC 7675)
+ * the peer sent with UDP_SEGMENT, see Sending) arrives as one message.
+ * Datagrams from the selected peer address go up the stack; STUN Binding
+ * requests from it (consent and keep-alive checks, RFC 7675)
  * are verified with the local ICE password and answered here, other STUN
  * (indications, stray responses) is dropped. Anything unexpected (a
  * datagram from another address, a truncated datagram, a socket error)
@@ -600,6 +601,21 @@ stop_direct_sending (RtcIceTransport *self)
   g_clear_pointer (&self->batch_data, g_free);
 }
 
+/* --- receiving --- */
+
+/* A datagram from the peer, through libnice or read directly: a sign of
+ * life, and data for the layers above once connected. Returns FALSE when
+ * they closed the transport meanwhile (the caller holds a reference). */
+static gboolean
+deliver_from_peer (RtcIceTransport *self, const guint8 *data, gsize length)
+{
+  self->rx_packets++;
+  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
+    return TRUE;
+  rtc_transport_deliver (RTC_TRANSPORT (self), data, length);
+  return !self->closed;
+}
+
 /* --- direct receiving --- */
 
 static void
@@ -693,19 +709,15 @@ static gboolean
 receive_datagram (RtcIceTransport *self, int fd, const guint8 *packet, gsize length,
                   const struct sockaddr_storage *from, socklen_t from_length)
 {
-  self->rx_packets++;
   /* As with libnice, what does not parse as STUN is data. */
   if (rtc_stun_is_stun_packet (packet, length)
       && rtc_stun_parse_header (packet, length, NULL, NULL))
     {
+      self->rx_packets++;
       handle_stun (self, fd, packet, length, from, from_length);
       return TRUE;
     }
-  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
-    return TRUE;
-  /* The layers above may close the transport meanwhile. */
-  rtc_transport_deliver (RTC_TRANSPORT (self), packet, length);
-  return !self->closed;
+  return deliver_from_peer (self, packet, length);
 }
 
 static gboolean
@@ -1020,15 +1032,12 @@ static void
 receive_cb (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
             gpointer user_data)
 {
-  g_autoptr (RtcIceTransport) self = g_object_ref (user_data);
-
-  self->rx_packets++;
   /* The layers above may close or drop the transport while they handle the
    * packet: hence the reference. */
-  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
-    return;
-  rtc_transport_deliver (RTC_TRANSPORT (self), (const guint8 *) buf, len);
+  g_autoptr (RtcIceTransport) self = g_object_ref (user_data);
 
+  if (!deliver_from_peer (self, (const guint8 *) buf, len))
+    return;
   if (self->batch_length > 0 && ++self->received_since_flush >= SEND_BATCH_RECEIVED_PACKETS)
     flush_batch (self);
 }

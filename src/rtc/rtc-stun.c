@@ -180,10 +180,14 @@ compute_fingerprint (const guint8 *packet, gsize end, guint16 header_length)
   return reg ^ 0xffffffffu ^ FINGERPRINT_XOR;
 }
 
-/* Checks FINGERPRINT (when present, it must be last) and
- * MESSAGE-INTEGRITY (must be present) with the short-term @password. */
-gboolean
-rtc_stun_check_integrity (const guint8 *packet, gsize length, const char *password)
+/* Checks FINGERPRINT (when present, it must be last; @require_fingerprint:
+ * it must be present) and MESSAGE-INTEGRITY (must be present) with the
+ * short-term @password. */
+static gboolean
+check_message (const guint8 *packet,
+               gsize length,
+               const char *password,
+               gboolean require_fingerprint)
 {
   guint8 expected[INTEGRITY_SIZE];
   guint16 value_length = 0;
@@ -202,6 +206,8 @@ rtc_stun_check_integrity (const guint8 *packet, gsize length, const char *passwo
           != read32 (packet + fingerprint_offset + 4))
         return FALSE;
     }
+  else if (require_fingerprint)
+    return FALSE;
 
   integrity_offset = find_attribute (packet, length, ATTR_MESSAGE_INTEGRITY, &value_length);
   if (integrity_offset == 0 || value_length != INTEGRITY_SIZE)
@@ -211,6 +217,12 @@ rtc_stun_check_integrity (const guint8 *packet, gsize length, const char *passwo
                           expected))
     return FALSE;
   return equal_in_constant_time (expected, packet + integrity_offset + 4, INTEGRITY_SIZE);
+}
+
+gboolean
+rtc_stun_check_integrity (const guint8 *packet, gsize length, const char *password)
+{
+  return check_message (packet, length, password, FALSE);
 }
 
 gboolean
@@ -237,10 +249,7 @@ rtc_stun_check_binding_request (const guint8 *packet,
     return FALSE;
 
   /* RFC 8445 §7.2.2: connectivity checks always carry FINGERPRINT. */
-  if (find_attribute (packet, length, ATTR_FINGERPRINT, &username_length) == 0)
-    return FALSE;
-
-  return rtc_stun_check_integrity (packet, length, local_password);
+  return check_message (packet, length, local_password, TRUE);
 }
 
 gsize
