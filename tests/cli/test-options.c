@@ -48,6 +48,16 @@ parse_ok (const char *const *args)
   return options;
 }
 
+/* @error is a usage error whose message contains @substring; clears it. */
+static void
+assert_usage_error (GError **error, const char *substring)
+{
+  g_assert_error (*error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  if (strstr ((*error)->message, substring) == NULL)
+    g_error ("“%s” does not contain “%s”", (*error)->message, substring);
+  g_clear_error (error);
+}
+
 static void
 parse_fails (const char *substring, const char *const *args)
 {
@@ -55,10 +65,7 @@ parse_fails (const char *substring, const char *const *args)
   BackupOptions *options = parse_v (&error, args);
 
   g_assert_null (options);
-  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
-  if (strstr (error->message, substring) == NULL)
-    g_error ("“%s” does not contain “%s”", error->message, substring);
-  g_clear_error (&error);
+  assert_usage_error (&error, substring);
 }
 
 typedef struct
@@ -710,10 +717,7 @@ validate_fails (BackupOptions *options, const char *substring)
   GError *error = NULL;
 
   g_assert_false (backup_options_validate (options, &error));
-  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
-  if (strstr (error->message, substring) == NULL)
-    g_error ("“%s” does not contain “%s”", error->message, substring);
-  g_clear_error (&error);
+  assert_usage_error (&error, substring);
 }
 
 /* The API key comes from -a, --apikey-file or the environment, and decides
