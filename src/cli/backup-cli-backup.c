@@ -235,10 +235,10 @@ backup_cli_run_backup (BackupOptions *options)
 
   url = options->signaling_url != NULL ? options->signaling_url : options->signaling_dir;
   signaling = backup_signaling_store_new_for_url (url, options->apikey_resolved, &error);
-  if (signaling != NULL && options->signaling_ca != NULL && BACKUP_IS_FILEIO_STORE (signaling)
-      && !backup_fileio_store_set_tls_ca_file (BACKUP_FILEIO_STORE (signaling),
-                                               options->signaling_ca, &error))
-    g_clear_object (&signaling);
+  if (signaling != NULL && options->signaling_ca_database != NULL
+      && BACKUP_IS_FILEIO_STORE (signaling))
+    backup_fileio_store_set_tls_database (BACKUP_FILEIO_STORE (signaling),
+                                          options->signaling_ca_database);
   if (signaling == NULL)
     {
       fprintf (stderr, "%s: %s\n", PROGRAM, error->message);

@@ -168,6 +168,7 @@ backup_options_free (BackupOptions *options)
   g_free (options->uuid);
   g_free (options->signaling);
   g_free (options->signaling_ca);
+  g_clear_object (&options->signaling_ca_database);
   g_ptr_array_unref (options->turn);
   g_ptr_array_unref (options->ice_addresses);
   g_free (options->vault_key);
@@ -787,11 +788,10 @@ resolve_apikey (BackupOptions *options, GError **error)
 }
 
 /* --signaling-ca: only with an https:// server, and a file that holds
- * certificates (read again when the connection is made). */
+ * certificates, loaded here for the connection. */
 static gboolean
 check_signaling_ca (BackupOptions *options, GError **error)
 {
-  g_autoptr (GTlsDatabase) database = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *display = NULL;
 
@@ -802,8 +802,8 @@ check_signaling_ca (BackupOptions *options, GError **error)
     return usage_error (error, _("--signaling-ca needs an https:// signaling server"));
 
   display = g_filename_display_name (options->signaling_ca);
-  database = g_tls_file_database_new (options->signaling_ca, &local_error);
-  if (database == NULL)
+  options->signaling_ca_database = g_tls_file_database_new (options->signaling_ca, &local_error);
+  if (options->signaling_ca_database == NULL)
     return usage_error (error, _("cannot use “%s” (--signaling-ca): %s"), display,
                         local_error->message);
   return TRUE;
@@ -900,6 +900,7 @@ backup_options_validate (BackupOptions *options, GError **error)
 
   /* Validating again starts afresh. */
   free_secret (g_steal_pointer (&options->apikey_resolved));
+  g_clear_object (&options->signaling_ca_database);
   g_clear_pointer (&options->signaling_url, g_free);
   g_clear_pointer (&options->signaling_dir, g_free);
 

@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -65,6 +65,7 @@ typedef struct
 
   /* Set by backup_options_validate() in backup mode. */
   char *apikey_resolved; /* the API key to use (-a, --apikey-file or the environment), or NULL */
+  GTlsDatabase *signaling_ca_database; /* the CAs of --signaling-ca, or NULL */
   char *signaling_url; /* http(s) URL of a FILE.io-compatible server, or NULL */
   char *signaling_dir; /* directory of a directory store, or NULL */
   gboolean show_progress;

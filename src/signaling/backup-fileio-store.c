@@ -756,32 +756,19 @@ backup_fileio_store_new (const char *base_url,
 }
 
 /**
- * backup_fileio_store_set_tls_ca_file:
- * @path: a PEM file of CA certificates
+ * backup_fileio_store_set_tls_database:
+ * @database: the CAs to trust, e.g. from g_tls_file_database_new()
  *
- * Trusts only the CAs of @path for the server's certificate, instead of the
- * system's: for a self-hosted server with a certificate of its own.
+ * Trusts only @database for the server's certificate, instead of the
+ * system's CAs: for a self-hosted server with a certificate of its own.
  */
-gboolean
-backup_fileio_store_set_tls_ca_file (BackupFileioStore *self, const char *path, GError **error)
+void
+backup_fileio_store_set_tls_database (BackupFileioStore *self, GTlsDatabase *database)
 {
-  g_autoptr (GTlsDatabase) database = NULL;
-  g_autoptr (GError) local_error = NULL;
+  g_return_if_fail (BACKUP_IS_FILEIO_STORE (self));
+  g_return_if_fail (G_IS_TLS_DATABASE (database));
 
-  g_return_val_if_fail (BACKUP_IS_FILEIO_STORE (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  database = g_tls_file_database_new (path, &local_error);
-  if (database == NULL)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-
-      g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_FAILED,
-                   _("Cannot use “%s” as CA certificates: %s"), display, local_error->message);
-      return FALSE;
-    }
   soup_session_set_tls_database (self->session, database);
-  return TRUE;
 }
 
 const char *

@@ -18,8 +18,7 @@ BackupFileioStore *backup_fileio_store_new (const char *base_url,
 const char *backup_fileio_store_get_base_url (BackupFileioStore *self);
 void backup_fileio_store_set_max_backoff (BackupFileioStore *self,
                                           guint seconds);
-gboolean backup_fileio_store_set_tls_ca_file (BackupFileioStore *self,
-                                              const char *path,
-                                              GError **error);
+void backup_fileio_store_set_tls_database (BackupFileioStore *self,
+                                           GTlsDatabase *database);
 
 G_END_DECLS
