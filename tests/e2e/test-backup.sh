@@ -171,7 +171,8 @@ SH
   check "full disk: nothing else is left" [ "$(cat "$work/full.list")" = "huge.bin" ]
   check "full disk: signaling store left empty" empty_dir "$sig"
 else
-  echo "# full disk: not checked (needs root and unshare)"
+  n=$((n + 1))
+  echo "ok $n - full disk # SKIP needs root and unshare (a tmpfs in a mount namespace)"
 fi
 
 # --- HTTPS signaling through our own server, with a certificate of its own:
