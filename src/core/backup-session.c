@@ -43,6 +43,21 @@ typedef enum
   MODE_RECEIVE,
 } Mode;
 
+/* A receiver's run, in this order. The end of the file is the only way into
+ * COMMITTING: in the original framing the clean close of the data channel
+ * (the sender reset its stream), in ours the end message with the right
+ * byte count and SHA-256. A transport that ends before (DTLS close_notify,
+ * SCTP ABORT or SHUTDOWN, ICE failure) interrupts the transfer and nothing
+ * is stored. From COMMITTING on, the data is complete and nothing the peer
+ * or the network does changes the outcome: the commit decides it. */
+typedef enum
+{
+  RECEIVER_WAITING,    /* nothing received yet */
+  RECEIVER_RECEIVING,  /* the name is known; content goes to the temporary file */
+  RECEIVER_COMMITTING, /* the end of the file is here: rotating and renaming */
+  RECEIVER_STORED,     /* the new version is in place */
+} ReceiverPhase;
+
 struct _BackupSession
 {
   GObject parent_instance;
@@ -96,13 +111,10 @@ struct _BackupSession
   guint64 sent;
 
   /* Receiver run. */
+  ReceiverPhase phase;
   BackupReception *reception;
   BackupLegacyParser *legacy;
   gboolean extended;
-  gboolean got_end;
-  gboolean committing;
-  gboolean commit_done;
-  gboolean committed;
 };
 
 G_DEFINE_FINAL_TYPE (BackupSession, backup_session, G_TYPE_OBJECT)
@@ -127,6 +139,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void session_fail (BackupSession *self, GError *error);
+static void session_succeed (BackupSession *self);
 static gboolean send_frame (BackupSession *self, BackupFrame *frame, GError **error);
 static void sender_pump (BackupSession *self);
 
@@ -232,7 +245,7 @@ release_run (BackupSession *self)
     g_cancellable_cancel (self->cancellable);
   if (self->reception != NULL)
     {
-      if (!self->committed)
+      if (self->phase != RECEIVER_STORED)
         backup_reception_abort (self->reception);
       g_clear_object (&self->reception);
     }
@@ -319,13 +332,14 @@ finish_run (BackupSession *self)
   self->completing = TRUE;
   /* A commit in a worker thread is never abandoned: the result is known
    * (stored or not) before the run completes. */
-  if (self->committing && !self->commit_done)
+  if (self->mode == MODE_RECEIVE && self->phase == RECEIVER_COMMITTING)
     return;
   finish_run_now (self);
 }
 
+/* Ends the run with @error (taken). */
 static void
-session_fail (BackupSession *self, GError *error)
+fail_run (BackupSession *self, GError *error)
 {
   if (self->completing || self->task == NULL)
     {
@@ -352,6 +366,35 @@ session_fail (BackupSession *self, GError *error)
   finish_run (self);
 }
 
+/* Something went wrong: the peer, the network, the local side or the user
+ * (cancellation). Once a receiver has the whole file, it no longer matters
+ * (see ReceiverPhase). */
+static void
+session_fail (BackupSession *self, GError *error)
+{
+  if (self->mode == MODE_RECEIVE && self->task != NULL && !self->completing)
+    {
+      switch (self->phase)
+        {
+        case RECEIVER_COMMITTING:
+          g_debug ("session %s: the file is complete, the commit goes on (%s)", self->session_id,
+                   error->message);
+          g_error_free (error);
+          return;
+        case RECEIVER_STORED:
+          g_debug ("session %s: stored already (%s)", self->session_id, error->message);
+          g_error_free (error);
+          session_succeed (self);
+          return;
+        case RECEIVER_WAITING:
+        case RECEIVER_RECEIVING:
+        default:
+          break;
+        }
+    }
+  fail_run (self, error);
+}
+
 static void
 session_succeed (BackupSession *self)
 {
@@ -367,7 +410,7 @@ finish_timeout_cb (gpointer user_data)
   BackupSession *self = user_data;
 
   self->finish_timeout_id = 0;
-  if (self->mode == MODE_RECEIVE && self->committed)
+  if (self->mode == MODE_RECEIVE && self->phase == RECEIVER_STORED)
     {
       /* Stored and acknowledged; the sender's close went missing. */
       session_succeed (self);
@@ -690,6 +733,7 @@ receiver_begin (BackupSession *self, const char *name, gsize length, GError **er
   if (self->reception == NULL)
     return FALSE;
   set_file_name (self, display);
+  self->phase = RECEIVER_RECEIVING;
   set_state (self, BACKUP_SESSION_STATE_TRANSFERRING);
   return TRUE;
 }
@@ -724,16 +768,17 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (BackupSession) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  self->commit_done = TRUE;
   if (!backup_reception_commit_finish (BACKUP_RECEPTION (object), result, &error))
     {
+      /* Not stored: every earlier version is as it was. */
+      self->phase = RECEIVER_RECEIVING;
       if (self->completing)
         finish_run_now (self);
       else
-        session_fail (self, g_steal_pointer (&error));
+        fail_run (self, g_steal_pointer (&error));
       return;
     }
-  self->committed = TRUE;
+  self->phase = RECEIVER_STORED;
   if (self->completing)
     {
       /* Stored, but the run failed meanwhile (e.g. the sender gave up). */
@@ -770,11 +815,8 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 receiver_commit (BackupSession *self)
 {
-  /* The channel close and the connection close may both end a legacy
-   * transfer: commit once. */
-  if (self->committing)
-    return;
-  self->committing = TRUE;
+  g_assert (self->phase == RECEIVER_RECEIVING);
+  self->phase = RECEIVER_COMMITTING;
   set_state (self, BACKUP_SESSION_STATE_FINISHING);
   backup_reception_commit_async (self->reception, self->cancellable, committed_cb,
                                  g_object_ref (self));
@@ -786,13 +828,12 @@ receiver_on_end (BackupSession *self, BackupFrame *frame)
   g_autofree char *ours = NULL;
   g_autofree char *theirs = NULL;
 
-  if (self->reception == NULL || self->got_end)
+  if (self->phase != RECEIVER_RECEIVING)
     {
       session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                                _("The peer sent an unexpected end message")));
       return;
     }
-  self->got_end = TRUE;
 
   if (frame->bytes != self->bytes_done)
     {
@@ -823,6 +864,11 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
   gsize length;
   const guint8 *bytes = g_bytes_get_data (data, &length);
 
+  if (self->phase >= RECEIVER_COMMITTING)
+    {
+      g_debug ("ignoring a message after the end of the file");
+      return;
+    }
   if (self->reception == NULL && self->legacy == NULL && !self->extended)
     {
       /* The first message tells which protocol the sender speaks. */
@@ -841,7 +887,7 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
 
   if (!is_string)
     {
-      if (self->reception == NULL || self->got_end)
+      if (self->phase != RECEIVER_RECEIVING)
         {
           session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                                    _("The peer sent data out of place")));
@@ -893,27 +939,52 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
   }
 }
 
+/* The sender closed the data channel cleanly (it reset its stream). */
 static void
-receiver_on_closed (BackupSession *self)
+receiver_on_channel_closed (BackupSession *self)
 {
-  if (self->committed)
+  switch (self->phase)
     {
+    case RECEIVER_STORED:
       session_succeed (self);
       return;
-    }
-  if (self->committing)
-    return;
-  if (self->extended || self->reception == NULL)
-    {
-      if (!self->got_end)
-        session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                                 _("The sender closed the connection before the "
-                                                   "end of the file; nothing was stored")));
+    case RECEIVER_COMMITTING:
       return;
+    case RECEIVER_RECEIVING:
+      /* In the original framing, this is the end of the file. */
+      if (!self->extended)
+        {
+          receiver_commit (self);
+          return;
+        }
+      break;
+    case RECEIVER_WAITING:
+    default:
+      break;
     }
-  /* Legacy: a clean close of the channel is the end of the file. */
-  if (self->legacy != NULL && backup_legacy_parser_has_name (self->legacy))
-    receiver_commit (self);
+  session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                           _("The sender closed the connection before the "
+                                             "end of the file; nothing was stored")));
+}
+
+/* The connection ended under the data channel before it was closed. */
+static void
+session_transport_lost (BackupSession *self, const GError *error)
+{
+  GError *reported;
+
+  if (self->mode == MODE_RECEIVE && self->phase == RECEIVER_RECEIVING)
+    {
+      g_autofree char *size = g_format_size (self->bytes_done);
+
+      reported = g_error_new (error->domain, error->code,
+                              _("The transfer of %s was interrupted after %s (%s); nothing "
+                                "was stored"),
+                              self->file_name, size, error->message);
+    }
+  else
+    reported = g_error_copy (error);
+  session_fail (self, reported);
 }
 
 static void
@@ -987,11 +1058,18 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
   if (self->completing)
     return;
 
-  if (self->mode == MODE_RECEIVE)
+  if (rtc_data_channel_get_close_error (channel) != NULL)
     {
-      receiver_on_closed (self);
+      /* "error" reported it already, unless the run ignored it. */
+      session_transport_lost (self, rtc_data_channel_get_close_error (channel));
       return;
     }
+  if (self->mode == MODE_RECEIVE)
+    {
+      receiver_on_channel_closed (self);
+      return;
+    }
+  /* The original receiver stores what it got on this close. */
   if (self->peer_is_legacy && self->end_sent)
     session_succeed (self);
   else
@@ -1003,7 +1081,7 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
 static void
 channel_error_cb (RtcDataChannel *channel, GError *error, gpointer user_data)
 {
-  session_fail (user_data, g_error_copy (error));
+  session_transport_lost (user_data, error);
 }
 
 static void
@@ -1047,20 +1125,24 @@ pc_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
     case RTC_PEER_CONNECTION_STATE_FAILED:
       {
         const GError *error = rtc_peer_connection_get_error (pc);
+        g_autoptr (GError) failed = NULL;
 
-        session_fail (self, error != NULL
-                              ? g_error_copy (error)
-                              : g_error_new_literal (RTC_ERROR, RTC_ERROR_FAILED,
-                                                     _("The connection failed")));
+        if (error == NULL)
+          error = failed = g_error_new_literal (RTC_ERROR, RTC_ERROR_FAILED,
+                                                _("The connection failed"));
+        session_transport_lost (self, error);
         break;
       }
 
     case RTC_PEER_CONNECTION_STATE_CLOSED:
-      if (self->mode == MODE_RECEIVE && !self->completing)
-        receiver_on_closed (self);
-      else if (!self->completing)
-        session_fail (self, g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
-                                                 _("The peer closed the connection")));
+      /* Never the end of a file: that is the data channel's close. */
+      if (!self->completing)
+        {
+          g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
+                                                          _("The peer closed the connection"));
+
+          session_transport_lost (self, error);
+        }
       break;
 
     case RTC_PEER_CONNECTION_STATE_NEW:
@@ -1304,8 +1386,8 @@ backup_session_run_async (BackupSession *self,
   self->completing = FALSE;
   self->peer_is_legacy = FALSE;
   self->archiver_done = self->input_eof = self->reading = self->end_sent = FALSE;
-  self->extended = self->got_end = self->committing = self->commit_done = FALSE;
-  self->committed = FALSE;
+  self->extended = FALSE;
+  self->phase = RECEIVER_WAITING;
   self->sent = 0;
   self->bytes_done = 0;
   self->total_bytes = -1;
@@ -1331,7 +1413,16 @@ backup_session_run_async (BackupSession *self,
         }
     }
 
-  self->pc = rtc_peer_connection_new (self->rtc_config);
+  {
+    g_autoptr (RtcConfiguration) config = rtc_configuration_copy (self->rtc_config);
+
+    /* A peer may fetch our description late (the original tool polls every
+     * few seconds and backs off): the connection has as long as pairing. */
+    if (config->ice_timeout_ms == 0)
+      config->ice_timeout_ms
+          = (self->timeout > 0 ? self->timeout : BACKUP_PAIRING_DEFAULT_TIMEOUT) * 1000;
+    self->pc = rtc_peer_connection_new (config);
+  }
   g_signal_connect (self->pc, "notify::connection-state", G_CALLBACK (pc_state_cb), self);
   g_signal_connect (self->pc, "data-channel", G_CALLBACK (pc_data_channel_cb), self);
   g_signal_connect (self->pc, "local-candidate", G_CALLBACK (pc_local_candidate_cb), self);

@@ -22,8 +22,10 @@ typedef struct
   GStrv local_addresses;
   /* Only relayed candidates (ICE transport policy "relay"). */
   gboolean relay_only;
-  /* Overall time allowed from the start of connectivity checks to a connected
-   * pair; 0 means the default (30 s). */
+  /* Time allowed to connect a candidate pair, counted from the first remote
+   * candidate or incoming check (before one arrives, from the start of the
+   * connectivity checks), and then again for DTLS and SCTP to come up; 0
+   * means the default (30 s). */
   guint ice_timeout_ms;
   /* SO_RCVBUF / SO_SNDBUF for the ICE sockets; 0 means the default (4 MiB). */
   guint socket_buffer_size;

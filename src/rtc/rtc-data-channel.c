@@ -32,6 +32,8 @@ struct _RtcDataChannel
   gboolean ack_received;
   gboolean reset_requested;
   gboolean flushing;
+  GSource *close_wait_source; /* our reset is done, the peer's not yet */
+  GError *close_error;
 
   GQueue queue; /* QueuedMessage */
   /* Queued here plus handed to SCTP and not yet acknowledged (sctp_amount). */
@@ -114,6 +116,16 @@ clear_queue (RtcDataChannel *self)
   self->sctp_amount = 0;
 }
 
+static void
+clear_close_wait (RtcDataChannel *self)
+{
+  if (self->close_wait_source != NULL)
+    {
+      g_source_destroy (self->close_wait_source);
+      g_clear_pointer (&self->close_wait_source, g_source_unref);
+    }
+}
+
 /* Final: no more sending or receiving. */
 static void
 become_closed (RtcDataChannel *self)
@@ -122,6 +134,7 @@ become_closed (RtcDataChannel *self)
 
   self->sctp = NULL;
   clear_queue (self);
+  clear_close_wait (self);
   if (self->state == RTC_DATA_CHANNEL_STATE_CLOSED)
     return;
   set_state (self, RTC_DATA_CHANNEL_STATE_CLOSED);
@@ -429,10 +442,31 @@ rtc_data_channel_handle_acked (RtcDataChannel *self, guint64 bytes)
     g_signal_emit (self, signals[SIGNAL_BUFFERED_AMOUNT_LOW], 0);
 }
 
+static gboolean
+close_wait_cb (gpointer user_data)
+{
+  RtcDataChannel *self = user_data;
+
+  g_clear_pointer (&self->close_wait_source, g_source_unref);
+  g_debug ("Data channel %d: the peer did not reset its stream in turn", self->id);
+  become_closed (self);
+  return G_SOURCE_REMOVE;
+}
+
 void
 rtc_data_channel_handle_local_reset_done (RtcDataChannel *self)
 {
-  become_closed (self);
+  if (self->state == RTC_DATA_CHANNEL_STATE_CLOSED || self->close_wait_source != NULL)
+    return;
+
+  /* Our reset answered the peer's (which closed the channel already), or
+   * started the close: then the peer answers with its own reset, which
+   * must not find the association gone. */
+  self->close_wait_source = g_timeout_source_new (RTC_DATA_CHANNEL_CLOSE_WAIT_MS);
+  g_source_set_callback (self->close_wait_source, close_wait_cb, self, NULL);
+  g_source_attach (self->close_wait_source,
+                   self->sctp != NULL ? rtc_transport_get_context (RTC_TRANSPORT (self->sctp))
+                                      : g_main_context_get_thread_default ());
 }
 
 void
@@ -443,9 +477,21 @@ rtc_data_channel_detach (RtcDataChannel *self, const GError *error)
   self->sctp = NULL;
   if (self->state == RTC_DATA_CHANNEL_STATE_CLOSED)
     return;
-  if (error != NULL)
-    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  /* Our reset is through: the close is complete all the same. */
+  if (error != NULL && self->close_wait_source == NULL)
+    {
+      self->close_error = g_error_copy (error);
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+    }
   become_closed (self);
+}
+
+const GError *
+rtc_data_channel_get_close_error (RtcDataChannel *self)
+{
+  g_return_val_if_fail (RTC_IS_DATA_CHANNEL (self), NULL);
+
+  return self->close_error;
 }
 
 void
@@ -602,6 +648,8 @@ rtc_data_channel_finalize (GObject *object)
   RtcDataChannel *self = RTC_DATA_CHANNEL (object);
 
   clear_queue (self);
+  clear_close_wait (self);
+  g_clear_error (&self->close_error);
   g_free (self->label);
   g_free (self->protocol);
 

@@ -59,7 +59,19 @@ gboolean rtc_data_channel_send_bytes (RtcDataChannel *self, GBytes *data, GError
 gboolean rtc_data_channel_send_text (RtcDataChannel *self, const char *text, GError **error);
 
 /* Closes after every queued message was handed to SCTP, by resetting the
- * stream; the peer's channel then closes too. "closed" follows. */
+ * stream; the peer's channel then closes too. "closed" follows once the
+ * stream is reset both ways (the peer answers our reset with its own), or
+ * RTC_DATA_CHANNEL_CLOSE_WAIT_MS after ours if the peer's never comes, so
+ * that the association is not torn down under the peer's answer. */
 void rtc_data_channel_close (RtcDataChannel *self);
+
+#define RTC_DATA_CHANNEL_CLOSE_WAIT_MS 2000
+
+/* Why the channel closed: NULL when it was closed cleanly (by either side
+ * resetting its stream, or by closing our own peer connection); the error
+ * when the association ended under it (the peer closed DTLS, aborted or shut
+ * down SCTP, or the path was lost), which "error" reported first. A peer's
+ * clean close is the only end of a stream of unknown length. */
+const GError *rtc_data_channel_get_close_error (RtcDataChannel *self);
 
 G_END_DECLS

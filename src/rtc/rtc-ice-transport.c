@@ -151,6 +151,7 @@ struct _RtcIceTransport
 
   /* Direct receiving on the selected pair's socket (see the top). */
   gboolean nice_ready;       /* the component reached READY */
+  gboolean remote_seen;      /* a remote candidate or an incoming check */
   gboolean recv_given_back;  /* libnice reads the socket again, for good */
   GSource *recv_source;
   gboolean gro_enabled;      /* UDP_GRO is set on the socket */
@@ -842,6 +843,29 @@ ice_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static guint
+deadline_ms (RtcIceTransport *self)
+{
+  return self->config->ice_timeout_ms != 0 ? self->config->ice_timeout_ms
+                                           : DEFAULT_ICE_TIMEOUT_MS;
+}
+
+/* The peer has shown a way to reach it (a candidate, or a check that
+ * arrived): the whole deadline starts again from here, so that a peer
+ * that learns of our description late still has all of it. */
+static void
+remote_peer_seen (RtcIceTransport *self)
+{
+  if (self->remote_seen)
+    return;
+  self->remote_seen = TRUE;
+  if (self->timeout_source == NULL)
+    return;
+  clear_source (&self->timeout_source);
+  self->timeout_source = add_timeout (self, deadline_ms (self), ice_timeout_cb);
+  g_debug ("ICE transport %p: first sign of the peer, %u ms from now", self, deadline_ms (self));
+}
+
 static void
 flush_remote_candidates (RtcIceTransport *self)
 {
@@ -856,6 +880,8 @@ flush_remote_candidates (RtcIceTransport *self)
 
       g_debug ("ICE transport %p: %d remote candidates added", self, added);
       g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+      if (added > 0)
+        remote_peer_seen (self);
     }
 
   if (self->remote_gathering_done && !self->told_remote_gathering_done)
@@ -868,18 +894,24 @@ flush_remote_candidates (RtcIceTransport *self)
 static void
 maybe_start_checks (RtcIceTransport *self)
 {
-  guint timeout_ms;
-
   flush_remote_candidates (self);
 
   if (!self->nice_gathering || !self->have_remote_credentials
       || rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_NEW)
     return;
 
-  timeout_ms = self->config->ice_timeout_ms != 0 ? self->config->ice_timeout_ms
-                                                 : DEFAULT_ICE_TIMEOUT_MS;
-  self->timeout_source = add_timeout (self, timeout_ms, ice_timeout_cb);
+  self->timeout_source = add_timeout (self, deadline_ms (self), ice_timeout_cb);
   rtc_transport_set_state (RTC_TRANSPORT (self), RTC_TRANSPORT_STATE_CONNECTING, NULL);
+}
+
+static void
+new_remote_candidate_cb (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+
+  /* A peer-reflexive candidate: a check from the peer arrived. */
+  if (candidate->stream_id == self->stream_id && candidate->component_id == COMPONENT_ID)
+    remote_peer_seen (self);
 }
 
 static void
@@ -1573,6 +1605,8 @@ rtc_ice_transport_new (const RtcConfiguration *config, gboolean controlling)
   g_signal_connect (self->agent, "new-selected-pair-full", G_CALLBACK (new_selected_pair_cb),
                     self);
   g_signal_connect (self->agent, "new-candidate-full", G_CALLBACK (new_candidate_cb), self);
+  g_signal_connect (self->agent, "new-remote-candidate-full", G_CALLBACK (new_remote_candidate_cb),
+                    self);
   g_signal_connect (self->agent, "candidate-gathering-done", G_CALLBACK (gathering_done_cb),
                     self);
 

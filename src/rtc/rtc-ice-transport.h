@@ -9,7 +9,9 @@
  * States: CONNECTING once connectivity checks can start (local gathering
  * started and remote credentials known), CONNECTED as soon as a pair works
  * (data flows from there), FAILED with RTC_ERROR_TIMEOUT when no pair
- * connected within RtcConfiguration.ice_timeout_ms, FAILED with
+ * connected within RtcConfiguration.ice_timeout_ms of the first remote
+ * candidate or incoming check (of the start of the checks while neither
+ * has come), FAILED with
  * RTC_ERROR_TIMEOUT when the peer falls silent after CONNECTED, FAILED with
  * RTC_ERROR_ICE_FAILED when no local candidate can be gathered, CLOSED after
  * rtc_transport_close().

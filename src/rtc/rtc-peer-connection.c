@@ -292,12 +292,6 @@ maybe_start_dtls (RtcPeerConnection *self)
   g_signal_connect (self->dtls, "notify::state", G_CALLBACK (dtls_state_cb), self);
 
   set_state (self, RTC_PEER_CONNECTION_STATE_CONNECTING, NULL);
-  if (self->timeout_source == NULL)
-    {
-      self->timeout_source = g_timeout_source_new (timeout_ms (self));
-      g_source_set_callback (self->timeout_source, timeout_cb, self, NULL);
-      g_source_attach (self->timeout_source, self->context);
-    }
   dtls_state_cb (G_OBJECT (self->dtls), NULL, self);
 }
 
@@ -309,8 +303,26 @@ ice_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
   RtcPeerConnection *self = user_data;
   RtcTransport *ice = RTC_TRANSPORT (object);
 
-  if (rtc_transport_get_state (ice) == RTC_TRANSPORT_STATE_FAILED)
-    fail (self, rtc_transport_get_error (ice));
+  switch (rtc_transport_get_state (ice))
+    {
+    case RTC_TRANSPORT_STATE_FAILED:
+      fail (self, rtc_transport_get_error (ice));
+      break;
+
+    case RTC_TRANSPORT_STATE_CONNECTED:
+      /* ICE has its own deadline; this one bounds DTLS and SCTP. */
+      if (self->timeout_source == NULL && !is_final (self)
+          && self->state != RTC_PEER_CONNECTION_STATE_CONNECTED)
+        {
+          self->timeout_source = g_timeout_source_new (timeout_ms (self));
+          g_source_set_callback (self->timeout_source, timeout_cb, self, NULL);
+          g_source_attach (self->timeout_source, self->context);
+        }
+      break;
+
+    default:
+      break;
+    }
 }
 
 static void

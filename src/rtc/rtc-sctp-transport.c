@@ -1030,8 +1030,16 @@ self_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
   if (state == RTC_TRANSPORT_STATE_FAILED || state == RTC_TRANSPORT_STATE_CLOSED)
     {
       g_autoptr (GObject) hold = g_object_ref (object);
+      const GError *error = rtc_transport_get_error (RTC_TRANSPORT (self));
+      g_autoptr (GError) unannounced = NULL;
 
-      detach_channels (self, rtc_transport_get_error (RTC_TRANSPORT (self)));
+      /* The peer ended the association (DTLS close_notify, SCTP SHUTDOWN)
+       * without closing its channels first: they did not end cleanly. */
+      if (error == NULL && !self->closing)
+        error = unannounced = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
+                                                   "The peer closed the connection without "
+                                                   "closing the data channel");
+      detach_channels (self, error);
       if (self->reset_retry_source != NULL)
         {
           g_source_destroy (self->reset_retry_source);
@@ -1235,8 +1243,11 @@ dispatch_event (RtcSctpTransport *self, Event *event)
         {
           g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
 
-          remove_channel (self, event->stream);
+          /* It stays bound until the peer's reset comes (or it gives up
+           * waiting): the stream is not free before. */
           rtc_data_channel_handle_local_reset_done (channel);
+          if (rtc_data_channel_get_ready_state (channel) == RTC_DATA_CHANNEL_STATE_CLOSED)
+            remove_channel (self, event->stream);
         }
       break;
 

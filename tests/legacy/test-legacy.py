@@ -543,6 +543,85 @@ def case_corrupt_stream(tap, work, server):
               after == before and listing(dst) == ["data.bin"], listing(dst))
 
 
+def part_size(dst):
+    """Size of the receiver's hidden temporary file, 0 while there is none."""
+    sizes = [os.path.getsize(os.path.join(dst, n)) for n in os.listdir(dst)
+             if n.startswith(".") and n.endswith(".part")]
+    return max(sizes, default=0)
+
+
+def case_interrupted_sender(tap, work, server):
+    """The original sender, interrupted in the middle (SIGINT, SIGTERM),
+    closes its DTLS session without resetting the channel's stream: that is
+    not the end of the file. Our receiver stores nothing, keeps every
+    version, says so in one line and exits non-zero."""
+    src = os.path.join(work, "src")
+    dst = os.path.join(work, "dst")
+    os.makedirs(src)
+    os.makedirs(dst)
+    versions = {}
+    for name in ("data.bin", "data.bin.1"):
+        random_file(os.path.join(dst, name), 256 * 1024)
+        versions[name] = open(os.path.join(dst, name), "rb").read()
+    path = os.path.join(src, "data.bin")
+    random_file(path, 32 * MIB)
+
+    for i, sig in enumerate((signal.SIGINT, signal.SIGTERM)):
+        session = "interrupted-%d" % i
+        r = ours(work, server, "ours-receiver-%d" % i, session, "-d", dst, "-v", "2")
+        if not server.wait_ping(session):
+            tap.diag("the receiver uploaded no ping within 15 s")
+        s = legacy(work, server, "legacy-sender-%d" % i, session, "-s", path, "--send-rate", "2048")
+        end = time.monotonic() + PEER_TIMEOUT
+        while time.monotonic() < end and part_size(dst) < 2 * MIB and s.proc.poll() is None:
+            time.sleep(0.05)
+        received = part_size(dst)
+        s.proc.send_signal(sig)
+        s.wait()
+        code = r.wait()
+        lines = stderr_lines(r)
+        tap.check("%s: the transfer was under way when the sender was interrupted"
+                  % sig.name, 2 * MIB <= received < 32 * MIB, "part file of %d bytes" % received)
+        tap.check("%s: the receiver exits non-zero with one line saying nothing was stored"
+                  % sig.name,
+                  code not in (0, None) and len(lines) == 1 and "interrupted" in lines[0]
+                  and "nothing was stored" in lines[0], r.report())
+        after = {n: open(os.path.join(dst, n), "rb").read() for n in listing(dst)}
+        tap.check("%s: both stored versions are byte-identical, nothing else is left" % sig.name,
+                  after == versions, listing(dst))
+
+
+def case_late_answer(tap, work, server):
+    """A peer that fetches our answer late (the original polls every few
+    seconds and backs off on HTTP 429): here 35 s. The connection deadline
+    comes from --timeout and starts when the peer shows up, so the backup
+    goes through."""
+    src = os.path.join(work, "src")
+    dst = os.path.join(work, "dst")
+    os.makedirs(src)
+    os.makedirs(dst)
+    path = os.path.join(src, "data.bin")
+    random_file(path, 1 * MIB)
+    session = "late-answer"
+    r = Peer(work, "ours-receiver", [OURS, "--signaling", server.url + "/", "-a", API_KEY,
+                                     "--ice-address", "127.0.0.1", "-S", "", "--timeout", "100",
+                                     "-q", "-u", session, "-d", dst])
+    if not server.wait_ping(session):
+        tap.diag("the receiver uploaded no ping within 15 s")
+    started = time.monotonic()
+    s = legacy(work, server, "legacy-sender", session, "-s", path, "--poll", "35",
+               "--timeout", "100")
+    s.wait(timeout=120)
+    r.wait(timeout=120)
+    took = time.monotonic() - started
+    tap.check("a sender that polls every 35 s took more than 30 s to connect",
+              took > 30, "%.1f s" % took)
+    tap.check("a sender that polls every 35 s: both succeed",
+              r.proc.returncode == 0 and s.proc.returncode == 0, r.report() + "\n" + s.report())
+    tap.check("a sender that polls every 35 s: content identical",
+              same_file(path, os.path.join(dst, "data.bin")))
+
+
 CASES = {
     "self-check": case_self_check,
     "legacy-to-ours": lambda t, w, s: case_legacy_to_ours(t, w, s, ours_first=True),
@@ -552,6 +631,8 @@ CASES = {
     "vault-zip": case_vault_zip,
     "hostile-names": case_hostile_names,
     "corrupt-stream": case_corrupt_stream,
+    "interrupted-sender": case_interrupted_sender,
+    "late-answer": case_late_answer,
 }
 
 

@@ -6,9 +6,14 @@
 // right after the last write, received names used as given, versions rotated
 // before the new data is complete).
 //
-// Test-only options: --base-url, --ice-address, --timeout, --send-name, and
+// Like the original, SIGINT and SIGTERM close the peer connection (a DTLS
+// close_notify, no stream reset) and exit with status 1.
+//
+// Test-only options: --base-url, --ice-address, --timeout, --send-name,
 // --lie-sha256, which makes it speak this project's framing with a wrong
-// SHA-256 in the end frame (a lying peer, or a stream corrupted on the way).
+// SHA-256 in the end frame (a lying peer, or a stream corrupted on the way),
+// --send-rate, which paces the content (KiB/s) so that a test can interrupt
+// it in the middle, and --poll, the period of its signaling polls.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 package main
@@ -32,11 +37,13 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/datachannel"
@@ -47,8 +54,7 @@ import (
 const (
 	vaultKey   = "AES-128-key-1234"
 	vaultIV    = "IV-1234567890123"
-	chunkSize  = 32768
-	pollPeriod = time.Second
+	chunkSize = 32768
 )
 
 // stringSlice follows pflag's StringSlice: comma-separated, repeatable, the
@@ -82,6 +88,8 @@ type options struct {
 	timeout                                                 float64
 	sendNameSet                                             bool
 	lieSHA256                                               bool
+	sendRate                                                uint
+	poll                                                    float64
 }
 
 func fail(format string, a ...interface{}) {
@@ -117,6 +125,8 @@ func parseOptions() *options {
 	fs.Float64Var(&o.timeout, "timeout", 120, "bound of the whole run in seconds (test only)")
 	fs.StringVar(&o.sendName, "send-name", "", "name put on the wire instead of the real one (test only)")
 	fs.BoolVar(&o.lieSHA256, "lie-sha256", false, "send with this project's framing and a wrong SHA-256 (test only)")
+	fs.UintVar(&o.sendRate, "send-rate", 0, "pace the content to this many KiB/s (test only)")
+	fs.Float64Var(&o.poll, "poll", 1, "seconds between two signaling polls (test only)")
 	_ = fs.Parse(os.Args[1:])
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "send-name" {
@@ -389,7 +399,7 @@ type channel interface {
 	io.ReadWriteCloser
 }
 
-func sendFile(dc channel, name, path string) error {
+func sendFile(dc channel, name, path string, rate uint) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -405,10 +415,33 @@ func sendFile(dc channel, name, path string) error {
 		return err
 	}
 	buf := make([]byte, chunkSize)
-	if _, err := io.CopyBuffer(struct{ io.Writer }{dc}, struct{ io.Reader }{f}, buf); err != nil {
+	var w io.Writer = dc
+	if rate > 0 {
+		w = &pacedWriter{w: dc, rate: float64(rate) * 1024, start: time.Now()}
+	}
+	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{f}, buf); err != nil {
 		return err
 	}
 	return dc.Close()
+}
+
+// pacedWriter holds writes back so that no more than rate bytes a second
+// leave on average.
+type pacedWriter struct {
+	w       io.Writer
+	rate    float64
+	start   time.Time
+	written float64
+}
+
+func (p *pacedWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.written += float64(n)
+	due := p.start.Add(time.Duration(p.written / p.rate * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		time.Sleep(wait)
+	}
+	return n, err
 }
 
 // sendLying speaks this project's framing (a JSON header, the content, a JSON
@@ -651,7 +684,7 @@ func main() {
 				finish(sendLying(dc, sendName, sendPath))
 				return
 			}
-			err := sendFile(dc, sendName, sendPath)
+			err := sendFile(dc, sendName, sendPath, o.sendRate)
 			if err != nil {
 				finish(err)
 				return
@@ -783,14 +816,18 @@ func main() {
 					}
 				}
 			}
-			time.Sleep(pollPeriod)
+			time.Sleep(time.Duration(o.poll * float64(time.Second)))
 		}
 	}()
 
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case err = <-done:
 	case err = <-uploadErr:
 		err = fmt.Errorf("signaling: %v", err)
+	case s := <-interrupted:
+		err = fmt.Errorf("interrupted by %v", s)
 	}
 	_ = pc.Close()
 	if err != nil {
