@@ -1280,6 +1280,24 @@ remote_description_cb (BackupPairing *pairing,
                                              g_object_ref (self));
 }
 
+/* What the peer connection would refuse is no offer or answer at all: a
+ * stray or hostile file in the store must not end the pairing. */
+static gboolean
+check_remote_description (const char *type, const char *sdp, gpointer user_data, GError **error)
+{
+  g_autoptr (RtcSdpDescription) desc = NULL;
+  RtcSdpType sdp_type;
+
+  if (!rtc_sdp_type_from_string (type, &sdp_type))
+    {
+      g_set_error (error, RTC_ERROR, RTC_ERROR_INVALID_SDP,
+                   "a session description of unknown type “%s”", type);
+      return FALSE;
+    }
+  desc = rtc_sdp_parse_as (sdp_type, sdp, error);
+  return desc != NULL;
+}
+
 static void
 remote_candidate_cb (BackupPairing *pairing, const char *candidate, gpointer user_data)
 {
@@ -1430,6 +1448,7 @@ backup_session_run_async (BackupSession *self,
 
   self->pairing = backup_pairing_new (self->signaling, self->session_id);
   backup_pairing_set_timeout (self->pairing, self->timeout);
+  backup_pairing_set_description_check (self->pairing, check_remote_description, NULL, NULL);
   g_signal_connect (self->pairing, "remote-description", G_CALLBACK (remote_description_cb),
                     self);
   g_signal_connect (self->pairing, "remote-candidate", G_CALLBACK (remote_candidate_cb), self);

@@ -622,27 +622,12 @@ rtc_peer_connection_set_remote_description (RtcPeerConnection *self,
       return FALSE;
     }
 
-  desc = rtc_sdp_parse (sdp, -1, error);
+  desc = rtc_sdp_parse_as (type, sdp, error);
   if (desc == NULL)
     return FALSE;
 
   if (type == RTC_SDP_TYPE_ANSWER)
-    {
-      switch (desc->setup)
-        {
-        case RTC_DTLS_SETUP_ACTIVE:
-          self->dtls_client = FALSE;
-          break;
-        case RTC_DTLS_SETUP_PASSIVE:
-          self->dtls_client = TRUE;
-          break;
-        case RTC_DTLS_SETUP_ACTPASS:
-        default:
-          g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_SDP,
-                               "An answer must say a=setup:active or a=setup:passive");
-          return FALSE;
-        }
-    }
+    self->dtls_client = desc->setup == RTC_DTLS_SETUP_PASSIVE;
 
   /* Candidates listed in the description go before those trickled earlier. */
   for (guint i = 0; i < desc->candidates->len; i++)

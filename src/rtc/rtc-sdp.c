@@ -86,6 +86,27 @@ rtc_sdp_type_to_string (RtcSdpType type)
     }
 }
 
+RtcSdpDescription *
+rtc_sdp_parse_as (RtcSdpType type, const char *text, GError **error)
+{
+  g_autoptr (RtcSdpDescription) desc = NULL;
+
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  desc = rtc_sdp_parse (text, -1, error);
+  if (desc == NULL)
+    return NULL;
+  if (type == RTC_SDP_TYPE_ANSWER && desc->setup != RTC_DTLS_SETUP_ACTIVE
+      && desc->setup != RTC_DTLS_SETUP_PASSIVE)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_SDP,
+                           "An answer must say a=setup:active or a=setup:passive");
+      return NULL;
+    }
+  return g_steal_pointer (&desc);
+}
+
 gboolean
 rtc_sdp_type_from_string (const char *text, RtcSdpType *type)
 {

@@ -62,6 +62,11 @@ void rtc_sdp_description_free (RtcSdpDescription *desc);
  * data-channel application m-section (the first one is used), ICE
  * credentials, a sha-256 fingerprint and a valid setup value. */
 RtcSdpDescription *rtc_sdp_parse (const char *text, gssize length, GError **error);
+/* rtc_sdp_parse(), and the rules of a description of @type: an answer says
+ * a=setup:active or a=setup:passive. What a peer connection accepts as its
+ * remote description, so a peer can check a description before it commits
+ * to the peer that sent it. */
+RtcSdpDescription *rtc_sdp_parse_as (RtcSdpType type, const char *text, GError **error);
 
 /* Writes an SDP with \r\n line ends: v=, o= (random session id), s=-, t=0 0,
  * a=group:BUNDLE <mid>, a=msid-semantic: WMS, then

@@ -110,6 +110,10 @@ struct _BackupPairing
 
   GQueue outgoing;           /* Outgoing*, uploaded in order */
   gboolean uploading;
+
+  BackupPairingCheckFunc check_func;
+  gpointer check_data;
+  GDestroyNotify check_notify;
 };
 
 typedef struct
@@ -413,6 +417,12 @@ handle_message (BackupPairing *self, Item *item, GBytes *bytes)
       if (self->have_description)
         {
           g_message ("Skipping signaling file “%s”: a second description", item->entry->name);
+          return;
+        }
+      if (self->check_func != NULL
+          && !self->check_func (message->sdp_type, message->sdp, self->check_data, &error))
+        {
+          g_message ("Skipping signaling file “%s”: %s", item->entry->name, error->message);
           return;
         }
       if (self->peer == NULL)
@@ -1255,11 +1265,36 @@ backup_pairing_close_finish (BackupPairing *self,
 /* ---- object ---- */
 
 static void
+clear_check (BackupPairing *self)
+{
+  if (self->check_notify != NULL)
+    self->check_notify (self->check_data);
+  self->check_func = NULL;
+  self->check_data = NULL;
+  self->check_notify = NULL;
+}
+
+void
+backup_pairing_set_description_check (BackupPairing *self,
+                                      BackupPairingCheckFunc func,
+                                      gpointer user_data,
+                                      GDestroyNotify notify)
+{
+  g_return_if_fail (BACKUP_IS_PAIRING (self));
+
+  clear_check (self);
+  self->check_func = func;
+  self->check_data = user_data;
+  self->check_notify = notify;
+}
+
+static void
 backup_pairing_dispose (GObject *object)
 {
   BackupPairing *self = BACKUP_PAIRING (object);
 
   stop_polling (self);
+  clear_check (self);
   g_cancellable_cancel (self->cancellable);
   if (self->store != NULL)
     g_clear_signal_handler (&self->changed_id, self->store);

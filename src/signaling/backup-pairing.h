@@ -43,6 +43,20 @@ void backup_pairing_set_poll_interval (BackupPairing *self,
                                        guint min_ms,
                                        guint max_ms);
 
+/* Checks a peer's session description before the pairing commits to that
+ * peer; on failure it sets @error and returns FALSE. */
+typedef gboolean (*BackupPairingCheckFunc) (const char *type,
+                                            const char *sdp,
+                                            gpointer user_data,
+                                            GError **error);
+
+/* A description that @func refuses is skipped with one message, as if it
+ * had never been sent, and the pairing goes on waiting for a good one. */
+void backup_pairing_set_description_check (BackupPairing *self,
+                                           BackupPairingCheckFunc func,
+                                           gpointer user_data,
+                                           GDestroyNotify notify);
+
 void backup_pairing_start_async (BackupPairing *self,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback,

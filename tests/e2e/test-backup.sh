@@ -222,6 +222,26 @@ status=$?
 check "https: a wrong API key fails with one line saying so" \
   [ "$status" != 0 ] && [ "$(wc -l < "$work/wrongkey.err")" = 1 ] && grep -q "API key" "$work/wrongkey.err"
 
+# --- a stray or hostile offer in the store is skipped with one line; the
+# receiver keeps waiting and pairs with the genuine sender.
+new_session
+mkdir -p "$work/dst-garbage"
+receive "$work/dst-garbage" 1
+for _ in $(seq 100); do
+  ls "$sig" | grep -q "^${uid}_ping_" && break
+  sleep 0.1
+done
+garbage_sdp=$(printf '{"type":"offer","sdp":"v=0\\r\\nm=audio 9 RTP/AVP 0\\r\\n"}' | base64 -w0)
+printf '{"type":"sdp","payload":"%s"}' "$garbage_sdp" > "$work/garbage.json"
+mv "$work/garbage.json" "$sig/${uid}_sdp_6f1c2a9e-0000-4000-8000-000000000001.json"
+sleep 1
+send -s "$work/src/data.bin"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "garbage offer: both succeed" [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
+check "garbage offer: content identical" cmp -s "$work/src/data.bin" "$work/dst-garbage/data.bin"
+check "garbage offer: the receiver says once that it skipped it" \
+  [ "$(grep -c "Skipping signaling file" "$work/receiver.err")" = 1 ]
+
 new_session
 start=$(date +%s)
 "${tls_env[@]}" "$app" "${https[@]}" -a e2e-key -u "$uid" -d "$work/dst" 2>"$work/untrusted.err"
