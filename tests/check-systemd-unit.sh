@@ -1,8 +1,16 @@
 #!/bin/sh
 # check-systemd-unit.sh UNIT.in PROGRAM: the receiver's systemd unit, with
-# @bindir@ pointing at PROGRAM's directory, passes `systemd-analyze verify`
-# without a single remark (unknown keys and bad values are only warnings
-# there, hence the check of the output too).
+# @bindir@ pointing at PROGRAM's directory,
+# - passes `systemd-analyze verify` without a single remark (unknown keys
+#   and bad values are only warnings there, hence the check of the output
+#   too);
+# - counts `systemctl stop` as a success: PROGRAM, started with the unit's
+#   ExecStart= (on loopback, with a signaling folder of this test), is
+#   stopped with SIGTERM once it waits for a peer, and its exit status is 0
+#   or one of SuccessExitStatus=, so that the unit neither ends "failed"
+#   nor restarts;
+# - does not restart after bad input: PROGRAM given a missing password file
+#   exits with a status of RestartPreventExitStatus=.
 set -eu
 unit_in=${1:?usage: check-systemd-unit.sh UNIT.in PROGRAM}
 program=${2:?usage: check-systemd-unit.sh UNIT.in PROGRAM}
@@ -11,7 +19,12 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
   exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/unit.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pid=
+cleanup() {
+  if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -m 700 "$work/run" "$work/config"
 name=$(basename "$unit_in" .in)
 sed "s|@bindir@|$(dirname "$program")|g" "$unit_in" > "$work/$name"
@@ -29,4 +42,85 @@ if [ "$status" != 0 ] || [ -s "$work/out" ]; then
   echo "FAIL: systemd-analyze verify: status $status" >&2
   exit 1
 fi
+
+# The values of a list setting of the [Service] section, as systemd reads
+# them: each line adds its words, an empty assignment clears the list.
+service_list() {
+  awk -v key="$1" '
+    /^\[/ { section = $0; next }
+    section == "[Service]" && index($0, key "=") == 1 {
+      value = substr($0, length(key) + 2)
+      if (value == "") { list = "" } else { list = list " " value }
+    }
+    END { print list }' "$work/$name"
+}
+
+# Whether the exit status $2 is among the words of $1.
+in_list() {
+  for word in $1; do
+    [ "$word" = "$2" ] && return 0
+  done
+  return 1
+}
+
+success_statuses=$(service_list SuccessExitStatus)
+prevent_statuses=$(service_list RestartPreventExitStatus)
+
+# The ExecStart= command line, with the configuration file's variables set
+# as for an instance that receives on loopback through a folder.
+exec_start=$(sed -n 's/^ExecStart=//p' "$work/$name")
+if [ -z "$exec_start" ]; then
+  echo "FAIL: no ExecStart= in $name" >&2
+  exit 1
+fi
+mkdir -m 700 "$work/signaling" "$work/destination"
+SESSION=unit-check-$$
+DESTINATION=$work/destination
+VERSIONS=2
+OPTIONS="--signaling $work/signaling --ice-address 127.0.0.1 --stun="
+eval "set -- $exec_start"
+# The exit status is what is checked here, not memory.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+export XDG_CONFIG_HOME="$work/config" XDG_RUNTIME_DIR="$work/run"
+
+"$@" 2>"$work/receiver.err" &
+pid=$!
+waited=0
+while [ -z "$(ls -A "$work/signaling" | grep "^${SESSION}_ping_" || true)" ]; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    cat "$work/receiver.err" >&2
+    echo "FAIL: the receiver of ExecStart= ended before waiting for a peer" >&2
+    exit 1
+  fi
+  waited=$((waited + 1))
+  if [ "$waited" -gt 600 ]; then
+    echo "FAIL: the receiver of ExecStart= never waited for a peer" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+kill -TERM "$pid"
+stop_status=0
+wait "$pid" || stop_status=$?
+pid=
+cat "$work/receiver.err"
+if [ "$stop_status" != 0 ] && ! in_list "$success_statuses" "$stop_status"; then
+  echo "FAIL: stopped with SIGTERM, the receiver exits with $stop_status, which" \
+       "SuccessExitStatus= ($success_statuses) does not count as a success" >&2
+  exit 1
+fi
+echo "PASS: systemctl stop: exit status $stop_status is a success"
+
+OPTIONS="$OPTIONS -p $work/missing-password-file"
+eval "set -- $exec_start"
+usage_status=0
+"$@" 2>"$work/usage.err" || usage_status=$?
+cat "$work/usage.err"
+if ! in_list "$prevent_statuses" "$usage_status"; then
+  echo "FAIL: with a missing password file the receiver exits with $usage_status," \
+       "not one of RestartPreventExitStatus= ($prevent_statuses): it would restart" \
+       "for ever" >&2
+  exit 1
+fi
+echo "PASS: bad input: exit status $usage_status prevents a restart"
 echo "PASS: $name"

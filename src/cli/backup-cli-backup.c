@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backup-cli-backup.h"
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-session.h"
 #include "backup-fileio-store.h"
@@ -18,7 +19,8 @@
 #include "backup-store.h"
 
 #define PROGRAM "distributed-backup"
-/* Leftover temporary files of a crashed reception older than this go. */
+/* Temporary files of receptions older than this go at start-up, even if a
+ * receiver still holds them; those whose receiver is gone go at once. */
 #define STALE_PART_AGE (24 * G_TIME_SPAN_HOUR)
 
 typedef struct
@@ -32,12 +34,30 @@ typedef struct
   RtcConfiguration *rtc_config;
   int status;
   gboolean stop;
+  int stop_signal; /* the signal that asked to stop, or 0 */
   gboolean progress_shown;
   gint64 started_us;
   gint64 last_draw_us;
 } Run;
 
 static void start_session (Run *run);
+
+int
+backup_cli_exit_status_for_signal (int signum)
+{
+  g_return_val_if_fail (signum > 0 && signum < 128, 1);
+
+  return 128 + signum;
+}
+
+/* The name of the file being sent or received, shown safely. */
+static char *
+session_display_name (BackupSession *session)
+{
+  const char *name = backup_session_get_file_name (session);
+
+  return backup_display_name (name != NULL ? name : "", -1);
+}
 
 static char *
 format_duration (gint64 seconds)
@@ -60,12 +80,14 @@ draw_progress (Run *run, gboolean final)
   g_autofree char *done_text = g_format_size (done);
   g_autofree char *speed_text = g_format_size ((guint64) speed);
   g_autoptr (GString) line = g_string_new ("\r");
+  g_autofree char *name = NULL;
 
   if (!final && now - run->last_draw_us < 200000)
     return;
   run->last_draw_us = now;
 
-  g_string_append_printf (line, "%s  ", backup_session_get_file_name (session));
+  name = session_display_name (session);
+  g_string_append_printf (line, "%s  ", name);
   if (total > 0)
     {
       g_autofree char *total_text = g_format_size ((guint64) total);
@@ -124,17 +146,23 @@ session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
-      run->status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? 130 : 1;
+      /* Stopped by a signal: 128 + its number, as a shell reports it. */
+      run->status = run->stop_signal != 0 ? backup_cli_exit_status_for_signal (run->stop_signal)
+                                          : 1;
     }
   else
     {
       run->status = 0;
       if (!run->options->quiet)
         {
-          const char *name = backup_session_get_file_name (session);
+          g_autofree char *name = session_display_name (session);
 
           if (run->options->dstdir != NULL)
-            fprintf (stderr, _("Received %s into %s\n"), name, run->options->dstdir);
+            {
+              g_autofree char *dir = backup_display_name (run->options->dstdir, -1);
+
+              fprintf (stderr, _("Received %s into %s\n"), name, dir);
+            }
           else
             fprintf (stderr, _("Sent %s\n"), name);
         }
@@ -183,15 +211,28 @@ start_session (Run *run)
   backup_session_run_async (run->session, run->cancellable, session_done_cb, run);
 }
 
-static gboolean
-on_signal (gpointer user_data)
+static void
+stop_on_signal (Run *run, int signum)
 {
-  Run *run = user_data;
-
   /* Cancelling cleans up the signaling store and any partial file; a
    * second signal while that is under way is ignored. */
+  if (run->stop_signal == 0)
+    run->stop_signal = signum;
   run->stop = TRUE;
   g_cancellable_cancel (run->cancellable);
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  stop_on_signal (user_data, SIGINT);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  stop_on_signal (user_data, SIGTERM);
   return G_SOURCE_CONTINUE;
 }
 
@@ -268,8 +309,8 @@ backup_cli_run_backup (BackupOptions *options)
   run.status = 1;
 
   signal (SIGPIPE, SIG_IGN);
-  sigint_id = g_unix_signal_add (SIGINT, on_signal, &run);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &run);
+  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
 
   start_session (&run);
   g_main_loop_run (loop);

@@ -10,7 +10,11 @@ G_BEGIN_DECLS
 
 /* Runs one backup (or, with --keep-listening, many) described by @options,
  * which backup_options_validate() has accepted. Returns the process exit
- * status: 0 on success, 1 on a failure. */
+ * status: 0 on success, 1 on a failure, 128 + the signal number when
+ * SIGINT (130) or SIGTERM (143) stopped it. */
 int backup_cli_run_backup (BackupOptions *options);
+
+/* The exit status after stopping on signal @signum: 128 + @signum. */
+int backup_cli_exit_status_for_signal (int signum);
 
 G_END_DECLS

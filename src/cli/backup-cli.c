@@ -339,13 +339,16 @@ backup_cli_main (int argc, char **argv)
       return fflush (stdout) == 0 ? 0 : EXIT_FAILURE_RUNTIME;
     }
 
+  /* Bad input, including a password file that is missing, unreadable or
+   * not one, is a usage error: nothing was attempted. */
   if (!backup_options_validate (options, &error))
     {
       print_error (error->message);
-      return g_error_matches (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT)
-               ? EXIT_USAGE
-               : EXIT_FAILURE_RUNTIME;
+      return EXIT_USAGE;
     }
+
+  for (guint i = 0; i < options->warnings->len; i++)
+    print_error (g_ptr_array_index (options->warnings, i));
 
   if (options->encrypt)
     return run_encryption_mode (options);

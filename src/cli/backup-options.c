@@ -132,6 +132,7 @@ backup_options_new (void)
   options->stun = g_ptr_array_new_null_terminated (1, g_free, TRUE);
   options->turn = g_ptr_array_new_null_terminated (1, g_free, TRUE);
   options->ice_addresses = g_ptr_array_new_null_terminated (1, g_free, TRUE);
+  options->warnings = g_ptr_array_new_null_terminated (1, g_free, TRUE);
   options->versions = 1;
   options->zip_encryption = g_strdup (BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION);
   options->timeout = BACKUP_OPTIONS_DEFAULT_TIMEOUT;
@@ -171,6 +172,7 @@ backup_options_free (BackupOptions *options)
   g_clear_object (&options->signaling_ca_database);
   g_ptr_array_unref (options->turn);
   g_ptr_array_unref (options->ice_addresses);
+  g_ptr_array_unref (options->warnings);
   g_free (options->vault_key);
   g_free (options->zip_encryption);
   g_free (options->signaling_url);
@@ -746,6 +748,23 @@ check_signaling (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* A warning when other users can read the API key file, as ssh warns of a
+ * private key file that is not private. */
+static void
+check_apikey_file_mode (BackupOptions *options, const char *display)
+{
+  struct stat st;
+
+  if (stat (options->apikey_file, &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0)
+    return;
+
+  g_ptr_array_add (options->warnings,
+                   g_strdup_printf (_("warning: the API key file “%s” (--apikey-file) is "
+                                      "readable by other users; make it private with "
+                                      "“chmod 600 %s”"),
+                                    display, display));
+}
+
 /* The API key: -a, else the first line of --apikey-file, else
  * $DISTRIBUTED_BACKUP_APIKEY; an empty one counts as none. */
 static gboolean
@@ -777,6 +796,7 @@ resolve_apikey (BackupOptions *options, GError **error)
       if (options->apikey_resolved == NULL)
         return usage_error (error, _("the API key file “%s” (--apikey-file) holds no key"),
                             display);
+      check_apikey_file_mode (options, display);
       return TRUE;
     }
 
@@ -903,6 +923,7 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_clear_object (&options->signaling_ca_database);
   g_clear_pointer (&options->signaling_url, g_free);
   g_clear_pointer (&options->signaling_dir, g_free);
+  g_ptr_array_set_size (options->warnings, 0);
 
   if (options->encrypt)
     return validate_encryption_mode (options, error);

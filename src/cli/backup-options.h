@@ -69,6 +69,9 @@ typedef struct
   char *signaling_url; /* http(s) URL of a FILE.io-compatible server, or NULL */
   char *signaling_dir; /* directory of a directory store, or NULL */
   gboolean show_progress;
+  /* Lines to show on standard error before going on (an --apikey-file that
+   * other users can read); empty when all is well. */
+  GPtrArray *warnings;
   /* In backup mode with -p, password1 and password2 hold the passwords read
    * from the password file (empty strings without -p). */
 } BackupOptions;
@@ -88,7 +91,8 @@ gboolean backup_options_parse (int             argc,
 /* Checks the options of encryption mode or backup mode before anything else
  * happens, and in backup mode reads the password file (-p). Errors with
  * BACKUP_ERROR_INVALID_ARGUMENT are usage errors; others come from the
- * password file. */
+ * password file. On success, @options->warnings holds what the user should
+ * be told before the backup goes on. */
 gboolean backup_options_validate (BackupOptions *options,
                                   GError       **error);
 

@@ -8,9 +8,40 @@
 
 G_BEGIN_DECLS
 
-/* Suffix and random part of temporary file names: ".NAME.XXXXXX.part". */
+/* Temporary files in the destination directory, XXXXXX being random
+ * letters and digits:
+ *
+ * - ".NAME.XXXXXX.recv.part": the data of a reception.  Its owner holds an
+ *   open file description lock (F_OFD_SETLK, F_WRLCK) on it from its
+ *   creation until it is renamed into place or removed, so a file of this
+ *   form that nobody has locked was left by a receiver that is gone.
+ * - ".NAME.XXXXXX.link.part": a second name of the previous version of
+ *   NAME, for the moment of a commit that makes it NAME.1.
+ * - ".NAME.XXXXXX.part": the data of a reception of earlier versions of
+ *   this program, which took no lock. */
 #define BACKUP_RECEPTION_PART_SUFFIX ".part"
+#define BACKUP_RECEPTION_DATA_MARK ".recv"
+#define BACKUP_RECEPTION_LINK_MARK ".link"
 #define BACKUP_RECEPTION_RANDOM_LEN 6
+
+typedef enum
+{
+  BACKUP_PART_NONE,   /* not a temporary file name */
+  BACKUP_PART_LEGACY, /* ".NAME.XXXXXX.part" */
+  BACKUP_PART_DATA,   /* ".NAME.XXXXXX.recv.part" */
+  BACKUP_PART_LINK,   /* ".NAME.XXXXXX.link.part" */
+} BackupPartKind;
+
+/* Which temporary file the first @len bytes of @name name, if any. */
+BackupPartKind _backup_part_kind (const char *name,
+                                  gsize len);
+
+/* Takes, without waiting, the lock that the owner of a ".recv.part" file
+ * holds on it, through @fd (open for writing).  Returns 0 on success, or
+ * the errno value: EAGAIN or EACCES when another open file description
+ * holds it; others (EINVAL, ENOLCK, EOPNOTSUPP…) when the filesystem
+ * cannot lock. */
+int _backup_part_lock (int fd);
 
 /* Takes ownership of @dir_fd.  Creates the temporary file. */
 BackupReception *_backup_reception_new (int dir_fd,

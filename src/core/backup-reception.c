@@ -13,11 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-reception-private.h"
 
 /* Longest part of the received name kept in the temporary file name, so
- * that ".NAME.XXXXXX.part" stays within NAME_MAX. */
+ * that ".NAME.XXXXXX.recv.part" stays within NAME_MAX. */
 #define PART_NAME_MAX 200
 
 typedef enum
@@ -33,9 +34,11 @@ struct _BackupReception
   GObject parent_instance;
 
   char *name;
+  char *display;     /* @name, escaped for messages */
   char *dir_display;
   int dir_fd;
   int fd;
+  int lock_fd;       /* holds the lock on the temporary file, or -1 */
   char *part_name;
   guint versions;
   guint64 bytes_written;
@@ -71,6 +74,17 @@ close_part_file (BackupReception *self)
     }
 }
 
+/* Gives up the lock, once the temporary file is gone or renamed. */
+static void
+release_lock (BackupReception *self)
+{
+  if (self->lock_fd >= 0)
+    {
+      close (self->lock_fd);
+      self->lock_fd = -1;
+    }
+}
+
 static void
 remove_part_file (BackupReception *self)
 {
@@ -79,10 +93,15 @@ remove_part_file (BackupReception *self)
   if (self->part_name != NULL)
     {
       if (unlinkat (self->dir_fd, self->part_name, 0) != 0 && errno != ENOENT)
-        g_warning ("Could not remove temporary file “%s” in “%s”: %s", self->part_name,
-                   self->dir_display, g_strerror (errno));
+        {
+          g_autofree char *shown = backup_display_name (self->part_name, -1);
+
+          g_warning ("Could not remove temporary file “%s” in “%s”: %s", shown,
+                     self->dir_display, g_strerror (errno));
+        }
       g_clear_pointer (&self->part_name, g_free);
     }
+  release_lock (self);
 }
 
 static void
@@ -107,9 +126,12 @@ backup_reception_finalize (GObject *object)
 
   if (self->fd >= 0)
     close (self->fd);
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
   if (self->dir_fd >= 0)
     close (self->dir_fd);
   g_free (self->name);
+  g_free (self->display);
   g_free (self->dir_display);
   g_free (self->part_name);
 
@@ -151,11 +173,28 @@ backup_reception_init (BackupReception *self)
 {
   self->dir_fd = -1;
   self->fd = -1;
+  self->lock_fd = -1;
   self->state = RECEPTION_OPEN;
 }
 
+int
+_backup_part_lock (int fd)
+{
+  struct flock lock = {
+    .l_type = F_WRLCK,
+    .l_whence = SEEK_SET,
+    .l_start = 0,
+    .l_len = 0, /* the whole file, however long it grows */
+  };
+
+  if (fcntl (fd, F_OFD_SETLK, &lock) == 0)
+    return 0;
+  return errno;
+}
+
+/* ".NAME.XXXXXX" @mark ".part", with NAME cut to PART_NAME_MAX bytes. */
 static char *
-make_part_name (const char *name)
+make_part_name (const char *name, const char *mark)
 {
   static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   char random_part[BACKUP_RECEPTION_RANDOM_LEN + 1];
@@ -165,8 +204,30 @@ make_part_name (const char *name)
     random_part[i] = chars[g_random_int_range (0, sizeof chars - 1)];
   random_part[BACKUP_RECEPTION_RANDOM_LEN] = '\0';
 
-  return g_strdup_printf (".%.*s.%s" BACKUP_RECEPTION_PART_SUFFIX, (int) MIN (len, PART_NAME_MAX),
-                          name, random_part);
+  return g_strdup_printf (".%.*s.%s%s" BACKUP_RECEPTION_PART_SUFFIX,
+                          (int) MIN (len, PART_NAME_MAX), name, random_part, mark);
+}
+
+typedef enum
+{
+  PART_LOCKED,
+  PART_NOT_LOCKABLE, /* a filesystem without locks */
+  PART_TAKEN,        /* a scan of stale files locked it first */
+} PartLock;
+
+static PartLock
+lock_new_part (BackupReception *self, int fd)
+{
+  int errsv = _backup_part_lock (fd);
+
+  if (errsv == 0)
+    return PART_LOCKED;
+  if (errsv == EAGAIN || errsv == EACCES)
+    return PART_TAKEN;
+
+  /* Without a lock, the file is only removed as stale once old enough. */
+  g_debug ("Cannot lock temporary files in “%s”: %s", self->dir_display, g_strerror (errsv));
+  return PART_NOT_LOCKABLE;
 }
 
 BackupReception *
@@ -177,38 +238,63 @@ _backup_reception_new (int dir_fd,
                        GError **error)
 {
   g_autoptr (BackupReception) self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
+  int errsv = EEXIST;
 
   self->dir_fd = dir_fd;
   self->dir_display = g_strdup (dir_display);
   self->name = g_strdup (name);
+  self->display = backup_display_name (name, -1);
   self->versions = versions;
+  /* Until the temporary file exists, there is nothing to remove: dispose
+   * stays quiet. */
+  self->state = RECEPTION_ABORTED;
 
   for (guint attempt = 0; attempt < 100; attempt++)
     {
-      g_autofree char *part_name = make_part_name (name);
+      g_autofree char *part_name = make_part_name (name, BACKUP_RECEPTION_DATA_MARK);
       int fd = openat (dir_fd, part_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                        0600);
+      PartLock lock;
 
-      if (fd >= 0)
+      if (fd < 0)
         {
-          self->fd = fd;
-          self->part_name = g_steal_pointer (&part_name);
-          g_debug ("Receiving “%s” into temporary file “%s”", name, self->part_name);
-          return g_steal_pointer (&self);
+          errsv = errno;
+          if (errsv == EEXIST)
+            continue;
+          break;
         }
-      if (errno != EEXIST)
-        {
-          int errsv = errno;
 
-          /* Nothing to remove: mark the object finished so dispose is quiet. */
-          self->state = RECEPTION_ABORTED;
-          _backup_store_set_errno_error (error, errsv, name, dir_display);
-          return NULL;
+      lock = lock_new_part (self, fd);
+      if (lock == PART_TAKEN)
+        {
+          /* The scan removes the file; another name is used. */
+          g_debug ("A scan of stale files took a new temporary file: trying another name");
+          close (fd);
+          continue;
         }
+
+      /* A second descriptor of the same open file keeps the lock until the
+       * file is renamed into place, after @fd is closed. */
+      if (lock == PART_LOCKED)
+        {
+          self->lock_fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+          if (self->lock_fd < 0)
+            {
+              errsv = errno;
+              unlinkat (dir_fd, part_name, 0);
+              close (fd);
+              break;
+            }
+        }
+
+      self->fd = fd;
+      self->part_name = g_steal_pointer (&part_name);
+      self->state = RECEPTION_OPEN;
+      g_debug ("Receiving “%s” into a temporary file", self->display);
+      return g_steal_pointer (&self);
     }
 
-  self->state = RECEPTION_ABORTED;
-  _backup_store_set_errno_error (error, EEXIST, name, dir_display);
+  _backup_store_set_errno_error (error, errsv, name, dir_display);
   return NULL;
 }
 
@@ -226,7 +312,7 @@ check_open (BackupReception *self, GError **error)
   if (self->state != RECEPTION_OPEN || self->fd < 0)
     {
       g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_FAILED,
-                   _("The reception of “%s” is already finished"), self->name);
+                   _("The reception of “%s” is already finished"), self->display);
       return FALSE;
     }
   return TRUE;
@@ -256,7 +342,7 @@ backup_reception_write (BackupReception *self, const void *data, gsize len, GErr
             continue;
 
           _backup_store_set_errno_error (error, errsv, self->name, self->dir_display);
-          g_debug ("Writing “%s” failed: removing its temporary file", self->name);
+          g_debug ("Writing “%s” failed: removing its temporary file", self->display);
           remove_part_file (self);
           self->state = RECEPTION_ABORTED;
           return FALSE;
@@ -354,7 +440,7 @@ rename_entry (BackupReception *self, const char *from, const char *to, GError **
 static gboolean
 keep_previous (BackupReception *self, const char *name, const char *name_1, GError **error)
 {
-  g_autofree char *link_name = make_part_name (name);
+  g_autofree char *link_name = make_part_name (name, BACKUP_RECEPTION_LINK_MARK);
 
   if (linkat (self->dir_fd, name, self->dir_fd, link_name, 0) == 0)
     {
@@ -432,6 +518,7 @@ rotate_and_install (BackupReception *self, GError **error)
   if (!rename_entry (self, self->part_name, self->name, error))
     return FALSE;
   g_clear_pointer (&self->part_name, g_free);
+  release_lock (self);
 
   for (guint v = self->versions; v < self->versions + 1000; v++)
     {
@@ -439,7 +526,7 @@ rotate_and_install (BackupReception *self, GError **error)
 
       if (unlinkat (self->dir_fd, path, 0) != 0)
         break;
-      g_debug ("Removed old version “%s”", path);
+      g_debug ("Removed an old version of “%s”", self->display);
     }
 
   if (fsync (self->dir_fd) != 0 && errno != EINVAL)
@@ -493,12 +580,12 @@ backup_reception_commit (BackupReception *self, GCancellable *cancellable, GErro
     goto failed;
 
   self->state = RECEPTION_COMMITTED;
-  g_debug ("Stored “%s” (%" G_GUINT64_FORMAT " bytes) in “%s”", self->name, self->bytes_written,
+  g_debug ("Stored “%s” (%" G_GUINT64_FORMAT " bytes) in “%s”", self->display, self->bytes_written,
            self->dir_display);
   return TRUE;
 
 failed:
-  g_debug ("Commit of “%s” failed: removing its temporary file", self->name);
+  g_debug ("Commit of “%s” failed: removing its temporary file", self->display);
   remove_part_file (self);
   self->state = RECEPTION_ABORTED;
   g_propagate_error (error, g_steal_pointer (&local_error));
@@ -553,7 +640,7 @@ backup_reception_abort (BackupReception *self)
   if (self->state != RECEPTION_OPEN)
     return;
 
-  g_debug ("Reception of “%s” aborted", self->name);
+  g_debug ("Reception of “%s” aborted", self->display);
   remove_part_file (self);
   self->state = RECEPTION_ABORTED;
 }

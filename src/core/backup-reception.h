@@ -2,8 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A reception writes into a temporary file (".NAME.XXXXXX.part", mode 0600)
- * in the destination directory.  Nothing visible under NAME changes until
+ * A reception writes into a temporary file (".NAME.XXXXXX.recv.part", mode
+ * 0600) in the destination directory, and holds a lock on it until it ends,
+ * so that backup_store_remove_stale_parts() in this or another process
+ * leaves it alone while it lives.  Nothing visible under NAME changes until
  * backup_reception_commit() succeeds: it syncs the data, rotates the older
  * versions, renames the temporary file into place and syncs the directory.
  * backup_reception_abort(), a failed write, a failed commit, or dropping

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-frame.h"
 #include "backup-pairing.h"
@@ -727,7 +728,7 @@ sender_on_control (BackupSession *self, BackupFrame *frame)
 static gboolean
 receiver_begin (BackupSession *self, const char *name, gsize length, GError **error)
 {
-  g_autofree char *display = g_utf8_make_valid (name, (gssize) length);
+  g_autofree char *display = backup_display_name (name, (gssize) length);
 
   self->reception = backup_store_begin (self->store, name, length, error);
   if (self->reception == NULL)

@@ -12,11 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-reception-private.h"
 #include "backup-store.h"
 
 #define NAME_MAX_BYTES 255
+/* Bytes of a hostile name shown in an error message. */
+#define DISPLAY_MAX_BYTES 64
 
 struct _BackupStore
 {
@@ -150,20 +153,21 @@ backup_store_get_versions (BackupStore *self)
   return self->versions;
 }
 
-/* ".NAME.XXXXXX.part" with a non-empty NAME and XXXXXX letters and digits. */
+/* @tail (of @tail_len bytes) ends the first @len bytes of @name after
+ * ".NAME.XXXXXX" with a non-empty NAME and XXXXXX letters and digits. */
 static gboolean
-is_part_name (const char *name, gsize len)
+has_part_form (const char *name, gsize len, const char *tail, gsize tail_len)
 {
-  gsize suffix_len = strlen (BACKUP_RECEPTION_PART_SUFFIX);
-  gsize tail = 1 + BACKUP_RECEPTION_RANDOM_LEN + suffix_len;
+  gsize random_end;
   const char *random_part;
 
-  if (len < 2 + tail || name[0] != '.')
+  if (len < 2 + 1 + BACKUP_RECEPTION_RANDOM_LEN + tail_len || name[0] != '.')
     return FALSE;
-  if (memcmp (name + len - suffix_len, BACKUP_RECEPTION_PART_SUFFIX, suffix_len) != 0)
+  if (memcmp (name + len - tail_len, tail, tail_len) != 0)
     return FALSE;
 
-  random_part = name + len - suffix_len - BACKUP_RECEPTION_RANDOM_LEN;
+  random_end = len - tail_len;
+  random_part = name + random_end - BACKUP_RECEPTION_RANDOM_LEN;
   if (random_part[-1] != '.')
     return FALSE;
   for (guint i = 0; i < BACKUP_RECEPTION_RANDOM_LEN; i++)
@@ -173,27 +177,42 @@ is_part_name (const char *name, gsize len)
   return TRUE;
 }
 
-/* A hostile name shown in a message: valid UTF-8, no control characters,
- * at most 64 bytes of the original. */
+BackupPartKind
+_backup_part_kind (const char *name, gsize len)
+{
+  static const char data_tail[] = BACKUP_RECEPTION_DATA_MARK BACKUP_RECEPTION_PART_SUFFIX;
+  static const char link_tail[] = BACKUP_RECEPTION_LINK_MARK BACKUP_RECEPTION_PART_SUFFIX;
+  static const char legacy_tail[] = BACKUP_RECEPTION_PART_SUFFIX;
+
+  if (has_part_form (name, len, data_tail, sizeof data_tail - 1))
+    return BACKUP_PART_DATA;
+  if (has_part_form (name, len, link_tail, sizeof link_tail - 1))
+    return BACKUP_PART_LINK;
+  if (has_part_form (name, len, legacy_tail, sizeof legacy_tail - 1))
+    return BACKUP_PART_LEGACY;
+  return BACKUP_PART_NONE;
+}
+
+/* A hostile name shown in a message: escaped by backup_display_name(),
+ * at most DISPLAY_MAX_BYTES of the original (cut between characters). */
 static char *
 display_name (const char *name, gsize len)
 {
-  g_autofree char *valid = g_utf8_make_valid (name, MIN (len, 64));
-  GString *out = g_string_new (NULL);
+  gsize shown = len;
+  g_autofree char *escaped = NULL;
 
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+  if (len > DISPLAY_MAX_BYTES)
     {
-      gunichar c = g_utf8_get_char (p);
-
-      if (g_unichar_iscntrl (c))
-        g_string_append_printf (out, "\\x%02x", c);
-      else
-        g_string_append_unichar (out, c);
+      shown = DISPLAY_MAX_BYTES;
+      /* Back to the start of a UTF-8 sequence cut by the limit. */
+      for (guint i = 0; i < 3 && shown > 0 && ((guchar) name[shown] & 0xc0) == 0x80; i++)
+        shown--;
     }
-  if (len > 64)
-    g_string_append (out, "…");
 
-  return g_string_free (out, FALSE);
+  escaped = backup_display_name (name, (gssize) shown);
+  if (shown < len)
+    return g_strconcat (escaped, "…", NULL);
+  return g_steal_pointer (&escaped);
 }
 
 gboolean
@@ -214,7 +233,7 @@ backup_store_check_name_len (const char *name, gsize len, GError **error)
     reason = _("the name contains a “/”");
   else if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
     reason = _("“.” and “..” are not file names");
-  else if (is_part_name (name, len))
+  else if (_backup_part_kind (name, len) != BACKUP_PART_NONE)
     reason = _("the name has the form of a temporary file");
 
   if (reason != NULL)
@@ -341,6 +360,54 @@ backup_store_begin (BackupStore *self, const char *name, gsize name_len, GError 
   return _backup_reception_new (dir_fd, display, checked, self->versions, error);
 }
 
+/* Removes the ".recv.part" file @name (@st from lstat) if nobody holds its
+ * lock: its owner is gone.  The lock is taken, so that a receiver that
+ * has just created the file and not yet locked it picks another name
+ * instead of writing into a removed file; it is held until the file is
+ * gone. */
+static gboolean
+remove_if_unowned (int dir_fd, const char *name, const struct stat *st)
+{
+  struct stat fd_st, now_st;
+  gboolean removed = FALSE;
+  int errsv;
+  int fd;
+
+  fd = openat (dir_fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  if (fstat (fd, &fd_st) != 0 || !S_ISREG (fd_st.st_mode) || fd_st.st_dev != st->st_dev
+      || fd_st.st_ino != st->st_ino)
+    {
+      close (fd);
+      return FALSE;
+    }
+
+  errsv = _backup_part_lock (fd);
+  if (errsv != 0)
+    {
+      /* EAGAIN or EACCES: a live receiver's file.  Anything else: the
+       * filesystem has no locks, so only the age tells. */
+      if (errsv != EAGAIN && errsv != EACCES)
+        g_debug ("Cannot lock temporary files: %s", g_strerror (errsv));
+      close (fd);
+      return FALSE;
+    }
+
+  /* Still the same file under that name. */
+  if (fstatat (dir_fd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 && now_st.st_dev == st->st_dev
+      && now_st.st_ino == st->st_ino)
+    removed = unlinkat (dir_fd, name, 0) == 0;
+  close (fd);
+  return removed;
+}
+
+static gint64
+timespec_to_us (const struct timespec *ts)
+{
+  return (gint64) ts->tv_sec * G_USEC_PER_SEC + ts->tv_nsec / 1000;
+}
+
 gboolean
 backup_store_remove_stale_parts (BackupStore *self,
                                  GTimeSpan min_age,
@@ -373,29 +440,40 @@ backup_store_remove_stale_parts (BackupStore *self,
 
   while ((entry = readdir (dir)) != NULL)
     {
+      BackupPartKind kind = _backup_part_kind (entry->d_name, strlen (entry->d_name));
+      g_autofree char *shown = NULL;
       struct stat st;
-      gint64 mtime;
+      gint64 changed;
+      gboolean gone;
 
-      if (!is_part_name (entry->d_name, strlen (entry->d_name)))
+      if (kind == BACKUP_PART_NONE)
         continue;
       if (fstatat (dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         continue;
       if (!S_ISREG (st.st_mode) || st.st_uid != uid)
         continue;
 
-      mtime = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
-      if (now - mtime < min_age)
-        continue;
+      /* A second name of a version is as old as its last link or rename
+       * (ctime); data is as old as its last write (mtime). */
+      changed = timespec_to_us (kind == BACKUP_PART_LINK ? &st.st_ctim : &st.st_mtim);
+      shown = backup_display_name (entry->d_name, -1);
 
-      if (unlinkat (dir_fd, entry->d_name, 0) == 0)
+      if (now - changed >= min_age)
         {
-          g_debug ("Removed stale temporary file “%s” in “%s”", entry->d_name, display);
-          removed++;
+          gone = unlinkat (dir_fd, entry->d_name, 0) == 0;
+          if (!gone && errno != ENOENT)
+            g_debug ("Could not remove stale temporary file “%s”: %s", shown,
+                     g_strerror (errno));
         }
-      else if (errno != ENOENT)
+      else if (kind == BACKUP_PART_DATA)
+        gone = remove_if_unowned (dir_fd, entry->d_name, &st);
+      else
+        gone = FALSE;
+
+      if (gone)
         {
-          g_debug ("Could not remove stale temporary file “%s”: %s", entry->d_name,
-                   g_strerror (errno));
+          g_debug ("Removed stale temporary file “%s” in “%s”", shown, display);
+          removed++;
         }
     }
 

@@ -33,7 +33,8 @@ guint backup_store_get_versions (BackupStore *self);
 
 /* A received name must be one path component: not empty, at most 255
  * bytes, no '/', no NUL, not "." or "..", and not the form of our own
- * temporary files (".X.XXXXXX.part").  Fails with BACKUP_ERROR_INVALID_NAME.
+ * temporary files (".X.XXXXXX.part", ".X.XXXXXX.recv.part",
+ * ".X.XXXXXX.link.part").  Fails with BACKUP_ERROR_INVALID_NAME.
  * The _len variant sees NUL bytes inside the first @len bytes. */
 gboolean backup_store_check_name (const char *name, GError **error);
 gboolean backup_store_check_name_len (const char *name, gsize len, GError **error);
@@ -48,10 +49,21 @@ BackupReception *backup_store_begin (BackupStore *self,
                                      gsize name_len,
                                      GError **error);
 
-/* Removes temporary files (".NAME.XXXXXX.part", regular files owned by
- * this user) whose last change is older than @min_age microseconds: what
- * a crash during a reception leaves behind.  Blocking (one directory scan);
- * meant for start-up.  @n_removed may be NULL. */
+/* Removes the temporary files (regular files owned by this user) that a
+ * receiver killed or crashed during a reception left behind:
+ *
+ * - the data of a reception (".NAME.XXXXXX.recv.part") that no live
+ *   receiver holds locked, whatever its age, and any older than @min_age
+ *   microseconds (last write);
+ * - a second name of a version during a commit (".NAME.XXXXXX.link.part")
+ *   older than @min_age (last link);
+ * - the data of a reception by an earlier version of this program
+ *   (".NAME.XXXXXX.part"), which took no lock, older than @min_age.
+ *
+ * The files of receptions under way, in this process or another one, stay
+ * (unless older than @min_age), so receivers may share a directory.
+ * Blocking (one directory scan); meant for start-up.  @n_removed may be
+ * NULL. */
 gboolean backup_store_remove_stale_parts (BackupStore *self,
                                           GTimeSpan min_age,
                                           guint *n_removed,

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "backup-application.h"
+#include "backup-display.h"
 #include "backup-preferences.h"
 #include "backup-window.h"
 
@@ -133,6 +134,7 @@ backup_application_notify_received (BackupApplication *self, const char *file_na
 {
   GDBusConnection *bus;
   g_autofree char *body = NULL;
+  g_autofree char *name = NULL;
   g_autoptr (GIcon) icon = NULL;
   PendingNotification *pending;
 
@@ -146,7 +148,8 @@ backup_application_notify_received (BackupApplication *self, const char *file_na
   pending->self = g_object_ref (self);
   pending->notification = g_notification_new (_("Backup Received"));
   /* Translators: body of a notification; %s is a file name */
-  body = g_strdup_printf (_("%s was stored safely."), file_name);
+  name = backup_display_name (file_name, -1);
+  body = g_strdup_printf (_("%s was stored safely."), name);
   g_notification_set_body (pending->notification, body);
   icon = g_themed_icon_new (APP_ID);
   g_notification_set_icon (pending->notification, icon);

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "backup-application.h"
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-session.h"
 #include "backup-store.h"
@@ -572,7 +573,7 @@ session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   else if (self->receiving)
     {
-      const char *name = backup_session_get_file_name (session);
+      g_autofree char *name = backup_display_name (backup_session_get_file_name (session), -1);
       g_autofree char *text = g_strdup_printf (_("Received %s"), name);
 
       if (self->toast_overlay != NULL)
@@ -590,8 +591,8 @@ session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   else
     {
-      g_autofree char *text
-          = g_strdup_printf (_("Sent %s"), backup_session_get_file_name (session));
+      g_autofree char *name = backup_display_name (backup_session_get_file_name (session), -1);
+      g_autofree char *text = g_strdup_printf (_("Sent %s"), name);
 
       toast (self, text);
     }

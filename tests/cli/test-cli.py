@@ -3,15 +3,23 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# - Every invalid command line fails at once, before any network activity,
-#   with exactly one line on stderr, nothing on stdout and exit status 2
-#   (usage) or 1 (an unreadable password file). When strace is available,
-#   each failing command runs again under it and must open no IPv4/IPv6
-#   socket.
+# - Every invalid command line, an unreadable or invalid password file
+#   included, fails at once, before any network activity, with exactly one
+#   line on stderr, nothing on stdout and exit status 2. When strace is
+#   available, each failing command runs again under it and must open no
+#   IPv4/IPv6 socket.
 # - Encryption mode writes a password file of the documented format: this
 #   script checks it independently (HKDF and HMAC from Python's standard
 #   library, AES-256-CBC with the openssl command), with the passwords from
 #   the command line, from a pipe, and typed on a pseudo-terminal without echo.
+# - Real backups between two processes of this program (a folder signaling
+#   store, ICE on 127.0.0.1, no STUN): a file whose name holds terminal
+#   escapes and a newline is stored under its real name while every line
+#   printed shows the name escaped; a receiver killed during a transfer
+#   leaves a temporary file that the next receiver removes at start-up,
+#   without touching the stored versions; SIGTERM and SIGINT end a waiting
+#   peer with 143 and 130; an --apikey-file that others can read gives one
+#   warning line.
 #
 # Output: TAP.
 
@@ -23,6 +31,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -210,14 +219,17 @@ def validation_cases(env):
          "invalid archive name"),
         ("-o without -z", ["-s", f, "-o", "out.zip"] + common, 2, "needs -z"),
         ("-z on the receiver", ["-z", "-d", dst] + common, 2, "only used when sending"),
-        ("undecryptable password file", ["-d", dst, "-p", env.corrupt] + common, 1,
+        ("undecryptable password file", ["-d", dst, "-p", env.corrupt] + common, 2,
          "not a valid password file"),
-        ("missing password file", ["-d", dst, "-p", missing] + common, 1,
+        ("missing password file", ["-d", dst, "-p", missing] + common, 2,
          "Cannot read the password file"),
-        ("password file is a directory", ["-d", dst, "-p", dst] + common, 1,
+        ("password file is a directory", ["-d", dst, "-p", dst] + common, 2,
          "Cannot read the password file"),
-        ("password file is a FIFO", ["-d", dst, "-p", env.fifo] + common, 1,
+        ("password file is a FIFO", ["-d", dst, "-p", env.fifo] + common, 2,
          "not a regular file"),
+        ("password file of another key",
+         ["-d", dst, "-p", env.passfile, "--vault-key", env.path("other.key")] + common, 2,
+         "another key"),
         ("-v 0", ["-v", "0", "-d", dst] + common, 2, "-v, --versions"),
         ("-v=65536", ["-v=65536", "-d", dst] + common, 2, "-v, --versions"),
         ("-v abc", ["-d", dst, "--versions", "abc"] + common, 2, "-v, --versions"),
@@ -431,8 +443,6 @@ def test_tty_passwords(env):
 
 def test_tty_interrupted(env):
     """Ctrl-C at the prompt leaves the terminal echoing again."""
-    import signal
-
     path = env.path("interrupted.txt")
     master, slave = pty.openpty()
 
@@ -473,6 +483,318 @@ def test_tty_interrupted(env):
         os.close(slave)
 
 
+# --- Real backups between two processes -------------------------------------
+
+LOOPBACK = ["--ice-address", "127.0.0.1", "--stun="]
+
+
+class Peer:
+    """A distributed-backup process in the background, its stderr in a file."""
+
+    def __init__(self, env, args, name):
+        self.err_path = env.path(name + ".err")
+        self.err_file = open(self.err_path, "wb")
+        self.proc = subprocess.Popen(
+            [EXE] + list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.err_file,
+            env=env.env,
+            cwd=env.root,
+        )
+
+    def wait(self):
+        try:
+            status = self.proc.wait(timeout=120)
+        finally:
+            self.err_file.close()
+        return status
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                os.kill(self.proc.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self.err_file.close()
+
+
+def wait_until(condition, what, peers=()):
+    """Waits for @condition; fails if a peer ends meanwhile or after TIMEOUT * 3."""
+    deadline = time.monotonic() + TIMEOUT * 3
+    while not condition():
+        for peer in peers:
+            assert peer.proc.poll() is None, (
+                f"ended ({peer.proc.returncode}) before {what}: {peer.stderr()!r}")
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.01)
+
+
+def session_files(sigdir, session):
+    return [n for n in os.listdir(sigdir) if n.startswith(session + "_")]
+
+
+def waiting_for_peer(sigdir, session):
+    """True once a peer of @session has put its ping in the folder store: it
+    has checked its options and scanned its destination."""
+    return any(n.startswith(session + "_ping_") for n in os.listdir(sigdir))
+
+
+def fresh_dir(env, name):
+    path = env.path(name)
+    os.mkdir(path)
+    return path
+
+
+def parts_in(directory):
+    return [n for n in os.listdir(directory) if n.endswith(".part")]
+
+
+def part_has_data(directory):
+    for name in parts_in(directory):
+        try:
+            if os.path.getsize(os.path.join(directory, name)) > 0:
+                return True
+        except FileNotFoundError:
+            pass
+    return False
+
+
+def sparse_file(path, size):
+    """A file of @size zero bytes that takes no room on the disk."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def is_zeros(path, size):
+    zeros = bytes(1024 * 1024)
+    with open(path, "rb") as f:
+        total = 0
+        while True:
+            chunk = f.read(len(zeros))
+            if not chunk:
+                break
+            if chunk != zeros[: len(chunk)]:
+                return False
+            total += len(chunk)
+    return total == size
+
+
+def assert_no_raw_controls(output, what):
+    """@output (bytes) holds no control character but the line ends and the
+    progress line's own carriage returns and erase-to-end-of-line, and no
+    bidirectional control."""
+    text = output.replace(b"\x1b[K", b"")
+    bad = sorted({b for b in text if (b < 0x20 and b not in (0x0A, 0x0D)) or b == 0x7F})
+    assert not bad, f"{what}: raw control bytes {bad} in {output!r}"
+    assert b"\xe2\x80\xae" not in text, f"{what}: raw U+202E in {output!r}"
+
+
+def test_hostile_name(env):
+    """A file named with terminal escapes, a bidirectional control and a
+    newline, sent by this program to this program."""
+    name = "evil\x1b]0;owned\x07\x1b[2J\nforged line\u202e.txt"
+    shown = b"evil\\x1b]0;owned\\x07\\x1b[2J\\x0aforged line\\u{202E}.txt"
+    src = fresh_dir(env, "hostile-src")
+    dst = fresh_dir(env, "hostile-dst")
+    sig = fresh_dir(env, "hostile-sig")
+    content = os.urandom(3 * 1024 * 1024)
+    with open(os.path.join(src, name), "wb") as f:
+        f.write(content)
+    common = ["--signaling", sig, "-u", "hostile-name", "--timeout", "60", "--progress"] + LOOPBACK
+
+    receiver = Peer(env, common + ["-d", dst], "hostile-receiver")
+    sender = Peer(env, common + ["-s", os.path.join(src, name)], "hostile-sender")
+    try:
+        sender_status = sender.wait()
+        receiver_status = receiver.wait()
+    finally:
+        sender.kill()
+        receiver.kill()
+    received, sent = receiver.stderr(), sender.stderr()
+    assert sender_status == 0, sent
+    assert receiver_status == 0, received
+
+    # Stored under its real name, with its content.
+    assert os.listdir(dst) == [name], os.listdir(dst)
+    with open(os.path.join(dst, name), "rb") as f:
+        assert f.read() == content
+
+    for output, line, what in ((received, b"Received " + shown + b" into ", "receiver"),
+                               (sent, b"Sent " + shown + b"\n", "sender")):
+        assert_no_raw_controls(output, what)
+        assert line in output, f"{what}: {line!r} not in {output!r}"
+        # The name never starts a line of its own.
+        for piece in output.replace(b"\r", b"\n").split(b"\n"):
+            if b"forged line" in piece:
+                assert b"evil" in piece, f"{what}: forged line {piece!r} in {output!r}"
+        # The progress line showed the name escaped too.
+        assert b"\r" + shown + b"  " in output, f"{what}: no progress line in {output!r}"
+    assert session_files(sig, "hostile-name") == []
+
+
+def test_killed_receiver(env):
+    """A receiver killed during a transfer leaves its temporary file; the next
+    receiver on that folder removes it at start-up and keeps the versions."""
+    src = fresh_dir(env, "killed-src")
+    dst = fresh_dir(env, "killed-dst")
+    sig = fresh_dir(env, "killed-sig")
+    big = os.path.join(src, "big.bin")
+    sparse_file(big, 256 * 1024 * 1024)
+    versions = {"big.bin": b"newest version\n", "big.bin.1": b"older version\n"}
+    for file_name, data in versions.items():
+        with open(os.path.join(dst, file_name), "wb") as f:
+            f.write(data)
+    common = ["--signaling", sig, "--timeout", "60", "-q", "--no-progress"] + LOOPBACK
+
+    receiver = Peer(env, common + ["-u", "killed-1", "-d", dst, "-v", "2"], "killed-receiver")
+    sender = Peer(env, common + ["-u", "killed-1", "-s", big], "killed-sender")
+    later = None
+    try:
+        wait_until(lambda: part_has_data(dst), "data in a temporary file", (receiver, sender))
+        # The sender stops, so the transfer cannot end; the receiver dies
+        # without a chance to clean up.
+        sender.proc.send_signal(signal.SIGSTOP)
+        receiver.proc.send_signal(signal.SIGKILL)
+        assert receiver.wait() == -signal.SIGKILL
+        left = parts_in(dst)
+        assert len(left) == 1, f"no temporary file left by the killed receiver: {os.listdir(dst)}"
+        assert os.path.getsize(os.path.join(dst, left[0])) > 0
+
+        # Another receiver of the same folder, for another session.
+        later = Peer(env, common + ["-u", "killed-2", "-d", dst, "-v", "2"], "later-receiver")
+        wait_until(lambda: waiting_for_peer(sig, "killed-2"), "the new receiver to wait", (later,))
+        assert parts_in(dst) == [], f"the temporary file stayed: {os.listdir(dst)}"
+        assert sorted(os.listdir(dst)) == sorted(versions), os.listdir(dst)
+        for file_name, data in versions.items():
+            with open(os.path.join(dst, file_name), "rb") as f:
+                assert f.read() == data, file_name
+
+        later.proc.send_signal(signal.SIGTERM)
+        assert later.wait() == 143, later.stderr()
+        assert later.stderr() == b"", later.stderr()
+        assert session_files(sig, "killed-2") == []
+    finally:
+        sender.kill()
+        receiver.kill()
+        if later is not None:
+            later.kill()
+
+
+def test_receivers_share_folder(env):
+    """A receiver starting on a folder where another one is receiving leaves
+    the other's temporary file alone, and that transfer completes."""
+    src = fresh_dir(env, "shared-src")
+    dst = fresh_dir(env, "shared-dst")
+    sig = fresh_dir(env, "shared-sig")
+    data_path = os.path.join(src, "data.bin")
+    size = 128 * 1024 * 1024
+    sparse_file(data_path, size)
+    common = ["--signaling", sig, "--timeout", "60", "-q", "--no-progress"] + LOOPBACK
+
+    first = Peer(env, common + ["-u", "shared-1", "-d", dst], "shared-first")
+    sender = Peer(env, common + ["-u", "shared-1", "-s", data_path], "shared-sender")
+    second = None
+    try:
+        wait_until(lambda: parts_in(dst), "a temporary file", (first, sender))
+        sender.proc.send_signal(signal.SIGSTOP)
+        part = parts_in(dst)
+        assert len(part) == 1, f"the transfer ended before it could be paused: {os.listdir(dst)}"
+
+        second = Peer(env, common + ["-u", "shared-2", "-d", dst], "shared-second")
+        wait_until(lambda: waiting_for_peer(sig, "shared-2"), "the second receiver to wait",
+                   (second,))
+        assert parts_in(dst) == part, os.listdir(dst)
+
+        sender.proc.send_signal(signal.SIGCONT)
+        assert sender.wait() == 0, sender.stderr()
+        assert first.wait() == 0, first.stderr()
+        assert is_zeros(os.path.join(dst, "data.bin"), size)
+        assert parts_in(dst) == [], os.listdir(dst)
+
+        second.proc.send_signal(signal.SIGINT)
+        assert second.wait() == 130, second.stderr()
+    finally:
+        sender.kill()
+        first.kill()
+        if second is not None:
+            second.kill()
+
+
+def test_signal_status(env):
+    """A peer waiting for the other one ends on SIGTERM with 143 and on SIGINT
+    with 130, and cleans the signaling store."""
+    sig = fresh_dir(env, "signal-sig")
+    dst = fresh_dir(env, "signal-dst")
+    cases = [
+        ("receiver", ["-d", dst], signal.SIGTERM, 143),
+        ("receiver", ["-d", dst], signal.SIGINT, 130),
+        ("sender", ["-s", env.file], signal.SIGTERM, 143),
+        ("sender", ["-s", env.file], signal.SIGINT, 130),
+        ("listening receiver", ["-d", dst, "--keep-listening"], signal.SIGTERM, 143),
+    ]
+    for index, (what, args, signum, status) in enumerate(cases):
+        session = f"signal-{index}"
+        peer = Peer(env, ["--signaling", sig, "-u", session, "--timeout", "60"] + LOOPBACK + args,
+                    f"signal-{index}")
+        try:
+            wait_until(lambda: waiting_for_peer(sig, session), f"the {what} to wait", (peer,))
+            peer.proc.send_signal(signum)
+            got = peer.wait()
+        finally:
+            peer.kill()
+        assert got == status, f"{what}, signal {signum}: exit status {got}, not {status}"
+        assert peer.stderr() == b"", peer.stderr()
+        assert session_files(sig, session) == [], session_files(sig, session)
+
+
+def test_apikey_file_warning(env):
+    """An --apikey-file that other users can read: one warning line, and the
+    run goes on; a private one: no line."""
+    sig = fresh_dir(env, "apikey-sig")
+    dst = fresh_dir(env, "apikey-dst")
+    keyfile = env.path("apikey")
+    with open(keyfile, "w") as f:
+        f.write("SECRET-API-KEY\n")
+    for mode, warned in ((0o644, True), (0o600, False)):
+        os.chmod(keyfile, mode)
+        session = f"apikey-{mode:o}"
+        peer = Peer(env, ["--signaling", sig, "-u", session, "-d", dst, "--apikey-file", keyfile]
+                    + LOOPBACK, f"apikey-{mode:o}")
+        try:
+            wait_until(lambda: waiting_for_peer(sig, session), "the receiver to wait", (peer,))
+            peer.proc.send_signal(signal.SIGTERM)
+            status = peer.wait()
+        finally:
+            peer.kill()
+        err = peer.stderr().decode()
+        assert "SECRET-API-KEY" not in err
+        if warned:
+            lines = err.splitlines()
+            assert len(lines) == 1 and err.endswith("\n"), f"expected one line, got {err!r}"
+            assert lines[0].startswith("distributed-backup: warning: "), lines[0]
+            assert "readable by other users" in lines[0], lines[0]
+            assert f"chmod 600 {keyfile}" in lines[0], lines[0]
+        else:
+            assert err == "", err
+        assert status == 143, (status, err)
+
+
+PROCESS_TESTS = [
+    ("process: a hostile file name is shown escaped", test_hostile_name),
+    ("process: a killed receiver's temporary file goes at the next start", test_killed_receiver),
+    ("process: receivers share a folder", test_receivers_share_folder),
+    ("process: SIGTERM exits 143, SIGINT 130", test_signal_status),
+    ("process: an --apikey-file readable by others is warned about", test_apikey_file_warning),
+]
+
+
 def main():
     if not EXE:
         print("1..0 # SKIP DISTRIBUTED_BACKUP is not set")
@@ -480,7 +802,7 @@ def main():
     env = Env()
     try:
         cases = validation_cases(env)
-        print(f"1..{len(cases) + 5}")
+        print(f"1..{len(cases) + 5 + len(PROCESS_TESTS)}")
         # A valid password file for the cases that need one.
         proc, _ = env.run(["-e", "-p", env.passfile, "-1=qwerty", "-2=asdfgh"])
         assert proc.returncode == 0, proc.stderr
@@ -497,6 +819,8 @@ def main():
             tap("passwords from stdin", lambda: test_stdin_passwords(env))
             tap("passwords on a terminal", lambda: test_tty_passwords(env))
             tap("interrupted prompt", lambda: test_tty_interrupted(env))
+        for name, func in PROCESS_TESTS:
+            tap(name, lambda f=func: f(env))
     finally:
         shutil.rmtree(env.root, ignore_errors=True)
     return 0 if all(ok for ok, _ in results) else 1

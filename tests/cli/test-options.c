@@ -4,10 +4,12 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
 
+#include "backup-cli-backup.h"
 #include "backup-cli.h"
 #include "backup-error.h"
 #include "backup-options.h"
@@ -793,6 +795,126 @@ test_apikey_sources (void)
   g_rmdir (dir);
 }
 
+/* An API key file that other users can read is used, with one warning
+ * that says so and how to fix it; a private one gives none. */
+static void
+test_apikey_file_mode (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-options-XXXXXX", &error);
+  g_autofree char *keyfile = g_build_filename (dir, "apikey", NULL);
+  static const struct
+  {
+    int mode;
+    gboolean warned;
+  } cases[] = {
+    { 0644, TRUE }, { 0604, TRUE }, { 0640, TRUE }, { 0600, FALSE }, { 0400, FALSE },
+  };
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (keyfile, "FILE-KEY\n", -1, &error));
+  g_assert_no_error (error);
+  g_unsetenv (BACKUP_OPTIONS_APIKEY_ENV);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s", "--apikey-file",
+                                                    keyfile, "--signaling", dir);
+
+      g_test_message ("mode %04o", (guint) cases[i].mode);
+      g_assert_cmpint (g_chmod (keyfile, cases[i].mode), ==, 0);
+      g_assert_true (backup_options_validate (options, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (options->apikey_resolved, ==, "FILE-KEY");
+      if (cases[i].warned)
+        {
+          const char *warning;
+
+          g_assert_cmpuint (options->warnings->len, ==, 1);
+          warning = g_ptr_array_index (options->warnings, 0);
+          g_assert_nonnull (strstr (warning, "readable by other users"));
+          g_assert_nonnull (strstr (warning, "chmod 600"));
+          g_assert_nonnull (strstr (warning, keyfile));
+          g_assert_null (strchr (warning, '\n'));
+        }
+      else
+        g_assert_cmpuint (options->warnings->len, ==, 0);
+    }
+
+  /* A key from -a or the environment has no file to check. */
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", dir, "-u", "s", "-a", "K",
+                                                  "--signaling", dir);
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_cmpuint (options->warnings->len, ==, 0);
+  }
+
+  g_unlink (keyfile);
+  g_rmdir (dir);
+}
+
+/* Runs backup_cli_main() on the NULL-terminated arguments. */
+static int
+run_cli (const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup ("distributed-backup"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+  return backup_cli_main (argv->len - 1, (char **) argv->pdata);
+}
+
+#define RUN_CLI(...) run_cli ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Bad input, a bad password file included, is exit status 2; a stop by a
+ * signal is 128 + its number. */
+static void
+test_exit_status (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-options-XXXXXX", &error);
+  g_autofree char *missing = g_build_filename (dir, "missing.txt", NULL);
+  g_autofree char *corrupt = g_build_filename (dir, "corrupt.txt", NULL);
+  g_autofree char *key = g_build_filename (dir, "vault.key", NULL);
+  g_autofree char *other_key = g_build_filename (dir, "other.key", NULL);
+  g_autofree char *passfile = g_build_filename (dir, "passwords.txt", NULL);
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (corrupt, "not a password file\n", -1, &error));
+  g_assert_true (backup_vault_write (passfile, "a", "b", key, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (RUN_CLI ("-d", dir, "-u", "s", "--signaling", dir, "-p", missing,
+                            "--vault-key", key),
+                   ==, 2);
+  g_assert_cmpint (RUN_CLI ("-d", dir, "-u", "s", "--signaling", dir, "-p", corrupt,
+                            "--vault-key", key),
+                   ==, 2);
+  g_assert_cmpint (RUN_CLI ("-d", dir, "-u", "s", "--signaling", dir, "-p", dir,
+                            "--vault-key", key),
+                   ==, 2);
+  /* The password file of another key. */
+  g_assert_cmpint (RUN_CLI ("-d", dir, "-u", "s", "--signaling", dir, "-p", passfile,
+                            "--vault-key", other_key),
+                   ==, 2);
+  /* As any other bad input. */
+  g_assert_cmpint (RUN_CLI ("-d", missing, "-u", "s", "--signaling", dir), ==, 2);
+  g_assert_cmpint (RUN_CLI ("--foo"), ==, 2);
+
+  g_assert_cmpint (backup_cli_exit_status_for_signal (SIGINT), ==, 130);
+  g_assert_cmpint (backup_cli_exit_status_for_signal (SIGTERM), ==, 143);
+  g_assert_cmpint (backup_cli_exit_status_for_signal (SIGHUP), ==, 129);
+
+  g_unlink (corrupt);
+  g_unlink (passfile);
+  g_unlink (key);
+  g_unlink (other_key);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -813,6 +935,8 @@ main (int argc, char **argv)
   g_test_add_func ("/options/uuid", test_uuid);
   g_test_add_func ("/options/validate-backup-mode", test_validate_backup_mode);
   g_test_add_func ("/options/apikey-sources", test_apikey_sources);
+  g_test_add_func ("/options/apikey-file-mode", test_apikey_file_mode);
+  g_test_add_func ("/options/exit-status", test_exit_status);
 
   return g_test_run ();
 }

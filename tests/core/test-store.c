@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,7 +82,8 @@ test_reception_new_destroy (Fixture *f, gconstpointer data)
   listing = store_test_list (f->dir);
   g_assert_true (g_str_has_prefix (listing, ".file.bin."));
   g_assert_true (g_str_has_suffix (listing, ".part"));
-  g_assert_cmpuint (strlen (listing), ==, strlen (".file.bin.XXXXXX.part"));
+  g_assert_true (g_str_has_suffix (listing, ".recv.part"));
+  g_assert_cmpuint (strlen (listing), ==, strlen (".file.bin.XXXXXX.recv.part"));
   part_path = g_build_filename (f->dir, listing, NULL);
   g_assert_cmpint (g_lstat (part_path, &st), ==, 0);
   g_assert_true (S_ISREG (st.st_mode));
@@ -419,9 +421,12 @@ test_hostile_names (Fixture *f, gconstpointer data)
     { "/", 1 },
     { "x/", 2 },
     { ".backup.zip.Ab3dE9.part", 23 },
+    { ".backup.zip.Ab3dE9.recv.part", 28 },
+    { ".backup.zip.Ab3dE9.link.part", 28 },
   };
   static const char *const fine[] = { "file.txt", "..x", "...", ".hidden", "a b",
-                                      "\xc3\xa9t\xc3\xa9", "x.part", "\\", "-rf" };
+                                      "\xc3\xa9t\xc3\xa9", "x.part", "\\", "-rf",
+                                      ".x.Ab3dE9.lock.part", "x.Ab3dE9.recv.part" };
 
   store_test_write (f->dir, "keep", "keep");
 
@@ -482,6 +487,38 @@ test_hostile_names (Fixture *f, gconstpointer data)
     store_test_receive (store3, fits_versions, "3");
     store_test_assert_contents (f->dir, fits_versions, "3");
   }
+}
+
+/* A refused name is shown escaped in the error, cut at 64 bytes between
+ * two characters. */
+static void
+test_names_shown_escaped (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) name = g_string_new ("\x1b]0;title\x07\n");
+  g_autoptr (GError) error = NULL;
+
+  /* 13 bytes, then two-byte characters: the 64-byte limit cuts one. */
+  g_string_append (name, "xy");
+  for (guint i = 0; i < 40; i++)
+    g_string_append (name, "\xc3\xa9");
+  g_string_append (name, "/");
+
+  g_assert_false (backup_store_check_name_len (name->str, name->len, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_NAME);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_null (strchr (error->message, '\x1b'));
+  g_assert_null (strchr (error->message, '\x07'));
+  g_assert_null (strchr (error->message, '\n'));
+  g_assert_nonnull (strstr (error->message, "\\x1b]0;title\\x07\\x0axy\xc3\xa9"));
+  /* 25 whole characters, then the mark of the cut: no half character. */
+  g_assert_nonnull (strstr (error->message, "y\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9…"));
+  g_assert_null (strstr (error->message, "\\xc3"));
+  g_assert_null (strstr (error->message, "\xef\xbf\xbd"));
 }
 
 static void
@@ -600,10 +637,258 @@ test_stale_parts (Fixture *f, gconstpointer data)
   }
 }
 
+/* The one temporary file in @dir, or NULL. */
+static char *
+find_data_part (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, ".part"))
+      {
+        g_assert_null (found);
+        found = g_strdup (name);
+      }
+  return found;
+}
+
+/* In this process: the file of a reception under way stays, whatever the
+ * limit of age; one that nobody holds goes at once, however recent. */
+static void
+test_stale_parts_owner (Fixture *f, gconstpointer data)
+{
+  g_autoptr (BackupStore) store = backup_store_new (f->file, 2);
+  g_autoptr (BackupReception) live = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *live_part = NULL;
+  g_autofree char *expected = NULL;
+  guint removed = 99;
+
+  store_test_write (f->dir, "name", "newest");
+  store_test_write (f->dir, "name.1", "older");
+  store_test_write (f->dir, "live", "previous");
+  live = backup_store_begin (store, "live", 4, &error);
+  g_assert_no_error (error);
+  g_assert_true (backup_reception_write (live, "new data", 8, &error));
+  live_part = find_data_part (f->dir);
+  g_assert_nonnull (live_part);
+
+  /* Left by receivers that are gone: nobody holds them. */
+  store_test_write (f->dir, ".name.Dead01.recv.part", "abandoned");
+  store_test_write (f->dir, ".other.Dead02.recv.part", "abandoned");
+  /* Of earlier versions (no lock): only the age counts. */
+  store_test_write (f->dir, ".name.Legacy.part", "recent");
+  /* A second name of a version, as a commit makes for a moment. */
+  store_test_write (f->dir, ".name.Link01.link.part", "recent");
+
+  g_assert_true (backup_store_remove_stale_parts (store, 24 * G_TIME_SPAN_HOUR, &removed,
+                                                  &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (removed, ==, 2);
+  expected = g_strdup_printf ("%s,.name.Legacy.part,.name.Link01.link.part,live,name,name.1",
+                              live_part);
+  assert_listing (f, expected);
+
+  /* Scanning again changes nothing, and the reception goes on. */
+  g_assert_true (backup_store_remove_stale_parts (store, G_TIME_SPAN_HOUR, &removed, &error));
+  g_assert_cmpuint (removed, ==, 0);
+  assert_listing (f, expected);
+  g_assert_true (backup_reception_write (live, " and more", 9, &error));
+  g_assert_true (backup_reception_commit (live, NULL, &error));
+  g_assert_no_error (error);
+  store_test_assert_contents (f->dir, "live", "new data and more");
+  store_test_assert_contents (f->dir, "live.1", "previous");
+  store_test_assert_contents (f->dir, "name", "newest");
+  store_test_assert_contents (f->dir, "name.1", "older");
+  assert_listing (f, ".name.Legacy.part,.name.Link01.link.part,live,live.1,name,name.1");
+
+  /* Past the limit of age, every kind goes. */
+  g_assert_true (backup_store_remove_stale_parts (store, 0, &removed, &error));
+  g_assert_cmpuint (removed, ==, 2);
+  assert_listing (f, "live,live.1,name,name.1");
+}
+
+/* 0 when a lock like the one of a scan of stale files can be taken on
+ * @name in @dir, else the errno value. */
+static int
+try_lock (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  int errsv = 0;
+
+  g_assert_cmpint (fd, >=, 0);
+  if (fcntl (fd, F_OFD_SETLK, &lock) != 0)
+    errsv = errno;
+  close (fd);
+  return errsv;
+}
+
+/* A reception holds the lock on its file from its start to its end, and
+ * gives it up then. */
+static void
+test_stale_parts_lock_held (Fixture *f, gconstpointer data)
+{
+  g_autoptr (BackupStore) store = backup_store_new (f->file, 1);
+  g_autoptr (BackupReception) reception = NULL;
+  g_autoptr (BackupReception) aborted = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *part = NULL;
+  int errsv;
+
+  reception = backup_store_begin (store, "held", 4, &error);
+  g_assert_no_error (error);
+  part = find_data_part (f->dir);
+  errsv = try_lock (f->dir, part);
+  g_assert_true (errsv == EAGAIN || errsv == EACCES);
+
+  g_assert_true (backup_reception_write (reception, "data", 4, &error));
+  errsv = try_lock (f->dir, part);
+  g_assert_true (errsv == EAGAIN || errsv == EACCES);
+
+  g_assert_true (backup_reception_commit (reception, NULL, &error));
+  g_assert_no_error (error);
+  store_test_assert_contents (f->dir, "held", "data");
+  assert_listing (f, "held");
+  /* The file in place is nobody's any more. */
+  g_assert_cmpint (try_lock (f->dir, "held"), ==, 0);
+
+  /* Nor is an aborted one's, kept open elsewhere. */
+  aborted = backup_store_begin (store, "gone", 4, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&part, g_free);
+  part = find_data_part (f->dir);
+  {
+    g_autofree char *path = g_build_filename (f->dir, part, NULL);
+    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+    g_assert_cmpint (fd, >=, 0);
+    backup_reception_abort (aborted);
+    assert_listing (f, "held");
+    g_assert_cmpint (fcntl (fd, F_OFD_SETLK, &lock), ==, 0);
+    close (fd);
+  }
+}
+
+#define SUBPROCESS_DIR_ENV "TEST_STORE_SUBPROCESS_DIR"
+
+/* Each test below runs itself again as a subprocess (the other receiver),
+ * on a directory it passes in the environment. */
+static void
+run_in_subprocess (Fixture *f)
+{
+  g_setenv (SUBPROCESS_DIR_ENV, f->dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv (SUBPROCESS_DIR_ENV);
+  g_test_trap_assert_passed ();
+}
+
+/* The file of a receiver that has exited goes at once. */
+static void
+test_stale_parts_owner_exited (void)
+{
+  Fixture fixture, *f = &fixture;
+  g_autoptr (BackupStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dead_part = NULL;
+  guint removed = 99;
+
+  if (g_test_subprocess ())
+    {
+      /* Begins a reception and ends as a killed receiver would, without
+       * aborting it or dropping it. */
+      g_autoptr (GFile) dir = g_file_new_for_path (g_getenv (SUBPROCESS_DIR_ENV));
+      BackupStore *child_store = backup_store_new (dir, 2);
+      BackupReception *reception = backup_store_begin (child_store, "name", 4, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (backup_reception_write (reception, "partial", 7, &error));
+      g_assert_no_error (error);
+      _exit (0);
+    }
+
+  fixture_setup (f, NULL);
+  store = backup_store_new (f->file, 2);
+  store_test_write (f->dir, "name", "newest");
+  store_test_write (f->dir, "name.1", "older");
+
+  run_in_subprocess (f);
+  dead_part = find_data_part (f->dir);
+  g_assert_nonnull (dead_part);
+  store_test_assert_contents (f->dir, dead_part, "partial");
+
+  g_assert_true (backup_store_remove_stale_parts (store, 24 * G_TIME_SPAN_HOUR, &removed,
+                                                  &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (removed, ==, 1);
+  assert_listing (f, "name,name.1");
+  store_test_assert_contents (f->dir, "name", "newest");
+  store_test_assert_contents (f->dir, "name.1", "older");
+
+  g_clear_object (&store);
+  fixture_teardown (f, NULL);
+}
+
+/* The file of a live receiver (this process) stays while another process
+ * scans the directory. */
+static void
+test_stale_parts_owner_alive (void)
+{
+  Fixture fixture, *f = &fixture;
+  g_autoptr (BackupStore) store = NULL;
+  g_autoptr (BackupReception) live = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *live_part = NULL;
+  g_autofree char *after = NULL;
+  guint removed = 99;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GFile) dir = g_file_new_for_path (g_getenv (SUBPROCESS_DIR_ENV));
+      g_autoptr (BackupStore) child_store = backup_store_new (dir, 2);
+
+      g_assert_true (backup_store_remove_stale_parts (child_store, 24 * G_TIME_SPAN_HOUR,
+                                                      &removed, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (removed, ==, 0);
+      return;
+    }
+
+  fixture_setup (f, NULL);
+  store = backup_store_new (f->file, 2);
+  store_test_write (f->dir, "name", "newest");
+  live = backup_store_begin (store, "name", 4, &error);
+  g_assert_no_error (error);
+  g_assert_true (backup_reception_write (live, "fresh", 5, &error));
+  live_part = find_data_part (f->dir);
+  g_assert_nonnull (live_part);
+
+  run_in_subprocess (f);
+  after = find_data_part (f->dir);
+  g_assert_cmpstr (after, ==, live_part);
+  store_test_assert_contents (f->dir, live_part, "fresh");
+
+  g_assert_true (backup_reception_commit (live, NULL, &error));
+  g_assert_no_error (error);
+  store_test_assert_contents (f->dir, "name", "fresh");
+  store_test_assert_contents (f->dir, "name.1", "newest");
+  assert_listing (f, "name,name.1");
+
+  g_clear_object (&live);
+  g_clear_object (&store);
+  fixture_teardown (f, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
 
 #define ADD(path, func, data)                                                                   \
   g_test_add ("/store/" path, Fixture, data, fixture_setup, func, fixture_teardown)
@@ -626,12 +911,17 @@ main (int argc, char *argv[])
        GUINT_TO_POINTER (ABORT_COMMIT_ASYNC_CANCELLED));
   ADD ("abort/commit-fails", test_commit_fails, NULL);
   ADD ("names/hostile", test_hostile_names, NULL);
+  ADD ("names/shown-escaped", test_names_shown_escaped, NULL);
   ADD ("destination/missing", test_destination_missing, NULL);
   /* As root, permissions do not apply: the store-fullfs test covers an
    * unwritable destination there with a read-only filesystem. */
   if (geteuid () != 0)
     ADD ("destination/not-writable", test_destination_not_writable, NULL);
   ADD ("stale-parts", test_stale_parts, NULL);
+  ADD ("stale-parts/owner", test_stale_parts_owner, NULL);
+  ADD ("stale-parts/lock-held", test_stale_parts_lock_held, NULL);
+  g_test_add_func ("/store/stale-parts/owner-exited", test_stale_parts_owner_exited);
+  g_test_add_func ("/store/stale-parts/owner-alive", test_stale_parts_owner_alive);
 
 #undef ADD
 
