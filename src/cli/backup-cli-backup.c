@@ -256,6 +256,9 @@ make_rtc_config (BackupOptions *o)
         config->local_addresses[i] = g_strdup (g_ptr_array_index (o->ice_addresses, i));
     }
   config->relay_only = o->relay_only;
+  /* Also with --keep-listening, where waiting for a peer has no limit: once
+   * one shows up, connecting has --timeout. */
+  config->ice_timeout_ms = o->timeout * 1000;
   return config;
 }
 
