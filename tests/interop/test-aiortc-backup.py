@@ -105,7 +105,13 @@ async def send_like_a_browser(store, session, path, name):
 
     poller = asyncio.ensure_future(poll())
     try:
-        await asyncio.wait_for(opened, TIMEOUT)
+        done, _ = await asyncio.wait([opened, poller], timeout=TIMEOUT,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if poller in done:
+            raise RuntimeError("reading the signaling store failed: %r" % poller.exception())
+        if opened not in done:
+            raise RuntimeError("no open channel within %d s (ICE %s, connection %s)"
+                               % (TIMEOUT, pc.iceConnectionState, pc.connectionState))
     finally:
         poller.cancel()
 
