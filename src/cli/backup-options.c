@@ -14,6 +14,7 @@
 
 #include "backup-error.h"
 #include "backup-options.h"
+#include "rtc-configuration.h"
 #include "backup-vault.h"
 
 #define MAX_UUID_LEN 128
@@ -592,82 +593,24 @@ backup_options_parse_turn (const char *url,
                            gboolean *tcp,
                            GError **error)
 {
-  g_autofree char *rest = NULL;
-  g_autofree char *raw_user = NULL;
-  g_autofree char *raw_password = NULL;
-  g_autofree char *host_port = NULL;
-  g_autofree char *parsed_host = NULL;
-  g_autoptr (GSocketConnectable) address = NULL;
-  g_autoptr (GError) local_error = NULL;
-  const char *query, *at, *colon;
-  gboolean use_tcp = FALSE;
-
   g_return_val_if_fail (url != NULL, FALSE);
 
-  if (!g_str_has_prefix (url, "turn:"))
-    return usage_error (error, _("invalid TURN server “%s” (--turn): expected %s"), url,
-                        "turn:USER:PASSWORD@HOST:PORT[?transport=tcp]");
-
-  rest = g_strdup (url + strlen ("turn:"));
-  query = strchr (rest, '?');
-  if (query != NULL)
-    {
-      if (strcmp (query, "?transport=tcp") == 0)
-        use_tcp = TRUE;
-      else if (strcmp (query, "?transport=udp") != 0)
-        return usage_error (error,
-                            _("invalid TURN server “%s” (--turn): the only parameter is "
-                              "transport=udp or transport=tcp"),
-                            url);
-      rest[query - rest] = '\0';
-    }
-
-  at = strrchr (rest, '@');
-  if (at == NULL)
-    return usage_error (error,
-                        _("invalid TURN server “%s” (--turn): expected USER:PASSWORD@ before "
-                          "the host"),
-                        url);
-  colon = memchr (rest, ':', at - rest);
-  if (colon == NULL || colon == rest)
-    return usage_error (error,
-                        _("invalid TURN server “%s” (--turn): expected USER:PASSWORD@ before "
-                          "the host"),
-                        url);
-  raw_user = g_strndup (rest, colon - rest);
-  raw_password = g_strndup (colon + 1, at - colon - 1);
-  host_port = g_strdup (at + 1);
-
-  address = g_network_address_parse (host_port, 3478, &local_error);
-  if (address == NULL || host_port[0] == '\0')
-    return usage_error (error, _("invalid TURN server “%s” (--turn): bad host or port"), url);
-
-  if (user != NULL)
-    *user = g_uri_unescape_string (raw_user, NULL);
-  if (password != NULL)
-    *password = g_uri_unescape_string (raw_password, NULL);
-  if (host != NULL)
-    *host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
-  if (port != NULL)
-    *port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
-  if (tcp != NULL)
-    *tcp = use_tcp;
-
-  explicit_bzero (raw_password, strlen (raw_password));
+  /* The URL holds a password: it is not repeated. */
+  if (!rtc_configuration_parse_turn_server (url, user, password, host, port, tcp, NULL))
+    return usage_error (error, _("invalid TURN server (--turn): expected %s"),
+                        "turn:USER:PASSWORD@HOST:PORT[?transport=udp|tcp]");
   return TRUE;
 }
 
+/* The network options, checked by the parsers that will use them. */
 static gboolean
 check_network_options (BackupOptions *options, GError **error)
 {
   for (guint i = 0; i < options->stun->len; i++)
     {
       const char *server = g_ptr_array_index (options->stun, i);
-      const char *host_port = g_str_has_prefix (server, "stun:") ? server + 5 : server;
-      g_autoptr (GSocketConnectable) address = NULL;
 
-      address = g_network_address_parse (host_port, 3478, NULL);
-      if (address == NULL || host_port[0] == '\0')
+      if (!rtc_configuration_parse_stun_server (server, NULL, NULL, NULL))
         return usage_error (error, _("invalid STUN server “%s” (-S): expected HOST:PORT"), server);
     }
 
@@ -679,9 +622,8 @@ check_network_options (BackupOptions *options, GError **error)
   for (guint i = 0; i < options->ice_addresses->len; i++)
     {
       const char *text = g_ptr_array_index (options->ice_addresses, i);
-      g_autoptr (GInetAddress) address = g_inet_address_new_from_string (text);
 
-      if (address == NULL)
+      if (!rtc_configuration_check_local_address (text, NULL))
         return usage_error (error,
                             _("invalid local address “%s” (--ice-address): expected an IP "
                               "address"),

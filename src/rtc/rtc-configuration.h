@@ -35,6 +35,31 @@ typedef struct
 
 GType rtc_configuration_get_type (void) G_GNUC_CONST;
 
+/* The one parser of the server URLs above (also used to check them before
+ * any network activity). A STUN server: "HOST[:PORT]" or "stun:HOST[:PORT]".
+ * A TURN server: "turn:USER:PASSWORD@HOST[:PORT][?transport=udp|tcp]",
+ * user and password percent-encoded, scheme and transport in any case. HOST
+ * is a name, an IPv4 address or an IPv6 address in brackets; PORT defaults
+ * to 3478. Errors are RTC_ERROR_FAILED; a TURN error never repeats
+ * the URL, which holds a password. Out arguments may be NULL. */
+#define RTC_CONFIGURATION_DEFAULT_SERVER_PORT 3478
+
+gboolean rtc_configuration_parse_stun_server (const char *url,
+                                              char **host,
+                                              guint16 *port,
+                                              GError **error);
+gboolean rtc_configuration_parse_turn_server (const char *url,
+                                              char **user,
+                                              char **password,
+                                              char **host,
+                                              guint16 *port,
+                                              gboolean *tcp,
+                                              GError **error);
+/* An entry of local_addresses: an IP address literal. */
+gboolean rtc_configuration_check_local_address (const char *text, GError **error);
+/* Every server and address above parses, and relay_only has a TURN server. */
+gboolean rtc_configuration_validate (const RtcConfiguration *config, GError **error);
+
 RtcConfiguration *rtc_configuration_new (void);
 RtcConfiguration *rtc_configuration_copy (const RtcConfiguration *config);
 void rtc_configuration_free (RtcConfiguration *config);

@@ -60,7 +60,6 @@
 #define COMPONENT_ID 1
 #define DEFAULT_ICE_TIMEOUT_MS 30000
 #define DEFAULT_SOCKET_BUFFER_SIZE (4 * 1024 * 1024)
-#define DEFAULT_STUN_PORT 3478
 /* Packets batched per sendmmsg(), and the largest packet a batch slot takes
  * (DTLS records of 1200-byte SCTP packets are ~1250 bytes). */
 #define SEND_BATCH_PACKETS 64
@@ -268,89 +267,21 @@ add_timeout (RtcIceTransport *self, guint interval_ms, GSourceFunc func)
 /* --- parsing of configured servers --- */
 
 static gboolean
-parse_host_port (const char *text, guint16 default_port, char **host, guint16 *port,
-                 GError **error)
-{
-  g_autoptr (GSocketConnectable) address = NULL;
-
-  address = g_network_address_parse (text, default_port, NULL);
-  if (address == NULL || *g_network_address_get_hostname (G_NETWORK_ADDRESS (address)) == '\0')
-    {
-      g_set_error (error, RTC_ERROR, RTC_ERROR_FAILED, "Invalid server address “%s”", text);
-      return FALSE;
-    }
-
-  *host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
-  *port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
-  return TRUE;
-}
-
-static gboolean
 parse_stun_server (const char *url, StunServer *out, GError **error)
 {
-  const char *rest = url;
-
-  if (g_ascii_strncasecmp (rest, "stun:", 5) == 0)
-    rest += 5;
-
-  return parse_host_port (rest, DEFAULT_STUN_PORT, &out->host, &out->port, error);
+  return rtc_configuration_parse_stun_server (url, &out->host, &out->port, error);
 }
 
 static gboolean
 parse_turn_server (const char *url, TurnServer *out, GError **error)
 {
-  const char *rest;
-  const char *at;
-  const char *colon;
-  const char *query;
-  g_autofree char *user = NULL;
-  g_autofree char *pass = NULL;
-  g_autofree char *hostport = NULL;
+  gboolean tcp = FALSE;
 
-  if (g_ascii_strncasecmp (url, "turn:", 5) != 0)
-    goto invalid;
-  rest = url + 5;
-
-  at = strrchr (rest, '@');
-  if (at == NULL)
-    goto invalid;
-  colon = memchr (rest, ':', at - rest);
-  if (colon == NULL)
-    goto invalid;
-
-  user = g_uri_unescape_segment (rest, colon, NULL);
-  pass = g_uri_unescape_segment (colon + 1, at, NULL);
-  if (user == NULL || pass == NULL || *user == '\0')
-    goto invalid;
-
-  out->type = NICE_RELAY_TYPE_TURN_UDP;
-  query = strchr (at + 1, '?');
-  if (query != NULL)
-    {
-      if (g_ascii_strcasecmp (query, "?transport=udp") == 0)
-        out->type = NICE_RELAY_TYPE_TURN_UDP;
-      else if (g_ascii_strcasecmp (query, "?transport=tcp") == 0)
-        out->type = NICE_RELAY_TYPE_TURN_TCP;
-      else
-        goto invalid;
-      hostport = g_strndup (at + 1, query - (at + 1));
-    }
-  else
-    hostport = g_strdup (at + 1);
-
-  if (!parse_host_port (hostport, DEFAULT_STUN_PORT, &out->host, &out->port, NULL))
-    goto invalid;
-
-  out->username = g_steal_pointer (&user);
-  out->password = g_steal_pointer (&pass);
+  if (!rtc_configuration_parse_turn_server (url, &out->username, &out->password, &out->host,
+                                            &out->port, &tcp, error))
+    return FALSE;
+  out->type = tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
   return TRUE;
-
-invalid:
-  /* The URL holds a password: do not repeat it. */
-  g_set_error_literal (error, RTC_ERROR, RTC_ERROR_FAILED,
-                       "Invalid TURN server (expected turn:user:password@host:port"
-                       "[?transport=udp|tcp])");
-  return FALSE;
 }
 
 /* --- socket buffers --- */
