@@ -14,8 +14,7 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-session.h"
-#include "backup-fileio-store.h"
-#include "backup-signaling-store.h"
+#include "backup-signaling-open.h"
 #include "backup-store.h"
 
 #define PROGRAM "distributed-backup"
@@ -278,11 +277,8 @@ backup_cli_run_backup (BackupOptions *options)
   g_return_val_if_fail (options != NULL, 1);
 
   url = options->signaling_url != NULL ? options->signaling_url : options->signaling_dir;
-  signaling = backup_signaling_store_new_for_url (url, options->apikey_resolved, &error);
-  if (signaling != NULL && options->signaling_ca_database != NULL
-      && BACKUP_IS_FILEIO_STORE (signaling))
-    backup_fileio_store_set_tls_database (BACKUP_FILEIO_STORE (signaling),
-                                          options->signaling_ca_database);
+  signaling = backup_signaling_open (url, options->apikey_resolved,
+                                     options->signaling_ca_database, &error);
   if (signaling == NULL)
     {
       fprintf (stderr, "%s: %s\n", PROGRAM, error->message);

@@ -10,6 +10,7 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-session.h"
+#include "backup-signaling-open.h"
 #include "backup-store.h"
 #include "backup-vault.h"
 #include "backup-window-private.h"
@@ -611,9 +612,8 @@ make_signaling (BackupWindow *self, GError **error)
 
   if (self->settings != NULL)
     url = g_strstrip (g_settings_get_string (self->settings, "signaling-url"));
-  return backup_signaling_store_new_for_url (
-      url != NULL && *url != '\0' ? url : NULL,
-      app != NULL ? backup_application_get_api_key (app) : NULL, error);
+  return backup_signaling_open (url, app != NULL ? backup_application_get_api_key (app) : NULL,
+                                NULL, error);
 }
 
 static RtcConfiguration *

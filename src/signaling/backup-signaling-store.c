@@ -9,14 +9,7 @@
  */
 #include "config.h"
 
-#include <glib/gi18n.h>
-
-#include "backup-directory-store.h"
-#include "backup-fileio-store.h"
-#include "backup-signaling-error.h"
 #include "backup-signaling-store.h"
-
-#define FILEIO_DEFAULT_URL "https://file.io"
 
 G_DEFINE_BOXED_TYPE (BackupSignalingEntry, backup_signaling_entry,
                      backup_signaling_entry_copy, backup_signaling_entry_free)
@@ -94,61 +87,6 @@ backup_signaling_store_emit_changed (BackupSignalingStore *self)
   g_return_if_fail (BACKUP_IS_SIGNALING_STORE (self));
 
   g_signal_emit (self, signals[CHANGED], 0);
-}
-
-/**
- * backup_signaling_store_new_for_url:
- * @url: (nullable): `https://…` or `http://…` for a FILE.io-compatible
- *   server, `file://…` or a path for a directory
- * @api_key: (nullable): the FILE.io API key
- *
- * With no @url: FILE.io when an API key is given, otherwise a directory
- * under the user's runtime directory that two peers on one machine share.
- */
-BackupSignalingStore *
-backup_signaling_store_new_for_url (const char *url,
-                                    const char *api_key,
-                                    GError **error)
-{
-  if (api_key != NULL && *api_key == '\0')
-    api_key = NULL;
-
-  if (url == NULL || *url == '\0')
-    {
-      g_autofree char *dir = NULL;
-
-      if (api_key != NULL)
-        return BACKUP_SIGNALING_STORE (backup_fileio_store_new (FILEIO_DEFAULT_URL, api_key, error));
-
-      dir = g_build_filename (g_get_user_runtime_dir (), "distributed-backup", "signaling", NULL);
-      return BACKUP_SIGNALING_STORE (backup_directory_store_new (dir, error));
-    }
-
-  if (g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://"))
-    return BACKUP_SIGNALING_STORE (backup_fileio_store_new (url, api_key, error));
-
-  if (g_str_has_prefix (url, "file:"))
-    {
-      g_autofree char *path = g_filename_from_uri (url, NULL, NULL);
-
-      if (path == NULL)
-        {
-          g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_INVALID_URL,
-                       _("“%s” is not a local file URL"), url);
-          return NULL;
-        }
-      return BACKUP_SIGNALING_STORE (backup_directory_store_new (path, error));
-    }
-
-  if (g_uri_peek_scheme (url) != NULL)
-    {
-      g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_INVALID_URL,
-                   _("Unsupported signaling URL “%s” (use https://, http://, file:// or a directory)"),
-                   url);
-      return NULL;
-    }
-
-  return BACKUP_SIGNALING_STORE (backup_directory_store_new (url, error));
 }
 
 #define IFACE(self) BACKUP_SIGNALING_STORE_GET_IFACE (self)

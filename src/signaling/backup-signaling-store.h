@@ -72,10 +72,6 @@ struct _BackupSignalingStoreInterface
   guint (*get_backoff) (BackupSignalingStore *self);
 };
 
-BackupSignalingStore *backup_signaling_store_new_for_url (const char *url,
-                                                          const char *api_key,
-                                                          GError **error);
-
 void backup_signaling_store_upload_async (BackupSignalingStore *self,
                                           const char *name,
                                           GBytes *contents,

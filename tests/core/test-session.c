@@ -12,6 +12,7 @@
 #include "backup-directory-store.h"
 #include "backup-error.h"
 #include "backup-session.h"
+#include "backup-signaling-open.h"
 #include "backup-store.h"
 
 typedef struct
@@ -35,7 +36,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->dest = g_build_filename (f->root, "dest", NULL);
   g_assert_cmpint (g_mkdir (f->signaling_dir, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (f->dest, 0700), ==, 0);
-  f->signaling = backup_signaling_store_new_for_url (f->signaling_dir, NULL, &error);
+  f->signaling = backup_signaling_open (f->signaling_dir, NULL, NULL, &error);
   g_assert_no_error (error);
   f->rtc = rtc_configuration_new ();
   f->rtc->local_addresses = g_strsplit ("127.0.0.1", ",", -1);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "signaling/backup-fileio-store.h"
+#include "signaling/backup-signaling-open.h"
 #include "signaling/backup-pairing.h"
 #include "signaling/backup-signaling-error.h"
 #include "signaling/backup-signaling-message.h"
@@ -302,7 +303,7 @@ main (int argc, char *argv[])
       return 1;
     }
 
-  peer.store = backup_signaling_store_new_for_url (store_url, api_key, &error);
+  peer.store = backup_signaling_open (store_url, api_key, NULL, &error);
   if (peer.store == NULL)
     {
       report_error (error);

@@ -11,6 +11,7 @@
 #include "signaling/backup-directory-store.h"
 #include "signaling/backup-fileio-store.h"
 #include "signaling/backup-signaling-error.h"
+#include "signaling/backup-signaling-open.h"
 #include "signaling-test-util.h"
 
 static BackupSignalingStore *
@@ -299,44 +300,44 @@ test_factory (void)
   g_autoptr(GError) error = NULL;
   BackupSignalingStore *store;
 
-  store = backup_signaling_store_new_for_url (uri, NULL, &error);
+  store = backup_signaling_open (uri, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (BACKUP_IS_DIRECTORY_STORE (store));
   g_assert_cmpstr (backup_directory_store_get_path (BACKUP_DIRECTORY_STORE (store)), ==, dir);
   g_assert_finalize_object (store);
 
-  store = backup_signaling_store_new_for_url (dir, NULL, &error);
+  store = backup_signaling_open (dir, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (BACKUP_IS_DIRECTORY_STORE (store));
   g_assert_finalize_object (store);
 
-  store = backup_signaling_store_new_for_url ("http://127.0.0.1:9/base", "k", &error);
+  store = backup_signaling_open ("http://127.0.0.1:9/base", "k", NULL, &error);
   g_assert_no_error (error);
   g_assert_true (BACKUP_IS_FILEIO_STORE (store));
   g_assert_cmpstr (backup_fileio_store_get_base_url (BACKUP_FILEIO_STORE (store)), ==, "http://127.0.0.1:9/base/");
   g_assert_finalize_object (store);
 
   /* no URL but a key: FILE.io itself (nothing is contacted here) */
-  store = backup_signaling_store_new_for_url (NULL, "key", &error);
+  store = backup_signaling_open (NULL, "key", NULL, &error);
   g_assert_no_error (error);
   g_assert_true (BACKUP_IS_FILEIO_STORE (store));
   g_assert_cmpstr (backup_fileio_store_get_base_url (BACKUP_FILEIO_STORE (store)), ==, "https://file.io/");
   g_assert_finalize_object (store);
 
   /* neither: the folder in the runtime directory (set in main) */
-  store = backup_signaling_store_new_for_url (NULL, NULL, &error);
+  store = backup_signaling_open (NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (BACKUP_IS_DIRECTORY_STORE (store));
   g_assert_cmpstr (backup_directory_store_get_path (BACKUP_DIRECTORY_STORE (store)), ==,
                    runtime_store);
   g_assert_finalize_object (store);
 
-  store = backup_signaling_store_new_for_url ("ftp://example.invalid/", NULL, &error);
+  store = backup_signaling_open ("ftp://example.invalid/", NULL, NULL, &error);
   g_assert_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_INVALID_URL);
   g_assert_null (store);
   g_clear_error (&error);
 
-  store = backup_signaling_store_new_for_url ("http://", NULL, &error);
+  store = backup_signaling_open ("http://", NULL, NULL, &error);
   g_assert_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_INVALID_URL);
   g_assert_null (store);
   g_clear_error (&error);
