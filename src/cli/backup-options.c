@@ -14,6 +14,7 @@
 
 #include "backup-error.h"
 #include "backup-options.h"
+#include "backup-signaling-open.h"
 #include "rtc-configuration.h"
 #include "backup-vault.h"
 
@@ -640,6 +641,7 @@ static gboolean
 check_signaling (BackupOptions *options, GError **error)
 {
   const char *signaling = options->signaling;
+  g_autofree char *url = NULL;
   g_autofree char *path = NULL;
 
   if (signaling == NULL)
@@ -648,37 +650,28 @@ check_signaling (BackupOptions *options, GError **error)
        * this machine (signaling_url and signaling_dir stay NULL). */
       if (options->apikey_resolved == NULL)
         return TRUE;
-      options->signaling_url = g_strdup (BACKUP_OPTIONS_DEFAULT_SIGNALING_URL);
+      options->signaling_url = g_strdup (BACKUP_SIGNALING_DEFAULT_URL);
       return TRUE;
     }
 
   if (signaling[0] == '\0')
     return usage_error (error, _("--signaling is empty"));
 
-  if (strstr (signaling, "://") != NULL)
-    {
-      g_autoptr (GUri) uri = g_uri_parse (signaling, G_URI_FLAGS_NONE, NULL);
-      const char *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+  if (!backup_signaling_resolve (signaling, NULL, &url, &path, NULL))
+    return usage_error (error,
+                        _("invalid signaling “%s”: use an https://, http:// or file:// URL, "
+                          "or a directory"),
+                        signaling);
 
-      if (uri != NULL && (g_ascii_strcasecmp (scheme, "http") == 0
-                          || g_ascii_strcasecmp (scheme, "https") == 0))
-        {
-          if (g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
-            return usage_error (error, _("invalid signaling URL “%s”: no host"), signaling);
-          options->signaling_url = g_strdup (signaling);
-          return TRUE;
-        }
-      if (uri == NULL || g_ascii_strcasecmp (scheme, "file") != 0)
-        return usage_error (error,
-                            _("invalid signaling “%s”: use an https://, http:// or file:// URL, "
-                              "or a directory"),
-                            signaling);
-      path = g_filename_from_uri (signaling, NULL, NULL);
-      if (path == NULL)
-        return usage_error (error, _("invalid signaling URL “%s”"), signaling);
+  if (url != NULL)
+    {
+      g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+      if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
+        return usage_error (error, _("invalid signaling URL “%s”: no host"), signaling);
+      options->signaling_url = g_steal_pointer (&url);
+      return TRUE;
     }
-  else
-    path = g_strdup (signaling);
 
   if (!g_file_test (path, G_FILE_TEST_IS_DIR))
     {

@@ -18,8 +18,6 @@ G_BEGIN_DECLS
 #define BACKUP_OPTIONS_DEFAULT_STUN "stun.l.google.com:19302"
 #define BACKUP_OPTIONS_DEFAULT_TIMEOUT 120
 #define BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION "aes256"
-/* The FILE.io service, used with -a when --signaling is not given. */
-#define BACKUP_OPTIONS_DEFAULT_SIGNALING_URL "https://file.io"
 /* An API key from the environment, for services (not shown in the process list). */
 #define BACKUP_OPTIONS_APIKEY_ENV "DISTRIBUTED_BACKUP_APIKEY"
 

@@ -31,9 +31,10 @@ backup_signaling_resolve (const char *location,
         found_directory = g_build_filename (g_get_user_runtime_dir (), "distributed-backup",
                                             "signaling", NULL);
     }
-  else if (g_str_has_prefix (location, "https://") || g_str_has_prefix (location, "http://"))
+  else if (g_ascii_strncasecmp (location, "https://", 8) == 0
+           || g_ascii_strncasecmp (location, "http://", 7) == 0)
     found_url = g_strdup (location);
-  else if (g_str_has_prefix (location, "file:"))
+  else if (g_ascii_strncasecmp (location, "file:", 5) == 0)
     {
       found_directory = g_filename_from_uri (location, NULL, NULL);
       if (found_directory == NULL)
