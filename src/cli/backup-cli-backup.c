@@ -13,33 +13,24 @@
 #include "backup-cli-backup.h"
 #include "backup-display.h"
 #include "backup-error.h"
-#include "backup-session.h"
-#include "backup-signaling-open.h"
-#include "backup-store.h"
+#include "backup-runner.h"
 
 #define PROGRAM "distributed-backup"
-/* Temporary files of receptions older than this go at start-up, even if a
- * receiver still holds them; those whose receiver is gone go at once. */
-#define STALE_PART_AGE (24 * G_TIME_SPAN_HOUR)
 
 typedef struct
 {
   BackupOptions *options;
   GMainLoop *loop;
   GCancellable *cancellable;
-  BackupSession *session;
-  BackupSignalingStore *signaling;
-  BackupStore *store;
-  RtcConfiguration *rtc_config;
+  BackupRunner *runner;
+  BackupSession *session; /* the one under way */
+  gboolean session_seen;
   int status;
-  gboolean stop;
   int stop_signal; /* the signal that asked to stop, or 0 */
   gboolean progress_shown;
   gint64 started_us;
   gint64 last_draw_us;
 } Run;
-
-static void start_session (Run *run);
 
 int
 backup_cli_exit_status_for_signal (int signum)
@@ -132,82 +123,71 @@ state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 }
 
 static void
-session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+session_started_cb (BackupRunner *runner, BackupSession *session, gpointer user_data)
 {
   Run *run = user_data;
-  g_autoptr (GError) error = NULL;
-  BackupSession *session = BACKUP_SESSION (object);
 
-  if (run->progress_shown)
-    draw_progress (run, TRUE);
-
-  if (!backup_session_run_finish (session, result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
-      /* Stopped by a signal: 128 + its number, as a shell reports it. */
-      run->status = run->stop_signal != 0 ? backup_cli_exit_status_for_signal (run->stop_signal)
-                                          : 1;
-    }
-  else
-    {
-      run->status = 0;
-      if (!run->options->quiet)
-        {
-          g_autofree char *name = session_display_name (session);
-
-          if (run->options->dstdir != NULL)
-            {
-              g_autofree char *dir = backup_display_name (run->options->dstdir, -1);
-
-              fprintf (stderr, _("Received %s into %s\n"), name, dir);
-            }
-          else
-            fprintf (stderr, _("Sent %s\n"), name);
-        }
-    }
-
-  g_clear_object (&run->session);
-  if (run->options->keep_listening && run->options->dstdir != NULL && !run->stop)
-    {
-      start_session (run);
-      return;
-    }
-  g_main_loop_quit (run->loop);
+  run->session = session;
+  run->session_seen = TRUE;
+  run->started_us = g_get_monotonic_time ();
+  g_signal_connect (session, "progress", G_CALLBACK (progress_cb), run);
+  g_signal_connect (session, "notify::state", G_CALLBACK (state_cb), run);
 }
 
 static void
-start_session (Run *run)
+session_finished_cb (BackupRunner *runner,
+                     BackupSession *session,
+                     const GError *error,
+                     gpointer user_data)
 {
-  BackupOptions *o = run->options;
+  Run *run = user_data;
 
-  if (o->dstdir != NULL)
+  if (run->progress_shown)
+    draw_progress (run, TRUE);
+  g_signal_handlers_disconnect_by_data (session, run);
+  run->session = NULL;
+
+  if (error != NULL)
     {
-      run->session = backup_session_new_receiver (run->signaling, o->uuid, run->rtc_config,
-                                                  run->store);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
     }
+  else if (!run->options->quiet)
+    {
+      g_autofree char *name = session_display_name (session);
+
+      if (run->options->dstdir != NULL)
+        {
+          g_autofree char *dir = backup_display_name (run->options->dstdir, -1);
+
+          fprintf (stderr, _("Received %s into %s\n"), name, dir);
+        }
+      else
+        fprintf (stderr, _("Sent %s\n"), name);
+    }
+}
+
+static void
+run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Run *run = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (backup_runner_run_finish (BACKUP_RUNNER (object), result, &error))
+    run->status = 0;
+  else if (run->stop_signal != 0)
+    /* Stopped by a signal: 128 + its number, as a shell reports it. */
+    run->status = backup_cli_exit_status_for_signal (run->stop_signal);
   else
     {
-      g_autoptr (GFile) source = g_file_new_for_commandline_arg (o->srcentry);
-      BackupZipEncryption encryption = BACKUP_ZIP_ENCRYPTION_AES256;
-
-      if (g_strcmp0 (o->zip_encryption, "aes128") == 0)
-        encryption = BACKUP_ZIP_ENCRYPTION_AES128;
-      else if (g_strcmp0 (o->zip_encryption, "zipcrypto") == 0)
-        encryption = BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO;
-
-      run->session = backup_session_new_sender (run->signaling, o->uuid, run->rtc_config, source,
-                                                o->zipdir ? o->outfile : NULL, o->password1,
-                                                o->password2, encryption);
+      /* A session reported its own failure; what failed before any
+       * session (the signaling store) is reported here. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+          && !run->session_seen)
+        fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
+      run->status = 1;
     }
-
-  /* With --keep-listening, each backup waits as long as it takes. */
-  backup_session_set_timeout (run->session,
-                              o->keep_listening && o->dstdir != NULL ? 0 : o->timeout);
-  run->started_us = g_get_monotonic_time ();
-  g_signal_connect (run->session, "progress", G_CALLBACK (progress_cb), run);
-  g_signal_connect (run->session, "notify::state", G_CALLBACK (state_cb), run);
-  backup_session_run_async (run->session, run->cancellable, session_done_cb, run);
+  g_main_loop_quit (run->loop);
 }
 
 static void
@@ -217,7 +197,6 @@ stop_on_signal (Run *run, int signum)
    * second signal while that is under way is ignored. */
   if (run->stop_signal == 0)
     run->stop_signal = signum;
-  run->stop = TRUE;
   g_cancellable_cancel (run->cancellable);
 }
 
@@ -235,85 +214,94 @@ on_sigterm (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static RtcConfiguration *
-make_rtc_config (BackupOptions *o)
+/* The profile of this run, from options that backup_options_validate()
+ * accepted. */
+static BackupProfile *
+make_profile (BackupOptions *o)
 {
-  RtcConfiguration *config = rtc_configuration_new ();
-  const char *const *stun = backup_options_get_stun_servers (o);
+  g_autoptr (BackupProfile) profile = NULL;
+  g_autoptr (GPtrArray) turn = g_ptr_array_new ();
+  g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
 
-  config->stun_servers = g_strdupv ((char **) stun);
-  if (o->turn != NULL && o->turn->len > 0)
+  profile = backup_profile_new (o->dstdir != NULL ? BACKUP_PROFILE_ROLE_RECEIVE
+                                                  : BACKUP_PROFILE_ROLE_SEND);
+  backup_profile_set_session_id (profile, o->uuid);
+  backup_profile_set_signaling (profile, o->signaling_url != NULL ? o->signaling_url
+                                                                  : o->signaling_dir);
+  backup_profile_set_api_key (profile, o->apikey_resolved);
+  backup_profile_set_signaling_trust (profile, o->signaling_ca_database);
+
+  backup_profile_set_stun_servers (profile, backup_options_get_stun_servers (o));
+  for (guint i = 0; i < o->turn->len; i++)
+    g_ptr_array_add (turn, g_ptr_array_index (o->turn, i));
+  g_ptr_array_add (turn, NULL);
+  backup_profile_set_turn_servers (profile, (const char *const *) turn->pdata);
+  for (guint i = 0; i < o->ice_addresses->len; i++)
+    g_ptr_array_add (addresses, g_ptr_array_index (o->ice_addresses, i));
+  g_ptr_array_add (addresses, NULL);
+  backup_profile_set_ice_addresses (profile, (const char *const *) addresses->pdata);
+  backup_profile_set_relay_only (profile, o->relay_only);
+  backup_profile_set_timeout (profile, o->timeout);
+
+  if (o->dstdir != NULL)
     {
-      config->turn_servers = g_new0 (char *, o->turn->len + 1);
-      for (guint i = 0; i < o->turn->len; i++)
-        config->turn_servers[i] = g_strdup (g_ptr_array_index (o->turn, i));
+      g_autoptr (GFile) destination = g_file_new_for_commandline_arg (o->dstdir);
+
+      backup_profile_set_destination (profile, destination);
+      backup_profile_set_versions (profile, o->versions);
+      backup_profile_set_keep_listening (profile, o->keep_listening);
     }
-  if (o->ice_addresses != NULL && o->ice_addresses->len > 0)
+  else
     {
-      config->local_addresses = g_new0 (char *, o->ice_addresses->len + 1);
-      for (guint i = 0; i < o->ice_addresses->len; i++)
-        config->local_addresses[i] = g_strdup (g_ptr_array_index (o->ice_addresses, i));
+      g_autoptr (GFile) source = g_file_new_for_commandline_arg (o->srcentry);
+      BackupZipEncryption encryption = BACKUP_ZIP_ENCRYPTION_AES256;
+
+      if (g_strcmp0 (o->zip_encryption, "aes128") == 0)
+        encryption = BACKUP_ZIP_ENCRYPTION_AES128;
+      else if (g_strcmp0 (o->zip_encryption, "zipcrypto") == 0)
+        encryption = BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO;
+
+      backup_profile_set_source (profile, source);
+      backup_profile_set_archive_name (profile, o->zipdir ? o->outfile : NULL);
+      backup_profile_set_passwords (profile, o->password1, o->password2);
+      backup_profile_set_zip_encryption (profile, encryption);
     }
-  config->relay_only = o->relay_only;
-  /* Also with --keep-listening, where waiting for a peer has no limit: once
-   * one shows up, connecting has --timeout. */
-  config->ice_timeout_ms = o->timeout * 1000;
-  return config;
+  return g_steal_pointer (&profile);
 }
 
 int
 backup_cli_run_backup (BackupOptions *options)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GCancellable) cancellable = NULL;
-  g_autoptr (BackupSignalingStore) signaling = NULL;
-  g_autoptr (BackupStore) store = NULL;
-  g_autoptr (RtcConfiguration) rtc_config = NULL;
-  const char *url;
+  g_autoptr (BackupProfile) profile = NULL;
+  g_autoptr (BackupRunner) runner = NULL;
   Run run = { 0 };
   guint sigint_id, sigterm_id;
 
   g_return_val_if_fail (options != NULL, 1);
 
-  url = options->signaling_url != NULL ? options->signaling_url : options->signaling_dir;
-  signaling = backup_signaling_open (url, options->apikey_resolved,
-                                     options->signaling_ca_database, &error);
-  if (signaling == NULL)
-    {
-      fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
-      return 1;
-    }
-
-  if (options->dstdir != NULL)
-    {
-      g_autoptr (GFile) dir = g_file_new_for_commandline_arg (options->dstdir);
-      g_autoptr (GError) stale_error = NULL;
-
-      store = backup_store_new (dir, options->versions);
-      if (!backup_store_remove_stale_parts (store, STALE_PART_AGE, NULL, &stale_error))
-        g_debug ("removing stale files: %s", stale_error->message);
-    }
-
-  rtc_config = make_rtc_config (options);
+  profile = make_profile (options);
+  runner = backup_runner_new (profile);
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
 
   run.options = options;
   run.loop = loop;
   run.cancellable = cancellable;
-  run.signaling = signaling;
-  run.store = store;
-  run.rtc_config = rtc_config;
+  run.runner = runner;
   run.status = 1;
 
   signal (SIGPIPE, SIG_IGN);
   sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
 
-  start_session (&run);
+  g_signal_connect (runner, "session-started", G_CALLBACK (session_started_cb), &run);
+  g_signal_connect (runner, "session-finished", G_CALLBACK (session_finished_cb), &run);
+  backup_runner_run_async (runner, cancellable, run_done_cb, &run);
   g_main_loop_run (loop);
 
+  g_signal_handlers_disconnect_by_data (runner, &run);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   return run.status;

@@ -14,11 +14,11 @@
 
 #include "backup-error.h"
 #include "backup-options.h"
+#include "backup-pairing.h"
 #include "backup-signaling-open.h"
 #include "rtc-configuration.h"
 #include "backup-vault.h"
 
-#define MAX_UUID_LEN 128
 #define MAX_NAME_LEN 255
 /* So that the timeout in milliseconds fits in a gint. */
 #define MAX_TIMEOUT (G_MAXINT / 1000)
@@ -561,15 +561,12 @@ usage_error (GError **error, const char *format, ...)
 gboolean
 backup_options_check_uuid (const char *uuid, GError **error)
 {
-  static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
-  gsize len = strlen (uuid);
-
-  if (len == 0)
+  if (uuid[0] == '\0')
     return usage_error (error, _("the session id (-u) is empty"));
-  if (len > MAX_UUID_LEN || strspn (uuid, allowed) != len)
+  if (!backup_pairing_check_session_id (uuid, NULL))
     return usage_error (error,
                         _("invalid session id (-u): use 1 to %d letters, digits, “-”, “_” or “.”"),
-                        MAX_UUID_LEN);
+                        BACKUP_PAIRING_MAX_SESSION_ID);
   return TRUE;
 }
 

@@ -930,17 +930,25 @@ on_start_cancelled (GCancellable *cancellable, gpointer user_data)
 }
 
 /* The session id becomes part of file names and URLs. */
-static gboolean
-session_id_is_valid (const char *session)
+gboolean
+backup_pairing_check_session_id (const char *session_id, GError **error)
 {
-  gsize len = strlen (session);
+  gsize len;
 
-  if (len == 0 || len > 128)
-    return FALSE;
-  for (const char *p = session; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+  g_return_val_if_fail (session_id != NULL, FALSE);
+
+  len = strlen (session_id);
+  if (len == 0 || len > BACKUP_PAIRING_MAX_SESSION_ID || session_id[0] == '.'
+      || strspn (session_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+           != len)
+    {
+      g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_FAILED,
+                   _("“%s” cannot be a session id (use letters, digits and “-”, "
+                     "at most 128 characters)"),
+                   session_id);
       return FALSE;
-  return session[0] != '.';
+    }
+  return TRUE;
 }
 
 /**
@@ -958,6 +966,7 @@ backup_pairing_start_async (BackupPairing *self,
                             gpointer user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_return_if_fail (BACKUP_IS_PAIRING (self));
 
@@ -972,12 +981,9 @@ backup_pairing_start_async (BackupPairing *self,
     }
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (!session_id_is_valid (self->session))
+  if (!backup_pairing_check_session_id (self->session, &error))
     {
-      g_task_return_new_error (task, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_FAILED,
-                               _("“%s” cannot be a session id (use letters, digits and “-”, "
-                                 "at most 128 characters)"),
-                               self->session);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 

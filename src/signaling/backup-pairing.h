@@ -22,6 +22,11 @@ typedef enum
 GType backup_pairing_role_get_type (void) G_GNUC_CONST;
 
 #define BACKUP_PAIRING_DEFAULT_TIMEOUT 120
+#define BACKUP_PAIRING_MAX_SESSION_ID 128
+
+/* A session id is 1 to 128 letters, digits, "-", "_" or "." and does not
+ * start with "." (it becomes part of file names and URLs). */
+gboolean backup_pairing_check_session_id (const char *session_id, GError **error);
 
 #define BACKUP_TYPE_PAIRING (backup_pairing_get_type ())
 

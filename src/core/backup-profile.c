@@ -1,0 +1,447 @@
+/* backup-profile.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "backup-error.h"
+#include "backup-pairing.h"
+#include "backup-profile.h"
+#include "backup-signaling-open.h"
+#include "backup-store.h"
+
+struct _BackupProfile
+{
+  GObject parent_instance;
+
+  BackupProfileRole role;
+  char *session_id;
+
+  char *signaling;
+  char *api_key;
+  GTlsDatabase *signaling_trust;
+
+  GStrv stun_servers;
+  GStrv turn_servers;
+  GStrv ice_addresses;
+  gboolean relay_only;
+  guint timeout;
+
+  GFile *source;
+  char *archive_name;
+  char *password1;
+  char *password2;
+  BackupZipEncryption zip_encryption;
+
+  GFile *destination;
+  guint versions;
+  gboolean keep_listening;
+};
+
+G_DEFINE_FINAL_TYPE (BackupProfile, backup_profile, G_TYPE_OBJECT)
+
+static void
+wipe (char **secret)
+{
+  if (*secret != NULL)
+    {
+      explicit_bzero (*secret, strlen (*secret));
+      g_clear_pointer (secret, g_free);
+    }
+}
+
+static void
+backup_profile_dispose (GObject *object)
+{
+  BackupProfile *self = BACKUP_PROFILE (object);
+
+  g_clear_object (&self->signaling_trust);
+  g_clear_object (&self->source);
+  g_clear_object (&self->destination);
+
+  G_OBJECT_CLASS (backup_profile_parent_class)->dispose (object);
+}
+
+static void
+backup_profile_finalize (GObject *object)
+{
+  BackupProfile *self = BACKUP_PROFILE (object);
+
+  g_free (self->session_id);
+  g_free (self->signaling);
+  wipe (&self->api_key);
+  g_strfreev (self->stun_servers);
+  g_strfreev (self->turn_servers);
+  g_strfreev (self->ice_addresses);
+  g_free (self->archive_name);
+  wipe (&self->password1);
+  wipe (&self->password2);
+
+  G_OBJECT_CLASS (backup_profile_parent_class)->finalize (object);
+}
+
+static void
+backup_profile_class_init (BackupProfileClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = backup_profile_dispose;
+  object_class->finalize = backup_profile_finalize;
+}
+
+static void
+backup_profile_init (BackupProfile *self)
+{
+  self->timeout = BACKUP_PAIRING_DEFAULT_TIMEOUT;
+  self->versions = 1;
+  self->zip_encryption = BACKUP_ZIP_ENCRYPTION_AES256;
+}
+
+BackupProfile *
+backup_profile_new (BackupProfileRole role)
+{
+  BackupProfile *self = g_object_new (BACKUP_TYPE_PROFILE, NULL);
+
+  self->role = role;
+  return self;
+}
+
+BackupProfileRole
+backup_profile_get_role (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), BACKUP_PROFILE_ROLE_SEND);
+
+  return self->role;
+}
+
+const char *
+backup_profile_get_session_id (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->session_id;
+}
+
+void
+backup_profile_set_session_id (BackupProfile *self, const char *session_id)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  g_free (self->session_id);
+  self->session_id = g_strdup (session_id);
+}
+
+const char *
+backup_profile_get_signaling (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->signaling;
+}
+
+void
+backup_profile_set_signaling (BackupProfile *self, const char *location)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  g_free (self->signaling);
+  self->signaling = location != NULL && location[0] != '\0' ? g_strdup (location) : NULL;
+}
+
+void
+backup_profile_set_api_key (BackupProfile *self, const char *api_key)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  wipe (&self->api_key);
+  self->api_key = api_key != NULL && api_key[0] != '\0' ? g_strdup (api_key) : NULL;
+}
+
+void
+backup_profile_set_signaling_trust (BackupProfile *self, GTlsDatabase *database)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  g_set_object (&self->signaling_trust, database);
+}
+
+static void
+set_strv (GStrv *field, const char *const *values)
+{
+  g_strfreev (*field);
+  *field = values != NULL && values[0] != NULL ? g_strdupv ((char **) values) : NULL;
+}
+
+void
+backup_profile_set_stun_servers (BackupProfile *self, const char *const *servers)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  set_strv (&self->stun_servers, servers);
+}
+
+void
+backup_profile_set_turn_servers (BackupProfile *self, const char *const *servers)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  set_strv (&self->turn_servers, servers);
+}
+
+void
+backup_profile_set_ice_addresses (BackupProfile *self, const char *const *addresses)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  set_strv (&self->ice_addresses, addresses);
+}
+
+void
+backup_profile_set_relay_only (BackupProfile *self, gboolean relay_only)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  self->relay_only = relay_only;
+}
+
+guint
+backup_profile_get_timeout (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), 0);
+
+  return self->timeout;
+}
+
+void
+backup_profile_set_timeout (BackupProfile *self, guint seconds)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (seconds <= G_MAXINT / 1000);
+
+  self->timeout = seconds;
+}
+
+GFile *
+backup_profile_get_source (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->source;
+}
+
+void
+backup_profile_set_source (BackupProfile *self, GFile *source)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (source == NULL || G_IS_FILE (source));
+
+  g_set_object (&self->source, source);
+}
+
+const char *
+backup_profile_get_archive_name (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->archive_name;
+}
+
+void
+backup_profile_set_archive_name (BackupProfile *self, const char *name)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  g_free (self->archive_name);
+  self->archive_name = g_strdup (name);
+}
+
+void
+backup_profile_set_passwords (BackupProfile *self, const char *password1, const char *password2)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  wipe (&self->password1);
+  wipe (&self->password2);
+  self->password1 = g_strdup (password1 != NULL ? password1 : "");
+  self->password2 = g_strdup (password2 != NULL ? password2 : "");
+}
+
+void
+backup_profile_set_zip_encryption (BackupProfile *self, BackupZipEncryption encryption)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  self->zip_encryption = encryption;
+}
+
+GFile *
+backup_profile_get_destination (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->destination;
+}
+
+void
+backup_profile_set_destination (BackupProfile *self, GFile *destination)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (destination == NULL || G_IS_FILE (destination));
+
+  g_set_object (&self->destination, destination);
+}
+
+guint
+backup_profile_get_versions (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), 1);
+
+  return self->versions;
+}
+
+void
+backup_profile_set_versions (BackupProfile *self, guint versions)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  self->versions = versions;
+}
+
+gboolean
+backup_profile_get_keep_listening (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), FALSE);
+
+  return self->keep_listening;
+}
+
+void
+backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_listening)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  self->keep_listening = keep_listening;
+}
+
+static gboolean
+invalid (GError **error, GError *cause)
+{
+  g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT, cause->message);
+  g_error_free (cause);
+  return FALSE;
+}
+
+gboolean
+backup_profile_validate (BackupProfile *self, GError **error)
+{
+  g_autoptr (RtcConfiguration) rtc = NULL;
+  GError *cause = NULL;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->session_id == NULL || self->session_id[0] == '\0')
+    {
+      g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                           _("The session id is empty"));
+      return FALSE;
+    }
+  if (!backup_pairing_check_session_id (self->session_id, &cause))
+    return invalid (error, cause);
+
+  rtc = backup_profile_get_rtc_configuration (self);
+  if (!rtc_configuration_validate (rtc, &cause))
+    return invalid (error, cause);
+  if (!backup_signaling_resolve (self->signaling, self->api_key, NULL, NULL, &cause))
+    return invalid (error, cause);
+
+  if (self->role == BACKUP_PROFILE_ROLE_SEND)
+    {
+      if (self->source == NULL)
+        {
+          g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                               _("Choose a file or folder to send"));
+          return FALSE;
+        }
+      if (self->archive_name != NULL && !backup_store_check_name (self->archive_name, &cause))
+        return invalid (error, cause);
+      return TRUE;
+    }
+
+  if (self->destination == NULL)
+    {
+      g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                           _("Choose a folder to receive into"));
+      return FALSE;
+    }
+  if (self->versions < 1 || self->versions > BACKUP_STORE_MAX_VERSIONS)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                   _("Keep between 1 and %u versions"), BACKUP_STORE_MAX_VERSIONS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+BackupSignalingStore *
+backup_profile_open_signaling (BackupProfile *self, GError **error)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return backup_signaling_open (self->signaling, self->api_key, self->signaling_trust, error);
+}
+
+RtcConfiguration *
+backup_profile_get_rtc_configuration (BackupProfile *self)
+{
+  RtcConfiguration *config;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  config = rtc_configuration_new ();
+  config->stun_servers = g_strdupv (self->stun_servers);
+  config->turn_servers = g_strdupv (self->turn_servers);
+  config->local_addresses = g_strdupv (self->ice_addresses);
+  config->relay_only = self->relay_only;
+  /* Once the peer shows up, connecting has as long as waiting for it had. */
+  config->ice_timeout_ms
+      = (self->timeout > 0 ? self->timeout : BACKUP_PAIRING_DEFAULT_TIMEOUT) * 1000;
+  return config;
+}
+
+BackupSession *
+backup_profile_create_session (BackupProfile *self, BackupSignalingStore *signaling)
+{
+  g_autoptr (RtcConfiguration) rtc = NULL;
+  BackupSession *session;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+  g_return_val_if_fail (BACKUP_IS_SIGNALING_STORE (signaling), NULL);
+
+  rtc = backup_profile_get_rtc_configuration (self);
+  if (self->role == BACKUP_PROFILE_ROLE_SEND)
+    {
+      g_return_val_if_fail (self->source != NULL, NULL);
+
+      session = backup_session_new_sender (signaling, self->session_id, rtc, self->source,
+                                           self->archive_name, self->password1, self->password2,
+                                           self->zip_encryption);
+      backup_session_set_timeout (session, self->timeout);
+    }
+  else
+    {
+      g_autoptr (BackupStore) store = NULL;
+
+      g_return_val_if_fail (self->destination != NULL, NULL);
+
+      store = backup_store_new (self->destination, self->versions);
+      session = backup_session_new_receiver (signaling, self->session_id, rtc, store);
+      /* A receiver that stays up waits for each backup as long as it takes. */
+      backup_session_set_timeout (session, self->keep_listening ? 0 : self->timeout);
+    }
+  return session;
+}

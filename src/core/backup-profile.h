@@ -1,0 +1,96 @@
+/* backup-profile.h: everything one backup run needs
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A profile says who the peer is (session id, signaling, ICE servers and
+ * addresses), what to send or where to keep what arrives, and for how long
+ * to wait. Every front end builds one (the command line from its options,
+ * the desktop application from its pages and GSettings) and hands it to a
+ * BackupRunner; none assembles stores, configurations or loops of its own.
+ *
+ * Secrets (the API key, the zip passwords) are held here only, wiped when
+ * replaced or freed, and never exposed as properties.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "backup-archiver.h"
+#include "backup-session.h"
+#include "backup-signaling-store.h"
+#include "rtc-configuration.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  BACKUP_PROFILE_ROLE_SEND,
+  BACKUP_PROFILE_ROLE_RECEIVE,
+} BackupProfileRole;
+
+#define BACKUP_TYPE_PROFILE (backup_profile_get_type ())
+
+G_DECLARE_FINAL_TYPE (BackupProfile, backup_profile, BACKUP, PROFILE, GObject)
+
+BackupProfile *backup_profile_new (BackupProfileRole role);
+
+BackupProfileRole backup_profile_get_role (BackupProfile *self);
+
+/* The peers' shared session id. */
+const char *backup_profile_get_session_id (BackupProfile *self);
+void backup_profile_set_session_id (BackupProfile *self, const char *session_id);
+
+/* Signaling: a location as backup_signaling_resolve() takes it (NULL: the
+ * default), the FILE.io API key (a secret) and the only trust for an
+ * https:// server (NULL: the system's). */
+const char *backup_profile_get_signaling (BackupProfile *self);
+void backup_profile_set_signaling (BackupProfile *self, const char *location);
+void backup_profile_set_api_key (BackupProfile *self, const char *api_key);
+void backup_profile_set_signaling_trust (BackupProfile *self, GTlsDatabase *database);
+
+/* ICE: STUN and TURN servers, local addresses and relay-only, as
+ * RtcConfiguration takes them. The connection deadline is the timeout. */
+void backup_profile_set_stun_servers (BackupProfile *self, const char *const *servers);
+void backup_profile_set_turn_servers (BackupProfile *self, const char *const *servers);
+void backup_profile_set_ice_addresses (BackupProfile *self, const char *const *addresses);
+void backup_profile_set_relay_only (BackupProfile *self, gboolean relay_only);
+
+/* How long to wait for the peer, in seconds, and then for the connection;
+ * 0: wait for the peer without limit (the connection still has the
+ * default). */
+guint backup_profile_get_timeout (BackupProfile *self);
+void backup_profile_set_timeout (BackupProfile *self, guint seconds);
+
+/* Sender: a file, or with an archive name a folder sent double-zipped with
+ * the two passwords (empty: that level is not encrypted). */
+GFile *backup_profile_get_source (BackupProfile *self);
+void backup_profile_set_source (BackupProfile *self, GFile *source);
+const char *backup_profile_get_archive_name (BackupProfile *self);
+void backup_profile_set_archive_name (BackupProfile *self, const char *name);
+void backup_profile_set_passwords (BackupProfile *self,
+                                   const char *password1,
+                                   const char *password2);
+void backup_profile_set_zip_encryption (BackupProfile *self, BackupZipEncryption encryption);
+
+/* Receiver: the destination folder, the versions kept of each name, and
+ * whether to receive one backup after another until cancelled. */
+GFile *backup_profile_get_destination (BackupProfile *self);
+void backup_profile_set_destination (BackupProfile *self, GFile *destination);
+guint backup_profile_get_versions (BackupProfile *self);
+void backup_profile_set_versions (BackupProfile *self, guint versions);
+gboolean backup_profile_get_keep_listening (BackupProfile *self);
+void backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_listening);
+
+/* Checks what every front end must have checked before a run: a session id
+ * that can be one, servers and addresses that parse, a signaling location
+ * that names a store, a source or a destination, an archive name that can
+ * be a received name. Errors are BACKUP_ERROR_INVALID_ARGUMENT. */
+gboolean backup_profile_validate (BackupProfile *self, GError **error);
+
+/* What a run is made of (see BackupRunner). */
+BackupSignalingStore *backup_profile_open_signaling (BackupProfile *self, GError **error);
+RtcConfiguration *backup_profile_get_rtc_configuration (BackupProfile *self);
+BackupSession *backup_profile_create_session (BackupProfile *self,
+                                              BackupSignalingStore *signaling);
+
+G_END_DECLS

@@ -1,0 +1,317 @@
+/* backup-runner.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "backup-error.h"
+#include "backup-runner.h"
+#include "backup-store.h"
+
+#define RETRY_FIRST_S 1
+#define RETRY_MAX_S 60
+
+struct _BackupRunner
+{
+  GObject parent_instance;
+
+  BackupProfile *profile;
+  BackupSession *session;
+};
+
+G_DEFINE_FINAL_TYPE (BackupRunner, backup_runner, G_TYPE_OBJECT)
+
+enum
+{
+  SESSION_STARTED,
+  SESSION_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* One run, the task data. */
+typedef struct
+{
+  BackupSignalingStore *signaling;
+  BackupSessionState furthest;
+  guint retry_s;
+  GSource *retry_source;  /* the wait before the next session */
+  GSource *cancel_source; /* ends that wait when the run is cancelled */
+} Run;
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static void
+run_free (Run *run)
+{
+  clear_source (&run->retry_source);
+  clear_source (&run->cancel_source);
+  g_clear_object (&run->signaling);
+  g_free (run);
+}
+
+static void start_session (GTask *task);
+
+static void
+session_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  Run *run = user_data;
+  BackupSessionState state = backup_session_get_state (BACKUP_SESSION (object));
+
+  if (state != BACKUP_SESSION_STATE_FAILED && state > run->furthest)
+    run->furthest = state;
+}
+
+/* Failures that waiting cannot mend: the user has to change something. */
+static gboolean
+is_setup_failure (const GError *error)
+{
+  return g_error_matches (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT)
+         || g_error_matches (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND)
+         || g_error_matches (error, BACKUP_ERROR, BACKUP_ERROR_PERMISSION);
+}
+
+static gboolean
+retry_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  Run *run = g_task_get_task_data (task);
+
+  g_clear_pointer (&run->retry_source, g_source_unref);
+  clear_source (&run->cancel_source);
+  start_session (g_object_ref (task));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+retry_cancelled_cb (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  Run *run = g_task_get_task_data (task);
+
+  g_clear_pointer (&run->cancel_source, g_source_unref);
+  clear_source (&run->retry_source);
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  BackupRunner *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  g_autoptr (BackupSession) session = g_object_ref (BACKUP_SESSION (object));
+  g_autoptr (GError) error = NULL;
+  gboolean moved_data;
+
+  backup_session_run_finish (session, result, &error);
+  g_signal_handlers_disconnect_by_func (session, session_state_cb, run);
+  g_clear_object (&self->session);
+  moved_data = run->furthest >= BACKUP_SESSION_STATE_TRANSFERRING;
+  g_signal_emit (self, signals[SESSION_FINISHED], 0, session, error);
+
+  /* One backup: its result, also when it was stored while being cancelled. */
+  if (backup_profile_get_role (self->profile) != BACKUP_PROFILE_ROLE_RECEIVE
+      || !backup_profile_get_keep_listening (self->profile)
+      || (error != NULL && !moved_data && is_setup_failure (error)))
+    {
+      if (error != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (error == NULL || moved_data)
+    {
+      run->retry_s = 0;
+      start_session (g_steal_pointer (&task));
+      return;
+    }
+
+  /* Nothing moved: wait before trying again, longer each time. */
+  run->retry_s = run->retry_s == 0 ? RETRY_FIRST_S : MIN (run->retry_s * 2, RETRY_MAX_S);
+  g_debug ("next session in %u s", run->retry_s);
+  run->retry_source = g_timeout_source_new_seconds (run->retry_s);
+  g_source_set_callback (run->retry_source, retry_cb, g_object_ref (task), g_object_unref);
+  g_source_attach (run->retry_source, g_task_get_context (task));
+  if (g_task_get_cancellable (task) != NULL)
+    {
+      run->cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
+      g_source_set_callback (run->cancel_source, G_SOURCE_FUNC (retry_cancelled_cb),
+                             g_object_ref (task), g_object_unref);
+      g_source_attach (run->cancel_source, g_task_get_context (task));
+    }
+}
+
+static void
+start_session (GTask *task)
+{
+  BackupRunner *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+
+  run->furthest = BACKUP_SESSION_STATE_IDLE;
+  self->session = backup_profile_create_session (self->profile, run->signaling);
+  g_signal_connect (self->session, "notify::state", G_CALLBACK (session_state_cb), run);
+  g_signal_emit (self, signals[SESSION_STARTED], 0, self->session);
+  backup_session_run_async (self->session, g_task_get_cancellable (task), session_done_cb, task);
+}
+
+static void
+remove_stale_parts_worker (GTask *task, gpointer source_object, gpointer task_data,
+                           GCancellable *cancellable)
+{
+  BackupStore *store = task_data;
+  g_autoptr (GError) error = NULL;
+  guint removed = 0;
+
+  if (!backup_store_remove_stale_parts (store, BACKUP_RUNNER_STALE_PART_AGE, &removed, &error))
+    g_debug ("removing stale partial files: %s", error->message);
+  else if (removed > 0)
+    g_debug ("removed %u stale partial files", removed);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+stale_parts_removed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  start_session (task);
+}
+
+void
+backup_runner_run_async (BackupRunner *self,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  Run *run;
+
+  g_return_if_fail (BACKUP_IS_RUNNER (self));
+  g_return_if_fail (self->session == NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, backup_runner_run_async);
+  run = g_new0 (Run, 1);
+  g_task_set_task_data (task, run, (GDestroyNotify) run_free);
+
+  if (!backup_profile_validate (self->profile, &error)
+      || (run->signaling = backup_profile_open_signaling (self->profile, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (backup_profile_get_role (self->profile) == BACKUP_PROFILE_ROLE_RECEIVE)
+    {
+      /* One scan of the destination, off this thread. */
+      g_autoptr (GTask) scan = g_task_new (self, cancellable, stale_parts_removed_cb,
+                                           g_steal_pointer (&task));
+
+      g_task_set_source_tag (scan, remove_stale_parts_worker);
+      g_task_set_task_data (scan, backup_store_new (backup_profile_get_destination (self->profile), 1),
+                            g_object_unref);
+      g_task_run_in_thread (scan, remove_stale_parts_worker);
+      return;
+    }
+  start_session (g_steal_pointer (&task));
+}
+
+gboolean
+backup_runner_run_finish (BackupRunner *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (BACKUP_IS_RUNNER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+BackupProfile *
+backup_runner_get_profile (BackupRunner *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RUNNER (self), NULL);
+
+  return self->profile;
+}
+
+BackupSession *
+backup_runner_get_session (BackupRunner *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RUNNER (self), NULL);
+
+  return self->session;
+}
+
+static void
+backup_runner_dispose (GObject *object)
+{
+  BackupRunner *self = BACKUP_RUNNER (object);
+
+  g_clear_object (&self->session);
+  g_clear_object (&self->profile);
+
+  G_OBJECT_CLASS (backup_runner_parent_class)->dispose (object);
+}
+
+static void
+backup_runner_class_init (BackupRunnerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = backup_runner_dispose;
+
+  /**
+   * BackupRunner::session-started:
+   * @session: the session, about to run
+   */
+  signals[SESSION_STARTED] =
+    g_signal_new ("session-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, BACKUP_TYPE_SESSION);
+  /**
+   * BackupRunner::session-finished:
+   * @session: the session
+   * @error: (nullable): why it failed, or %NULL when it succeeded
+   */
+  signals[SESSION_FINISHED] =
+    g_signal_new ("session-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, BACKUP_TYPE_SESSION, G_TYPE_ERROR);
+}
+
+static void
+backup_runner_init (BackupRunner *self)
+{
+}
+
+BackupRunner *
+backup_runner_new (BackupProfile *profile)
+{
+  BackupRunner *self;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (profile), NULL);
+
+  self = g_object_new (BACKUP_TYPE_RUNNER, NULL);
+  self->profile = g_object_ref (profile);
+  return self;
+}
