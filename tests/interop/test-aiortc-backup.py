@@ -77,6 +77,7 @@ async def send_like_a_browser(store, session, path, name):
 
     async def poll():
         have_remote = False
+        mid = "0"
         pending = []
         while True:
             for key, fname in store.list(session):
@@ -89,6 +90,9 @@ async def send_like_a_browser(store, session, path, name):
                 payload = base64.b64decode(msg.get("payload", ""))
                 if msg["type"] == "sdp":
                     desc = json.loads(payload)
+                    for line in desc["sdp"].splitlines():
+                        if line.startswith("a=mid:"):
+                            mid = line[len("a=mid:"):].strip()
                     await pc.setRemoteDescription(
                         RTCSessionDescription(sdp=desc["sdp"], type=desc["type"]))
                     have_remote = True
@@ -97,7 +101,7 @@ async def send_like_a_browser(store, session, path, name):
             if have_remote:
                 for text in pending:
                     c = candidate_from_sdp(text.split(":", 1)[1])
-                    c.sdpMid = "0"
+                    c.sdpMid = mid
                     c.sdpMLineIndex = 0
                     await pc.addIceCandidate(c)
                 pending = []
