@@ -22,6 +22,7 @@
 #include "backup-reception.h"
 #include "backup-session.h"
 #include "backup-signaling-error.h"
+#include "backup-transfer-machine.h"
 #include "rtc-data-channel.h"
 #include "rtc-error.h"
 #include "rtc-peer-connection.h"
@@ -44,20 +45,6 @@ typedef enum
   MODE_RECEIVE,
 } Mode;
 
-/* A receiver's run, in this order. The end of the file is the only way into
- * COMMITTING: in the original framing the clean close of the data channel
- * (the sender reset its stream), in ours the end message with the right
- * byte count and SHA-256. A transport that ends before (DTLS close_notify,
- * SCTP ABORT or SHUTDOWN, ICE failure) interrupts the transfer and nothing
- * is stored. From COMMITTING on, the data is complete and nothing the peer
- * or the network does changes the outcome: the commit decides it. */
-typedef enum
-{
-  RECEIVER_WAITING,    /* nothing received yet */
-  RECEIVER_RECEIVING,  /* the name is known; content goes to the temporary file */
-  RECEIVER_COMMITTING, /* the end of the file is here: rotating and renaming */
-  RECEIVER_STORED,     /* the new version is in place */
-} ReceiverPhase;
 
 struct _BackupSession
 {
@@ -108,11 +95,12 @@ struct _BackupSession
   gboolean archiver_done;
   gboolean input_eof;
   gboolean reading;
-  gboolean end_sent;
   guint64 sent;
+  BackupSenderState sender;
 
   /* Receiver run. */
-  ReceiverPhase phase;
+  BackupReceiverState receiver;
+  gboolean stop_requested; /* cancelled while the commit could not stop */
   BackupReception *reception;
   BackupLegacyParser *legacy;
   gboolean extended;
@@ -246,7 +234,7 @@ release_run (BackupSession *self)
     g_cancellable_cancel (self->cancellable);
   if (self->reception != NULL)
     {
-      if (self->phase != RECEIVER_STORED)
+      if (self->receiver != BACKUP_RECEIVER_STORED && self->receiver != BACKUP_RECEIVER_DONE)
         backup_reception_abort (self->reception);
       g_clear_object (&self->reception);
     }
@@ -333,7 +321,7 @@ finish_run (BackupSession *self)
   self->completing = TRUE;
   /* A commit in a worker thread is never abandoned: the result is known
    * (stored or not) before the run completes. */
-  if (self->mode == MODE_RECEIVE && self->phase == RECEIVER_COMMITTING)
+  if (self->mode == MODE_RECEIVE && self->receiver == BACKUP_RECEIVER_COMMITTING)
     return;
   finish_run_now (self);
 }
@@ -367,33 +355,76 @@ fail_run (BackupSession *self, GError *error)
   finish_run (self);
 }
 
+/* Carries out what the transfer's state machine decided; @error (taken)
+ * is why, for FAIL. */
+static void
+session_act (BackupSession *self, BackupTransferAction action, GError *error)
+{
+  switch (action)
+    {
+    case BACKUP_TRANSFER_ACTION_FAIL:
+      fail_run (self, g_steal_pointer (&error));
+      break;
+    case BACKUP_TRANSFER_ACTION_SUCCEED:
+      session_succeed (self);
+      break;
+    case BACKUP_TRANSFER_ACTION_IGNORE:
+      if (error != NULL)
+        g_debug ("session %s: no longer matters: %s", self->session_id, error->message);
+      break;
+    case BACKUP_TRANSFER_ACTION_NONE:
+    case BACKUP_TRANSFER_ACTION_COMMIT:
+    case BACKUP_TRANSFER_ACTION_ACKNOWLEDGE:
+    case BACKUP_TRANSFER_ACTION_SEND_END:
+    default:
+      /* The callers of the transfer's steps handle these. */
+      g_assert_not_reached ();
+    }
+  g_clear_error (&error);
+}
+
+static BackupTransferAction
+receiver_step (BackupSession *self, BackupReceiverEvent event)
+{
+  BackupReceiverState before = self->receiver;
+  BackupTransferAction action = backup_receiver_step (&self->receiver, event, !self->extended);
+
+  if (self->receiver != before)
+    g_debug ("session %s: receiver %s → %s", self->session_id,
+             backup_receiver_state_to_string (before),
+             backup_receiver_state_to_string (self->receiver));
+  return action;
+}
+
+static BackupTransferAction
+sender_step (BackupSession *self, BackupSenderEvent event)
+{
+  BackupSenderState before = self->sender;
+  BackupTransferAction action = backup_sender_step (&self->sender, event, self->peer_is_legacy);
+
+  if (self->sender != before)
+    g_debug ("session %s: sender %s → %s", self->session_id,
+             backup_sender_state_to_string (before), backup_sender_state_to_string (self->sender));
+  return action;
+}
+
 /* Something went wrong: the peer, the network, the local side or the user
- * (cancellation). Once a receiver has the whole file, it no longer matters
- * (see ReceiverPhase). */
+ * (cancellation). The state machine says whether it still matters. */
 static void
 session_fail (BackupSession *self, GError *error)
 {
-  if (self->mode == MODE_RECEIVE && self->task != NULL && !self->completing)
+  BackupTransferAction action;
+
+  if (self->completing || self->task == NULL)
     {
-      switch (self->phase)
-        {
-        case RECEIVER_COMMITTING:
-          g_debug ("session %s: the file is complete, the commit goes on (%s)", self->session_id,
-                   error->message);
-          g_error_free (error);
-          return;
-        case RECEIVER_STORED:
-          g_debug ("session %s: stored already (%s)", self->session_id, error->message);
-          g_error_free (error);
-          session_succeed (self);
-          return;
-        case RECEIVER_WAITING:
-        case RECEIVER_RECEIVING:
-        default:
-          break;
-        }
+      g_error_free (error);
+      return;
     }
-  fail_run (self, error);
+  if (self->mode == MODE_RECEIVE)
+    action = receiver_step (self, BACKUP_RECEIVER_EVENT_FAILURE);
+  else
+    action = sender_step (self, BACKUP_SENDER_EVENT_FAILURE);
+  session_act (self, action, error);
 }
 
 static void
@@ -411,14 +442,14 @@ finish_timeout_cb (gpointer user_data)
   BackupSession *self = user_data;
 
   self->finish_timeout_id = 0;
-  if (self->mode == MODE_RECEIVE && self->phase == RECEIVER_STORED)
-    {
-      /* Stored and acknowledged; the sender's close went missing. */
-      session_succeed (self);
-      return G_SOURCE_REMOVE;
-    }
-  session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_TIMEOUT,
-                                   _("The peer did not confirm the end of the transfer")));
+  /* Receiver: stored and acknowledged, the sender's close went missing.
+   * Sender: no acknowledgement or close came. */
+  session_act (self,
+               self->mode == MODE_RECEIVE
+                 ? receiver_step (self, BACKUP_RECEIVER_EVENT_CLOSE_TIMEOUT)
+                 : sender_step (self, BACKUP_SENDER_EVENT_CLOSE_TIMEOUT),
+               g_error_new (BACKUP_ERROR, BACKUP_ERROR_TIMEOUT,
+                            _("The peer did not confirm the end of the transfer")));
   return G_SOURCE_REMOVE;
 }
 
@@ -457,9 +488,8 @@ sender_finish (BackupSession *self)
 {
   g_autoptr (GError) error = NULL;
 
-  if (self->end_sent)
+  if (sender_step (self, BACKUP_SENDER_EVENT_SOURCE_END) != BACKUP_TRANSFER_ACTION_SEND_END)
     return;
-  self->end_sent = TRUE;
   set_state (self, BACKUP_SESSION_STATE_FINISHING);
   gnutls_hash_output (self->hash, self->digest);
 
@@ -527,7 +557,8 @@ sender_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 sender_pump (BackupSession *self)
 {
-  if (self->reading || self->input_eof || self->completing)
+  if (self->reading || self->input_eof || self->completing
+      || self->sender != BACKUP_SENDER_SENDING)
     return;
   if (rtc_data_channel_get_buffered_amount (self->channel) >= HIGH_WATER)
     return; /* resumed by buffered-amount-low */
@@ -686,14 +717,9 @@ sender_on_control (BackupSession *self, BackupFrame *frame)
   switch (frame->type)
     {
     case BACKUP_FRAME_ACK:
-      if (!self->end_sent)
-        {
-          session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                                   _("The peer acknowledged too early")));
-          return;
-        }
-      if (frame->bytes != self->sent
-          || memcmp (frame->sha256, self->digest, sizeof self->digest) != 0)
+      if (self->sender == BACKUP_SENDER_FINISHING
+          && (frame->bytes != self->sent
+              || memcmp (frame->sha256, self->digest, sizeof self->digest) != 0))
         {
           session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_HASH_MISMATCH,
                                            _("The receiver stored something else than "
@@ -702,15 +728,28 @@ sender_on_control (BackupSession *self, BackupFrame *frame)
                                            (unsigned long long) self->sent));
           return;
         }
-      g_debug ("acknowledged by the peer");
-      /* Close the channel; the receiver finishes when it sees the close. */
-      rtc_data_channel_close (self->channel);
-      session_succeed (self);
+      {
+        BackupTransferAction action = sender_step (self, BACKUP_SENDER_EVENT_ACK);
+
+        /* Close the channel; the receiver finishes when it sees the close. */
+        if (action == BACKUP_TRANSFER_ACTION_SUCCEED)
+          {
+            g_debug ("acknowledged by the peer");
+            rtc_data_channel_close (self->channel);
+          }
+        session_act (self, action,
+                     g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                          _("The peer acknowledged too early")));
+      }
       return;
 
     case BACKUP_FRAME_ERROR:
-      session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                       _("The receiver failed: %s"), frame->message));
+      {
+        g_autofree char *message = backup_display_name (frame->message, -1);
+
+        session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                         _("The receiver failed: %s"), message));
+      }
       return;
 
     case BACKUP_FRAME_HEADER:
@@ -734,7 +773,7 @@ receiver_begin (BackupSession *self, const char *name, gsize length, GError **er
   if (self->reception == NULL)
     return FALSE;
   set_file_name (self, display);
-  self->phase = RECEIVER_RECEIVING;
+  receiver_step (self, BACKUP_RECEIVER_EVENT_BEGIN);
   set_state (self, BACKUP_SESSION_STATE_TRANSFERRING);
   return TRUE;
 }
@@ -764,25 +803,49 @@ legacy_content_cb (const guint8 *data, gsize length, gpointer user_data, GError 
 static const BackupLegacyParserFuncs legacy_funcs = { legacy_name_cb, legacy_content_cb };
 
 static void
+receiver_acknowledge (BackupSession *self)
+{
+  g_autoptr (BackupFrame) ack = backup_frame_new (BACKUP_FRAME_ACK);
+  g_autoptr (GError) error = NULL;
+
+  ack->bytes = self->bytes_done;
+  memcpy (ack->sha256, self->digest, sizeof self->digest);
+  if (!send_frame (self, ack, &error))
+    {
+      /* Stored safely all the same: the sender will report a failure. */
+      session_act (self, receiver_step (self, BACKUP_RECEIVER_EVENT_FAILURE),
+                   g_steal_pointer (&error));
+      return;
+    }
+  /* Finish when the sender closes the channel, or after a while; at once
+   * when the run was cancelled meanwhile. */
+  if (self->stop_requested)
+    session_act (self, receiver_step (self, BACKUP_RECEIVER_EVENT_FAILURE), NULL);
+  else
+    arm_finish_timeout (self);
+}
+
+static void
 committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BackupSession) self = user_data;
   g_autoptr (GError) error = NULL;
+  BackupTransferAction action;
 
   if (!backup_reception_commit_finish (BACKUP_RECEPTION (object), result, &error))
     {
       /* Not stored: every earlier version is as it was. */
-      self->phase = RECEIVER_RECEIVING;
+      action = receiver_step (self, BACKUP_RECEIVER_EVENT_COMMIT_FAILED);
       if (self->completing)
         finish_run_now (self);
       else
-        fail_run (self, g_steal_pointer (&error));
+        session_act (self, action, g_steal_pointer (&error));
       return;
     }
-  self->phase = RECEIVER_STORED;
+  action = receiver_step (self, BACKUP_RECEIVER_EVENT_COMMIT_DONE);
   if (self->completing)
     {
-      /* Stored, but the run failed meanwhile (e.g. the sender gave up). */
+      /* Stored while the run was being torn down (disposed). */
       finish_run_now (self);
       return;
     }
@@ -790,34 +853,15 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     return;
 
   g_debug ("stored %s", self->file_name);
-  if (!self->extended)
-    {
-      session_succeed (self);
-      return;
-    }
-
-  {
-    g_autoptr (BackupFrame) ack = backup_frame_new (BACKUP_FRAME_ACK);
-
-    ack->bytes = self->bytes_done;
-    memcpy (ack->sha256, self->digest, sizeof self->digest);
-    if (!send_frame (self, ack, &error))
-      {
-        /* Stored safely all the same: the sender will report a failure. */
-        g_debug ("could not acknowledge: %s", error->message);
-        session_succeed (self);
-        return;
-      }
-  }
-  /* Finish when the sender closes the channel, or after a while. */
-  arm_finish_timeout (self);
+  if (action == BACKUP_TRANSFER_ACTION_ACKNOWLEDGE)
+    receiver_acknowledge (self);
+  else
+    session_act (self, action, NULL);
 }
 
 static void
 receiver_commit (BackupSession *self)
 {
-  g_assert (self->phase == RECEIVER_RECEIVING);
-  self->phase = RECEIVER_COMMITTING;
   set_state (self, BACKUP_SESSION_STATE_FINISHING);
   backup_reception_commit_async (self->reception, self->cancellable, committed_cb,
                                  g_object_ref (self));
@@ -828,11 +872,13 @@ receiver_on_end (BackupSession *self, BackupFrame *frame)
 {
   g_autofree char *ours = NULL;
   g_autofree char *theirs = NULL;
+  BackupTransferAction action;
 
-  if (self->phase != RECEIVER_RECEIVING)
+  if (self->receiver != BACKUP_RECEIVER_RECEIVING)
     {
-      session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                               _("The peer sent an unexpected end message")));
+      session_act (self, receiver_step (self, BACKUP_RECEIVER_EVENT_END_VERIFIED),
+                   g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                        _("The peer sent an unexpected end message")));
       return;
     }
 
@@ -855,7 +901,13 @@ receiver_on_end (BackupSession *self, BackupFrame *frame)
                                        self->file_name, ours, theirs));
       return;
     }
-  receiver_commit (self);
+  action = receiver_step (self, BACKUP_RECEIVER_EVENT_END_VERIFIED);
+  if (action == BACKUP_TRANSFER_ACTION_COMMIT)
+    receiver_commit (self);
+  else
+    session_act (self, action,
+                 g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                      _("The peer sent an unexpected end message")));
 }
 
 static void
@@ -865,7 +917,7 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
   gsize length;
   const guint8 *bytes = g_bytes_get_data (data, &length);
 
-  if (self->phase >= RECEIVER_COMMITTING)
+  if (self->receiver >= BACKUP_RECEIVER_COMMITTING)
     {
       g_debug ("ignoring a message after the end of the file");
       return;
@@ -888,10 +940,13 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
 
   if (!is_string)
     {
-      if (self->phase != RECEIVER_RECEIVING)
+      BackupTransferAction action = receiver_step (self, BACKUP_RECEIVER_EVENT_DATA);
+
+      if (action != BACKUP_TRANSFER_ACTION_NONE)
         {
-          session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                                   _("The peer sent data out of place")));
+          session_act (self, action,
+                       g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                            _("The peer sent data out of place")));
           return;
         }
       if (!receiver_write (self, bytes, length, &error))
@@ -910,10 +965,11 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
     switch (frame->type)
       {
       case BACKUP_FRAME_HEADER:
-        if (self->reception != NULL)
+        if (self->receiver != BACKUP_RECEIVER_WAITING)
           {
-            session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                                     _("The peer sent a second header")));
+            session_act (self, receiver_step (self, BACKUP_RECEIVER_EVENT_BEGIN),
+                         g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                              _("The peer sent a second header")));
             return;
           }
         if (frame->size >= 0)
@@ -927,8 +983,12 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
         return;
 
       case BACKUP_FRAME_ERROR:
-        session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                         _("The sender failed: %s"), frame->message));
+        {
+          g_autofree char *message = backup_display_name (frame->message, -1);
+
+          session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                           _("The sender failed: %s"), message));
+        }
         return;
 
       case BACKUP_FRAME_ACK:
@@ -944,28 +1004,17 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
 static void
 receiver_on_channel_closed (BackupSession *self)
 {
-  switch (self->phase)
+  BackupTransferAction action = receiver_step (self, BACKUP_RECEIVER_EVENT_CLEAN_CLOSE);
+
+  if (action == BACKUP_TRANSFER_ACTION_COMMIT)
     {
-    case RECEIVER_STORED:
-      session_succeed (self);
+      receiver_commit (self);
       return;
-    case RECEIVER_COMMITTING:
-      return;
-    case RECEIVER_RECEIVING:
-      /* In the original framing, this is the end of the file. */
-      if (!self->extended)
-        {
-          receiver_commit (self);
-          return;
-        }
-      break;
-    case RECEIVER_WAITING:
-    default:
-      break;
     }
-  session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                           _("The sender closed the connection before the "
-                                             "end of the file; nothing was stored")));
+  session_act (self, action,
+               g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                    _("The sender closed the connection before the end of the "
+                                      "file; nothing was stored")));
 }
 
 /* The connection ended under the data channel before it was closed. */
@@ -974,7 +1023,7 @@ session_transport_lost (BackupSession *self, const GError *error)
 {
   GError *reported;
 
-  if (self->mode == MODE_RECEIVE && self->phase == RECEIVER_RECEIVING)
+  if (self->mode == MODE_RECEIVE && self->receiver == BACKUP_RECEIVER_RECEIVING)
     {
       g_autofree char *size = g_format_size (self->bytes_done);
 
@@ -1045,7 +1094,10 @@ channel_open_cb (RtcDataChannel *channel, gpointer user_data)
   /* Signaling has done its job: clean the store and stop polling it. */
   close_pairing (self);
   if (self->mode == MODE_SEND)
-    sender_start (self);
+    {
+      sender_step (self, BACKUP_SENDER_EVENT_OPEN);
+      sender_start (self);
+    }
   else
     receiver_start (self);
 }
@@ -1070,13 +1122,10 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
       receiver_on_channel_closed (self);
       return;
     }
-  /* The original receiver stores what it got on this close. */
-  if (self->peer_is_legacy && self->end_sent)
-    session_succeed (self);
-  else
-    session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                             _("The receiver closed the connection before "
-                                               "confirming the backup")));
+  session_act (self, sender_step (self, BACKUP_SENDER_EVENT_CLEAN_CLOSE),
+               g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                    _("The receiver closed the connection before confirming "
+                                      "the backup")));
 }
 
 static void
@@ -1364,6 +1413,7 @@ on_cancelled_idle (gpointer user_data)
 {
   BackupSession *self = user_data;
 
+  self->stop_requested = TRUE;
   session_fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                            _("The backup was cancelled")));
   return G_SOURCE_REMOVE;
@@ -1404,9 +1454,11 @@ backup_session_run_async (BackupSession *self,
   self->pairing_closed = FALSE;
   self->completing = FALSE;
   self->peer_is_legacy = FALSE;
-  self->archiver_done = self->input_eof = self->reading = self->end_sent = FALSE;
+  self->archiver_done = self->input_eof = self->reading = FALSE;
+  self->sender = BACKUP_SENDER_WAITING;
+  self->stop_requested = FALSE;
   self->extended = FALSE;
-  self->phase = RECEIVER_WAITING;
+  self->receiver = BACKUP_RECEIVER_WAITING;
   self->sent = 0;
   self->bytes_done = 0;
   self->total_bytes = -1;
