@@ -24,16 +24,12 @@
 
 #include <glib/gi18n.h>
 
+#include "backup-core-enum-types.h"
 #include "backup-archiver.h"
 #include "backup-error.h"
 #include "backup-zip-writer.h"
 
 #define PROGRESS_INTERVAL_USEC (G_USEC_PER_SEC / 10)
-
-G_DEFINE_ENUM_TYPE (BackupZipEncryption, backup_zip_encryption,
-                    G_DEFINE_ENUM_VALUE (BACKUP_ZIP_ENCRYPTION_AES256, "aes256"),
-                    G_DEFINE_ENUM_VALUE (BACKUP_ZIP_ENCRYPTION_AES128, "aes128"),
-                    G_DEFINE_ENUM_VALUE (BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO, "zipcrypto"))
 
 struct _BackupArchiver
 {

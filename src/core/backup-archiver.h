@@ -24,8 +24,6 @@ typedef enum
   BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO,
 } BackupZipEncryption;
 
-#define BACKUP_TYPE_ZIP_ENCRYPTION (backup_zip_encryption_get_type ())
-GType backup_zip_encryption_get_type (void);
 
 #define BACKUP_TYPE_ARCHIVER (backup_archiver_get_type ())
 G_DECLARE_FINAL_TYPE (BackupArchiver, backup_archiver, BACKUP, ARCHIVER, GObject)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup-core-enum-types.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-frame.h"
@@ -131,30 +132,6 @@ static void session_fail (BackupSession *self, GError *error);
 static void session_succeed (BackupSession *self);
 static gboolean send_frame (BackupSession *self, BackupFrame *frame, GError **error);
 static void sender_pump (BackupSession *self);
-
-GType
-backup_session_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { BACKUP_SESSION_STATE_IDLE, "BACKUP_SESSION_STATE_IDLE", "idle" },
-        { BACKUP_SESSION_STATE_PAIRING, "BACKUP_SESSION_STATE_PAIRING", "pairing" },
-        { BACKUP_SESSION_STATE_CONNECTING, "BACKUP_SESSION_STATE_CONNECTING", "connecting" },
-        { BACKUP_SESSION_STATE_TRANSFERRING, "BACKUP_SESSION_STATE_TRANSFERRING", "transferring" },
-        { BACKUP_SESSION_STATE_FINISHING, "BACKUP_SESSION_STATE_FINISHING", "finishing" },
-        { BACKUP_SESSION_STATE_DONE, "BACKUP_SESSION_STATE_DONE", "done" },
-        { BACKUP_SESSION_STATE_FAILED, "BACKUP_SESSION_STATE_FAILED", "failed" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("BackupSessionState"), values);
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
 
 static void
 set_state (BackupSession *self, BackupSessionState state)

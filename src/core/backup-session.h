@@ -39,8 +39,6 @@ typedef enum
   BACKUP_SESSION_STATE_FAILED,
 } BackupSessionState;
 
-GType backup_session_state_get_type (void) G_GNUC_CONST;
-#define BACKUP_TYPE_SESSION_STATE (backup_session_state_get_type ())
 
 #define BACKUP_TYPE_SESSION (backup_session_get_type ())
 G_DECLARE_FINAL_TYPE (BackupSession, backup_session, BACKUP, SESSION, GObject)

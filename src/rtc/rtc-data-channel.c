@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "rtc-enum-types.h"
 #include "rtc-data-channel-private.h"
 #include "rtc-error.h"
 
@@ -70,27 +71,6 @@ enum
 };
 
 static guint signals[N_SIGNALS];
-
-GType
-rtc_data_channel_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { RTC_DATA_CHANNEL_STATE_CONNECTING, "RTC_DATA_CHANNEL_STATE_CONNECTING", "connecting" },
-        { RTC_DATA_CHANNEL_STATE_OPEN, "RTC_DATA_CHANNEL_STATE_OPEN", "open" },
-        { RTC_DATA_CHANNEL_STATE_CLOSING, "RTC_DATA_CHANNEL_STATE_CLOSING", "closing" },
-        { RTC_DATA_CHANNEL_STATE_CLOSED, "RTC_DATA_CHANNEL_STATE_CLOSED", "closed" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("RtcDataChannelState"), values);
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
 
 static void
 queued_message_free (QueuedMessage *message)

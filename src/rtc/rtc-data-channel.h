@@ -27,8 +27,6 @@ typedef enum
   RTC_DATA_CHANNEL_STATE_CLOSED,
 } RtcDataChannelState;
 
-GType rtc_data_channel_state_get_type (void) G_GNUC_CONST;
-#define RTC_TYPE_DATA_CHANNEL_STATE (rtc_data_channel_state_get_type ())
 
 #define RTC_TYPE_DATA_CHANNEL (rtc_data_channel_get_type ())
 G_DECLARE_FINAL_TYPE (RtcDataChannel, rtc_data_channel, RTC, DATA_CHANNEL, GObject)

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "rtc-enum-types.h"
 #include "rtc-certificate.h"
 #include "rtc-dtls-transport.h"
 #include "rtc-error.h"
@@ -77,29 +78,6 @@ enum
 };
 
 static guint signals[N_SIGNALS];
-
-GType
-rtc_peer_connection_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { RTC_PEER_CONNECTION_STATE_NEW, "RTC_PEER_CONNECTION_STATE_NEW", "new" },
-        { RTC_PEER_CONNECTION_STATE_CONNECTING, "RTC_PEER_CONNECTION_STATE_CONNECTING",
-          "connecting" },
-        { RTC_PEER_CONNECTION_STATE_CONNECTED, "RTC_PEER_CONNECTION_STATE_CONNECTED", "connected" },
-        { RTC_PEER_CONNECTION_STATE_FAILED, "RTC_PEER_CONNECTION_STATE_FAILED", "failed" },
-        { RTC_PEER_CONNECTION_STATE_CLOSED, "RTC_PEER_CONNECTION_STATE_CLOSED", "closed" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("RtcPeerConnectionState"), values);
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
 
 static gboolean
 is_final (RtcPeerConnection *self)

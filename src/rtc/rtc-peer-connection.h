@@ -53,8 +53,6 @@ typedef enum
   RTC_PEER_CONNECTION_STATE_CLOSED, /* final */
 } RtcPeerConnectionState;
 
-GType rtc_peer_connection_state_get_type (void) G_GNUC_CONST;
-#define RTC_TYPE_PEER_CONNECTION_STATE (rtc_peer_connection_state_get_type ())
 
 #define RTC_TYPE_PEER_CONNECTION (rtc_peer_connection_get_type ())
 G_DECLARE_FINAL_TYPE (RtcPeerConnection, rtc_peer_connection, RTC, PEER_CONNECTION, GObject)

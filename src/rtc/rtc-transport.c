@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include "rtc-enum-types.h"
 #include "rtc-error.h"
 #include "rtc-transport.h"
 
@@ -27,28 +28,6 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
-
-GType
-rtc_transport_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { RTC_TRANSPORT_STATE_NEW, "RTC_TRANSPORT_STATE_NEW", "new" },
-        { RTC_TRANSPORT_STATE_CONNECTING, "RTC_TRANSPORT_STATE_CONNECTING", "connecting" },
-        { RTC_TRANSPORT_STATE_CONNECTED, "RTC_TRANSPORT_STATE_CONNECTED", "connected" },
-        { RTC_TRANSPORT_STATE_FAILED, "RTC_TRANSPORT_STATE_FAILED", "failed" },
-        { RTC_TRANSPORT_STATE_CLOSED, "RTC_TRANSPORT_STATE_CLOSED", "closed" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("RtcTransportState"), values);
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
 
 static void
 clear_receive_func (RtcTransportPrivate *priv)

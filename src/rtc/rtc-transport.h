@@ -26,8 +26,6 @@ typedef enum
   RTC_TRANSPORT_STATE_CLOSED, /* final */
 } RtcTransportState;
 
-GType rtc_transport_state_get_type (void) G_GNUC_CONST;
-#define RTC_TYPE_TRANSPORT_STATE (rtc_transport_state_get_type ())
 
 #define RTC_TYPE_TRANSPORT (rtc_transport_get_type ())
 G_DECLARE_DERIVABLE_TYPE (RtcTransport, rtc_transport, RTC, TRANSPORT, GObject)

@@ -37,17 +37,13 @@
 
 #include <string.h>
 
+#include "backup-signaling-enum-types.h"
 #include "backup-pairing.h"
 #include "backup-signaling-error.h"
 #include "backup-signaling-message.h"
 
 #define TIE_GRACE_MIN_MS 2000
 #define MAX_CONSECUTIVE_ERRORS 3
-
-G_DEFINE_ENUM_TYPE (BackupPairingRole, backup_pairing_role,
-                    G_DEFINE_ENUM_VALUE (BACKUP_PAIRING_ROLE_NONE, "none"),
-                    G_DEFINE_ENUM_VALUE (BACKUP_PAIRING_ROLE_OFFERER, "offerer"),
-                    G_DEFINE_ENUM_VALUE (BACKUP_PAIRING_ROLE_ANSWERER, "answerer"))
 
 typedef enum
 {

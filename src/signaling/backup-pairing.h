@@ -18,8 +18,6 @@ typedef enum
   BACKUP_PAIRING_ROLE_ANSWERER, /* answers */
 } BackupPairingRole;
 
-#define BACKUP_TYPE_PAIRING_ROLE (backup_pairing_role_get_type ())
-GType backup_pairing_role_get_type (void) G_GNUC_CONST;
 
 #define BACKUP_PAIRING_DEFAULT_TIMEOUT 120
 #define BACKUP_PAIRING_MAX_SESSION_ID 128

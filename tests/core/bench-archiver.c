@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <gio/gunixoutputstream.h>
 
+#include "backup-core-enum-types.h"
 #include "backup-archiver.h"
 
 typedef struct
