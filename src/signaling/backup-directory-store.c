@@ -203,7 +203,7 @@ backup_directory_store_upload_async (BackupSignalingStore *store,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (store, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (store, cancellable, callback, user_data);
   UploadData *data;
 
   g_task_set_source_tag (task, backup_directory_store_upload_async);
@@ -264,10 +264,10 @@ list_worker (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   BackupDirectoryStore *self = source;
   const char *pattern = task_data;
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (ListItem));
-  g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) backup_signaling_entry_free);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GDir) dir = NULL;
+  g_autoptr (GArray) items = g_array_new (FALSE, FALSE, sizeof (ListItem));
+  g_autoptr (GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) backup_signaling_entry_free);
+  g_autoptr (GError) error = NULL;
   gint64 now_ns = g_get_real_time () * 1000;
   gint64 expiry_ns = (gint64) self->expiry * G_GINT64_CONSTANT (1000000000);
   const char *name;
@@ -325,7 +325,7 @@ backup_directory_store_list_async (BackupSignalingStore *store,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (store, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (store, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, backup_directory_store_list_async);
   g_task_set_task_data (task, g_strdup (pattern), g_free);
@@ -353,7 +353,7 @@ download_worker (GTask *task, gpointer source, gpointer task_data, GCancellable 
   g_autofree char *claim_name = NULL;
   g_autofree char *claim = NULL;
   g_autofree char *random = g_uuid_string_random ();
-  g_autoptr(GByteArray) buffer = g_byte_array_new ();
+  g_autoptr (GByteArray) buffer = g_byte_array_new ();
   guint8 chunk[16384];
   gboolean too_large = FALSE;
   int fd;
@@ -426,7 +426,7 @@ backup_directory_store_download_async (BackupSignalingStore *store,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (store, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (store, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, backup_directory_store_download_async);
   if (!is_valid_name (key))
@@ -480,7 +480,7 @@ backup_directory_store_delete_async (BackupSignalingStore *store,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (store, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (store, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, backup_directory_store_delete_async);
   if (!is_valid_name (key))
@@ -659,9 +659,9 @@ BackupDirectoryStore *
 backup_directory_store_new (const char *path,
                             GError **error)
 {
-  g_autoptr(BackupDirectoryStore) self = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (BackupDirectoryStore) self = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 

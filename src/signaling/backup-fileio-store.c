@@ -117,7 +117,7 @@ static void request_send (GTask *task);
 static JsonNode *
 parse_json (GBytes *bytes, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
@@ -145,7 +145,7 @@ get_string_member (JsonObject *object, const char *name)
 static void
 complete_upload (GTask *task, GBytes *body)
 {
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonNode) root = NULL;
   GError *error = NULL;
   const char *key;
 
@@ -168,7 +168,7 @@ complete_upload (GTask *task, GBytes *body)
 static gint64
 parse_created (const char *created)
 {
-  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr (GDateTime) dt = NULL;
 
   if (created == NULL)
     return 0;
@@ -181,8 +181,8 @@ parse_created (const char *created)
 static void
 complete_list (GTask *task, GBytes *body)
 {
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
   GError *error = NULL;
   JsonNode *nodes;
   JsonArray *array;
@@ -234,7 +234,7 @@ static void
 request_complete (GTask *task)
 {
   Request *request = g_task_get_task_data (task);
-  g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&request->buffer));
+  g_autoptr (GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&request->buffer));
 
   switch (request->op)
     {
@@ -259,10 +259,10 @@ request_complete (GTask *task)
 static void
 on_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   Request *request = g_task_get_task_data (task);
-  g_autoptr(GBytes) chunk = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) chunk = NULL;
+  g_autoptr (GError) error = NULL;
 
   chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
   if (chunk == NULL)
@@ -312,8 +312,8 @@ compute_delay_ms (SoupMessage *message, guint attempt, guint max_seconds)
         ms = seconds * 1000;
       else
         {
-          g_autoptr(GDateTime) when = soup_date_time_new_from_http_string (retry_after);
-          g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+          g_autoptr (GDateTime) when = soup_date_time_new_from_http_string (retry_after);
+          g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
 
           if (when != NULL && g_date_time_compare (when, now) > 0)
             ms = g_date_time_difference (when, now) / 1000;
@@ -390,10 +390,10 @@ request_retry_later (GTask *task, guint delay_ms)
 static void
 on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   BackupFileioStore *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GCancellable *cancellable;
   guint status;
 
@@ -556,8 +556,8 @@ backup_fileio_store_upload_async (BackupSignalingStore *store,
                                   gpointer user_data)
 {
   BackupFileioStore *self = BACKUP_FILEIO_STORE (store);
-  g_autoptr(SoupMultipart) multipart = soup_multipart_new (SOUP_FORM_MIME_TYPE_MULTIPART);
-  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_autoptr (SoupMultipart) multipart = soup_multipart_new (SOUP_FORM_MIME_TYPE_MULTIPART);
+  g_autoptr (SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   GTask *task;
   Request *request;
 
@@ -727,7 +727,7 @@ backup_fileio_store_new (const char *base_url,
                          const char *api_key,
                          GError **error)
 {
-  g_autoptr(GUri) uri = NULL;
+  g_autoptr (GUri) uri = NULL;
   BackupFileioStore *self;
   const char *scheme;
 

@@ -250,7 +250,7 @@ stop_polling (BackupPairing *self)
 static void
 fail (BackupPairing *self, GError *error)
 {
-  g_autoptr(GError) owned = error;
+  g_autoptr (GError) owned = error;
 
   if (!is_active (self))
     return;
@@ -262,7 +262,7 @@ fail (BackupPairing *self, GError *error)
 
   if (self->start_task != NULL)
     {
-      g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+      g_autoptr (GTask) task = g_steal_pointer (&self->start_task);
 
       g_task_return_error (task, g_steal_pointer (&owned));
     }
@@ -273,7 +273,7 @@ fail (BackupPairing *self, GError *error)
 static void
 become (BackupPairing *self, BackupPairingRole role, const char *peer)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+  g_autoptr (GTask) task = g_steal_pointer (&self->start_task);
 
   g_debug ("Session %s: instance %s is the %s%s%s", self->session, self->instance,
            role == BACKUP_PAIRING_ROLE_OFFERER ? "offerer" : "answerer",
@@ -300,8 +300,8 @@ static void pump_outgoing (BackupPairing *self);
 static void
 on_uploaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(BackupPairing) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BackupPairing) self = user_data;
+  g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
 
   key = backup_signaling_store_upload_finish (BACKUP_SIGNALING_STORE (source), result, &error);
@@ -362,7 +362,7 @@ queue_upload (BackupPairing *self, BackupSignalingKind kind, GBytes *contents)
 static void
 emit_description (BackupPairing *self, BackupSignalingMessage *message)
 {
-  g_autoptr(BackupPairing) hold = g_object_ref (self);
+  g_autoptr (BackupPairing) hold = g_object_ref (self);
 
   self->have_description = TRUE;
   clear_source (&self->timeout_source);
@@ -384,8 +384,8 @@ emit_description (BackupPairing *self, BackupSignalingMessage *message)
 static void
 handle_message (BackupPairing *self, Item *item, GBytes *bytes)
 {
-  g_autoptr(BackupSignalingMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
 
   message = backup_signaling_message_parse (bytes, &error);
   if (message == NULL)
@@ -441,9 +441,9 @@ handle_message (BackupPairing *self, Item *item, GBytes *bytes)
 static void
 on_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(BackupPairing) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (BackupPairing) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   Item *item;
 
   bytes = backup_signaling_store_download_finish (BACKUP_SIGNALING_STORE (source), result, &error);
@@ -540,8 +540,8 @@ process_next_item (BackupPairing *self)
 static void
 on_ping_uploaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(BackupPairing) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BackupPairing) self = user_data;
+  g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
 
   key = backup_signaling_store_upload_finish (BACKUP_SIGNALING_STORE (source), result, &error);
@@ -587,17 +587,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Claim, claim_free)
 static void
 on_other_ping_taken (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(Claim) claim = user_data;
+  g_autoptr (Claim) claim = user_data;
   BackupPairing *self = claim->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) ping = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) ping = NULL;
 
   /* Downloading consumes the ping just as deleting does, and tells us
    * whether the peer is one of ours. */
   ping = backup_signaling_store_download_finish (BACKUP_SIGNALING_STORE (source), result, &error);
   if (ping != NULL || g_error_matches (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED))
     {
-      g_autoptr(BackupSignalingMessage) message = NULL;
+      g_autoptr (BackupSignalingMessage) message = NULL;
 
       if (!is_active (self))
         return;
@@ -640,7 +640,7 @@ on_own_ping_withdrawn (GObject *source, GAsyncResult *result, gpointer user_data
 {
   Claim *claim = user_data;
   BackupPairing *self = claim->self;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (backup_signaling_store_delete_finish (BACKUP_SIGNALING_STORE (source), result, &error))
     {
@@ -681,7 +681,7 @@ on_own_ping_withdrawn (GObject *source, GAsyncResult *result, gpointer user_data
 static Item *
 item_for_entry (BackupPairing *self, BackupSignalingEntry *entry)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Item *item;
   BackupSignalingKind kind;
   char *instance = NULL;
@@ -709,10 +709,10 @@ item_for_entry (BackupPairing *self, BackupSignalingEntry *entry)
 static void
 on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(BackupPairing) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+  g_autoptr (BackupPairing) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
   Item *other_ping = NULL;
   gboolean own_ping = FALSE;
 
@@ -774,8 +774,8 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       {
         g_autofree char *name = backup_signaling_make_name (self->session, BACKUP_SIGNALING_KIND_PING,
                                                             self->instance);
-        g_autoptr(JsonObject) ext = our_extensions (NULL);
-        g_autoptr(GBytes) ping = backup_signaling_message_encode_ping (ext);
+        g_autoptr (JsonObject) ext = our_extensions (NULL);
+        g_autoptr (GBytes) ping = backup_signaling_message_encode_ping (ext);
 
         backup_signaling_store_upload_async (self->store, name, ping, self->cancellable,
                                              on_ping_uploaded, g_object_ref (self));
@@ -961,8 +961,8 @@ backup_pairing_start_async (BackupPairing *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_return_if_fail (BACKUP_IS_PAIRING (self));
 
@@ -1015,7 +1015,7 @@ backup_pairing_start_finish (BackupPairing *self,
                              GAsyncResult *result,
                              GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   gssize role;
 
   g_return_val_if_fail (BACKUP_IS_PAIRING (self), BACKUP_PAIRING_ROLE_NONE);
@@ -1050,7 +1050,7 @@ backup_pairing_send_description (BackupPairing *self,
   if (!is_active (self))
     return;
   {
-    g_autoptr(JsonObject) ext = our_extensions (extensions);
+    g_autoptr (JsonObject) ext = our_extensions (extensions);
 
     queue_upload (self, BACKUP_SIGNALING_KIND_SDP, backup_signaling_message_encode_sdp (type, sdp, ext));
   }
@@ -1067,7 +1067,7 @@ backup_pairing_send_candidate (BackupPairing *self,
   if (!is_active (self))
     return;
   {
-    g_autoptr(JsonObject) ext = our_extensions (NULL);
+    g_autoptr (JsonObject) ext = our_extensions (NULL);
 
     queue_upload (self, BACKUP_SIGNALING_KIND_CANDIDATE,
                   backup_signaling_message_encode_candidate (candidate, ext));
@@ -1120,9 +1120,9 @@ static void close_delete_next (GTask *task);
 static void
 on_close_deleted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   CloseData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!backup_signaling_store_delete_finish (BACKUP_SIGNALING_STORE (source), result, &error) &&
       !g_error_matches (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_NOT_FOUND) &&
@@ -1172,8 +1172,8 @@ on_close_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   BackupPairing *self = g_task_get_source_object (task);
   CloseData *data = g_task_get_task_data (task);
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GError) error = NULL;
 
   entries = backup_signaling_store_list_finish (BACKUP_SIGNALING_STORE (source), result, &error);
   if (entries == NULL)

@@ -81,8 +81,8 @@ static void
 send_ours (Peer *peer, const char *type)
 {
   g_autofree char *sdp = fake_sdp (peer->label);
-  g_autoptr(JsonObject) extensions = json_object_new ();
-  g_autoptr(JsonObject) ext = json_object_new ();
+  g_autoptr (JsonObject) extensions = json_object_new ();
+  g_autoptr (JsonObject) ext = json_object_new ();
 
   json_object_set_string_member (ext, "label", peer->label);
   json_object_set_int_member (ext, "version", 2);
@@ -115,7 +115,7 @@ static void
 on_listed_for_linger (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Peer *peer = user_data;
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
   gboolean ours_left = FALSE;
 
   entries = backup_signaling_store_list_finish (peer->store, result, NULL);
@@ -165,7 +165,7 @@ on_remote_description (BackupPairing *pairing, const char *type, const char *sdp
   say ("remote-description %s %s", type, label_value != NULL ? label_value : "-");
   if (extensions != NULL && json_object_get_size (extensions) > 0)
     {
-      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), extensions);
+      g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), extensions);
       g_autofree char *text = json_to_string (node, FALSE);
 
       say ("remote-extension %s", text);
@@ -203,7 +203,7 @@ static void
 on_closed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Peer *peer = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!backup_pairing_close_finish (BACKUP_PAIRING (source), result, &error))
     {
@@ -228,7 +228,7 @@ static void
 on_started (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Peer *peer = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BackupPairingRole role;
 
   role = backup_pairing_start_finish (BACKUP_PAIRING (source), result, &error);
@@ -291,9 +291,9 @@ main (int argc, char *argv[])
     { "linger", 0, 0, G_OPTION_ARG_INT, &linger, "Wait for the peer to take our files (ms)", "MS" },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- one peer of a pairing test");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("- one peer of a pairing test");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
   Peer peer = { 0 };
 
   g_option_context_add_main_entries (context, entries, NULL);

@@ -21,7 +21,7 @@ test_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 GAsyncResult *
 test_wait_result (GAsyncResult **slot)
 {
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
   gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
 
   while (*slot == NULL)
@@ -35,8 +35,8 @@ test_wait_result (GAsyncResult **slot)
 char *
 test_store_upload (BackupSignalingStore *store, const char *name, const char *text, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
 
   backup_signaling_store_upload_async (store, name, bytes, NULL, test_store_result_cb, &result);
   return backup_signaling_store_upload_finish (store, test_wait_result (&result), error);
@@ -45,7 +45,7 @@ test_store_upload (BackupSignalingStore *store, const char *name, const char *te
 GPtrArray *
 test_store_list (BackupSignalingStore *store, const char *pattern, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   backup_signaling_store_list_async (store, pattern, NULL, test_store_result_cb, &result);
   return backup_signaling_store_list_finish (store, test_wait_result (&result), error);
@@ -54,7 +54,7 @@ test_store_list (BackupSignalingStore *store, const char *pattern, GError **erro
 GBytes *
 test_store_download (BackupSignalingStore *store, const char *key, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   backup_signaling_store_download_async (store, key, NULL, test_store_result_cb, &result);
   return backup_signaling_store_download_finish (store, test_wait_result (&result), error);
@@ -63,7 +63,7 @@ test_store_download (BackupSignalingStore *store, const char *key, GError **erro
 gboolean
 test_store_delete (BackupSignalingStore *store, const char *key, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   backup_signaling_store_delete_async (store, key, NULL, test_store_result_cb, &result);
   return backup_signaling_store_delete_finish (store, test_wait_result (&result), error);
@@ -72,7 +72,7 @@ test_store_delete (BackupSignalingStore *store, const char *key, GError **error)
 char *
 test_make_temp_dir (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *dir = g_dir_make_tmp ("signaling-test-XXXXXX", &error);
 
   g_assert_no_error (error);
@@ -82,7 +82,7 @@ test_make_temp_dir (void)
 void
 test_remove_tree (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
 
   if (dir == NULL)
@@ -102,7 +102,7 @@ test_remove_tree (const char *path)
 guint
 test_count_dir_entries (const char *path, gboolean include_hidden)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
   guint n = 0;
 

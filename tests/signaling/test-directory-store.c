@@ -17,7 +17,7 @@
 static BackupSignalingStore *
 new_store (const char *dir)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BackupDirectoryStore *store = backup_directory_store_new (dir, &error);
 
   g_assert_no_error (error);
@@ -44,11 +44,11 @@ static void
 test_operations (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(BackupSignalingStore) store = new_store (dir);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) pings = NULL;
-  g_autoptr(GBytes) got = NULL;
+  g_autoptr (BackupSignalingStore) store = new_store (dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) pings = NULL;
+  g_autoptr (GBytes) got = NULL;
   g_autofree char *k1 = NULL, *k2 = NULL, *k3 = NULL;
   BackupSignalingEntry *e;
 
@@ -111,9 +111,9 @@ static void
 test_same_name (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(BackupSignalingStore) store = new_store (dir);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr (BackupSignalingStore) store = new_store (dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
 
   /* the original tool uploads one file per candidate, all with one name */
   for (guint i = 0; i < 3; i++)
@@ -131,7 +131,7 @@ test_same_name (void)
     {
       BackupSignalingEntry *e = g_ptr_array_index (list, i);
       g_autofree char *expected = g_strdup_printf ("candidate %u", i);
-      g_autoptr(GBytes) got = NULL;
+      g_autoptr (GBytes) got = NULL;
 
       g_assert_cmpstr (e->name, ==, "S_candidate_x.json");
       got = test_store_download (store, e->key, &error);
@@ -155,9 +155,9 @@ static void
 test_monitor (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(BackupSignalingStore) store = new_store (dir);
+  g_autoptr (BackupSignalingStore) store = new_store (dir);
   g_autofree char *path = g_build_filename (dir, "S_ping_other.json", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   guint count = 0;
   gint64 deadline;
 
@@ -180,11 +180,11 @@ static void
 test_expiry (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(BackupSignalingStore) store = new_store (dir);
+  g_autoptr (BackupSignalingStore) store = new_store (dir);
   g_autofree char *old = g_build_filename (dir, "S_ping_old.json", NULL);
   g_autofree char *stale_tmp = g_build_filename (dir, ".upload-ABCDEF", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
   g_autofree char *key = NULL;
   struct utimbuf times = { .actime = time (NULL) - 3600, .modtime = time (NULL) - 3600 };
 
@@ -214,7 +214,7 @@ test_leftovers (void)
   g_autofree char *dir = test_make_temp_dir ();
   g_autofree char *foreign = g_build_filename (dir, "S_ping_foreign.json", NULL);
   BackupSignalingStore *store = new_store (dir);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *k1 = NULL, *k2 = NULL;
 
   g_file_set_contents (foreign, "{\"type\":\"ping\"}", -1, &error);
@@ -244,15 +244,15 @@ static gpointer
 reader_thread (gpointer user_data)
 {
   Reader *reader = user_data;
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(BackupSignalingStore) store = NULL;
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (BackupSignalingStore) store = NULL;
 
   g_main_context_push_thread_default (context);
   store = new_store (reader->dir);
   for (guint i = 0; i < reader->keys->len; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) bytes = test_store_download (store, g_ptr_array_index (reader->keys, i), &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) bytes = test_store_download (store, g_ptr_array_index (reader->keys, i), &error);
 
       if (bytes != NULL)
         reader->got++;
@@ -268,7 +268,7 @@ static void
 test_two_readers (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   Reader a = { dir, keys, 0 }, b = { dir, keys, 0 };
   GThread *ta, *tb;
 
@@ -297,7 +297,7 @@ test_factory (void)
   g_autofree char *dir = test_make_temp_dir ();
   g_autofree char *uri = g_filename_to_uri (dir, NULL, NULL);
   g_autofree char *runtime_store = g_build_filename (g_getenv ("XDG_RUNTIME_DIR"), "distributed-backup", "signaling", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BackupSignalingStore *store;
 
   store = backup_signaling_open (uri, NULL, NULL, &error);

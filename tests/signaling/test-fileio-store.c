@@ -73,7 +73,7 @@ mock_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   if (g_str_equal (method, "POST"))
     {
       SoupMessageBody *req_body = soup_server_message_get_request_body (msg);
-      g_autoptr(GBytes) bytes = soup_message_body_flatten (req_body);
+      g_autoptr (GBytes) bytes = soup_message_body_flatten (req_body);
       char *file_name = NULL, *file_type = NULL;
       GBytes *file = NULL;
 
@@ -127,8 +127,8 @@ static Mock *
 mock_new (void)
 {
   Mock *mock = g_new0 (Mock, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSList) uris = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSList) uris = NULL;
 
   mock->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) recorded_free);
   mock->server = soup_server_new (NULL, NULL);
@@ -163,7 +163,7 @@ last_request (Mock *mock)
 static BackupSignalingStore *
 new_store (const char *url, const char *key)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BackupFileioStore *store = backup_fileio_store_new (url, key, &error);
 
   g_assert_no_error (error);
@@ -174,7 +174,7 @@ static void
 test_new_destroy (void)
 {
   BackupSignalingStore *store = new_store ("http://127.0.0.1:9", "secret");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_cmpstr (backup_fileio_store_get_base_url (BACKUP_FILEIO_STORE (store)), ==, "http://127.0.0.1:9/");
   g_assert_cmpuint (backup_signaling_store_get_backoff (store), ==, 0);
@@ -190,13 +190,13 @@ test_new_destroy (void)
 static void
 test_requests (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
-  g_autoptr(BackupSignalingStore) store = new_store (mock->url, "secret-key");
-  g_autoptr(BackupSignalingStore) anonymous = new_store (mock->url, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Mock) mock = mock_new ();
+  g_autoptr (BackupSignalingStore) store = new_store (mock->url, "secret-key");
+  g_autoptr (BackupSignalingStore) anonymous = new_store (mock->url, NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(GBytes) got = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GBytes) got = NULL;
   BackupSignalingEntry *e;
   Recorded *r;
 
@@ -254,7 +254,7 @@ test_requests (void)
 static void
 expect_error (BackupSignalingStore *store, const char *op, int code, const char *message_part)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (g_str_equal (op, "upload"))
     g_assert_null (test_store_upload (store, "S_ping_a.json", "{}", &error));
@@ -275,8 +275,8 @@ expect_error (BackupSignalingStore *store, const char *op, int code, const char 
 static void
 test_errors (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
-  g_autoptr(BackupSignalingStore) store = new_store (mock->url, "secret-key");
+  g_autoptr (Mock) mock = mock_new ();
+  g_autoptr (BackupSignalingStore) store = new_store (mock->url, "secret-key");
   const char *ops[] = { "upload", "list", "download", "delete" };
 
   mock->status = 401;
@@ -316,7 +316,7 @@ test_errors (void)
 
   /* nobody listening */
   {
-    g_autoptr(BackupSignalingStore) dead = new_store ("http://127.0.0.1:1", "secret-key");
+    g_autoptr (BackupSignalingStore) dead = new_store ("http://127.0.0.1:1", "secret-key");
 
     expect_error (dead, "list", BACKUP_SIGNALING_ERROR_FAILED, "signaling server");
   }
@@ -325,11 +325,11 @@ test_errors (void)
 static void
 test_retry_after (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
-  g_autoptr(BackupSignalingStore) store = new_store (mock->url, "secret-key");
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Mock) mock = mock_new ();
+  g_autoptr (BackupSignalingStore) store = new_store (mock->url, "secret-key");
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   guint max_backoff_seen = 0;
 
@@ -353,9 +353,9 @@ test_retry_after (void)
 static void
 test_backoff_without_retry_after (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
-  g_autoptr(BackupSignalingStore) store = new_store (mock->url, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Mock) mock = mock_new ();
+  g_autoptr (BackupSignalingStore) store = new_store (mock->url, NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
 
   mock->n_429 = 2;
@@ -371,8 +371,8 @@ test_backoff_without_retry_after (void)
 static void
 test_rate_limited_gives_up (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
-  g_autoptr(BackupSignalingStore) store = new_store (mock->url, NULL);
+  g_autoptr (Mock) mock = mock_new ();
+  g_autoptr (BackupSignalingStore) store = new_store (mock->url, NULL);
 
   backup_fileio_store_set_max_backoff (BACKUP_FILEIO_STORE (store), 1);
   mock->n_429 = 1000;
@@ -384,11 +384,11 @@ test_rate_limited_gives_up (void)
 static void
 test_cancel_during_backoff (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
-  g_autoptr(BackupSignalingStore) store = new_store (mock->url, NULL);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Mock) mock = mock_new ();
+  g_autoptr (BackupSignalingStore) store = new_store (mock->url, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
 
   mock->n_429 = 1;
   mock->retry_after = "60";
@@ -413,9 +413,9 @@ static Server *
 server_start (const char *first_arg, ...)
 {
   const char *exe = g_getenv ("DISTRIBUTED_BACKUP_SERVER");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   g_autofree char *line = NULL;
   Server *server;
   va_list args;
@@ -462,11 +462,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_stop)
 static void
 exercise_operations (BackupSignalingStore *store)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *k1 = NULL, *k2 = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(GPtrArray) after = NULL;
-  g_autoptr(GBytes) got = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GPtrArray) after = NULL;
+  g_autoptr (GBytes) got = NULL;
   g_autofree char *session = g_uuid_string_random ();
   g_autofree char *n1 = g_strdup_printf ("%s_ping_a.json", session);
   g_autofree char *n2 = g_strdup_printf ("%s_sdp_a.json", session);
@@ -506,10 +506,10 @@ exercise_operations (BackupSignalingStore *store)
 static void
 test_server_operations (void)
 {
-  g_autoptr(Server) server = server_start ("--api-key", "right-key", NULL);
-  g_autoptr(BackupSignalingStore) store = NULL;
-  g_autoptr(BackupSignalingStore) wrong = NULL;
-  g_autoptr(BackupSignalingStore) none = NULL;
+  g_autoptr (Server) server = server_start ("--api-key", "right-key", NULL);
+  g_autoptr (BackupSignalingStore) store = NULL;
+  g_autoptr (BackupSignalingStore) wrong = NULL;
+  g_autoptr (BackupSignalingStore) none = NULL;
 
   if (server == NULL)
     {
@@ -529,8 +529,8 @@ test_server_operations (void)
 static void
 test_server_redirect (void)
 {
-  g_autoptr(Server) server = server_start ("--api-key", "right-key", "--redirect-downloads", NULL);
-  g_autoptr(BackupSignalingStore) store = NULL;
+  g_autoptr (Server) server = server_start ("--api-key", "right-key", "--redirect-downloads", NULL);
+  g_autoptr (BackupSignalingStore) store = NULL;
 
   if (server == NULL)
     {
@@ -544,13 +544,13 @@ test_server_redirect (void)
 static void
 test_server_rate_limit (void)
 {
-  g_autoptr(Server) server = server_start ("--api-key", "right-key", "--rate-limit", "2", NULL);
-  g_autoptr(BackupSignalingStore) store = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Server) server = server_start ("--api-key", "right-key", "--rate-limit", "2", NULL);
+  g_autoptr (BackupSignalingStore) store = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GBytes) got = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GBytes) got = NULL;
   guint max_backoff_seen = 0;
 
   if (server == NULL)

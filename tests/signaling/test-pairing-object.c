@@ -33,7 +33,7 @@ on_remote_description (BackupPairing *pairing, const char *type, const char *sdp
   side->remote_sdp = g_strdup (sdp);
   if (g_str_equal (type, "offer"))
     {
-      g_autoptr(JsonObject) ext = json_object_new ();
+      g_autoptr (JsonObject) ext = json_object_new ();
 
       json_object_set_boolean_member (ext, "answered", TRUE);
       backup_pairing_send_description (pairing, "answer", "v=0\r\ns=answer\r\n", ext);
@@ -58,7 +58,7 @@ on_failed (BackupPairing *pairing, const GError *error, Side *side)
 static void
 side_init (Side *side, const char *dir, const char *session)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   memset (side, 0, sizeof *side);
   side->store = BACKUP_SIGNALING_STORE (backup_directory_store_new (dir, &error));
@@ -73,7 +73,7 @@ side_init (Side *side, const char *dir, const char *session)
 static void
 side_close_and_free (Side *side)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   backup_pairing_close_async (side->pairing, NULL, test_store_result_cb, &side->close_result);
   g_assert_true (backup_pairing_close_finish (side->pairing, test_wait_result (&side->close_result), &error));
@@ -95,7 +95,7 @@ static void
 test_new_destroy (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BackupSignalingStore *store = BACKUP_SIGNALING_STORE (backup_directory_store_new (dir, &error));
   BackupPairing *pairing;
   g_autofree char *session = NULL;
@@ -125,7 +125,7 @@ test_pair (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
   g_autofree char *session = g_uuid_string_random ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Side a, b;
   Side *offerer, *answerer;
   JsonObject *ext;
@@ -199,7 +199,7 @@ static void
 test_timeout (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Side a;
 
   side_init (&a, dir, "lonely");
@@ -221,7 +221,7 @@ static void
 test_close_while_waiting (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Side a;
 
   side_init (&a, dir, "waiting");
@@ -247,8 +247,8 @@ static void
 test_cancel_start (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   Side a;
 
   side_init (&a, dir, "cancelled");
@@ -269,7 +269,7 @@ static void
 test_no_description (void)
 {
   g_autofree char *dir = test_make_temp_dir ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Side a, b;
 
   side_init (&a, dir, "silent");
@@ -304,7 +304,7 @@ test_bad_session (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       Side a;
 
       if (*bad[i] == '\0')

@@ -14,7 +14,7 @@ static GBytes *
 load_golden (const char *name)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "signaling", "golden", name, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *contents = NULL;
   gsize len = 0;
 
@@ -26,7 +26,7 @@ load_golden (const char *name)
 static char *
 load_golden_text (const char *name)
 {
-  g_autoptr(GBytes) bytes = load_golden (name);
+  g_autoptr (GBytes) bytes = load_golden (name);
 
   return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 }
@@ -41,10 +41,10 @@ assert_bytes_equal (GBytes *a, GBytes *b)
 static void
 test_golden_ping (void)
 {
-  g_autoptr(GBytes) golden = load_golden ("ping.json");
-  g_autoptr(GBytes) ours = backup_signaling_message_encode_ping (NULL);
-  g_autoptr(BackupSignalingMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) golden = load_golden ("ping.json");
+  g_autoptr (GBytes) ours = backup_signaling_message_encode_ping (NULL);
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
 
   assert_bytes_equal (ours, golden);
   message = backup_signaling_message_parse (golden, &error);
@@ -56,11 +56,11 @@ test_golden_ping (void)
 static void
 check_golden_sdp (const char *json_name, const char *sdp_name, const char *type)
 {
-  g_autoptr(GBytes) golden = load_golden (json_name);
+  g_autoptr (GBytes) golden = load_golden (json_name);
   g_autofree char *sdp = load_golden_text (sdp_name);
-  g_autoptr(GBytes) ours = backup_signaling_message_encode_sdp (type, sdp, NULL);
-  g_autoptr(BackupSignalingMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) ours = backup_signaling_message_encode_sdp (type, sdp, NULL);
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
 
   /* we write exactly what Go writes */
   assert_bytes_equal (ours, golden);
@@ -100,12 +100,12 @@ test_golden_candidate (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GBytes) golden = load_golden (cases[i].file);
-      g_autoptr(GBytes) ours = backup_signaling_message_encode_candidate (cases[i].candidate, NULL);
+      g_autoptr (GBytes) golden = load_golden (cases[i].file);
+      g_autoptr (GBytes) ours = backup_signaling_message_encode_candidate (cases[i].candidate, NULL);
       g_autofree char *with_prefix = g_strdup_printf ("a=%s\r\n", cases[i].candidate);
-      g_autoptr(GBytes) from_prefixed = backup_signaling_message_encode_candidate (with_prefix, NULL);
-      g_autoptr(BackupSignalingMessage) message = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GBytes) from_prefixed = backup_signaling_message_encode_candidate (with_prefix, NULL);
+      g_autoptr (BackupSignalingMessage) message = NULL;
+      g_autoptr (GError) error = NULL;
 
       assert_bytes_equal (ours, golden);
       /* "a=" and the line end are not part of what goes on the wire */
@@ -139,9 +139,9 @@ test_candidate_variants (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
     {
-      g_autoptr(GBytes) bytes = make_message ("candidate", variants[i]);
-      g_autoptr(BackupSignalingMessage) message = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GBytes) bytes = make_message ("candidate", variants[i]);
+      g_autoptr (BackupSignalingMessage) message = NULL;
+      g_autoptr (GError) error = NULL;
 
       message = backup_signaling_message_parse (bytes, &error);
       g_assert_no_error (error);
@@ -153,12 +153,12 @@ static void
 test_extensions (void)
 {
   g_autofree char *sdp = load_golden_text ("sdp-offer.sdp");
-  g_autoptr(JsonObject) ext = json_object_new ();
-  g_autoptr(JsonObject) inner = json_object_new ();
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GBytes) golden = load_golden ("sdp-offer.json");
-  g_autoptr(BackupSignalingMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonObject) ext = json_object_new ();
+  g_autoptr (JsonObject) inner = json_object_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) golden = load_golden ("sdp-offer.json");
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
   JsonObject *got;
   gsize golden_len;
 
@@ -189,9 +189,9 @@ test_extensions (void)
 static void
 assert_malformed (const char *data, gsize len)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new (data, len);
-  g_autoptr(BackupSignalingMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
 
   message = backup_signaling_message_parse (bytes, &error);
   g_assert_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED);
@@ -201,7 +201,7 @@ assert_malformed (const char *data, gsize len)
 static void
 assert_malformed_payload (const char *type, const char *payload_text)
 {
-  g_autoptr(GBytes) bytes = make_message (type, payload_text);
+  g_autoptr (GBytes) bytes = make_message (type, payload_text);
 
   assert_malformed (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 }
@@ -262,7 +262,7 @@ test_names (void)
   g_autofree char *name = backup_signaling_make_name (session, BACKUP_SIGNALING_KIND_CANDIDATE, instance);
   g_autofree char *parsed_instance = NULL;
   BackupSignalingKind kind = BACKUP_SIGNALING_KIND_PING;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   static const char *const garbage[] = {
     "_garbage",
     "_ping",
@@ -295,7 +295,7 @@ test_names (void)
   for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
     {
       g_autofree char *bad = g_strconcat (session, garbage[i], NULL);
-      g_autoptr(GError) bad_error = NULL;
+      g_autoptr (GError) bad_error = NULL;
 
       g_assert_false (backup_signaling_parse_name (bad, session, NULL, NULL, &bad_error));
       g_assert_error (bad_error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED);
@@ -304,7 +304,7 @@ test_names (void)
   /* another session (even one that starts like ours) is not ours */
   {
     g_autofree char *other = g_strdup_printf ("%sX_ping_abc.json", session);
-    g_autoptr(GError) other_error = NULL;
+    g_autoptr (GError) other_error = NULL;
 
     g_assert_false (backup_signaling_parse_name (other, session, NULL, NULL, &other_error));
     g_assert_error (other_error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_NOT_FOUND);
