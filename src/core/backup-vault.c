@@ -2,6 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
+ * One file: the legacy and the current formats, the per-user key and the
+ * atomic 0600 write are one small security boundary, best read together.
+ *
  * The formats are described in backup-vault.h.
  */
 #include "config.h"

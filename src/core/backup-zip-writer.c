@@ -1,5 +1,8 @@
 /* backup-zip-writer.c: the blocking half of BackupArchiver
  *
+ * One file: the two threads below and the chunk queue between them are one
+ * pipeline with one set of invariants.
+ *
  * Two threads share the work of one double zip:
  *
  *   inner thread: reads the source files, writes the inner archive (deflate or

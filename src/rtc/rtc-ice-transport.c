@@ -2,6 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
+ * One file: libnice's agent, the direct batched socket path that takes over
+ * from it and the consent answers share the selected pair and its socket;
+ * the STUN message code they use lives in rtc-stun.c.
+ *
  * One NiceAgent per transport, running on the home context, with one stream
  * of one component. STUN and TURN server names are resolved with GResolver
  * before gathering starts, because libnice only accepts IP literals.

@@ -2,6 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
+ * One file: the offer/answer rules and the lazy chain of transports are one
+ * state, and splitting them would only pass that state around.
+ *
  * The transports are built lazily, each on top of the previous one: ICE
  * when the first offer or answer is created, DTLS once both descriptions
  * are known, SCTP when DTLS is connected. Data channels created before SCTP

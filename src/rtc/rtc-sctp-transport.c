@@ -2,6 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
+ * One file: usrsctp's callbacks, its event queue and the association's
+ * sending, acknowledgement and stream-reset bookkeeping all run under the
+ * same re-entrancy rule (below), which is only safe to keep in one place.
+ *
  * usrsctp runs without threads: its timers are driven from a GLib timeout
  * and every callback happens inside one of our calls into the library
  * (usrsctp_conninput, usrsctp_sendv, usrsctp_handle_timers, ...). Callbacks

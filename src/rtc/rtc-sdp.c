@@ -2,6 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
+ * One file: the parser, the generator and the candidate normalizer share the
+ * lexical helpers and the limits, and are fuzzed as one unit.
+ *
  * The parser reads the text line by line.  Lines before the first "m=" are
  * the session level; the first application m-section that carries a data
  * channel ("UDP/DTLS/SCTP webrtc-datachannel", "TCP/DTLS/SCTP

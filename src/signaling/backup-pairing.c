@@ -1,6 +1,9 @@
 /* backup-pairing.c: two peers of a session find each other and exchange
  * their session descriptions through a signaling store
  *
+ * One file: the ping rule, the polling with back-off and the ordered uploads
+ * all act on one tick of the store; they are one state machine.
+ *
  * Roles, by the ping rule of the original tool: a peer that finds another
  * instance's ping deletes it and becomes the offerer; otherwise it uploads
  * its own ping and waits. A waiting peer becomes the answerer when its ping
