@@ -1,0 +1,145 @@
+/* backup-session-private.h: what the parts of BackupSession share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * backup-session.c: the run, its data channel and its end;
+ * backup-session-connect.c: pairing and the peer connection, up to an open
+ * data channel; backup-session-sender.c and backup-session-receiver.c: the two roles
+ * on the data channel, each driven by its state machine
+ * (backup-transfer-machine.h).
+ */
+#pragma once
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "backup-archiver.h"
+#include "backup-frame.h"
+#include "backup-pairing.h"
+#include "backup-reception.h"
+#include "backup-session.h"
+#include "backup-store.h"
+#include "backup-transfer-machine.h"
+#include "rtc-data-channel.h"
+#include "rtc-peer-connection.h"
+
+G_BEGIN_DECLS
+
+/* Pacing of the sender on the channel's buffered amount. */
+#define HIGH_WATER (1024 * 1024)
+#define LOW_WATER (256 * 1024)
+/* Content message size with a peer of this program. */
+#define CHUNK_SIZE (64 * 1024)
+/* How long gathering may take before the SDP is sent anyway (the rest is
+ * trickled). */
+#define GATHER_WAIT_MS 3000
+/* How long to wait for the last steps once the data is through. */
+#define FINISH_TIMEOUT_S 60
+
+typedef enum
+{
+  MODE_SEND,
+  MODE_RECEIVE,
+} Mode;
+
+
+struct _BackupSession
+{
+  GObject parent_instance;
+
+  Mode mode;
+  BackupSignalingStore *signaling;
+  char *session_id;
+  RtcConfiguration *rtc_config;
+  guint timeout;
+
+  /* Sender. */
+  GFile *source;
+  char *outer_name;
+  char *password1;
+  char *password2;
+  BackupZipEncryption encryption;
+
+  /* Receiver. */
+  BackupStore *store;
+
+  /* One run. */
+  GTask *task;
+  GCancellable *cancellable;
+  gulong cancelled_id;
+  BackupSessionState state;
+  BackupPairing *pairing;
+  gboolean pairing_closed;
+  RtcPeerConnection *pc;
+  RtcDataChannel *channel;
+  gboolean is_offerer;
+  gboolean description_created;
+  gboolean description_sent;
+  guint gather_timeout_id;
+  guint finish_timeout_id;
+  gboolean peer_is_legacy;
+  char *file_name;
+  guint64 bytes_done;
+  gint64 total_bytes;
+  gnutls_hash_hd_t hash;
+  guint8 digest[BACKUP_FRAME_SHA256_LEN]; /* of the whole content, once known */
+  GError *failure;
+  gboolean completing;
+
+  /* Sender run. */
+  GInputStream *input;
+  BackupArchiver *archiver;
+  gboolean archiver_done;
+  gboolean input_eof;
+  gboolean reading;
+  guint64 sent;
+  BackupSenderState sender;
+
+  /* Receiver run. */
+  BackupReceiverState receiver;
+  gboolean stop_requested; /* cancelled while the commit could not stop */
+  BackupReception *reception;
+  BackupLegacyParser *legacy;
+  gboolean extended;
+};
+
+/* backup-session.c */
+G_GNUC_INTERNAL void session_set_state (BackupSession *self, BackupSessionState state);
+G_GNUC_INTERNAL void session_report_progress (BackupSession *self, guint64 done);
+G_GNUC_INTERNAL void session_set_total (BackupSession *self, gint64 total);
+G_GNUC_INTERNAL void session_set_file_name (BackupSession *self, const char *name);
+G_GNUC_INTERNAL char *session_hex_digest (const guint8 *digest);
+G_GNUC_INTERNAL gboolean session_send_frame (BackupSession *self, BackupFrame *frame,
+                                             GError **error);
+G_GNUC_INTERNAL void session_arm_finish_timeout (BackupSession *self);
+G_GNUC_INTERNAL BackupTransferAction session_receiver_step (BackupSession *self,
+                                                            BackupReceiverEvent event);
+G_GNUC_INTERNAL BackupTransferAction session_sender_step (BackupSession *self,
+                                                          BackupSenderEvent event);
+/* Carries out what a state machine decided; @error (taken) is why, for FAIL. */
+G_GNUC_INTERNAL void session_act (BackupSession *self, BackupTransferAction action,
+                                  GError *error);
+/* A failure of any kind (taken); the state machine says whether it matters. */
+G_GNUC_INTERNAL void session_fail (BackupSession *self, GError *error);
+G_GNUC_INTERNAL void session_fail_run (BackupSession *self, GError *error);
+G_GNUC_INTERNAL void session_succeed (BackupSession *self);
+G_GNUC_INTERNAL void session_finish_run_now (BackupSession *self);
+/* The connection ended under the data channel before it was closed. */
+G_GNUC_INTERNAL void session_transport_lost (BackupSession *self, const GError *error);
+G_GNUC_INTERNAL void session_adopt_channel (BackupSession *self, RtcDataChannel *channel);
+
+/* backup-session-connect.c */
+G_GNUC_INTERNAL void session_connect (BackupSession *self);
+
+/* backup-session-sender.c */
+G_GNUC_INTERNAL void sender_start (BackupSession *self);
+G_GNUC_INTERNAL void sender_pump (BackupSession *self);
+G_GNUC_INTERNAL void sender_on_control (BackupSession *self, BackupFrame *frame);
+
+/* backup-session-receiver.c */
+G_GNUC_INTERNAL void receiver_start (BackupSession *self);
+G_GNUC_INTERNAL void receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string);
+/* The sender closed the data channel cleanly (it reset its stream). */
+G_GNUC_INTERNAL void receiver_on_channel_closed (BackupSession *self);
+
+G_END_DECLS
