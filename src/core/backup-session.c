@@ -453,10 +453,16 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
       receiver_on_channel_closed (self);
       return;
     }
-  session_act (self, session_sender_step (self, BACKUP_SENDER_EVENT_CLEAN_CLOSE),
-               g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                    _("The receiver closed the connection before confirming "
-                                      "the backup")));
+  {
+    gboolean all_sent = self->sender == BACKUP_SENDER_FINISHING;
+
+    session_act (self, session_sender_step (self, BACKUP_SENDER_EVENT_CLEAN_CLOSE),
+                 g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                      all_sent ? _("The receiver closed the connection before "
+                                                   "confirming the backup")
+                                               : _("The receiver closed the connection before "
+                                                   "the end of the transfer")));
+  }
 }
 
 static void
