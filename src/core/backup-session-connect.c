@@ -44,7 +44,7 @@ pc_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 
     case RTC_PEER_CONNECTION_STATE_CLOSED:
       /* Never the end of a file: that is the data channel's close. */
-      if (!self->completing)
+      if (!self->run->completing)
         {
           g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
                                                           _("The peer closed the connection"));
@@ -77,15 +77,15 @@ send_description (BackupSession *self)
   g_autoptr (JsonObject) ext = NULL;
   const char *type;
 
-  if (self->description_sent || !self->description_created || self->pc == NULL)
+  if (self->run->description_sent || !self->run->description_created || self->run->pc == NULL)
     return;
 
-  self->description_sent = TRUE;
-  g_clear_handle_id (&self->gather_timeout_id, g_source_remove);
-  sdp = rtc_peer_connection_get_local_description (self->pc);
-  type = self->is_offerer ? "offer" : "answer";
+  self->run->description_sent = TRUE;
+  g_clear_handle_id (&self->run->gather_timeout_id, g_source_remove);
+  sdp = rtc_peer_connection_get_local_description (self->run->pc);
+  type = self->run->is_offerer ? "offer" : "answer";
   ext = our_extensions ();
-  backup_pairing_send_description (self->pairing, type, sdp, ext);
+  backup_pairing_send_description (self->run->pairing, type, sdp, ext);
 }
 
 static void
@@ -94,8 +94,8 @@ pc_local_candidate_cb (RtcPeerConnection *pc, const char *candidate, gpointer us
   BackupSession *self = user_data;
 
   /* Candidates found after the description went out are trickled. */
-  if (self->description_sent && !self->pairing_closed)
-    backup_pairing_send_candidate (self->pairing, candidate);
+  if (self->run->description_sent && !self->run->pairing_closed)
+    backup_pairing_send_candidate (self->run->pairing, candidate);
 }
 
 static void
@@ -109,7 +109,7 @@ gather_timeout_cb (gpointer user_data)
 {
   BackupSession *self = user_data;
 
-  self->gather_timeout_id = 0;
+  self->run->gather_timeout_id = 0;
   g_debug ("gathering is slow: sending the candidates found so far");
   send_description (self);
   return G_SOURCE_REMOVE;
@@ -118,14 +118,14 @@ gather_timeout_cb (gpointer user_data)
 static void
 description_created (BackupSession *self)
 {
-  self->description_created = TRUE;
-  if (rtc_peer_connection_is_gathering_done (self->pc))
+  self->run->description_created = TRUE;
+  if (rtc_peer_connection_is_gathering_done (self->run->pc))
     {
       send_description (self);
       return;
     }
-  g_clear_handle_id (&self->gather_timeout_id, g_source_remove);
-  self->gather_timeout_id = g_timeout_add (GATHER_WAIT_MS, gather_timeout_cb, self);
+  g_clear_handle_id (&self->run->gather_timeout_id, g_source_remove);
+  self->run->gather_timeout_id = g_timeout_add (GATHER_WAIT_MS, gather_timeout_cb, self);
 }
 
 /* The offer or the answer is ready (create_offer_async or
@@ -138,7 +138,7 @@ local_description_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autofree char *sdp = NULL;
   RtcPeerConnection *pc = RTC_PEER_CONNECTION (object);
 
-  if (self->is_offerer)
+  if (self->run->is_offerer)
     sdp = rtc_peer_connection_create_offer_finish (pc, result, &error);
   else
     sdp = rtc_peer_connection_create_answer_finish (pc, result, &error);
@@ -147,7 +147,7 @@ local_description_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       session_fail (self, g_steal_pointer (&error));
       return;
     }
-  if (self->completing || self->pc == NULL)
+  if (self->run->completing || self->run->pc == NULL)
     return;
   description_created (self);
 }
@@ -163,12 +163,12 @@ remote_description_cb (BackupPairing *pairing,
   RtcSdpType sdp_type;
   JsonObject *ext;
 
-  if (self->pc == NULL || self->completing)
+  if (self->run->pc == NULL || self->run->completing)
     return;
 
   ext = backup_pairing_get_remote_extensions (pairing);
-  self->peer_is_legacy = ext == NULL || !json_object_has_member (ext, BACKUP_FRAME_EXTENSION);
-  g_debug ("remote %s from a %s peer", type, self->peer_is_legacy ? "legacy" : "current");
+  self->run->peer_is_legacy = ext == NULL || !json_object_has_member (ext, BACKUP_FRAME_EXTENSION);
+  g_debug ("remote %s from a %s peer", type, self->run->peer_is_legacy ? "legacy" : "current");
 
   if (!rtc_sdp_type_from_string (type, &sdp_type))
     {
@@ -177,14 +177,14 @@ remote_description_cb (BackupPairing *pairing,
                                          "“%s”"), type));
       return;
     }
-  if (!rtc_peer_connection_set_remote_description (self->pc, sdp_type, sdp, &error))
+  if (!rtc_peer_connection_set_remote_description (self->run->pc, sdp_type, sdp, &error))
     {
       g_prefix_error (&error, _("The peer's session description was refused: "));
       session_fail (self, g_steal_pointer (&error));
       return;
     }
   if (sdp_type == RTC_SDP_TYPE_OFFER)
-    rtc_peer_connection_create_answer_async (self->pc, self->cancellable, local_description_cb,
+    rtc_peer_connection_create_answer_async (self->run->pc, self->run->cancellable, local_description_cb,
                                              g_object_ref (self));
 }
 
@@ -212,9 +212,9 @@ remote_candidate_cb (BackupPairing *pairing, const char *candidate, gpointer use
   BackupSession *self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (self->pc == NULL || self->completing)
+  if (self->run->pc == NULL || self->run->completing)
     return;
-  if (!rtc_peer_connection_add_remote_candidate (self->pc, candidate, &error))
+  if (!rtc_peer_connection_add_remote_candidate (self->run->pc, candidate, &error))
     g_debug ("ignoring a remote candidate: %s", error->message);
 }
 
@@ -224,8 +224,8 @@ pairing_failed_cb (BackupPairing *pairing, GError *error, gpointer user_data)
   BackupSession *self = user_data;
 
   /* Once connected, signaling no longer matters. */
-  if (self->channel != NULL
-      && rtc_data_channel_get_ready_state (self->channel) == RTC_DATA_CHANNEL_STATE_OPEN)
+  if (self->run->channel != NULL
+      && rtc_data_channel_get_ready_state (self->run->channel) == RTC_DATA_CHANNEL_STATE_OPEN)
     return;
   session_fail (self, g_error_copy (error));
 }
@@ -243,24 +243,24 @@ pairing_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       session_fail (self, g_steal_pointer (&error));
       return;
     }
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     return;
 
   g_debug ("paired as %s", role == BACKUP_PAIRING_ROLE_OFFERER ? "offerer" : "answerer");
-  self->is_offerer = role == BACKUP_PAIRING_ROLE_OFFERER;
+  self->run->is_offerer = role == BACKUP_PAIRING_ROLE_OFFERER;
   session_set_state (self, BACKUP_SESSION_STATE_CONNECTING);
   if (role == BACKUP_PAIRING_ROLE_OFFERER)
     {
       g_autoptr (RtcDataChannel) channel = NULL;
 
-      channel = rtc_peer_connection_create_data_channel (self->pc, "data", "", &error);
+      channel = rtc_peer_connection_create_data_channel (self->run->pc, "data", "", &error);
       if (channel == NULL)
         {
           session_fail (self, g_steal_pointer (&error));
           return;
         }
       session_adopt_channel (self, channel);
-      rtc_peer_connection_create_offer_async (self->pc, self->cancellable, local_description_cb,
+      rtc_peer_connection_create_offer_async (self->run->pc, self->run->cancellable, local_description_cb,
                                               g_object_ref (self));
     }
   /* The answerer waits for the offer (remote_description_cb). */
@@ -278,21 +278,21 @@ session_connect (BackupSession *self)
   if (config->ice_timeout_ms == 0)
     config->ice_timeout_ms
         = (self->timeout > 0 ? self->timeout : BACKUP_PAIRING_DEFAULT_TIMEOUT) * 1000;
-  self->pc = rtc_peer_connection_new (config);
-  g_signal_connect (self->pc, "notify::connection-state", G_CALLBACK (pc_state_cb), self);
-  g_signal_connect (self->pc, "data-channel", G_CALLBACK (pc_data_channel_cb), self);
-  g_signal_connect (self->pc, "local-candidate", G_CALLBACK (pc_local_candidate_cb), self);
-  g_signal_connect (self->pc, "gathering-done", G_CALLBACK (pc_gathering_done_cb), self);
+  self->run->pc = rtc_peer_connection_new (config);
+  g_signal_connect (self->run->pc, "notify::connection-state", G_CALLBACK (pc_state_cb), self);
+  g_signal_connect (self->run->pc, "data-channel", G_CALLBACK (pc_data_channel_cb), self);
+  g_signal_connect (self->run->pc, "local-candidate", G_CALLBACK (pc_local_candidate_cb), self);
+  g_signal_connect (self->run->pc, "gathering-done", G_CALLBACK (pc_gathering_done_cb), self);
 
-  self->pairing = backup_pairing_new (self->signaling, self->session_id);
-  backup_pairing_set_timeout (self->pairing, self->timeout);
-  backup_pairing_set_description_check (self->pairing, check_remote_description, NULL, NULL);
-  g_signal_connect (self->pairing, "remote-description", G_CALLBACK (remote_description_cb),
+  self->run->pairing = backup_pairing_new (self->signaling, self->session_id);
+  backup_pairing_set_timeout (self->run->pairing, self->timeout);
+  backup_pairing_set_description_check (self->run->pairing, check_remote_description, NULL, NULL);
+  g_signal_connect (self->run->pairing, "remote-description", G_CALLBACK (remote_description_cb),
                     self);
-  g_signal_connect (self->pairing, "remote-candidate", G_CALLBACK (remote_candidate_cb), self);
-  g_signal_connect (self->pairing, "failed", G_CALLBACK (pairing_failed_cb), self);
+  g_signal_connect (self->run->pairing, "remote-candidate", G_CALLBACK (remote_candidate_cb), self);
+  g_signal_connect (self->run->pairing, "failed", G_CALLBACK (pairing_failed_cb), self);
 
   session_set_state (self, BACKUP_SESSION_STATE_PAIRING);
-  backup_pairing_start_async (self->pairing, self->cancellable, pairing_started_cb,
+  backup_pairing_start_async (self->run->pairing, self->run->cancellable, pairing_started_cb,
                               g_object_ref (self));
 }

@@ -43,31 +43,12 @@ typedef enum
 } Mode;
 
 
-struct _BackupSession
+/* The state of one run. */
+typedef struct
 {
-  GObject parent_instance;
-
-  Mode mode;
-  BackupSignalingStore *signaling;
-  char *session_id;
-  RtcConfiguration *rtc_config;
-  guint timeout;
-
-  /* Sender. */
-  GFile *source;
-  char *outer_name;
-  char *password1;
-  char *password2;
-  BackupZipEncryption encryption;
-
-  /* Receiver. */
-  BackupStore *store;
-
-  /* One run. */
   GTask *task;
   GCancellable *cancellable;
   gulong cancelled_id;
-  BackupSessionState state;
   BackupPairing *pairing;
   gboolean pairing_closed;
   RtcPeerConnection *pc;
@@ -78,9 +59,6 @@ struct _BackupSession
   guint gather_timeout_id;
   guint finish_timeout_id;
   gboolean peer_is_legacy;
-  char *file_name;
-  guint64 bytes_done;
-  gint64 total_bytes;
   gnutls_hash_hd_t hash;
   guint8 digest[BACKUP_FRAME_SHA256_LEN]; /* of the whole content, once known */
   GError *failure;
@@ -101,6 +79,37 @@ struct _BackupSession
   BackupReception *reception;
   BackupLegacyParser *legacy;
   gboolean extended;
+} SessionRun;
+
+struct _BackupSession
+{
+  GObject parent_instance;
+
+  Mode mode;
+  BackupSignalingStore *signaling;
+  char *session_id;
+  RtcConfiguration *rtc_config;
+  guint timeout;
+
+  /* Sender. */
+  GFile *source;
+  char *outer_name;
+  char *password1;
+  char *password2;
+  BackupZipEncryption encryption;
+
+  /* Receiver. */
+  BackupStore *store;
+
+  /* What the last run showed (properties). */
+  BackupSessionState state;
+  char *file_name;
+  guint64 bytes_done;
+  gint64 total_bytes;
+
+  /* The current (or last) run: a fresh one for each run, so that nothing
+   * is carried over or reset by hand. */
+  SessionRun *run;
 };
 
 /* backup-session.c */

@@ -20,8 +20,8 @@ receiver_begin (BackupSession *self, const char *name, gsize length, GError **er
 {
   g_autofree char *display = backup_display_name (name, (gssize) length);
 
-  self->reception = backup_store_begin (self->store, name, length, error);
-  if (self->reception == NULL)
+  self->run->reception = backup_store_begin (self->store, name, length, error);
+  if (self->run->reception == NULL)
     return FALSE;
   session_set_file_name (self, display);
   session_receiver_step (self, BACKUP_RECEIVER_EVENT_BEGIN);
@@ -32,9 +32,9 @@ receiver_begin (BackupSession *self, const char *name, gsize length, GError **er
 static gboolean
 receiver_write (BackupSession *self, const guint8 *data, gsize length, GError **error)
 {
-  if (!backup_reception_write (self->reception, data, length, error))
+  if (!backup_reception_write (self->run->reception, data, length, error))
     return FALSE;
-  gnutls_hash (self->hash, data, length);
+  gnutls_hash (self->run->hash, data, length);
   session_report_progress (self, self->bytes_done + length);
   return TRUE;
 }
@@ -60,7 +60,7 @@ receiver_acknowledge (BackupSession *self)
   g_autoptr (GError) error = NULL;
 
   ack->bytes = self->bytes_done;
-  memcpy (ack->sha256, self->digest, sizeof self->digest);
+  memcpy (ack->sha256, self->run->digest, sizeof self->run->digest);
   if (!session_send_frame (self, ack, &error))
     {
       /* Stored safely all the same: the sender will report a failure. */
@@ -70,7 +70,7 @@ receiver_acknowledge (BackupSession *self)
     }
   /* Finish when the sender closes the channel, or after a while; at once
    * when the run was cancelled meanwhile. */
-  if (self->stop_requested)
+  if (self->run->stop_requested)
     session_act (self, session_receiver_step (self, BACKUP_RECEIVER_EVENT_FAILURE), NULL);
   else
     session_arm_finish_timeout (self);
@@ -87,20 +87,20 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     {
       /* Not stored: every earlier version is as it was. */
       action = session_receiver_step (self, BACKUP_RECEIVER_EVENT_COMMIT_FAILED);
-      if (self->completing)
+      if (self->run->completing)
         session_finish_run_now (self);
       else
         session_act (self, action, g_steal_pointer (&error));
       return;
     }
   action = session_receiver_step (self, BACKUP_RECEIVER_EVENT_COMMIT_DONE);
-  if (self->completing)
+  if (self->run->completing)
     {
       /* Stored while the run was being torn down (disposed). */
       session_finish_run_now (self);
       return;
     }
-  if (self->task == NULL)
+  if (self->run->task == NULL)
     return;
 
   g_debug ("stored %s", self->file_name);
@@ -114,7 +114,7 @@ static void
 receiver_commit (BackupSession *self)
 {
   session_set_state (self, BACKUP_SESSION_STATE_FINISHING);
-  backup_reception_commit_async (self->reception, self->cancellable, committed_cb,
+  backup_reception_commit_async (self->run->reception, self->run->cancellable, committed_cb,
                                  g_object_ref (self));
 }
 
@@ -125,7 +125,7 @@ receiver_on_end (BackupSession *self, BackupFrame *frame)
   g_autofree char *theirs = NULL;
   BackupTransferAction action;
 
-  if (self->receiver != BACKUP_RECEIVER_RECEIVING)
+  if (self->run->receiver != BACKUP_RECEIVER_RECEIVING)
     {
       session_act (self, session_receiver_step (self, BACKUP_RECEIVER_EVENT_END_VERIFIED),
                    g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
@@ -142,10 +142,10 @@ receiver_on_end (BackupSession *self, BackupFrame *frame)
       return;
     }
 
-  gnutls_hash_output (self->hash, self->digest);
-  if (memcmp (self->digest, frame->sha256, sizeof self->digest) != 0)
+  gnutls_hash_output (self->run->hash, self->run->digest);
+  if (memcmp (self->run->digest, frame->sha256, sizeof self->run->digest) != 0)
     {
-      ours = session_hex_digest (self->digest);
+      ours = session_hex_digest (self->run->digest);
       theirs = session_hex_digest (frame->sha256);
       session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_HASH_MISMATCH,
                                        _("%s is corrupt: SHA-256 %s, expected %s"),
@@ -168,23 +168,23 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
   gsize length;
   const guint8 *bytes = g_bytes_get_data (data, &length);
 
-  if (self->receiver >= BACKUP_RECEIVER_COMMITTING)
+  if (self->run->receiver >= BACKUP_RECEIVER_COMMITTING)
     {
       g_debug ("ignoring a message after the end of the file");
       return;
     }
-  if (self->reception == NULL && self->legacy == NULL && !self->extended)
+  if (self->run->reception == NULL && self->run->legacy == NULL && !self->run->extended)
     {
       /* The first message tells which protocol the sender speaks. */
-      if (!self->peer_is_legacy && is_string)
-        self->extended = TRUE;
+      if (!self->run->peer_is_legacy && is_string)
+        self->run->extended = TRUE;
       else
-        self->legacy = backup_legacy_parser_new (&legacy_funcs, self);
+        self->run->legacy = backup_legacy_parser_new (&legacy_funcs, self);
     }
 
-  if (self->legacy != NULL)
+  if (self->run->legacy != NULL)
     {
-      if (!backup_legacy_parser_feed (self->legacy, bytes, length, &error))
+      if (!backup_legacy_parser_feed (self->run->legacy, bytes, length, &error))
         session_fail (self, g_steal_pointer (&error));
       return;
     }
@@ -216,7 +216,7 @@ receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string)
     switch (frame->type)
       {
       case BACKUP_FRAME_HEADER:
-        if (self->receiver != BACKUP_RECEIVER_WAITING)
+        if (self->run->receiver != BACKUP_RECEIVER_WAITING)
           {
             session_act (self, session_receiver_step (self, BACKUP_RECEIVER_EVENT_BEGIN),
                          g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
@@ -272,7 +272,7 @@ receiver_on_channel_closed (BackupSession *self)
 void
 receiver_start (BackupSession *self)
 {
-  if (gnutls_hash_init (&self->hash, GNUTLS_DIG_SHA256) < 0)
+  if (gnutls_hash_init (&self->run->hash, GNUTLS_DIG_SHA256) < 0)
     session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
                                              "SHA-256 is not available"));
 }

@@ -22,8 +22,8 @@
 static gsize
 chunk_size (BackupSession *self)
 {
-  guint64 max = rtc_data_channel_get_max_message_size (self->channel);
-  gsize chunk = self->peer_is_legacy ? BACKUP_FRAME_LEGACY_CHUNK : CHUNK_SIZE;
+  guint64 max = rtc_data_channel_get_max_message_size (self->run->channel);
+  gsize chunk = self->run->peer_is_legacy ? BACKUP_FRAME_LEGACY_CHUNK : CHUNK_SIZE;
 
   if (max != 0 && max < chunk)
     chunk = (gsize) max;
@@ -39,26 +39,26 @@ sender_finish (BackupSession *self)
   if (session_sender_step (self, BACKUP_SENDER_EVENT_SOURCE_END) != BACKUP_TRANSFER_ACTION_SEND_END)
     return;
   session_set_state (self, BACKUP_SESSION_STATE_FINISHING);
-  gnutls_hash_output (self->hash, self->digest);
+  gnutls_hash_output (self->run->hash, self->run->digest);
 
-  if (self->peer_is_legacy)
+  if (self->run->peer_is_legacy)
     {
       /* The original receiver stores what it got when the channel closes;
        * the channel closes once the queue has drained. */
-      rtc_data_channel_close (self->channel);
+      rtc_data_channel_close (self->run->channel);
     }
   else
     {
       g_autoptr (BackupFrame) end = backup_frame_new (BACKUP_FRAME_END);
 
-      end->bytes = self->sent;
-      memcpy (end->sha256, self->digest, sizeof self->digest);
+      end->bytes = self->run->sent;
+      memcpy (end->sha256, self->run->digest, sizeof self->run->digest);
       if (!session_send_frame (self, end, &error))
         {
           session_fail (self, g_steal_pointer (&error));
           return;
         }
-      g_debug ("sent end: %" G_GUINT64_FORMAT " bytes", self->sent);
+      g_debug ("sent end: %" G_GUINT64_FORMAT " bytes", self->run->sent);
     }
   session_arm_finish_timeout (self);
 }
@@ -70,9 +70,9 @@ sender_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
 
-  self->reading = FALSE;
+  self->run->reading = FALSE;
   bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     return;
   if (bytes == NULL)
     {
@@ -83,21 +83,21 @@ sender_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (g_bytes_get_size (bytes) == 0)
     {
-      self->input_eof = TRUE;
-      if (self->archiver == NULL || self->archiver_done)
+      self->run->input_eof = TRUE;
+      if (self->run->archiver == NULL || self->run->archiver_done)
         sender_finish (self);
       return;
     }
 
-  gnutls_hash (self->hash, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  if (!rtc_data_channel_send_bytes (self->channel, bytes, &error))
+  gnutls_hash (self->run->hash, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  if (!rtc_data_channel_send_bytes (self->run->channel, bytes, &error))
     {
       session_fail (self, g_steal_pointer (&error));
       return;
     }
-  self->sent += g_bytes_get_size (bytes);
-  if (self->archiver == NULL)
-    session_report_progress (self, self->sent);
+  self->run->sent += g_bytes_get_size (bytes);
+  if (self->run->archiver == NULL)
+    session_report_progress (self, self->run->sent);
 
   sender_pump (self);
 }
@@ -105,15 +105,15 @@ sender_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 void
 sender_pump (BackupSession *self)
 {
-  if (self->reading || self->input_eof || self->completing
-      || self->sender != BACKUP_SENDER_SENDING)
+  if (self->run->reading || self->run->input_eof || self->run->completing
+      || self->run->sender != BACKUP_SENDER_SENDING)
     return;
-  if (rtc_data_channel_get_buffered_amount (self->channel) >= HIGH_WATER)
+  if (rtc_data_channel_get_buffered_amount (self->run->channel) >= HIGH_WATER)
     return; /* resumed by buffered-amount-low */
 
-  self->reading = TRUE;
-  g_input_stream_read_bytes_async (self->input, chunk_size (self), G_PRIORITY_DEFAULT,
-                                   self->cancellable, sender_read_cb, g_object_ref (self));
+  self->run->reading = TRUE;
+  g_input_stream_read_bytes_async (self->run->input, chunk_size (self), G_PRIORITY_DEFAULT,
+                                   self->run->cancellable, sender_read_cb, g_object_ref (self));
 }
 
 static void
@@ -135,11 +135,11 @@ archiver_written_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       session_fail (self, g_steal_pointer (&error));
       return;
     }
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     return;
 
-  self->archiver_done = TRUE;
-  if (self->input_eof)
+  self->run->archiver_done = TRUE;
+  if (self->run->input_eof)
     sender_finish (self);
 }
 
@@ -152,14 +152,14 @@ sender_open_source (BackupSession *self, GError **error)
       g_autoptr (GFileInputStream) stream = NULL;
 
       info = g_file_query_info (self->source, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                G_FILE_QUERY_INFO_NONE, self->cancellable, error);
+                                G_FILE_QUERY_INFO_NONE, self->run->cancellable, error);
       if (info == NULL)
         return FALSE;
-      stream = g_file_read (self->source, self->cancellable, error);
+      stream = g_file_read (self->source, self->run->cancellable, error);
       if (stream == NULL)
         return FALSE;
       session_set_total (self, g_file_info_get_size (info));
-      self->input = G_INPUT_STREAM (g_steal_pointer (&stream));
+      self->run->input = G_INPUT_STREAM (g_steal_pointer (&stream));
     }
   else
     {
@@ -172,15 +172,15 @@ sender_open_source (BackupSession *self, GError **error)
       if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
         return FALSE;
       (void) fcntl (fds[0], F_SETPIPE_SZ, 1024 * 1024);
-      self->input = g_unix_input_stream_new (fds[0], TRUE);
+      self->run->input = g_unix_input_stream_new (fds[0], TRUE);
       out = g_unix_output_stream_new (fds[1], TRUE);
 
-      self->archiver = backup_archiver_new (self->source, self->outer_name,
+      self->run->archiver = backup_archiver_new (self->source, self->outer_name,
                                             self->password1, self->password2);
-      backup_archiver_set_encryption (self->archiver, self->encryption);
-      g_signal_connect_object (self->archiver, "notify::bytes-done",
+      backup_archiver_set_encryption (self->run->archiver, self->encryption);
+      g_signal_connect_object (self->run->archiver, "notify::bytes-done",
                                G_CALLBACK (archiver_progress_cb), self, 0);
-      backup_archiver_write_async (self->archiver, out, G_PRIORITY_DEFAULT, self->cancellable,
+      backup_archiver_write_async (self->run->archiver, out, G_PRIORITY_DEFAULT, self->run->cancellable,
                                    archiver_written_cb, g_object_ref (self));
     }
   return TRUE;
@@ -197,7 +197,7 @@ archiver_scanned_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       session_fail (self, g_steal_pointer (&error));
       return;
     }
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     return;
   session_set_total (self, backup_archiver_get_total_bytes (BACKUP_ARCHIVER (object)));
 }
@@ -208,7 +208,7 @@ sender_start (BackupSession *self)
   g_autoptr (GError) error = NULL;
 
   session_set_state (self, BACKUP_SESSION_STATE_TRANSFERRING);
-  if (gnutls_hash_init (&self->hash, GNUTLS_DIG_SHA256) < 0)
+  if (gnutls_hash_init (&self->run->hash, GNUTLS_DIG_SHA256) < 0)
     {
       session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
                                                "SHA-256 is not available"));
@@ -219,15 +219,15 @@ sender_start (BackupSession *self)
       session_fail (self, g_steal_pointer (&error));
       return;
     }
-  if (self->archiver != NULL)
+  if (self->run->archiver != NULL)
     {
       g_autoptr (BackupArchiver) scanner = backup_archiver_new (self->source, self->outer_name,
                                                                 self->password1, self->password2);
-      backup_archiver_scan_async (scanner, G_PRIORITY_DEFAULT, self->cancellable,
+      backup_archiver_scan_async (scanner, G_PRIORITY_DEFAULT, self->run->cancellable,
                                   archiver_scanned_cb, g_object_ref (self));
     }
 
-  if (self->peer_is_legacy)
+  if (self->run->peer_is_legacy)
     {
       /* The original receiver reads exactly one byte, then exactly the name. */
       gsize name_len = strlen (self->file_name);
@@ -235,8 +235,8 @@ sender_start (BackupSession *self)
       g_autoptr (GBytes) length_bytes = g_bytes_new (&length_byte, 1);
       g_autoptr (GBytes) name_bytes = g_bytes_new (self->file_name, name_len);
 
-      if (!rtc_data_channel_send_bytes (self->channel, length_bytes, &error)
-          || !rtc_data_channel_send_bytes (self->channel, name_bytes, &error))
+      if (!rtc_data_channel_send_bytes (self->run->channel, length_bytes, &error)
+          || !rtc_data_channel_send_bytes (self->run->channel, name_bytes, &error))
         {
           session_fail (self, g_steal_pointer (&error));
           return;
@@ -247,8 +247,8 @@ sender_start (BackupSession *self)
       g_autoptr (BackupFrame) header = backup_frame_new (BACKUP_FRAME_HEADER);
 
       header->name = g_strdup (self->file_name);
-      header->size = self->archiver != NULL ? -1 : self->total_bytes;
-      header->kind = self->archiver != NULL ? BACKUP_FRAME_KIND_ZIP : BACKUP_FRAME_KIND_FILE;
+      header->size = self->run->archiver != NULL ? -1 : self->total_bytes;
+      header->kind = self->run->archiver != NULL ? BACKUP_FRAME_KIND_ZIP : BACKUP_FRAME_KIND_FILE;
       if (!session_send_frame (self, header, &error))
         {
           session_fail (self, g_steal_pointer (&error));
@@ -265,15 +265,15 @@ sender_on_control (BackupSession *self, BackupFrame *frame)
   switch (frame->type)
     {
     case BACKUP_FRAME_ACK:
-      if (self->sender == BACKUP_SENDER_FINISHING
-          && (frame->bytes != self->sent
-              || memcmp (frame->sha256, self->digest, sizeof self->digest) != 0))
+      if (self->run->sender == BACKUP_SENDER_FINISHING
+          && (frame->bytes != self->run->sent
+              || memcmp (frame->sha256, self->run->digest, sizeof self->run->digest) != 0))
         {
           session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_HASH_MISMATCH,
                                            _("The receiver stored something else than "
                                              "what was sent (%llu bytes of %llu)"),
                                            (unsigned long long) frame->bytes,
-                                           (unsigned long long) self->sent));
+                                           (unsigned long long) self->run->sent));
           return;
         }
       {
@@ -283,7 +283,7 @@ sender_on_control (BackupSession *self, BackupFrame *frame)
         if (action == BACKUP_TRANSFER_ACTION_SUCCEED)
           {
             g_debug ("acknowledged by the peer");
-            rtc_data_channel_close (self->channel);
+            rtc_data_channel_close (self->run->channel);
           }
         session_act (self, action,
                      g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,

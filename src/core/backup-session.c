@@ -87,29 +87,50 @@ session_hex_digest (const guint8 *digest)
   return g_string_free (out, FALSE);
 }
 
+static SessionRun *
+session_run_new (void)
+{
+  SessionRun *run = g_new0 (SessionRun, 1);
+
+  run->sender = BACKUP_SENDER_WAITING;
+  run->receiver = BACKUP_RECEIVER_WAITING;
+  return run;
+}
+
+/* Once release_run() let go of its transports, streams and files. */
+static void
+session_run_free (SessionRun *run)
+{
+  g_assert (run->task == NULL && run->pc == NULL && run->reception == NULL);
+  g_clear_object (&run->pairing);
+  g_clear_object (&run->cancellable);
+  g_clear_error (&run->failure);
+  g_free (run);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Tear-down                                                                */
 
 static void
 clear_timeouts (BackupSession *self)
 {
-  g_clear_handle_id (&self->gather_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->run->gather_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->run->finish_timeout_id, g_source_remove);
 }
 
 static void
 release_transport (BackupSession *self)
 {
-  if (self->channel != NULL)
+  if (self->run->channel != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->channel, self);
-      g_clear_object (&self->channel);
+      g_signal_handlers_disconnect_by_data (self->run->channel, self);
+      g_clear_object (&self->run->channel);
     }
-  if (self->pc != NULL)
+  if (self->run->pc != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->pc, self);
-      rtc_peer_connection_close (self->pc);
-      g_clear_object (&self->pc);
+      g_signal_handlers_disconnect_by_data (self->run->pc, self);
+      rtc_peer_connection_close (self->run->pc);
+      g_clear_object (&self->run->pc);
     }
 }
 
@@ -117,45 +138,46 @@ static void
 release_run (BackupSession *self)
 {
   clear_timeouts (self);
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  if (self->reception != NULL)
+  if (self->run->cancellable != NULL)
+    g_cancellable_cancel (self->run->cancellable);
+  if (self->run->reception != NULL)
     {
-      if (self->receiver != BACKUP_RECEIVER_STORED && self->receiver != BACKUP_RECEIVER_DONE)
-        backup_reception_abort (self->reception);
-      g_clear_object (&self->reception);
+      if (self->run->receiver != BACKUP_RECEIVER_STORED
+          && self->run->receiver != BACKUP_RECEIVER_DONE)
+        backup_reception_abort (self->run->reception);
+      g_clear_object (&self->run->reception);
     }
-  g_clear_pointer (&self->legacy, backup_legacy_parser_free);
-  g_clear_object (&self->input);
-  g_clear_object (&self->archiver);
-  if (self->hash != NULL)
+  g_clear_pointer (&self->run->legacy, backup_legacy_parser_free);
+  g_clear_object (&self->run->input);
+  g_clear_object (&self->run->archiver);
+  if (self->run->hash != NULL)
     {
-      gnutls_hash_deinit (self->hash, NULL);
-      self->hash = NULL;
+      gnutls_hash_deinit (self->run->hash, NULL);
+      self->run->hash = NULL;
     }
-  if (self->pairing != NULL)
-    g_signal_handlers_disconnect_by_data (self->pairing, self);
+  if (self->run->pairing != NULL)
+    g_signal_handlers_disconnect_by_data (self->run->pairing, self);
   release_transport (self);
 }
 
 static void
 complete (BackupSession *self)
 {
-  g_autoptr (GTask) task = g_steal_pointer (&self->task);
+  g_autoptr (GTask) task = g_steal_pointer (&self->run->task);
 
   if (task == NULL)
     return;
 
-  if (self->cancelled_id != 0)
-    g_cancellable_disconnect (g_task_get_cancellable (task), self->cancelled_id);
-  self->cancelled_id = 0;
-  g_clear_object (&self->cancellable);
-  g_clear_object (&self->pairing);
+  if (self->run->cancelled_id != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (task), self->run->cancelled_id);
+  self->run->cancelled_id = 0;
+  g_clear_object (&self->run->cancellable);
+  g_clear_object (&self->run->pairing);
 
-  if (self->failure != NULL)
+  if (self->run->failure != NULL)
     {
       session_set_state (self, BACKUP_SESSION_STATE_FAILED);
-      g_task_return_error (task, g_steal_pointer (&self->failure));
+      g_task_return_error (task, g_steal_pointer (&self->run->failure));
     }
   else
     {
@@ -173,7 +195,7 @@ pairing_closed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (!backup_pairing_close_finish (BACKUP_PAIRING (object), result, &error))
     g_debug ("cleaning up the signaling store: %s", error->message);
 
-  if (self->completing)
+  if (self->run->completing)
     complete (self);
 }
 
@@ -181,19 +203,19 @@ pairing_closed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 close_pairing (BackupSession *self)
 {
-  if (self->pairing == NULL || self->pairing_closed)
+  if (self->run->pairing == NULL || self->run->pairing_closed)
     return;
 
-  self->pairing_closed = TRUE;
-  g_signal_handlers_disconnect_by_data (self->pairing, self);
-  backup_pairing_close_async (self->pairing, NULL, pairing_closed_cb, g_object_ref (self));
+  self->run->pairing_closed = TRUE;
+  g_signal_handlers_disconnect_by_data (self->run->pairing, self);
+  backup_pairing_close_async (self->run->pairing, NULL, pairing_closed_cb, g_object_ref (self));
 }
 
 void
 session_finish_run_now (BackupSession *self)
 {
   release_run (self);
-  if (self->pairing != NULL && !self->pairing_closed)
+  if (self->run->pairing != NULL && !self->run->pairing_closed)
     close_pairing (self); /* completes from its callback */
   else
     complete (self);
@@ -202,13 +224,13 @@ session_finish_run_now (BackupSession *self)
 static void
 finish_run (BackupSession *self)
 {
-  if (self->completing)
+  if (self->run->completing)
     return;
 
-  self->completing = TRUE;
+  self->run->completing = TRUE;
   /* A commit in a worker thread is never abandoned: the result is known
    * (stored or not) before the run completes. */
-  if (self->mode == MODE_RECEIVE && self->receiver == BACKUP_RECEIVER_COMMITTING)
+  if (self->mode == MODE_RECEIVE && self->run->receiver == BACKUP_RECEIVER_COMMITTING)
     return;
   session_finish_run_now (self);
 }
@@ -217,19 +239,19 @@ finish_run (BackupSession *self)
 void
 session_fail_run (BackupSession *self, GError *error)
 {
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     {
       g_error_free (error);
       return;
     }
 
   g_debug ("session %s failed: %s", self->session_id, error->message);
-  g_clear_error (&self->failure);
-  self->failure = error;
+  g_clear_error (&self->run->failure);
+  self->run->failure = error;
 
   /* Tell a peer of this program why, so that it does not wait. */
-  if (self->channel != NULL && !self->peer_is_legacy
-      && rtc_data_channel_get_ready_state (self->channel) == RTC_DATA_CHANNEL_STATE_OPEN)
+  if (self->run->channel != NULL && !self->run->peer_is_legacy
+      && rtc_data_channel_get_ready_state (self->run->channel) == RTC_DATA_CHANNEL_STATE_OPEN)
     {
       g_autoptr (BackupFrame) frame = backup_frame_new (BACKUP_FRAME_ERROR);
 
@@ -273,25 +295,25 @@ session_act (BackupSession *self, BackupTransferAction action, GError *error)
 BackupTransferAction
 session_receiver_step (BackupSession *self, BackupReceiverEvent event)
 {
-  BackupReceiverState before = self->receiver;
-  BackupTransferAction action = backup_receiver_step (&self->receiver, event, !self->extended);
+  BackupReceiverState before = self->run->receiver;
+  BackupTransferAction action = backup_receiver_step (&self->run->receiver, event, !self->run->extended);
 
-  if (self->receiver != before)
+  if (self->run->receiver != before)
     g_debug ("session %s: receiver %s → %s", self->session_id,
              backup_receiver_state_to_string (before),
-             backup_receiver_state_to_string (self->receiver));
+             backup_receiver_state_to_string (self->run->receiver));
   return action;
 }
 
 BackupTransferAction
 session_sender_step (BackupSession *self, BackupSenderEvent event)
 {
-  BackupSenderState before = self->sender;
-  BackupTransferAction action = backup_sender_step (&self->sender, event, self->peer_is_legacy);
+  BackupSenderState before = self->run->sender;
+  BackupTransferAction action = backup_sender_step (&self->run->sender, event, self->run->peer_is_legacy);
 
-  if (self->sender != before)
+  if (self->run->sender != before)
     g_debug ("session %s: sender %s → %s", self->session_id,
-             backup_sender_state_to_string (before), backup_sender_state_to_string (self->sender));
+             backup_sender_state_to_string (before), backup_sender_state_to_string (self->run->sender));
   return action;
 }
 
@@ -302,7 +324,7 @@ session_fail (BackupSession *self, GError *error)
 {
   BackupTransferAction action;
 
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     {
       g_error_free (error);
       return;
@@ -317,7 +339,7 @@ session_fail (BackupSession *self, GError *error)
 void
 session_succeed (BackupSession *self)
 {
-  if (self->completing || self->task == NULL)
+  if (self->run->completing || self->run->task == NULL)
     return;
 
   finish_run (self);
@@ -328,7 +350,7 @@ finish_timeout_cb (gpointer user_data)
 {
   BackupSession *self = user_data;
 
-  self->finish_timeout_id = 0;
+  self->run->finish_timeout_id = 0;
   /* Receiver: stored and acknowledged, the sender's close went missing.
    * Sender: no acknowledgement or close came. */
   session_act (self,
@@ -343,8 +365,8 @@ finish_timeout_cb (gpointer user_data)
 void
 session_arm_finish_timeout (BackupSession *self)
 {
-  g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
-  self->finish_timeout_id = g_timeout_add_seconds (FINISH_TIMEOUT_S, finish_timeout_cb, self);
+  g_clear_handle_id (&self->run->finish_timeout_id, g_source_remove);
+  self->run->finish_timeout_id = g_timeout_add_seconds (FINISH_TIMEOUT_S, finish_timeout_cb, self);
 }
 
 gboolean
@@ -353,7 +375,7 @@ session_send_frame (BackupSession *self, BackupFrame *frame, GError **error)
   g_autoptr (GBytes) bytes = backup_frame_encode (frame);
   g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 
-  return rtc_data_channel_send_text (self->channel, text, error);
+  return rtc_data_channel_send_text (self->run->channel, text, error);
 }
 
 /* The connection ended under the data channel before it was closed. */
@@ -362,7 +384,7 @@ session_transport_lost (BackupSession *self, const GError *error)
 {
   GError *reported;
 
-  if (self->mode == MODE_RECEIVE && self->receiver == BACKUP_RECEIVER_RECEIVING)
+  if (self->mode == MODE_RECEIVE && self->run->receiver == BACKUP_RECEIVER_RECEIVING)
     {
       g_autofree char *size = g_format_size (self->bytes_done);
 
@@ -384,7 +406,7 @@ channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_string, g
 {
   BackupSession *self = user_data;
 
-  if (self->completing)
+  if (self->run->completing)
     return;
 
   if (self->mode == MODE_RECEIVE)
@@ -393,7 +415,7 @@ channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_string, g
       return;
     }
 
-  if (!is_string || self->peer_is_legacy)
+  if (!is_string || self->run->peer_is_legacy)
     {
       session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                                _("The receiver sent unexpected data")));
@@ -439,7 +461,7 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
   BackupSession *self = user_data;
 
   g_debug ("data channel closed");
-  if (self->completing)
+  if (self->run->completing)
     return;
 
   if (rtc_data_channel_get_close_error (channel) != NULL)
@@ -454,7 +476,7 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
       return;
     }
   {
-    gboolean all_sent = self->sender == BACKUP_SENDER_FINISHING;
+    gboolean all_sent = self->run->sender == BACKUP_SENDER_FINISHING;
 
     session_act (self, session_sender_step (self, BACKUP_SENDER_EVENT_CLEAN_CLOSE),
                  g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
@@ -474,13 +496,13 @@ channel_error_cb (RtcDataChannel *channel, GError *error, gpointer user_data)
 void
 session_adopt_channel (BackupSession *self, RtcDataChannel *channel)
 {
-  if (self->channel != NULL)
+  if (self->run->channel != NULL)
     {
       g_debug ("ignoring a second data channel '%s'", rtc_data_channel_get_label (channel));
       return;
     }
 
-  self->channel = g_object_ref (channel);
+  self->run->channel = g_object_ref (channel);
   rtc_data_channel_set_buffered_amount_low_threshold (channel, LOW_WATER);
   g_signal_connect (channel, "message", G_CALLBACK (channel_message_cb), self);
   g_signal_connect (channel, "buffered-amount-low", G_CALLBACK (channel_low_cb), self);
@@ -497,7 +519,7 @@ on_cancelled_idle (gpointer user_data)
 {
   BackupSession *self = user_data;
 
-  self->stop_requested = TRUE;
+  self->run->stop_requested = TRUE;
   session_fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                            _("The backup was cancelled")));
   return G_SOURCE_REMOVE;
@@ -513,7 +535,7 @@ cancelled_handler (GCancellable *cancellable, gpointer user_data)
    * idle waiting until the end of the transfer. */
   g_source_set_priority (source, G_PRIORITY_HIGH);
   g_source_set_callback (source, on_cancelled_idle, g_object_ref (self), g_object_unref);
-  g_source_attach (source, g_task_get_context (self->task));
+  g_source_attach (source, g_task_get_context (self->run->task));
   g_source_unref (source);
 }
 
@@ -526,32 +548,21 @@ backup_session_run_async (BackupSession *self,
   g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (BACKUP_IS_SESSION (self));
-  g_return_if_fail (self->task == NULL);
+  g_return_if_fail (self->run->task == NULL);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, backup_session_run_async);
 
-  /* Reset the state of a previous run. */
-  self->is_offerer = FALSE;
-  self->description_created = FALSE;
-  self->description_sent = FALSE;
-  self->pairing_closed = FALSE;
-  self->completing = FALSE;
-  self->peer_is_legacy = FALSE;
-  self->archiver_done = self->input_eof = self->reading = FALSE;
-  self->sender = BACKUP_SENDER_WAITING;
-  self->stop_requested = FALSE;
-  self->extended = FALSE;
-  self->receiver = BACKUP_RECEIVER_WAITING;
-  self->sent = 0;
+  /* A fresh run: what the last one left (all released) goes. */
+  g_clear_pointer (&self->run, session_run_free);
+  self->run = session_run_new ();
   self->bytes_done = 0;
   self->total_bytes = -1;
-  g_clear_error (&self->failure);
 
-  self->task = g_steal_pointer (&task);
-  self->cancellable = g_cancellable_new ();
+  self->run->task = g_steal_pointer (&task);
+  self->run->cancellable = g_cancellable_new ();
   if (cancellable != NULL)
-    self->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_handler),
+    self->run->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_handler),
                                                 self, NULL);
 
   if (self->mode == MODE_SEND)
@@ -589,7 +600,7 @@ backup_session_dispose (GObject *object)
   BackupSession *self = BACKUP_SESSION (object);
 
   release_run (self);
-  g_clear_object (&self->pairing);
+  g_clear_object (&self->run->pairing);
   g_clear_object (&self->signaling);
   g_clear_object (&self->store);
   g_clear_object (&self->source);
@@ -618,7 +629,7 @@ backup_session_finalize (GObject *object)
   wipe_string (&self->password1);
   wipe_string (&self->password2);
   g_clear_pointer (&self->rtc_config, rtc_configuration_free);
-  g_clear_error (&self->failure);
+  g_clear_pointer (&self->run, session_run_free);
 
   G_OBJECT_CLASS (backup_session_parent_class)->finalize (object);
 }
@@ -686,6 +697,7 @@ backup_session_init (BackupSession *self)
 {
   self->total_bytes = -1;
   self->timeout = BACKUP_PAIRING_DEFAULT_TIMEOUT;
+  self->run = session_run_new ();
 }
 
 static BackupSession *
@@ -791,5 +803,5 @@ backup_session_get_peer_is_legacy (BackupSession *self)
 {
   g_return_val_if_fail (BACKUP_IS_SESSION (self), FALSE);
 
-  return self->peer_is_legacy;
+  return self->run->peer_is_legacy;
 }
