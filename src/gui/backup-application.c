@@ -21,6 +21,15 @@ struct _BackupApplication
 
 G_DEFINE_FINAL_TYPE (BackupApplication, backup_application, ADW_TYPE_APPLICATION)
 
+enum
+{
+  PROP_0,
+  PROP_API_KEY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static BackupWindow *
 get_window (BackupApplication *self)
 {
@@ -147,8 +156,8 @@ backup_application_notify_received (BackupApplication *self, const char *file_na
   pending = g_new0 (PendingNotification, 1);
   pending->self = g_object_ref (self);
   pending->notification = g_notification_new (_("Backup Received"));
-  /* Translators: body of a notification; %s is a file name */
   name = backup_display_name (file_name, -1);
+  /* Translators: body of a notification; %s is a file name */
   body = g_strdup_printf (_("%s was stored safely."), name);
   g_notification_set_body (pending->notification, body);
   icon = g_themed_icon_new (APP_ID);
@@ -201,8 +210,11 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   BackupApplication *self = user_data;
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
-  BackupPreferences *prefs = backup_preferences_new (self);
+  BackupPreferences *prefs = backup_preferences_new (self->settings);
 
+  /* The key typed there is the key of this run (it is not saved). */
+  g_object_bind_property (self, "api-key", prefs, "api-key",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   gtk_window_set_transient_for (GTK_WINDOW (prefs), parent);
   gtk_window_present (GTK_WINDOW (prefs));
 }
@@ -228,11 +240,51 @@ backup_application_startup (GApplication *app)
 }
 
 static void
-backup_application_finalize (GObject *object)
+backup_application_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  BackupApplication *self = BACKUP_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_API_KEY:
+      g_value_set_string (value, backup_application_get_api_key (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+backup_application_set_property (GObject *object, guint prop_id, const GValue *value,
+                                 GParamSpec *pspec)
+{
+  BackupApplication *self = BACKUP_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_API_KEY:
+      backup_application_set_api_key (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+backup_application_dispose (GObject *object)
 {
   BackupApplication *self = BACKUP_APPLICATION (object);
 
   g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (backup_application_parent_class)->dispose (object);
+}
+
+static void
+backup_application_finalize (GObject *object)
+{
+  BackupApplication *self = BACKUP_APPLICATION (object);
+
   g_free (self->api_key);
 
   G_OBJECT_CLASS (backup_application_parent_class)->finalize (object);
@@ -244,10 +296,19 @@ backup_application_class_init (BackupApplicationClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->get_property = backup_application_get_property;
+  object_class->set_property = backup_application_set_property;
+  object_class->dispose = backup_application_dispose;
   object_class->finalize = backup_application_finalize;
   app_class->activate = backup_application_activate;
   app_class->open = backup_application_open;
   app_class->startup = backup_application_startup;
+
+  /* The FILE.io API key of this run: kept in memory only. */
+  properties[PROP_API_KEY]
+      = g_param_spec_string ("api-key", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -293,6 +354,9 @@ backup_application_set_api_key (BackupApplication *self, const char *api_key)
 {
   g_return_if_fail (BACKUP_IS_APPLICATION (self));
 
+  if (g_strcmp0 (self->api_key, api_key) == 0)
+    return;
   g_free (self->api_key);
   self->api_key = g_strdup (api_key);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY]);
 }

@@ -11,13 +11,12 @@ G_BEGIN_DECLS
 #define BACKUP_TYPE_APPLICATION (backup_application_get_type ())
 G_DECLARE_FINAL_TYPE (BackupApplication, backup_application, BACKUP, APPLICATION, AdwApplication)
 
-#define BACKUP_APPLICATION_DEFAULT (BACKUP_APPLICATION (g_application_get_default ()))
-
 BackupApplication *backup_application_new (void);
 /* The application's settings, or NULL when the schema is not installed
  * (running from the build tree without GSETTINGS_SCHEMA_DIR). */
 GSettings *backup_application_get_settings (BackupApplication *self);
-/* The FILE.io API key of this run. It is a secret: kept in memory only. */
+/* The FILE.io API key of this run ("api-key"; NULL when empty). It is a
+ * secret: kept in memory only. */
 const char *backup_application_get_api_key (BackupApplication *self);
 void backup_application_set_api_key (BackupApplication *self, const char *api_key);
 /* Tells the desktop that @file_name was received, when a notification

@@ -1,12 +1,14 @@
 /* backup-preferences.h: the preferences window
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Edits the signaling store, STUN servers, local addresses and zip
+ * encryption kept in GSettings, and the API key of this run ("api-key",
+ * never saved).
  */
 #pragma once
 
 #include <adwaita.h>
-
-#include "backup-application.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +16,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BackupPreferences, backup_preferences, BACKUP, PREFERENCES,
                       AdwPreferencesWindow)
 
-BackupPreferences *backup_preferences_new (BackupApplication *application);
+/* @settings: the application's settings, or NULL (they cannot be edited). */
+BackupPreferences *backup_preferences_new (GSettings *settings);
 
 G_END_DECLS

@@ -1,0 +1,147 @@
+/* backup-gui-utils.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "backup-gui-utils.h"
+
+#define CHOOSER_KEY "backup-gui-chooser"
+#define CHOSEN_FUNC_KEY "backup-gui-chosen-func"
+
+BackupProfile *
+backup_gui_profile_new (BackupProfileRole role, GSettings *settings, const char *api_key,
+                        const char *session_id)
+{
+  g_autoptr (BackupProfile) profile = backup_profile_new (role);
+
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+
+  backup_profile_set_session_id (profile, session_id);
+  backup_profile_set_api_key (profile, api_key);
+  /* The window waits for the other computer as long as the user does. */
+  backup_profile_set_timeout (profile, 0);
+  if (settings != NULL)
+    {
+      g_autofree char *location = g_settings_get_string (settings, "signaling-url");
+      g_auto (GStrv) stun = g_settings_get_strv (settings, "stun-servers");
+      g_auto (GStrv) addresses = g_settings_get_strv (settings, "ice-addresses");
+
+      backup_profile_set_signaling (profile, g_strstrip (location));
+      backup_profile_set_stun_servers (profile, (const char *const *)stun);
+      backup_profile_set_ice_addresses (profile, (const char *const *)addresses);
+    }
+  return g_steal_pointer (&profile);
+}
+
+AdwToast *
+backup_gui_toast_new (const char *text)
+{
+  g_autofree char *markup = g_markup_escape_text (text, -1);
+  AdwToast *toast = adw_toast_new (markup);
+
+  adw_toast_set_timeout (toast, 5);
+  return toast;
+}
+
+void
+backup_gui_row_set_file (AdwActionRow *row, GFile *file, const char *fallback)
+{
+  g_autofree char *name = NULL;
+
+  g_return_if_fail (ADW_IS_ACTION_ROW (row));
+
+  if (file != NULL)
+    {
+      name = g_file_get_path (file);
+      if (name == NULL)
+        name = g_file_get_parse_name (file);
+    }
+  adw_action_row_set_subtitle (row, name != NULL ? name : fallback);
+}
+
+static void
+destroy_chooser (gpointer data)
+{
+  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (data));
+  g_object_unref (data);
+}
+
+static void
+chooser_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  GtkWidget *owner = user_data;
+  BackupChosenFunc func = g_object_get_data (G_OBJECT (dialog), CHOSEN_FUNC_KEY);
+
+  /* The owner closes its chooser when it goes, so it is still there. */
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+
+      if (file != NULL)
+        func (owner, file);
+    }
+  if (g_object_get_data (G_OBJECT (owner), CHOOSER_KEY) == dialog)
+    g_object_set_data (G_OBJECT (owner), CHOOSER_KEY, NULL);
+}
+
+void
+backup_gui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction action,
+                        const char *accept, GFile *current, const char *current_name,
+                        BackupChosenFunc func)
+{
+  GtkRoot *root;
+  GtkFileChooserNative *chooser;
+
+  g_return_if_fail (GTK_IS_WIDGET (owner));
+  g_return_if_fail (func != NULL);
+
+  backup_gui_close_chooser (owner);
+  root = gtk_widget_get_root (owner);
+  chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         action, accept, _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  if (current != NULL)
+    {
+      if (action == GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER)
+        gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), current, NULL);
+      else
+        {
+          g_autoptr (GFile) parent = g_file_get_parent (current);
+
+          if (parent != NULL)
+            gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), parent, NULL);
+        }
+    }
+  if (current_name != NULL)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), current_name);
+  g_object_set_data (G_OBJECT (chooser), CHOSEN_FUNC_KEY, func);
+  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), owner);
+  g_object_set_data_full (G_OBJECT (owner), CHOOSER_KEY, chooser, destroy_chooser);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+void
+backup_gui_close_chooser (GtkWidget *owner)
+{
+  g_return_if_fail (GTK_IS_WIDGET (owner));
+
+  g_object_set_data (G_OBJECT (owner), CHOOSER_KEY, NULL);
+}
+
+GApplication *
+backup_gui_get_application (GtkWidget *widget)
+{
+  GtkRoot *root;
+  GtkApplication *application;
+
+  g_return_val_if_fail (GTK_IS_WIDGET (widget), NULL);
+
+  root = gtk_widget_get_root (widget);
+  if (!GTK_IS_WINDOW (root))
+    return NULL;
+  application = gtk_window_get_application (GTK_WINDOW (root));
+  return application != NULL ? G_APPLICATION (application) : NULL;
+}

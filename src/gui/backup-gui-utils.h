@@ -1,0 +1,43 @@
+/* backup-gui-utils.h: what the pages of the window share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "backup-profile.h"
+
+G_BEGIN_DECLS
+
+/* A profile for one run of the desktop application: @session_id, the
+ * signaling store, STUN servers and local addresses of @settings (none
+ * when @settings is NULL), the FILE.io @api_key, and no limit on the wait
+ * for the peer. The caller adds the source or the destination. */
+BackupProfile *backup_gui_profile_new (BackupProfileRole role, GSettings *settings,
+                                       const char *api_key, const char *session_id);
+
+/* A toast showing @text as it is (no markup), for five seconds. */
+AdwToast *backup_gui_toast_new (const char *text);
+
+/* Shows @file (its path, or its URI when it has none) as the subtitle of
+ * @row, or @fallback without a file. */
+void backup_gui_row_set_file (AdwActionRow *row, GFile *file, const char *fallback);
+
+typedef void (*BackupChosenFunc) (GtkWidget *owner, GFile *file);
+
+/* Shows a file chooser, modal on the window of @owner, and calls @func
+ * with the file chosen, if any. @current (a folder for
+ * GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, a file otherwise) sets where it
+ * opens; @current_name proposes a name to save. A chooser that @owner
+ * shows already is closed first; backup_gui_close_chooser() closes it
+ * (call it from dispose). */
+void backup_gui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction action,
+                             const char *accept, GFile *current, const char *current_name,
+                             BackupChosenFunc func);
+void backup_gui_close_chooser (GtkWidget *owner);
+
+/* The application of the window @widget is in, or NULL. */
+GApplication *backup_gui_get_application (GtkWidget *widget);
+
+G_END_DECLS

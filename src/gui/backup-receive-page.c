@@ -1,0 +1,540 @@
+/* backup-receive-page.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "backup-application.h"
+#include "backup-display.h"
+#include "backup-gui-utils.h"
+#include "backup-receive-page.h"
+#include "backup-store.h"
+
+struct _BackupReceivePage
+{
+  AdwPreferencesPage parent_instance;
+
+  /* Template widgets. */
+  AdwActionRow *dest_row;
+  AdwActionRow *versions_row;
+  GtkSpinButton *versions_spin;
+  GtkSwitch *keep_listening_switch;
+  AdwPreferencesGroup *session_group;
+  AdwEntryRow *receive_session_row;
+  AdwPreferencesGroup *actions_group;
+  GtkButton *receive_button;
+
+  GSettings *settings; /* NULL: defaults */
+  char *api_key;
+  GFile *destination;
+
+  /* Set from the moment the page waits for a backup until it stops. */
+  BackupRunner *runner;
+  GCancellable *cancellable;
+  GApplication *application; /* held meanwhile, when there is one */
+  gboolean session_seen;
+};
+
+G_DEFINE_FINAL_TYPE (BackupReceivePage, backup_receive_page, ADW_TYPE_PREFERENCES_PAGE)
+
+enum
+{
+  PROP_0,
+  PROP_SETTINGS,
+  PROP_API_KEY,
+  PROP_SESSION_ID,
+  PROP_DESTINATION,
+  PROP_RUNNER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  TOAST,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* After dispose the template widgets are gone; a run that was under way
+ * still ends (its callbacks hold the page) but shows nothing. */
+static gboolean
+is_disposed (BackupReceivePage *self)
+{
+  return self->dest_row == NULL;
+}
+
+static void
+emit_toast (BackupReceivePage *self, AdwToast *toast)
+{
+  if (!is_disposed (self))
+    g_signal_emit (self, signals[TOAST], 0, toast);
+}
+
+static void
+toast_error (BackupReceivePage *self, const GError *error)
+{
+  g_autoptr (AdwToast) toast = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  toast = backup_gui_toast_new (error->message);
+  emit_toast (self, toast);
+}
+
+static char *
+get_session_id (BackupReceivePage *self)
+{
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->receive_session_row))));
+}
+
+static void
+update_sensitivity (BackupReceivePage *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  gboolean busy = self->cancellable != NULL;
+  g_autofree char *id = NULL;
+
+  if (is_disposed (self))
+    return;
+  id = get_session_id (self);
+  gtk_widget_action_set_enabled (widget, "receive.start",
+                                 !busy && self->destination != NULL && *id != '\0');
+  gtk_widget_action_set_enabled (widget, "receive.choose-destination", !busy);
+  /* A running backup keeps what it was started with; only whether to
+   * wait for another one can still change. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->dest_row), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->versions_row), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->session_group), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->actions_group), !busy);
+}
+
+static void
+destination_chosen (GtkWidget *widget, GFile *file)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (widget);
+
+  backup_receive_page_set_destination (self, file);
+  if (self->settings != NULL)
+    {
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        g_settings_set_string (self->settings, "destination-directory", path);
+    }
+}
+
+static void
+choose_destination_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (widget);
+
+  backup_gui_choose_file (widget, _("Choose Where to Keep Backups"),
+                          GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Choose"), self->destination,
+                          NULL, destination_chosen);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Receiving                                                                */
+
+static void
+finish_run (BackupReceivePage *self)
+{
+  if (self->runner != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      g_clear_object (&self->runner);
+    }
+  g_clear_object (&self->cancellable);
+  if (self->application != NULL)
+    {
+      g_application_release (self->application);
+      g_clear_object (&self->application);
+    }
+  if (is_disposed (self))
+    return;
+  update_sensitivity (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
+}
+
+static void
+session_started_cb (BackupRunner *runner, BackupSession *session, gpointer user_data)
+{
+  BackupReceivePage *self = user_data;
+
+  self->session_seen = TRUE;
+}
+
+static void
+session_finished_cb (BackupRunner *runner, BackupSession *session, const GError *error,
+                     gpointer user_data)
+{
+  BackupReceivePage *self = user_data;
+  const char *file_name = backup_session_get_file_name (session);
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr (AdwToast) toast = NULL;
+
+  if (error != NULL)
+    {
+      toast_error (self, error);
+      return;
+    }
+
+  name = backup_display_name (file_name, -1);
+  /* Translators: %s is the name of the file received */
+  text = g_strdup_printf (_("Received %s"), name);
+  uri = g_file_get_uri (backup_profile_get_destination (backup_runner_get_profile (runner)));
+  toast = backup_gui_toast_new (text);
+  adw_toast_set_button_label (toast, _("_Open Folder"));
+  adw_toast_set_action_name (toast, "win.open-folder");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
+  emit_toast (self, toast);
+  if (BACKUP_IS_APPLICATION (self->application))
+    backup_application_notify_received (BACKUP_APPLICATION (self->application),
+                                        file_name != NULL ? file_name : "");
+}
+
+static void
+run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BackupReceivePage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  /* A session reports its own result; what failed before any session
+   * (the signaling store, the folder) is reported here. */
+  if (!backup_runner_run_finish (BACKUP_RUNNER (object), result, &error) && !self->session_seen)
+    toast_error (self, error);
+  finish_run (self);
+}
+
+static void
+receive_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (widget);
+  g_autofree char *id = get_session_id (self);
+  g_autoptr (BackupProfile) profile = NULL;
+  g_autoptr (GError) error = NULL;
+  GApplication *application;
+  int versions = gtk_spin_button_get_value_as_int (self->versions_spin);
+
+  if (self->cancellable != NULL || self->destination == NULL || *id == '\0')
+    return;
+
+  profile = backup_gui_profile_new (BACKUP_PROFILE_ROLE_RECEIVE, self->settings, self->api_key, id);
+  backup_profile_set_destination (profile, self->destination);
+  backup_profile_set_versions (profile, (guint)CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS));
+  backup_profile_set_keep_listening (profile, gtk_switch_get_active (self->keep_listening_switch));
+  if (!backup_profile_validate (profile, &error))
+    {
+      toast_error (self, error);
+      return;
+    }
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "session-id", id);
+
+  /* The runner first removes what crashed receptions left in the folder,
+   * then waits for the other computer. */
+  self->runner = backup_runner_new (profile);
+  self->cancellable = g_cancellable_new ();
+  self->session_seen = FALSE;
+  g_signal_connect (self->runner, "session-started", G_CALLBACK (session_started_cb), self);
+  g_signal_connect (self->runner, "session-finished", G_CALLBACK (session_finished_cb), self);
+  /* The application stays until the run is over, even without a window:
+   * a cancelled session still cleans up the signaling store. */
+  application = backup_gui_get_application (widget);
+  if (application != NULL)
+    {
+      self->application = g_object_ref (application);
+      g_application_hold (application);
+    }
+  update_sensitivity (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
+  backup_runner_run_async (self->runner, self->cancellable, run_done_cb, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Object                                                                   */
+
+static void
+keep_listening_changed_cb (GtkSwitch *button, GParamSpec *pspec, gpointer user_data)
+{
+  BackupReceivePage *self = user_data;
+
+  /* Turned off while listening: the run ends after the current backup. */
+  if (self->runner != NULL)
+    backup_profile_set_keep_listening (backup_runner_get_profile (self->runner),
+                                       gtk_switch_get_active (button));
+}
+
+static void
+session_changed_cb (GtkEditable *editable, gpointer user_data)
+{
+  BackupReceivePage *self = user_data;
+
+  update_sensitivity (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION_ID]);
+}
+
+static void
+session_activate_cb (AdwEntryRow *row, gpointer user_data)
+{
+  gtk_widget_activate_action (GTK_WIDGET (user_data), "receive.start", NULL);
+}
+
+static void
+backup_receive_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    case PROP_SESSION_ID:
+      g_value_set_string (value, backup_receive_page_get_session_id (self));
+      break;
+    case PROP_DESTINATION:
+      g_value_set_object (value, self->destination);
+      break;
+    case PROP_RUNNER:
+      g_value_set_object (value, self->runner);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+backup_receive_page_set_property (GObject *object, guint prop_id, const GValue *value,
+                                  GParamSpec *pspec)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      backup_receive_page_set_settings (self, g_value_get_object (value));
+      break;
+    case PROP_API_KEY:
+      backup_receive_page_set_api_key (self, g_value_get_string (value));
+      break;
+    case PROP_SESSION_ID:
+      backup_receive_page_set_session_id (self, g_value_get_string (value));
+      break;
+    case PROP_DESTINATION:
+      backup_receive_page_set_destination (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+backup_receive_page_dispose (GObject *object)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (object);
+
+  /* A run under way is stopped; it still cleans up the signaling store,
+   * and releases the application when that is over (its callback holds
+   * the page until then). */
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->runner != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      g_clear_object (&self->runner);
+    }
+  backup_gui_close_chooser (GTK_WIDGET (self));
+  if (self->settings != NULL)
+    g_settings_unbind (gtk_spin_button_get_adjustment (self->versions_spin), "value");
+  g_clear_object (&self->settings);
+  g_clear_object (&self->destination);
+  gtk_widget_dispose_template (GTK_WIDGET (self), BACKUP_TYPE_RECEIVE_PAGE);
+
+  G_OBJECT_CLASS (backup_receive_page_parent_class)->dispose (object);
+}
+
+static void
+backup_receive_page_finalize (GObject *object)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (object);
+
+  g_clear_pointer (&self->api_key, g_free);
+
+  G_OBJECT_CLASS (backup_receive_page_parent_class)->finalize (object);
+}
+
+static void
+backup_receive_page_class_init (BackupReceivePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->get_property = backup_receive_page_get_property;
+  object_class->set_property = backup_receive_page_set_property;
+  object_class->dispose = backup_receive_page_dispose;
+  object_class->finalize = backup_receive_page_finalize;
+
+  properties[PROP_SETTINGS]
+      = g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_API_KEY] = g_param_spec_string ("api-key", NULL, NULL, NULL,
+                                                  G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SESSION_ID]
+      = g_param_spec_string ("session-id", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DESTINATION]
+      = g_param_spec_object ("destination", NULL, NULL, G_TYPE_FILE,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RUNNER] = g_param_spec_object ("runner", NULL, NULL, BACKUP_TYPE_RUNNER,
+                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * BackupReceivePage::toast:
+   * @toast: a message for the user
+   */
+  signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                 NULL, NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
+
+  gtk_widget_class_set_template_from_resource (
+      widget_class, "/io/github/DistributedBackup/backup-receive-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, dest_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_spin);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, keep_listening_switch);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, session_group);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, receive_session_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, actions_group);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, receive_button);
+  gtk_widget_class_bind_template_callback (widget_class, keep_listening_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, session_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, session_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "receive.choose-destination", NULL,
+                                   choose_destination_action);
+  gtk_widget_class_install_action (widget_class, "receive.start", NULL, receive_action);
+}
+
+static void
+backup_receive_page_init (BackupReceivePage *self)
+{
+  const char *downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
+  g_autoptr (GFile) destination = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  destination = g_file_new_for_path (downloads != NULL ? downloads : g_get_home_dir ());
+  backup_receive_page_set_destination (self, destination);
+}
+
+GtkWidget *
+backup_receive_page_new (void)
+{
+  return g_object_new (BACKUP_TYPE_RECEIVE_PAGE, NULL);
+}
+
+void
+backup_receive_page_set_settings (BackupReceivePage *self, GSettings *settings)
+{
+  GtkAdjustment *versions;
+
+  g_return_if_fail (BACKUP_IS_RECEIVE_PAGE (self));
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+
+  if (self->settings == settings || is_disposed (self))
+    return;
+  versions = gtk_spin_button_get_adjustment (self->versions_spin);
+  if (self->settings != NULL)
+    g_settings_unbind (versions, "value");
+  g_set_object (&self->settings, settings);
+  if (settings != NULL)
+    {
+      g_autofree char *id = g_settings_get_string (settings, "session-id");
+      g_autofree char *path = g_settings_get_string (settings, "destination-directory");
+
+      backup_receive_page_set_session_id (self, id);
+      g_settings_bind (settings, "versions", versions, "value", G_SETTINGS_BIND_DEFAULT);
+      if (*path != '\0')
+        {
+          g_autoptr (GFile) destination = g_file_new_for_path (path);
+
+          backup_receive_page_set_destination (self, destination);
+        }
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);
+}
+
+void
+backup_receive_page_set_api_key (BackupReceivePage *self, const char *api_key)
+{
+  g_return_if_fail (BACKUP_IS_RECEIVE_PAGE (self));
+
+  g_free (self->api_key);
+  self->api_key = g_strdup (api_key);
+}
+
+const char *
+backup_receive_page_get_session_id (BackupReceivePage *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEIVE_PAGE (self), NULL);
+
+  if (is_disposed (self))
+    return NULL;
+  return gtk_editable_get_text (GTK_EDITABLE (self->receive_session_row));
+}
+
+void
+backup_receive_page_set_session_id (BackupReceivePage *self, const char *session_id)
+{
+  g_return_if_fail (BACKUP_IS_RECEIVE_PAGE (self));
+
+  if (!is_disposed (self))
+    gtk_editable_set_text (GTK_EDITABLE (self->receive_session_row),
+                           session_id != NULL ? session_id : "");
+}
+
+GFile *
+backup_receive_page_get_destination (BackupReceivePage *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEIVE_PAGE (self), NULL);
+
+  return self->destination;
+}
+
+void
+backup_receive_page_set_destination (BackupReceivePage *self, GFile *destination)
+{
+  g_return_if_fail (BACKUP_IS_RECEIVE_PAGE (self));
+  g_return_if_fail (destination == NULL || G_IS_FILE (destination));
+
+  if (is_disposed (self) || !g_set_object (&self->destination, destination))
+    return;
+  backup_gui_row_set_file (self->dest_row, destination, _("Nothing chosen"));
+  update_sensitivity (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESTINATION]);
+}
+
+BackupRunner *
+backup_receive_page_get_runner (BackupReceivePage *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEIVE_PAGE (self), NULL);
+
+  return self->runner;
+}
+
+void
+backup_receive_page_cancel (BackupReceivePage *self)
+{
+  g_return_if_fail (BACKUP_IS_RECEIVE_PAGE (self));
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+}
