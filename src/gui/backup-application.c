@@ -30,13 +30,25 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+BackupWindow *
+backup_application_new_window (BackupApplication *self)
+{
+  BackupWindow *window;
+
+  g_return_val_if_fail (BACKUP_IS_APPLICATION (self), NULL);
+
+  window = backup_window_new (ADW_APPLICATION (self), self->settings);
+  g_object_bind_property (self, "api-key", window, "api-key", G_BINDING_SYNC_CREATE);
+  return window;
+}
+
 static BackupWindow *
 get_window (BackupApplication *self)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
   if (window == NULL)
-    window = GTK_WINDOW (backup_window_new (ADW_APPLICATION (self)));
+    window = GTK_WINDOW (backup_application_new_window (self));
   return BACKUP_WINDOW (window);
 }
 
@@ -219,7 +231,14 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   gtk_window_present (GTK_WINDOW (prefs));
 }
 
+static void
+notify_received_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  backup_application_notify_received (user_data, g_variant_get_string (param, NULL));
+}
+
 static const GActionEntry app_actions[] = {
+  { "notify-received", notify_received_action, "s", NULL, NULL, { 0 } },
   { "quit", quit_action, NULL, NULL, NULL, { 0 } },
   { "about", about_action, NULL, NULL, NULL, { 0 } },
   { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },

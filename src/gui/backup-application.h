@@ -6,6 +6,8 @@
 
 #include <adwaita.h>
 
+#include "backup-window.h"
+
 G_BEGIN_DECLS
 
 #define BACKUP_TYPE_APPLICATION (backup_application_get_type ())
@@ -22,5 +24,8 @@ void backup_application_set_api_key (BackupApplication *self, const char *api_ke
 /* Tells the desktop that @file_name was received, when a notification
  * service is there to show it (the window shows a toast anyway). */
 void backup_application_notify_received (BackupApplication *self, const char *file_name);
+/* A new main window, with the application's settings and API key (also
+ * "app.notify-received" with the name, from a page). */
+BackupWindow *backup_application_new_window (BackupApplication *self);
 
 G_END_DECLS

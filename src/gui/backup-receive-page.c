@@ -6,7 +6,6 @@
 
 #include <glib/gi18n.h>
 
-#include "backup-application.h"
 #include "backup-display.h"
 #include "backup-gui-utils.h"
 #include "backup-receive-page.h"
@@ -195,9 +194,11 @@ session_finished_cb (BackupRunner *runner, BackupSession *session, const GError 
   adw_toast_set_action_name (toast, "win.open-folder");
   adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
   emit_toast (self, toast);
-  if (BACKUP_IS_APPLICATION (self->application))
-    backup_application_notify_received (BACKUP_APPLICATION (self->application),
-                                        file_name != NULL ? file_name : "");
+  /* The application tells the desktop, when it knows how. */
+  if (self->application != NULL
+      && g_action_group_has_action (G_ACTION_GROUP (self->application), "notify-received"))
+    g_action_group_activate_action (G_ACTION_GROUP (self->application), "notify-received",
+                                    g_variant_new_string (file_name != NULL ? file_name : ""));
 }
 
 static void

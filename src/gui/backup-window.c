@@ -10,7 +10,6 @@
 
 #include <glib/gi18n.h>
 
-#include "backup-application.h"
 #include "backup-encrypt-page.h"
 #include "backup-gui-utils.h"
 #include "backup-progress-view.h"
@@ -32,13 +31,22 @@ struct _BackupWindow
   GtkRevealer *progress_revealer;
   BackupProgressView *progress_view;
 
-  BackupApplication *application; /* when the window has one */
-  GSettings *settings;            /* NULL without the schema */
+  GSettings *settings; /* NULL without the schema */
   char *last_toast;
   gboolean close_confirmed; /* the user chose to stop the running backup */
 };
 
 G_DEFINE_FINAL_TYPE (BackupWindow, backup_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum
+{
+  PROP_0,
+  PROP_SETTINGS,
+  PROP_API_KEY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 add_toast (BackupWindow *self, AdwToast *toast)
@@ -260,38 +268,10 @@ backup_window_close_request (GtkWindow *window)
 /* ------------------------------------------------------------------------ */
 /* Object                                                                   */
 
+/* The settings of the window and of its pages. */
 static void
-set_api_key (BackupWindow *self)
+use_settings (BackupWindow *self, GSettings *settings)
 {
-  const char *key = backup_application_get_api_key (self->application);
-
-  backup_send_page_set_api_key (self->send_page, key);
-  backup_receive_page_set_api_key (self->receive_page, key);
-}
-
-static void
-api_key_changed_cb (BackupApplication *application, GParamSpec *pspec, BackupWindow *self)
-{
-  set_api_key (self);
-}
-
-/* The window takes its settings and the API key from the application it
- * is given (GtkWindow:application is set after construction). */
-static void
-application_changed_cb (BackupWindow *self, GParamSpec *pspec, gpointer user_data)
-{
-  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
-  GSettings *settings;
-
-  if (!BACKUP_IS_APPLICATION (application) || self->application != NULL)
-    return;
-
-  self->application = g_object_ref (BACKUP_APPLICATION (application));
-  g_signal_connect_object (self->application, "notify::api-key", G_CALLBACK (api_key_changed_cb),
-                           self, 0);
-  set_api_key (self);
-
-  settings = backup_application_get_settings (self->application);
   if (settings == NULL)
     return;
   self->settings = g_object_ref (settings);
@@ -303,14 +283,39 @@ application_changed_cb (BackupWindow *self, GParamSpec *pspec, gpointer user_dat
     gtk_window_maximize (GTK_WINDOW (self));
 }
 
+void
+backup_window_set_api_key (BackupWindow *self, const char *api_key)
+{
+  g_return_if_fail (BACKUP_IS_WINDOW (self));
+
+  backup_send_page_set_api_key (self->send_page, api_key);
+  backup_receive_page_set_api_key (self->receive_page, api_key);
+}
+
+static void
+backup_window_set_property (GObject *object, guint prop_id, const GValue *value,
+                            GParamSpec *pspec)
+{
+  BackupWindow *self = BACKUP_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      use_settings (self, g_value_get_object (value));
+      break;
+    case PROP_API_KEY:
+      backup_window_set_api_key (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 backup_window_dispose (GObject *object)
 {
   BackupWindow *self = BACKUP_WINDOW (object);
 
-  if (self->application != NULL)
-    g_signal_handlers_disconnect_by_data (self->application, self);
-  g_clear_object (&self->application);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), BACKUP_TYPE_WINDOW);
 
@@ -336,7 +341,18 @@ backup_window_class_init (BackupWindowClass *klass)
 
   object_class->dispose = backup_window_dispose;
   object_class->finalize = backup_window_finalize;
+  object_class->set_property = backup_window_set_property;
   window_class->close_request = backup_window_close_request;
+
+  /* The application's settings (NULL when the schema is not installed). */
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* The FILE.io API key of this run, for the pages (a secret: write-only). */
+  properties[PROP_API_KEY] =
+    g_param_spec_string ("api-key", NULL, NULL, NULL,
+                         G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (BACKUP_TYPE_SEND_PAGE);
   g_type_ensure (BACKUP_TYPE_RECEIVE_PAGE);
@@ -381,14 +397,15 @@ backup_window_init (BackupWindow *self)
   g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 
-  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", FALSE);
 }
 
 BackupWindow *
-backup_window_new (AdwApplication *application)
+backup_window_new (AdwApplication *application, GSettings *settings)
 {
-  return g_object_new (BACKUP_TYPE_WINDOW, "application", application, NULL);
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+
+  return g_object_new (BACKUP_TYPE_WINDOW, "application", application, "settings", settings, NULL);
 }
 
 void

@@ -11,7 +11,10 @@ G_BEGIN_DECLS
 #define BACKUP_TYPE_WINDOW (backup_window_get_type ())
 G_DECLARE_FINAL_TYPE (BackupWindow, backup_window, BACKUP, WINDOW, AdwApplicationWindow)
 
-BackupWindow *backup_window_new (AdwApplication *application);
+/* @settings: the application's settings, or NULL without the schema. */
+BackupWindow *backup_window_new (AdwApplication *application, GSettings *settings);
+/* The FILE.io API key of this run, for the pages (NULL: none). */
+void backup_window_set_api_key (BackupWindow *self, const char *api_key);
 /* Chooses the file or folder to send (as a drop or "Open With" would). */
 void backup_window_set_source (BackupWindow *self, GFile *file);
 

@@ -100,7 +100,7 @@ remove_tree (const char *path)
 static BackupWindow *
 new_window (void)
 {
-  BackupWindow *window = backup_window_new (ADW_APPLICATION (app));
+  BackupWindow *window = backup_application_new_window (app);
 
   /* GTK owns toplevels; the test holds its own reference to check that
    * destroying the window frees it. */
