@@ -6,24 +6,9 @@
 
 #include <gio/gio.h>
 
+#include "backup-zip-encryption.h"
+
 G_BEGIN_DECLS
-
-/**
- * BackupZipEncryption:
- * @BACKUP_ZIP_ENCRYPTION_AES256: WinZip AE-2, AES-256 (the default)
- * @BACKUP_ZIP_ENCRYPTION_AES128: WinZip AE-2, AES-128
- * @BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO: traditional PKWARE encryption, for old tools
- *
- * The cipher used at both levels of the double zip. A level whose password
- * is empty is not encrypted at all.
- */
-typedef enum
-{
-  BACKUP_ZIP_ENCRYPTION_AES256,
-  BACKUP_ZIP_ENCRYPTION_AES128,
-  BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO,
-} BackupZipEncryption;
-
 
 #define BACKUP_TYPE_ARCHIVER (backup_archiver_get_type ())
 G_DECLARE_FINAL_TYPE (BackupArchiver, backup_archiver, BACKUP, ARCHIVER, GObject)

@@ -9,7 +9,7 @@
 
 #include <gio/gio.h>
 
-#include "backup-archiver.h"
+#include "backup-zip-encryption.h"
 
 G_BEGIN_DECLS
 
