@@ -1,4 +1,4 @@
-/* rtc-data-channel-private.h: what RtcSctpTransport uses of RtcDataChannel
+/* rtc-data-channel-private.h: what RtcChannelRouter uses of RtcDataChannel
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -20,6 +20,7 @@
 #include "rtc-error.h"
 #include "rtc-ice-transport.h"
 #include "rtc-peer-connection.h"
+#include "rtc-channel-router.h"
 #include "rtc-sctp-transport.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
@@ -42,6 +43,7 @@ struct _RtcPeerConnection
   RtcIceTransport *ice;
   RtcDtlsTransport *dtls;
   RtcSctpTransport *sctp;
+  RtcChannelRouter *router; /* the data channels over sctp */
 
   gboolean offerer;
   gboolean has_local;
@@ -173,7 +175,7 @@ open_pending_channels (RtcPeerConnection *self)
 
       if (rtc_data_channel_get_ready_state (channel) != RTC_DATA_CHANNEL_STATE_CONNECTING)
         continue;
-      if (!rtc_sctp_transport_open_channel (self->sctp, channel, &error))
+      if (!rtc_channel_router_open_channel (self->router, channel, &error))
         g_debug ("Cannot open data channel %s: %s", rtc_data_channel_get_label (channel),
                  error->message);
     }
@@ -205,7 +207,7 @@ sctp_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 }
 
 static void
-sctp_data_channel_cb (RtcSctpTransport *sctp, RtcDataChannel *channel, gpointer user_data)
+router_data_channel_cb (RtcChannelRouter *router, RtcDataChannel *channel, gpointer user_data)
 {
   RtcPeerConnection *self = user_data;
 
@@ -224,7 +226,10 @@ start_sctp (RtcPeerConnection *self)
   self->sctp = rtc_sctp_transport_new (RTC_TRANSPORT (self->dtls), self->dtls_client,
                                        RTC_SDP_DEFAULT_SCTP_PORT, self->remote->sctp_port);
   rtc_sctp_transport_set_max_message_sizes (self->sctp, local_max, self->remote->max_message_size);
-  g_signal_connect (self->sctp, "data-channel", G_CALLBACK (sctp_data_channel_cb), self);
+  /* Before our own handlers: the channels hear of the association's end
+   * first. */
+  self->router = rtc_channel_router_new (self->sctp);
+  g_signal_connect (self->router, "data-channel", G_CALLBACK (router_data_channel_cb), self);
   g_signal_connect (self->sctp, "notify::state", G_CALLBACK (sctp_state_cb), self);
   sctp_state_cb (G_OBJECT (self->sctp), NULL, self);
 }
@@ -677,7 +682,7 @@ rtc_peer_connection_create_data_channel (RtcPeerConnection *self,
   if (self->sctp != NULL
       && rtc_transport_get_state (RTC_TRANSPORT (self->sctp)) == RTC_TRANSPORT_STATE_CONNECTED)
     {
-      if (!rtc_sctp_transport_open_channel (self->sctp, channel, error))
+      if (!rtc_channel_router_open_channel (self->router, channel, error))
         return NULL;
     }
   else
@@ -717,6 +722,8 @@ rtc_peer_connection_get_ice_transport (RtcPeerConnection *self)
 static void
 disconnect_transports (RtcPeerConnection *self)
 {
+  if (self->router != NULL)
+    g_signal_handlers_disconnect_by_data (self->router, self);
   if (self->sctp != NULL)
     g_signal_handlers_disconnect_by_data (self->sctp, self);
   if (self->dtls != NULL)
@@ -761,7 +768,8 @@ rtc_peer_connection_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   clear_timeout (self);
   disconnect_transports (self);
-  /* Without close(): the association is aborted. */
+  /* Without close(): the channels fail and the association is aborted. */
+  g_clear_object (&self->router);
   g_clear_object (&self->sctp);
   g_clear_object (&self->dtls);
   g_clear_object (&self->ice);

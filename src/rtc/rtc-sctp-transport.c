@@ -22,8 +22,6 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
-#include "rtc-data-channel-private.h"
-#include "rtc-dcep.h"
 #include "rtc-error.h"
 #include "rtc-sctp-transport.h"
 
@@ -39,7 +37,6 @@
 #define RTC_SCTP_SHUTDOWN_TIMEOUT_MS 2000
 #define RTC_SCTP_RESET_RETRY_MS 100
 #define RTC_SCTP_DRY_POLL_MS 200
-#define RTC_SCTP_MAX_OUT_STREAMS 1024
 #define RTC_SCTP_MAX_IN_STREAMS 65535
 
 typedef enum
@@ -126,9 +123,6 @@ struct _RtcSctpTransport
   guint64 sndbuf_limit;
   GQueue sent_records; /* SentRecord */
   GSource *shutdown_source;
-
-  GHashTable *channels; /* stream → RtcDataChannel (owned) */
-  guint32 next_stream;
 };
 
 typedef struct
@@ -143,9 +137,11 @@ enum
 {
   SIGNAL_MESSAGE,
   SIGNAL_STREAM_RESET,
+  SIGNAL_LOCAL_RESET_DONE,
   SIGNAL_STREAM_ERROR,
+  SIGNAL_ACKED,
   SIGNAL_WRITABLE,
-  SIGNAL_DATA_CHANNEL,
+  SIGNAL_CLOSING,
   N_SIGNALS
 };
 
@@ -976,30 +972,6 @@ lower_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
     }
 }
 
-/* A strong reference to each channel, safe to walk while handlers run. */
-static GPtrArray *
-list_channels (RtcSctpTransport *self)
-{
-  GPtrArray *channels = g_ptr_array_new_with_free_func (g_object_unref);
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (channels, g_object_ref (value));
-  return channels;
-}
-
-static void
-detach_channels (RtcSctpTransport *self, const GError *error)
-{
-  g_autoptr (GPtrArray) channels = list_channels (self);
-
-  g_hash_table_remove_all (self->channels);
-  for (guint i = 0; i < channels->len; i++)
-    rtc_data_channel_detach (g_ptr_array_index (channels, i), error);
-}
-
 static void
 stop_timers (RtcSctpTransport *self)
 {
@@ -1033,17 +1005,6 @@ self_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 
   if (state == RTC_TRANSPORT_STATE_FAILED || state == RTC_TRANSPORT_STATE_CLOSED)
     {
-      g_autoptr (GObject) hold = g_object_ref (object);
-      const GError *error = rtc_transport_get_error (RTC_TRANSPORT (self));
-      g_autoptr (GError) unannounced = NULL;
-
-      /* The peer ended the association (DTLS close_notify, SCTP SHUTDOWN)
-       * without closing its channels first: they did not end cleanly. */
-      if (error == NULL && !self->closing)
-        error = unannounced = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
-                                                   "The peer closed the connection without "
-                                                   "closing the data channel");
-      detach_channels (self, error);
       if (self->reset_retry_source != NULL)
         {
           g_source_destroy (self->reset_retry_source);
@@ -1105,7 +1066,6 @@ static void
 handle_writable (RtcSctpTransport *self)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) channels = NULL;
 
   if (!flush_tail (self, &error))
     {
@@ -1115,99 +1075,33 @@ handle_writable (RtcSctpTransport *self)
   if (self->tail != NULL)
     return;
 
-  channels = list_channels (self);
-  for (guint i = 0; i < channels->len && !self->blocked; i++)
-    rtc_data_channel_flush (g_ptr_array_index (channels, i));
-
-  if (!self->blocked)
-    g_signal_emit (self, signals[SIGNAL_WRITABLE], 0);
-}
-
-static void
-handle_dcep (RtcSctpTransport *self, guint16 stream, GBytes *data)
-{
-  g_autoptr (GError) error = NULL;
-  RtcDcepMessageType type;
-  RtcDcepOpen open = { 0 };
-  gsize length;
-  const guint8 *bytes = g_bytes_get_data (data, &length);
-  RtcDataChannel *channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (stream));
-
-  if (!rtc_dcep_parse (bytes, length, &type, &open, &error))
-    {
-      g_debug ("Ignoring DCEP message on stream %u: %s", stream, error->message);
-      return;
-    }
-
-  if (type == RTC_DCEP_MESSAGE_ACK)
-    {
-      if (channel != NULL)
-        rtc_data_channel_handle_ack (channel);
-      return;
-    }
-
-  if (channel != NULL)
-    {
-      g_debug ("Ignoring DATA_CHANNEL_OPEN for stream %u, which is in use", stream);
-      rtc_dcep_open_clear (&open);
-      return;
-    }
-
-  channel = rtc_data_channel_new_remote (self, stream, &open);
-  rtc_dcep_open_clear (&open);
-  g_hash_table_insert (self->channels, GUINT_TO_POINTER (stream), channel);
-  g_signal_emit (self, signals[SIGNAL_DATA_CHANNEL], 0, channel);
+  g_signal_emit (self, signals[SIGNAL_WRITABLE], 0);
 }
 
 static void
 handle_too_large (RtcSctpTransport *self, guint16 stream)
 {
   g_autoptr (GError) error = NULL;
-  RtcDataChannel *channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (stream));
+  gboolean handled = FALSE;
 
   error = g_error_new (RTC_ERROR, RTC_ERROR_MESSAGE_TOO_LARGE,
                        "A message on stream %u is larger than the %" G_GUINT64_FORMAT
                        " bytes we accept", stream, self->local_max_message_size);
   g_debug ("%s", error->message);
-  if (channel != NULL)
-    {
-      g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
-
-      rtc_data_channel_handle_error (channel, error);
-      rtc_data_channel_close (channel);
-    }
-  else
-    {
-      g_signal_emit (self, signals[SIGNAL_STREAM_ERROR], 0, (guint) stream, error);
-      rtc_sctp_transport_reset_stream (self, stream);
-    }
-}
-
-static void
-remove_channel (RtcSctpTransport *self, guint16 stream)
-{
-  g_hash_table_remove (self->channels, GUINT_TO_POINTER (stream));
+  /* The user of the stream closes it; when nobody does, it is reset. */
+  g_signal_emit (self, signals[SIGNAL_STREAM_ERROR], 0, (guint) stream, error, &handled);
+  if (!handled)
+    rtc_sctp_transport_reset_stream (self, stream);
 }
 
 static void
 dispatch_event (RtcSctpTransport *self, Event *event)
 {
-  RtcDataChannel *channel;
-
   switch (event->type)
     {
     case EVENT_MESSAGE:
-      if (event->ppid == RTC_PPID_DCEP)
-        {
-          handle_dcep (self, event->stream, event->data);
-          break;
-        }
-      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (event->stream));
-      if (channel != NULL)
-        rtc_data_channel_handle_message (channel, event->ppid, event->data);
-      else
-        g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, (guint) event->stream,
-                       (guint) event->ppid, event->data);
+      g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, (guint) event->stream,
+                     (guint) event->ppid, event->data);
       break;
 
     case EVENT_TOO_LARGE:
@@ -1228,31 +1122,12 @@ dispatch_event (RtcSctpTransport *self, Event *event)
 
     case EVENT_REMOTE_RESET:
       g_debug ("SCTP stream %u reset by the peer", event->stream);
-      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (event->stream));
-      if (channel != NULL)
-        {
-          g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
-
-          remove_channel (self, event->stream);
-          rtc_data_channel_handle_remote_reset (channel);
-        }
-      else
-        g_signal_emit (self, signals[SIGNAL_STREAM_RESET], 0, (guint) event->stream);
+      g_signal_emit (self, signals[SIGNAL_STREAM_RESET], 0, (guint) event->stream);
       break;
 
     case EVENT_LOCAL_RESET_DONE:
       g_debug ("SCTP stream %u reset", event->stream);
-      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (event->stream));
-      if (channel != NULL)
-        {
-          g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
-
-          /* It stays bound until the peer's reset comes (or it gives up
-           * waiting): the stream is not free before. */
-          rtc_data_channel_handle_local_reset_done (channel);
-          if (rtc_data_channel_get_ready_state (channel) == RTC_DATA_CHANNEL_STATE_CLOSED)
-            remove_channel (self, event->stream);
-        }
+      g_signal_emit (self, signals[SIGNAL_LOCAL_RESET_DONE], 0, (guint) event->stream);
       break;
 
     case EVENT_RESET_FAILED:
@@ -1291,9 +1166,9 @@ dispatch_event (RtcSctpTransport *self, Event *event)
     }
 }
 
-/* Hands acknowledged bytes back to the channels that sent them, oldest
+/* Hands acknowledged bytes back to the streams that sent them, oldest
  * first. usrsctp reports them per association; once it is dry every
- * channel is charged exactly. */
+ * stream is charged exactly. */
 static void
 charge_acked (RtcSctpTransport *self)
 {
@@ -1301,7 +1176,6 @@ charge_acked (RtcSctpTransport *self)
 
   while ((record = g_queue_peek_head (&self->sent_records)) != NULL)
     {
-      RtcDataChannel *channel;
       guint16 stream = record->stream;
       guint64 bytes;
       gboolean all = self->dry && self->tail == NULL;
@@ -1314,13 +1188,8 @@ charge_acked (RtcSctpTransport *self)
       if (record->bytes == 0)
         g_free (g_queue_pop_head (&self->sent_records));
 
-      channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (stream));
-      if (channel != NULL)
-        {
-          g_autoptr (RtcDataChannel) hold = g_object_ref (channel);
-
-          rtc_data_channel_handle_acked (channel, bytes);
-        }
+      if (bytes > 0)
+        g_signal_emit (self, signals[SIGNAL_ACKED], 0, (guint) stream, (guint64) bytes);
     }
   if (g_queue_is_empty (&self->sent_records))
     self->sctp_acked = 0;
@@ -1600,50 +1469,27 @@ rtc_sctp_transport_send (RtcSctpTransport *self,
 }
 
 gboolean
-rtc_sctp_transport_open_channel (RtcSctpTransport *self, RtcDataChannel *channel, GError **error)
+rtc_sctp_transport_is_dtls_client (RtcSctpTransport *self)
 {
-  guint16 stream = 0;
-  gboolean found = FALSE;
-
   g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), FALSE);
-  g_return_val_if_fail (RTC_IS_DATA_CHANNEL (channel), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (rtc_transport_get_state (RTC_TRANSPORT (self)) != RTC_TRANSPORT_STATE_CONNECTED)
-    {
-      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
-                           "The SCTP association is not connected");
-      return FALSE;
-    }
+  return self->dtls_client;
+}
 
-  /* Ids are not reused while the association lives: a closed stream may
-   * still be waiting for the peer's half of the reset. */
-  while (self->next_stream < RTC_SCTP_MAX_OUT_STREAMS)
-    {
-      guint16 candidate = self->next_stream;
+gboolean
+rtc_sctp_transport_is_blocked (RtcSctpTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), FALSE);
 
-      self->next_stream += 2;
-      if (!g_hash_table_contains (self->channels, GUINT_TO_POINTER (candidate)))
-        {
-          stream = candidate;
-          found = TRUE;
-          break;
-        }
-    }
-  if (!found)
-    {
-      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
-                           "No SCTP stream left for a data channel");
-      return FALSE;
-    }
+  return self->blocked || self->tail != NULL;
+}
 
-  g_hash_table_insert (self->channels, GUINT_TO_POINTER (stream), g_object_ref (channel));
-  if (!rtc_data_channel_attach (channel, self, stream, error))
-    {
-      g_hash_table_remove (self->channels, GUINT_TO_POINTER (stream));
-      return FALSE;
-    }
-  return TRUE;
+gboolean
+rtc_sctp_transport_is_closing (RtcSctpTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), FALSE);
+
+  return self->closing;
 }
 
 void
@@ -1695,8 +1541,9 @@ rtc_sctp_transport_close (RtcTransport *transport)
   self->depth++;
   usrsctp_shutdown (self->sock, SHUT_RDWR);
   self->depth--;
-  /* Channels close now; the association follows when the peer agrees. */
-  detach_channels (self, NULL);
+  /* What runs over the association closes now; the association follows
+   * when the peer agrees. */
+  g_signal_emit (self, signals[SIGNAL_CLOSING], 0);
   self->shutdown_source = g_timeout_source_new (RTC_SCTP_SHUTDOWN_TIMEOUT_MS);
   g_source_set_callback (self->shutdown_source, shutdown_timeout_cb, self, NULL);
   g_source_attach (self->shutdown_source, rtc_transport_get_context (transport));
@@ -1762,14 +1609,6 @@ rtc_sctp_transport_dispose (GObject *object)
   g_queue_clear_full (&self->events, (GDestroyNotify) event_free);
   g_mutex_unlock (&self->event_lock);
 
-  if (self->channels != NULL)
-    {
-      g_autoptr (GError) error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED,
-                                                      "The SCTP association was closed");
-
-      detach_channels (self, error);
-    }
-
   if (self->lower != NULL)
     {
       g_clear_signal_handler (&self->lower_state_id, self->lower);
@@ -1790,7 +1629,6 @@ rtc_sctp_transport_finalize (GObject *object)
   g_clear_pointer (&self->pending_resets, g_array_unref);
   g_clear_pointer (&self->dry_resets, g_array_unref);
   g_queue_clear_full (&self->sent_records, g_free);
-  g_clear_pointer (&self->channels, g_hash_table_unref);
   g_mutex_clear (&self->event_lock);
 
   G_OBJECT_CLASS (rtc_sctp_transport_parent_class)->finalize (object);
@@ -1812,8 +1650,6 @@ rtc_sctp_transport_class_init (RtcSctpTransportClass *klass)
    * @stream: the stream id
    * @ppid: the payload protocol identifier
    * @data: the whole message
-   *
-   * A message on a stream that no data channel uses.
    */
   signals[SIGNAL_MESSAGE] =
     g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -1822,21 +1658,43 @@ rtc_sctp_transport_class_init (RtcSctpTransportClass *klass)
    * RtcSctpTransport::stream-reset:
    * @stream: the stream id
    *
-   * The peer reset its outgoing @stream (no data channel uses it).
+   * The peer reset its outgoing @stream.
    */
   signals[SIGNAL_STREAM_RESET] =
     g_signal_new ("stream-reset", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   /**
+   * RtcSctpTransport::local-reset-done:
+   * @stream: the stream id
+   *
+   * Our reset of the outgoing @stream was performed.
+   */
+  signals[SIGNAL_LOCAL_RESET_DONE] =
+    g_signal_new ("local-reset-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /**
    * RtcSctpTransport::stream-error:
    * @stream: the stream id
    * @error: what went wrong (RTC_ERROR_MESSAGE_TOO_LARGE)
    *
-   * A message on @stream was refused; the stream is reset.
+   * A message on @stream was refused. A handler that closes the stream
+   * returns %TRUE; when none does, the stream is reset.
    */
   signals[SIGNAL_STREAM_ERROR] =
-    g_signal_new ("stream-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_ERROR);
+    g_signal_new ("stream-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 2, G_TYPE_UINT,
+                  G_TYPE_ERROR);
+  /**
+   * RtcSctpTransport::acked:
+   * @stream: the stream id
+   * @bytes: how many bytes sent on @stream the peer acknowledged
+   *
+   * Charged to the oldest data first: an estimate per stream, exact once
+   * nothing is left in flight.
+   */
+  signals[SIGNAL_ACKED] =
+    g_signal_new ("acked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT64);
   /**
    * RtcSctpTransport::writable:
    *
@@ -1846,14 +1704,14 @@ rtc_sctp_transport_class_init (RtcSctpTransportClass *klass)
     g_signal_new ("writable", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
   /**
-   * RtcSctpTransport::data-channel:
-   * @channel: an open #RtcDataChannel
+   * RtcSctpTransport::closing:
    *
-   * The peer opened a data channel.
+   * rtc_transport_close() shuts the association down: what runs over it
+   * closes now (the state becomes CLOSED when the peer agrees).
    */
-  signals[SIGNAL_DATA_CHANNEL] =
-    g_signal_new ("data-channel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, RTC_TYPE_DATA_CHANNEL);
+  signals[SIGNAL_CLOSING] =
+    g_signal_new ("closing", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -1866,7 +1724,6 @@ rtc_sctp_transport_init (RtcSctpTransport *self)
   self->dry_resets = g_array_new (FALSE, FALSE, sizeof (guint16));
   self->dry = TRUE;
   g_queue_init (&self->sent_records);
-  self->channels = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->local_max_message_size = 262144;
   self->remote_max_message_size = 65536;
 }
@@ -1884,7 +1741,6 @@ rtc_sctp_transport_new (RtcTransport *lower,
   self = g_object_new (RTC_TYPE_SCTP_TRANSPORT, NULL);
   self->lower = g_object_ref (lower);
   self->dtls_client = dtls_client;
-  self->next_stream = dtls_client ? 0 : 1;
   self->local_port = local_port;
   self->remote_port = remote_port;
 

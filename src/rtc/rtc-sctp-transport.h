@@ -6,11 +6,9 @@
  * is connected: both sides bind and connect to their SCTP ports (5000 unless
  * the SDP says otherwise), which is the simultaneous open WebRTC uses.
  *
- * Besides raw messages (stream, PPID, bytes) the association owns the data
- * channels that run over it: DCEP messages (PPID 50) are handled here, a
- * DATA_CHANNEL_OPEN from the peer creates an RtcDataChannel that is announced
- * with the "data-channel" signal, and messages on a stream bound to a channel
- * go to that channel. Messages on other streams are emitted as "message".
+ * It moves messages (stream, PPID, bytes) and knows nothing of data
+ * channels: RtcChannelRouter runs them over it (DCEP, one channel per
+ * stream), from its signals.
  *
  * Like every RtcTransport it lives on its home context; every signal is
  * emitted there, never from inside a usrsctp call.
@@ -21,7 +19,8 @@
 
 G_BEGIN_DECLS
 
-typedef struct _RtcDataChannel RtcDataChannel;
+/* Outgoing streams asked for at association set-up. */
+#define RTC_SCTP_MAX_OUT_STREAMS 1024
 
 typedef enum
 {
@@ -67,10 +66,12 @@ void rtc_sctp_transport_reset_stream (RtcSctpTransport *self, guint16 stream);
  * that everything sent before arrives before the reset. */
 void rtc_sctp_transport_reset_stream_when_dry (RtcSctpTransport *self, guint16 stream);
 
-/* Binds @channel (created with rtc_data_channel_new()) to a free stream id of
- * our parity and sends its DATA_CHANNEL_OPEN. Needs a connected association. */
-gboolean rtc_sctp_transport_open_channel (RtcSctpTransport *self,
-                                          RtcDataChannel *channel,
-                                          GError **error);
+/* TRUE on the DTLS client, whose data channels take even stream ids (the
+ * server's take odd ones, RFC 8832). */
+gboolean rtc_sctp_transport_is_dtls_client (RtcSctpTransport *self);
+/* A send would block now: retry on "writable". */
+gboolean rtc_sctp_transport_is_blocked (RtcSctpTransport *self);
+/* rtc_transport_close() was called. */
+gboolean rtc_sctp_transport_is_closing (RtcSctpTransport *self);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "rtc-channel-router.h"
 #include "rtc-data-channel.h"
 #include "rtc-dcep.h"
 #include "rtc-error.h"
@@ -24,6 +25,8 @@ typedef struct
   RtcMemoryTransport *mem_b;
   RtcSctpTransport *a; /* DTLS client: even ids */
   RtcSctpTransport *b;
+  RtcChannelRouter *ra; /* the data channels over a */
+  RtcChannelRouter *rb;
   GPtrArray *channels_a; /* announced by "data-channel" */
   GPtrArray *channels_b;
   GQueue messages; /* Message, on any channel we watch */
@@ -87,7 +90,7 @@ watch (Fixture *f, RtcDataChannel *channel)
 }
 
 static void
-data_channel_cb (RtcSctpTransport *sctp, RtcDataChannel *channel, GPtrArray *array)
+data_channel_cb (RtcChannelRouter *router, RtcDataChannel *channel, GPtrArray *array)
 {
   g_assert_cmpint (rtc_data_channel_get_ready_state (channel), ==, RTC_DATA_CHANNEL_STATE_OPEN);
   g_ptr_array_add (array, g_object_ref (channel));
@@ -116,8 +119,10 @@ fixture_set_up (Fixture *f, gconstpointer data)
   rtc_memory_transport_new_pair (&f->mem_a, &f->mem_b);
   f->a = rtc_sctp_transport_new (RTC_TRANSPORT (f->mem_a), TRUE, 5000, 5000);
   f->b = rtc_sctp_transport_new (RTC_TRANSPORT (f->mem_b), FALSE, 5000, 5000);
-  g_signal_connect (f->a, "data-channel", G_CALLBACK (data_channel_cb), f->channels_a);
-  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_cb), f->channels_b);
+  f->ra = rtc_channel_router_new (f->a);
+  f->rb = rtc_channel_router_new (f->b);
+  g_signal_connect (f->ra, "data-channel", G_CALLBACK (data_channel_cb), f->channels_a);
+  g_signal_connect (f->rb, "data-channel", G_CALLBACK (data_channel_cb), f->channels_b);
   rtc_memory_transport_connect (f->mem_a);
   while (rtc_transport_get_state (RTC_TRANSPORT (f->a)) != RTC_TRANSPORT_STATE_CONNECTED
          || rtc_transport_get_state (RTC_TRANSPORT (f->b)) != RTC_TRANSPORT_STATE_CONNECTED)
@@ -132,6 +137,8 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_ptr_array_unref (f->channels_a);
   g_ptr_array_unref (f->channels_b);
+  g_assert_finalize_object (f->ra);
+  g_assert_finalize_object (f->rb);
   g_assert_finalize_object (f->a);
   g_assert_finalize_object (f->b);
   g_assert_finalize_object (f->mem_a);
@@ -150,7 +157,7 @@ open_channel (Fixture *f, RtcSctpTransport *from, const char *label, const char 
   RtcDataChannel *channel = rtc_data_channel_new (label, protocol, TRUE);
 
   watch (f, channel);
-  g_assert_true (rtc_sctp_transport_open_channel (from, channel, &error));
+  g_assert_true (rtc_channel_router_open_channel (from == f->a ? f->ra : f->rb, channel, &error));
   g_assert_no_error (error);
   g_assert_cmpint (rtc_data_channel_get_ready_state (channel), ==, RTC_DATA_CHANNEL_STATE_OPEN);
   return channel;
@@ -212,7 +219,7 @@ test_open_both_ways (Fixture *f, gconstpointer data)
 }
 
 static void
-data_channel_watch_cb (RtcSctpTransport *sctp, RtcDataChannel *channel, Fixture *f)
+data_channel_watch_cb (RtcChannelRouter *router, RtcDataChannel *channel, Fixture *f)
 {
   watch (f, channel);
 }
@@ -226,7 +233,7 @@ test_message_types (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   Message *m;
 
-  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_watch_cb), f);
+  g_signal_connect (f->rb, "data-channel", G_CALLBACK (data_channel_watch_cb), f);
   channel = open_channel (f, f->a, "data", "");
   /* Sent at once, before the peer's ACK. */
   g_assert_true (rtc_data_channel_send_text (channel, "héllo", &error));
@@ -302,7 +309,7 @@ test_data_right_after_open (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
 
   /* The handler connects in "data-channel": nothing sent behind the OPEN is lost. */
-  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_watch_cb), f);
+  g_signal_connect (f->rb, "data-channel", G_CALLBACK (data_channel_watch_cb), f);
   channel = open_channel (f, f->a, "data", "");
   for (int i = 0; i < 5; i++)
     g_assert_true (rtc_data_channel_send_text (channel, "x", &error));
@@ -512,10 +519,12 @@ test_transport_lost (Fixture *f, gconstpointer data)
   /* b goes away: a's association fails and its channel closes. */
   b = g_steal_pointer (&f->b);
   g_ptr_array_set_size (f->channels_b, 0);
+  g_assert_finalize_object (g_steal_pointer (&f->rb));
   g_assert_finalize_object (b);
   iterate_for (&f->closed, 1, 10);
   g_assert_cmpint (rtc_data_channel_get_ready_state (channel), ==, RTC_DATA_CHANNEL_STATE_CLOSED);
   f->b = rtc_sctp_transport_new (RTC_TRANSPORT (f->mem_b), FALSE, 5000, 5000);
+  f->rb = rtc_channel_router_new (f->b);
 }
 
 #define ADD(name, func) \

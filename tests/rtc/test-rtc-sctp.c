@@ -77,11 +77,13 @@ reset_cb (RtcSctpTransport *sctp, guint stream, GArray *array)
   g_array_append_val (array, s);
 }
 
-static void
+/* Leaves the stream to the transport, which resets it. */
+static gboolean
 stream_error_cb (RtcSctpTransport *sctp, guint stream, GError *error, Fixture *f)
 {
   g_clear_error (&f->stream_error_b);
   f->stream_error_b = g_error_copy (error);
+  return FALSE;
 }
 
 static void
