@@ -117,7 +117,10 @@ class DirStore:
                 continue
             base = name.split("~")[0]
             if pattern in base:
-                st = os.stat(os.path.join(self.path, name))
+                try:
+                    st = os.stat(os.path.join(self.path, name))
+                except FileNotFoundError:  # taken by a peer since the listing
+                    continue
                 out.append((st.st_mtime_ns, name, base))
         return [(key, base) for _, key, base in sorted(out)]
 
