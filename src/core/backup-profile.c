@@ -387,6 +387,190 @@ backup_profile_validate (BackupProfile *self, GError **error)
   return TRUE;
 }
 
+static const char *const zip_encryption_names[] = { "aes256", "aes128", "zipcrypto" };
+
+static void
+save_strv (GKeyFile *key_file, const char *group, const char *key, GStrv values)
+{
+  if (values != NULL)
+    g_key_file_set_string_list (key_file, group, key, (const char *const *) values,
+                                g_strv_length (values));
+}
+
+static void
+save_file (GKeyFile *key_file, const char *group, const char *key, GFile *file)
+{
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  if (path != NULL)
+    g_key_file_set_string (key_file, group, key, path);
+}
+
+void
+backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (key_file != NULL && group != NULL);
+
+  g_key_file_set_string (key_file, group, "role",
+                         self->role == BACKUP_PROFILE_ROLE_SEND ? "send" : "receive");
+  if (self->session_id != NULL)
+    g_key_file_set_string (key_file, group, "session-id", self->session_id);
+  if (self->signaling != NULL)
+    g_key_file_set_string (key_file, group, "signaling", self->signaling);
+  save_strv (key_file, group, "stun-servers", self->stun_servers);
+  save_strv (key_file, group, "turn-servers", self->turn_servers);
+  save_strv (key_file, group, "ice-addresses", self->ice_addresses);
+  g_key_file_set_boolean (key_file, group, "relay-only", self->relay_only);
+  g_key_file_set_uint64 (key_file, group, "timeout", self->timeout);
+  if (self->role == BACKUP_PROFILE_ROLE_SEND)
+    {
+      save_file (key_file, group, "source", self->source);
+      if (self->archive_name != NULL)
+        g_key_file_set_string (key_file, group, "archive-name", self->archive_name);
+      g_key_file_set_string (key_file, group, "zip-encryption",
+                             zip_encryption_names[self->zip_encryption]);
+    }
+  else
+    {
+      save_file (key_file, group, "destination", self->destination);
+      g_key_file_set_uint64 (key_file, group, "versions", self->versions);
+      g_key_file_set_boolean (key_file, group, "keep-listening", self->keep_listening);
+    }
+}
+
+static gboolean
+bad_value (GError **error, const char *group, const char *key, GError *cause)
+{
+  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+               _("Invalid “%s” in [%s]: %s"), key, group, cause->message);
+  g_error_free (cause);
+  return FALSE;
+}
+
+static gboolean
+load_uint (GKeyFile *key_file, const char *group, const char *key, guint64 max, guint *out,
+           GError **error)
+{
+  GError *cause = NULL;
+  guint64 value;
+
+  if (!g_key_file_has_key (key_file, group, key, NULL))
+    return TRUE;
+  value = g_key_file_get_uint64 (key_file, group, key, &cause);
+  if (cause != NULL)
+    return bad_value (error, group, key, cause);
+  if (value > max)
+    return bad_value (error, group, key,
+                      g_error_new (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                   _("more than %" G_GUINT64_FORMAT), max));
+  *out = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+load_bool (GKeyFile *key_file, const char *group, const char *key, gboolean *out,
+           GError **error)
+{
+  GError *cause = NULL;
+  gboolean value;
+
+  if (!g_key_file_has_key (key_file, group, key, NULL))
+    return TRUE;
+  value = g_key_file_get_boolean (key_file, group, key, &cause);
+  if (cause != NULL)
+    return bad_value (error, group, key, cause);
+  *out = value;
+  return TRUE;
+}
+
+static GFile *
+load_file (GKeyFile *key_file, const char *group, const char *key)
+{
+  g_autofree char *path = g_key_file_get_string (key_file, group, key, NULL);
+
+  return path != NULL && path[0] != '\0' ? g_file_new_for_path (path) : NULL;
+}
+
+BackupProfile *
+backup_profile_load (GKeyFile *key_file, const char *group, GError **error)
+{
+  g_autoptr (BackupProfile) self = NULL;
+  g_autofree char *role = NULL;
+  g_autofree char *encryption = NULL;
+  g_auto (GStrv) stun = NULL;
+  g_auto (GStrv) turn = NULL;
+  g_auto (GStrv) addresses = NULL;
+  GError *cause = NULL;
+
+  g_return_val_if_fail (key_file != NULL && group != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  role = g_key_file_get_string (key_file, group, "role", &cause);
+  if (role == NULL)
+    {
+      bad_value (error, group, "role", cause);
+      return NULL;
+    }
+  if (g_str_equal (role, "send"))
+    self = backup_profile_new (BACKUP_PROFILE_ROLE_SEND);
+  else if (g_str_equal (role, "receive"))
+    self = backup_profile_new (BACKUP_PROFILE_ROLE_RECEIVE);
+  else
+    {
+      bad_value (error, group, "role",
+                 g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                      _("use “send” or “receive”")));
+      return NULL;
+    }
+
+  self->session_id = g_key_file_get_string (key_file, group, "session-id", NULL);
+  self->signaling = g_key_file_get_string (key_file, group, "signaling", NULL);
+  stun = g_key_file_get_string_list (key_file, group, "stun-servers", NULL, NULL);
+  turn = g_key_file_get_string_list (key_file, group, "turn-servers", NULL, NULL);
+  addresses = g_key_file_get_string_list (key_file, group, "ice-addresses", NULL, NULL);
+  backup_profile_set_stun_servers (self, (const char *const *) stun);
+  backup_profile_set_turn_servers (self, (const char *const *) turn);
+  backup_profile_set_ice_addresses (self, (const char *const *) addresses);
+  if (!load_bool (key_file, group, "relay-only", &self->relay_only, error)
+      || !load_uint (key_file, group, "timeout", G_MAXINT / 1000, &self->timeout, error))
+    return NULL;
+
+  if (self->role == BACKUP_PROFILE_ROLE_SEND)
+    {
+      self->source = load_file (key_file, group, "source");
+      self->archive_name = g_key_file_get_string (key_file, group, "archive-name", NULL);
+      encryption = g_key_file_get_string (key_file, group, "zip-encryption", NULL);
+      if (encryption != NULL)
+        {
+          gboolean found = FALSE;
+
+          for (guint i = 0; i < G_N_ELEMENTS (zip_encryption_names); i++)
+            if (g_str_equal (encryption, zip_encryption_names[i]))
+              {
+                self->zip_encryption = (BackupZipEncryption) i;
+                found = TRUE;
+              }
+          if (!found)
+            {
+              bad_value (error, group, "zip-encryption",
+                         g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                              _("use aes256, aes128 or zipcrypto")));
+              return NULL;
+            }
+        }
+    }
+  else
+    {
+      self->destination = load_file (key_file, group, "destination");
+      if (!load_uint (key_file, group, "versions", BACKUP_STORE_MAX_VERSIONS, &self->versions,
+                      error)
+          || !load_bool (key_file, group, "keep-listening", &self->keep_listening, error))
+        return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
 BackupSignalingStore *
 backup_profile_open_signaling (BackupProfile *self, GError **error)
 {

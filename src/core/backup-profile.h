@@ -87,6 +87,16 @@ void backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_liste
  * be a received name. Errors are BACKUP_ERROR_INVALID_ARGUMENT. */
 gboolean backup_profile_validate (BackupProfile *self, GError **error);
 
+/* A profile as a group of a key file (a receiver's or a sender's config
+ * file): role = send|receive, session-id, signaling, stun-servers,
+ * turn-servers, ice-addresses, relay-only, timeout, then source,
+ * archive-name and zip-encryption, or destination, versions and
+ * keep-listening. Secrets (the API key, the zip passwords) are never
+ * written; loading fails with BACKUP_ERROR_INVALID_ARGUMENT on a missing
+ * or bad value, and leaves what is not given at its default. */
+void backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group);
+BackupProfile *backup_profile_load (GKeyFile *key_file, const char *group, GError **error);
+
 /* What a run is made of (see BackupRunner). */
 BackupSignalingStore *backup_profile_open_signaling (BackupProfile *self, GError **error);
 RtcConfiguration *backup_profile_get_rtc_configuration (BackupProfile *self);

@@ -224,6 +224,74 @@ test_profile_builds (Fixture *f, gconstpointer data)
   g_assert_finalize_object (g_steal_pointer (&receiver));
 }
 
+static void
+test_profile_key_file (Fixture *f, gconstpointer data)
+{
+  static const char *const turn[] = { "turn:u:p@127.0.0.1:3478?transport=tcp", NULL };
+  g_autoptr (BackupProfile) sender = make_profile (f, BACKUP_PROFILE_ROLE_SEND, "kf-1");
+  g_autoptr (BackupProfile) receiver = make_profile (f, BACKUP_PROFILE_ROLE_RECEIVE, "kf-1");
+  g_autoptr (BackupProfile) loaded = NULL;
+  g_autoptr (GKeyFile) key_file = g_key_file_new ();
+  g_autoptr (RtcConfiguration) rtc = NULL;
+  g_autoptr (GFile) source = g_file_new_for_path (f->source);
+  g_autofree char *text = NULL;
+  GError *error = NULL;
+
+  backup_profile_set_api_key (sender, "secret-api-key");
+  backup_profile_set_passwords (sender, "secret-one", "secret-two");
+  backup_profile_set_archive_name (sender, "docs.zip");
+  backup_profile_set_zip_encryption (sender, BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO);
+  backup_profile_set_turn_servers (sender, turn);
+  backup_profile_set_timeout (sender, 77);
+  backup_profile_set_versions (receiver, 9);
+  backup_profile_set_keep_listening (receiver, TRUE);
+  backup_profile_save (sender, key_file, "laptop");
+  backup_profile_save (receiver, key_file, "server");
+  text = g_key_file_to_data (key_file, NULL, NULL);
+
+  /* No secret is written. */
+  g_assert_null (strstr (text, "secret"));
+
+  loaded = backup_profile_load (key_file, "laptop", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (backup_profile_get_role (loaded), ==, BACKUP_PROFILE_ROLE_SEND);
+  g_assert_cmpstr (backup_profile_get_session_id (loaded), ==, "kf-1");
+  g_assert_cmpstr (backup_profile_get_signaling (loaded), ==, f->signaling);
+  g_assert_cmpstr (backup_profile_get_archive_name (loaded), ==, "docs.zip");
+  g_assert_cmpuint (backup_profile_get_timeout (loaded), ==, 77);
+  g_assert_true (g_file_equal (backup_profile_get_source (loaded), source));
+  rtc = backup_profile_get_rtc_configuration (loaded);
+  g_assert_cmpstr (rtc->turn_servers[0], ==, turn[0]);
+  g_assert_cmpstr (rtc->local_addresses[0], ==, "127.0.0.1");
+  g_assert_true (backup_profile_validate (loaded, &error));
+  g_assert_no_error (error);
+  g_clear_object (&loaded);
+
+  loaded = backup_profile_load (key_file, "server", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (backup_profile_get_role (loaded), ==, BACKUP_PROFILE_ROLE_RECEIVE);
+  g_assert_cmpuint (backup_profile_get_versions (loaded), ==, 9);
+  g_assert_true (backup_profile_get_keep_listening (loaded));
+  g_clear_object (&loaded);
+
+  /* Bad values are refused with the core layer's error for bad input. */
+  g_key_file_set_string (key_file, "server", "versions", "seventy");
+  g_assert_null (backup_profile_load (key_file, "server", &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_key_file_set_string (key_file, "laptop", "zip-encryption", "rot13");
+  g_assert_null (backup_profile_load (key_file, "laptop", &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_key_file_set_string (key_file, "laptop", "role", "both");
+  g_assert_null (backup_profile_load (key_file, "laptop", &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (backup_profile_load (key_file, "missing", &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+}
+
 /* --- the runner ----------------------------------------------------------- */
 
 typedef struct
@@ -387,6 +455,8 @@ main (int argc, char **argv)
   g_test_add ("/runner/profile/validate", Fixture, NULL, fixture_set_up, test_profile_validate,
               fixture_tear_down);
   g_test_add ("/runner/profile/builds", Fixture, NULL, fixture_set_up, test_profile_builds,
+              fixture_tear_down);
+  g_test_add ("/runner/profile/key-file", Fixture, NULL, fixture_set_up, test_profile_key_file,
               fixture_tear_down);
   g_test_add ("/runner/once", Fixture, NULL, fixture_set_up, test_runner_once,
               fixture_tear_down);
