@@ -2,40 +2,72 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Request flow: SoupServer parses the request line and headers, then calls
+ * One file: the connections it lends to SoupServer, the memory budget and
+ * the stored files are one piece of state that every request handler reads
+ * and changes; what needs no state (parsing) is in backup-server-request.c
+ * and the loaned stream in backup-server-stream.c.
+ *
+ * Connections: the server listens and accepts itself (with the system's
+ * listen backlog, and pausing while it has no file descriptor left), runs
+ * the TLS handshake, and then lends each connection to SoupServer for one
+ * request at a time (BackupServerStream, soup_server_accept_iostream()).
+ * When the answer of a request has been written and the connection stays
+ * open, the server takes it back (soup_server_message_steal_connection())
+ * with the bytes SoupServer had already read, and lends it again for the
+ * next request. SoupServer thus never keeps an idle connection of its own:
+ * libsoup 3.2 does not notice when a client closes one (its socket would
+ * stay in CLOSE-WAIT for good). Every request must be received within
+ * request-timeout-ms of the connection's start, or of the previous answer.
+ *
+ * Requests: SoupServer parses the request line and headers, then calls
  * early_handler() before the body is read; it routes, authenticates, applies
- * the rate limit and refuses announced bodies that are too large. Whenever a
- * request is refused before its body arrived, the body is read and dropped
- * instead of being kept (refuse_body()), and on_got_chunk() bounds bodies of
- * unknown length while they stream. request_handler() then answers the
- * requests that got through, with the complete body in memory.
+ * the rate limit and refuses announced bodies that are too large or that do
+ * not fit in the memory budget. Whenever a request is refused before its
+ * body arrived, the body is read and dropped instead of being kept
+ * (refuse_body()). SoupServer keeps no request body: on_got_chunk() bounds
+ * bodies while they stream and collects the body of an upload in one buffer,
+ * counted in the memory budget. request_handler() then answers the requests
+ * that got through; a stored file is a slice of its upload's buffer.
  */
 #include "config.h"
 
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "backup-server-request.h"
+#include "backup-server-stream.h"
 #include "backup-server.h"
 
-G_DEFINE_QUARK (backup-server-error-quark, backup_server_error)
-
-#define FILE_KEY_LEN   12   /* characters of the keys we hand out */
-#define MAX_KEY_LEN    64   /* longest key accepted in a path */
-#define MAX_NAME_LEN   255  /* bytes of a stored file name */
-#define MAX_PATH_LEN   2048 /* bytes of a request path */
-#define MAX_QUERY_LEN  4096 /* bytes of a request query */
-#define MAX_FIELD_LEN  64   /* bytes of a form field other than the file */
-#define MAX_PARTS      16   /* parts of one multipart upload */
-#define MAX_PAGE_LIMIT 1000
-#define MAX_API_KEY_LEN 256
 #define MAX_EXPIRY_TIMER_MS 60000 /* re-check at least this often (wall-clock jumps) */
-#define MAX_DURATION (100 * G_GUINT64_CONSTANT (365 * 24 * 60 * 60)) /* seconds */
 #define MAX_DRAINED_BYTES (16 * 1024 * 1024) /* of a refused body, past the upload limit */
+#define MAX_ACCEPTS_PER_WAKEUP 64
+#define ACCEPT_RETRY_MS 250                   /* after running out of file descriptors */
+#define MIN_BODY_ALLOC (16 * 1024)            /* first buffer of a body of unknown length */
+#define FILE_OVERHEAD 512                     /* bytes counted for a file besides its data */
+#define TRIM_THRESHOLD (1024 * 1024)          /* freed bytes before memory is given back */
 
 #define REQUEST_STATE_KEY "backup-server-request"
+
+/* Memory budget: bytes of stored files and of upload bodies being received.
+ * Shared with the requests, which may outlive the server. */
+typedef struct
+{
+  grefcount ref_count;
+  guint64 limit;
+  guint64 used;
+  guint64 freed; /* since memory was last given back to the system */
+  GMainContext *context;
+  GSource *trim;
+} MemoryBudget;
 
 typedef struct _Namespace Namespace;
 
@@ -46,7 +78,8 @@ typedef struct
   char *id;
   char *name;
   char *mime_type;
-  GBytes *data;
+  GBytes *data;   /* a slice of the upload's body */
+  guint64 charge; /* bytes counted in the memory budget */
   gint64 created; /* wall clock, µs */
   gint64 modified;
   gint64 expires;
@@ -65,21 +98,38 @@ struct _Namespace
   guint rate_count;
 };
 
+/* A client connection, from accept() to close(). */
 typedef struct
 {
+  grefcount ref_count;
+  BackupServer *server;          /* NULL once closed */
+  GList link;                    /* in server->connections, while open */
+  GSocket *socket;
+  GSocketAddress *local_address;
+  GSocketAddress *remote_address;
+  GIOStream *base;               /* the GSocketConnection, or the GTlsConnection over it */
+  GCancellable *cancellable;     /* of the TLS handshake */
+  GBytes *pending;               /* received bytes of the next request */
+  BackupServerStream *stream;    /* lent to SoupServer (not owned) while serving */
+  GSource *deadline;             /* for the current request to be received */
+  GSource *handover;             /* lends the connection to SoupServer */
+  gboolean handshaking;
+  gboolean serving;
+  gboolean closed;
+} Connection;
+
+typedef struct
+{
+  MemoryBudget *budget;
+  Connection *conn; /* NULL for a connection the server did not accept */
+  Namespace *ns;
   guint64 received;
   guint64 limit;
-  Namespace *ns;
-  GSocket *socket;  /* of the connection, to drop it */
-  GSource *timeout; /* until the request has been read */
+  gboolean collect; /* the body is an upload's, kept in body */
+  guint8 *body;
+  gsize body_len;
+  gsize body_alloc; /* counted in the budget */
 } RequestState;
-
-typedef enum
-{
-  ROUTE_ROOT,
-  ROUTE_FILE,
-  ROUTE_DOWNLOAD,
-} RouteKind;
 
 struct _BackupServer
 {
@@ -100,8 +150,17 @@ struct _BackupServer
 
   GMainContext *context;
   SoupServer *soup;
+  MemoryBudget *budget;
+  GTlsCertificate *certificate;
+  const char *scheme;
   char *uri;
   guint bound_port;
+
+  GSocket *listener;
+  GSource *accept_source;
+  GSource *accept_retry;       /* while accepting is paused */
+  GQueue connections;          /* Connection (one reference each), open ones */
+  Connection *accepting;       /* during soup_server_accept_iostream() */
 
   GHashTable *namespaces; /* SHA-256 (hex) of an API key, "" when open → Namespace */
   Namespace *open_ns;
@@ -124,7 +183,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-/* Options and parsing helpers */
+/* Options */
 
 void
 backup_server_options_init (BackupServerOptions *options)
@@ -139,163 +198,24 @@ backup_server_options_init (BackupServerOptions *options)
   options->rate_window_ms = BACKUP_SERVER_DEFAULT_RATE_WINDOW_MS;
   options->max_expiry = BACKUP_SERVER_DEFAULT_MAX_EXPIRY;
   options->request_timeout_ms = BACKUP_SERVER_DEFAULT_REQUEST_TIMEOUT_MS;
-}
-
-gboolean
-backup_server_parse_duration (const char *text,
-                              gint64 *seconds,
-                              GError **error)
-{
-  const char *p = text;
-  guint64 value = 0;
-  guint64 unit = 1;
-  gsize digits = 0;
-
-  g_return_val_if_fail (seconds != NULL, FALSE);
-
-  if (text == NULL)
-    text = p = "";
-
-  while (g_ascii_isdigit (*p))
-    {
-      if (++digits > 12)
-        break;
-      value = value * 10 + (guint64) (*p - '0');
-      p++;
-    }
-
-  if (digits > 0 && digits <= 12 && *p != '\0')
-    {
-      static const struct
-      {
-        char suffix;
-        guint64 seconds;
-      } units[] = {
-        { 's', 1 },
-        { 'm', 60 },
-        { 'h', 60 * 60 },
-        { 'd', 24 * 60 * 60 },
-        { 'w', 7 * 24 * 60 * 60 },
-        { 'M', 30 * 24 * 60 * 60 },
-        { 'y', 365 * 24 * 60 * 60 },
-      };
-
-      unit = 0;
-      for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
-        if (*p == units[i].suffix)
-          unit = units[i].seconds;
-      p++;
-    }
-
-  if (digits == 0 || digits > 12 || unit == 0 || *p != '\0' || value == 0 ||
-      value > MAX_DURATION / unit)
-    {
-      g_set_error (error, BACKUP_SERVER_ERROR, BACKUP_SERVER_ERROR_INVALID_OPTION,
-                   "“%s” is not a duration (a positive number of seconds, or a number "
-                   "followed by m, h, d or w, at most 100 years)", text);
-      return FALSE;
-    }
-
-  *seconds = (gint64) (value * unit);
-  return TRUE;
-}
-
-gboolean
-backup_server_api_key_is_valid (const char *key)
-{
-  gsize len;
-
-  if (key == NULL)
-    return FALSE;
-
-  len = strlen (key);
-  if (len == 0 || len > MAX_API_KEY_LEN)
-    return FALSE;
-
-  for (const char *p = key; *p != '\0'; p++)
-    if (*p <= 0x20 || *p >= 0x7f)
-      return FALSE;
-
-  return TRUE;
-}
-
-/* An absolute expiry (wall clock, µs) from FILE.io's "expires" field: a
- * duration counted from @now, or an ISO 8601 date or date and time. */
-static gboolean
-parse_expiry (const char *text,
-              gint64 now,
-              gint64 *expires)
-{
-  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
-  g_autoptr(GDateTime) when = NULL;
-  gint64 seconds;
-
-  if (backup_server_parse_duration (text, &seconds, NULL))
-    {
-      *expires = now + seconds * G_USEC_PER_SEC;
-      return TRUE;
-    }
-
-  when = g_date_time_new_from_iso8601 (text, utc);
-  if (when == NULL && strlen (text) == 10)
-    {
-      g_autofree char *midnight = g_strconcat (text, "T00:00:00Z", NULL);
-      when = g_date_time_new_from_iso8601 (midnight, utc);
-    }
-  if (when == NULL)
-    return FALSE;
-
-  *expires = g_date_time_to_unix (when) * G_USEC_PER_SEC + g_date_time_get_microsecond (when);
-  return *expires > now;
-}
-
-static gboolean
-file_key_is_valid (const char *key)
-{
-  gsize len = strlen (key);
-
-  if (len == 0 || len > MAX_KEY_LEN)
-    return FALSE;
-
-  for (const char *p = key; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      return FALSE;
-
-  return TRUE;
-}
-
-static gboolean
-file_name_is_valid (const char *name)
-{
-  gsize len = strlen (name);
-
-  if (len == 0 || len > MAX_NAME_LEN || !g_utf8_validate (name, len, NULL))
-    return FALSE;
-  if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
-    return FALSE;
-
-  for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
-      return FALSE;
-
-  return TRUE;
+  options->max_memory = BACKUP_SERVER_DEFAULT_MAX_MEMORY;
 }
 
 static void
-random_file_key (char out[FILE_KEY_LEN + 1])
+random_file_key (char out[BACKUP_SERVER_FILE_KEY_LEN + 1])
 {
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   guint8 buf[32];
   guint n = 0;
 
-  while (n < FILE_KEY_LEN)
+  while (n < BACKUP_SERVER_FILE_KEY_LEN)
     {
       if (getrandom (buf, sizeof buf, 0) != (gssize) sizeof buf)
         for (gsize i = 0; i < sizeof buf; i++)
           buf[i] = (guint8) g_random_int_range (0, 256);
 
       /* 248 = 4 × 62: keep the choice uniform. */
-      for (gsize i = 0; i < sizeof buf && n < FILE_KEY_LEN; i++)
+      for (gsize i = 0; i < sizeof buf && n < BACKUP_SERVER_FILE_KEY_LEN; i++)
         if (buf[i] < 248)
           out[n++] = alphabet[buf[i] % 62];
     }
@@ -305,7 +225,7 @@ random_file_key (char out[FILE_KEY_LEN + 1])
 static char *
 format_time (gint64 real_us)
 {
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (real_us / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (real_us / G_USEC_PER_SEC);
   g_autofree char *seconds = NULL;
 
   if (dt == NULL)
@@ -313,6 +233,84 @@ format_time (gint64 real_us)
 
   seconds = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
   return g_strdup_printf ("%s.%03dZ", seconds, (int) ((real_us % G_USEC_PER_SEC) / 1000));
+}
+
+/* Memory budget */
+
+static MemoryBudget *
+memory_budget_new (guint64 limit)
+{
+  MemoryBudget *budget = g_new0 (MemoryBudget, 1);
+
+  g_ref_count_init (&budget->ref_count);
+  budget->limit = limit;
+  budget->context = g_main_context_ref_thread_default ();
+  return budget;
+}
+
+static MemoryBudget *
+memory_budget_ref (MemoryBudget *budget)
+{
+  g_ref_count_inc (&budget->ref_count);
+  return budget;
+}
+
+static void
+memory_budget_unref (MemoryBudget *budget)
+{
+  if (!g_ref_count_dec (&budget->ref_count))
+    return;
+
+  if (budget->trim != NULL)
+    {
+      g_source_destroy (budget->trim);
+      g_source_unref (budget->trim);
+    }
+  g_main_context_unref (budget->context);
+  g_free (budget);
+}
+
+static gboolean
+memory_budget_reserve (MemoryBudget *budget,
+                       guint64 bytes)
+{
+  if (bytes > budget->limit - budget->used)
+    return FALSE;
+  budget->used += bytes;
+  return TRUE;
+}
+
+/* Large buffers come from mmap() and go back to the system when freed; the
+ * heap keeps the rest until it is trimmed. */
+static gboolean
+on_memory_trim (gpointer user_data)
+{
+  MemoryBudget *budget = user_data;
+
+  g_clear_pointer (&budget->trim, g_source_unref);
+  budget->freed = 0;
+#ifdef HAVE_MALLOC_TRIM
+  malloc_trim (0);
+#endif
+  return G_SOURCE_REMOVE;
+}
+
+static void
+memory_budget_release (MemoryBudget *budget,
+                       guint64 bytes)
+{
+  g_assert (bytes <= budget->used);
+  budget->used -= bytes;
+  budget->freed += bytes;
+
+  if (budget->freed >= TRIM_THRESHOLD && budget->trim == NULL)
+    {
+      budget->trim = g_idle_source_new ();
+      g_source_set_priority (budget->trim, G_PRIORITY_LOW);
+      g_source_set_callback (budget->trim, on_memory_trim, budget, NULL);
+      g_source_set_static_name (budget->trim, "[backup-server] memory trim");
+      g_source_attach (budget->trim, budget->context);
+    }
 }
 
 /* Store */
@@ -369,11 +367,14 @@ static void
 remove_file (BackupServer *self,
              StoredFile *file)
 {
+  guint64 charge = file->charge;
+
   g_debug ("removing file %s", file->key);
   g_sequence_remove (file->expiry_iter);
   g_assert (self->file_count > 0);
   self->file_count--;
   g_hash_table_remove (file->ns->files, file->key);
+  memory_budget_release (self->budget, charge);
   schedule_expiry (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_COUNT]);
 }
@@ -445,6 +446,354 @@ schedule_expiry (BackupServer *self)
   g_source_attach (self->expiry_source, self->context);
 }
 
+/* Connections */
+
+static void accept_resume (BackupServer *self);
+
+static Connection *
+connection_ref (Connection *conn)
+{
+  g_ref_count_inc (&conn->ref_count);
+  return conn;
+}
+
+static void
+connection_unref (Connection *conn)
+{
+  if (!g_ref_count_dec (&conn->ref_count))
+    return;
+
+  g_assert (conn->server == NULL && conn->deadline == NULL && conn->handover == NULL);
+  g_clear_object (&conn->cancellable);
+  g_clear_pointer (&conn->pending, g_bytes_unref);
+  g_clear_object (&conn->base);
+  g_clear_object (&conn->local_address);
+  g_clear_object (&conn->remote_address);
+  g_clear_object (&conn->socket);
+  g_free (conn);
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+/* Releases the file descriptor, at once or, during a TLS handshake, as
+ * soon as the handshake gave up. */
+static void
+connection_close (Connection *conn)
+{
+  BackupServer *self = conn->server;
+
+  if (conn->closed)
+    return;
+  conn->closed = TRUE;
+  clear_source (&conn->deadline);
+  clear_source (&conn->handover);
+  g_clear_pointer (&conn->pending, g_bytes_unref);
+
+  if (conn->handshaking)
+    {
+      g_cancellable_cancel (conn->cancellable);
+      g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+    }
+  else if (conn->base != NULL)
+    g_io_stream_close (conn->base, NULL, NULL);
+  else
+    g_socket_close (conn->socket, NULL);
+
+  conn->server = NULL;
+  if (self != NULL)
+    {
+      g_queue_unlink (&self->connections, &conn->link);
+      connection_unref (conn);
+      /* One more file descriptor is free. */
+      accept_resume (self);
+    }
+}
+
+/* Ends the connection without an answer: the client gets a reset, also
+ * while it is still sending. While SoupServer has the connection, the socket
+ * is only shut down first: SoupServer then reads the end of the connection
+ * and closes its stream, which closes the connection. */
+static void
+connection_drop (Connection *conn)
+{
+  struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
+
+  if (conn->closed)
+    return;
+  setsockopt (g_socket_get_fd (conn->socket), SOL_SOCKET, SO_LINGER, &abort_on_close,
+              sizeof abort_on_close);
+  if (conn->serving)
+    g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+  else
+    connection_close (conn);
+}
+
+static gboolean
+on_connection_deadline (gpointer user_data)
+{
+  Connection *conn = user_data;
+
+  g_clear_pointer (&conn->deadline, g_source_unref);
+  if (conn->serving && backup_server_stream_get_received (conn->stream) == 0)
+    {
+      /* Nothing of a next request: an idle connection, closed gracefully. */
+      g_debug ("closing an idle connection");
+      g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_debug ("dropping a connection whose request did not arrive in time");
+  connection_drop (conn);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+connection_start_deadline (Connection *conn)
+{
+  clear_source (&conn->deadline);
+  conn->deadline = g_timeout_source_new (conn->server->request_timeout_ms);
+  g_source_set_callback (conn->deadline, on_connection_deadline, conn, NULL);
+  g_source_set_static_name (conn->deadline, "[backup-server] request deadline");
+  g_source_attach (conn->deadline, conn->server->context);
+}
+
+static void
+on_stream_closed (gpointer user_data)
+{
+  Connection *conn = user_data;
+
+  conn->serving = FALSE;
+  conn->stream = NULL;
+  connection_close (conn);
+}
+
+static gboolean
+on_connection_handover (gpointer user_data)
+{
+  Connection *conn = user_data;
+  BackupServer *self = conn->server;
+  g_autoptr (BackupServerStream) stream = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_clear_pointer (&conn->handover, g_source_unref);
+
+  stream = backup_server_stream_new (conn->base, conn->pending, on_stream_closed,
+                                     connection_ref (conn), (GDestroyNotify) connection_unref);
+  g_clear_pointer (&conn->pending, g_bytes_unref);
+  conn->stream = stream;
+  conn->serving = TRUE;
+
+  /* SoupServer starts the request at once, and may read and answer it
+   * before this returns. */
+  self->accepting = conn;
+  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (stream), conn->local_address,
+                                    conn->remote_address, &error))
+    {
+      g_debug ("SoupServer refused a connection: %s", error->message);
+      g_io_stream_close (G_IO_STREAM (stream), NULL, NULL);
+    }
+  self->accepting = NULL;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+connection_hand_over (Connection *conn)
+{
+  g_assert (!conn->closed && !conn->serving && conn->handover == NULL);
+
+  conn->handover = g_idle_source_new ();
+  g_source_set_priority (conn->handover, G_PRIORITY_DEFAULT);
+  g_source_set_callback (conn->handover, on_connection_handover, conn, NULL);
+  g_source_set_static_name (conn->handover, "[backup-server] connection handover");
+  g_source_attach (conn->handover, conn->server->context);
+}
+
+/* After an answer that keeps the connection open: takes the connection back
+ * from SoupServer, with the bytes of the next requests it had read, and
+ * lends it again for the next request. */
+static void
+connection_take_back (Connection *conn,
+                      SoupServerMessage *msg)
+{
+  g_autoptr (GIOStream) stolen = NULL;
+  BackupServerStream *stream = conn->stream;
+
+  stolen = soup_server_message_steal_connection (msg);
+  if (stolen == NULL)
+    return; /* SoupServer goes on with it, and closes it after the answer */
+
+  conn->stream = NULL;
+  conn->serving = FALSE;
+  conn->pending = backup_server_stream_detach (stream, g_io_stream_get_input_stream (stolen));
+  if (g_bytes_get_size (conn->pending) == 0)
+    g_clear_pointer (&conn->pending, g_bytes_unref);
+
+  connection_start_deadline (conn);
+  connection_hand_over (conn);
+}
+
+static void
+on_handshake_done (GObject *source,
+                   GAsyncResult *result,
+                   gpointer user_data)
+{
+  Connection *conn = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean done;
+
+  done = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error);
+  conn->handshaking = FALSE;
+
+  if (conn->closed)
+    g_io_stream_close (conn->base, NULL, NULL);
+  else if (!done)
+    {
+      g_debug ("TLS handshake failed: %s", error->message);
+      connection_close (conn);
+    }
+  else
+    connection_hand_over (conn);
+
+  connection_unref (conn);
+}
+
+static void
+connection_start (BackupServer *self,
+                  GSocket *socket)
+{
+  Connection *conn = g_new0 (Connection, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) tcp = NULL;
+
+  g_ref_count_init (&conn->ref_count);
+  conn->server = self;
+  conn->link.data = conn;
+  conn->socket = g_object_ref (socket);
+  g_queue_push_tail_link (&self->connections, &conn->link);
+
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  conn->local_address = g_socket_get_local_address (socket, NULL);
+  conn->remote_address = g_socket_get_remote_address (socket, &error);
+  if (conn->local_address == NULL || conn->remote_address == NULL)
+    {
+      g_debug ("dropping a connection without addresses: %s",
+               error != NULL ? error->message : "no local address");
+      connection_close (conn);
+      return;
+    }
+
+  connection_start_deadline (conn);
+  tcp = g_socket_connection_factory_create_connection (socket);
+
+  if (self->certificate == NULL)
+    {
+      conn->base = G_IO_STREAM (g_steal_pointer (&tcp));
+      connection_hand_over (conn);
+      return;
+    }
+
+  conn->base = g_tls_server_connection_new (G_IO_STREAM (tcp), self->certificate, &error);
+  if (conn->base == NULL)
+    {
+      g_debug ("cannot start TLS: %s", error->message);
+      g_io_stream_close (G_IO_STREAM (tcp), NULL, NULL);
+      connection_close (conn);
+      return;
+    }
+  {
+    const char *protocols[] = { "http/1.1", "http/1.0", NULL };
+
+    g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (conn->base), FALSE);
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (conn->base), protocols);
+  }
+  conn->cancellable = g_cancellable_new ();
+  conn->handshaking = TRUE;
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (conn->base), G_PRIORITY_DEFAULT,
+                                    conn->cancellable, on_handshake_done, connection_ref (conn));
+}
+
+static gboolean on_incoming (GSocket *listener,
+                             GIOCondition condition,
+                             gpointer user_data);
+
+static void
+accept_start (BackupServer *self)
+{
+  self->accept_source = g_socket_create_source (self->listener, G_IO_IN, NULL);
+  g_source_set_callback (self->accept_source, G_SOURCE_FUNC (on_incoming), self, NULL);
+  g_source_set_static_name (self->accept_source, "[backup-server] accept");
+  g_source_attach (self->accept_source, self->context);
+}
+
+static gboolean
+on_accept_retry (gpointer user_data)
+{
+  accept_resume (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Stops accepting for a while: the connections wait in the listen queue. */
+static void
+accept_pause (BackupServer *self)
+{
+  clear_source (&self->accept_source);
+  if (self->accept_retry == NULL)
+    {
+      self->accept_retry = g_timeout_source_new (ACCEPT_RETRY_MS);
+      g_source_set_callback (self->accept_retry, on_accept_retry, self, NULL);
+      g_source_set_static_name (self->accept_retry, "[backup-server] accept retry");
+      g_source_attach (self->accept_retry, self->context);
+    }
+}
+
+static void
+accept_resume (BackupServer *self)
+{
+  if (self->accept_retry == NULL || self->listener == NULL)
+    return;
+  clear_source (&self->accept_retry);
+  accept_start (self);
+}
+
+static gboolean
+on_incoming (GSocket *listener,
+             GIOCondition condition,
+             gpointer user_data)
+{
+  BackupServer *self = user_data;
+
+  for (guint i = 0; i < MAX_ACCEPTS_PER_WAKEUP; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocket) socket = g_socket_accept (listener, NULL, &error);
+
+      if (socket != NULL)
+        {
+          connection_start (self, socket);
+          continue;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+
+      /* Out of file descriptors or memory, most likely: the listening
+       * socket stays readable, so wait instead of trying again at once. */
+      g_debug ("cannot accept connections for now: %s", error->message);
+      g_clear_pointer (&self->accept_source, g_source_unref);
+      accept_pause (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
 /* Responses */
 
 static void
@@ -452,8 +801,8 @@ set_json_response (SoupServerMessage *msg,
                    guint status,
                    JsonBuilder *builder)
 {
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
   gsize length = 0;
   char *text;
 
@@ -470,7 +819,7 @@ set_error (SoupServerMessage *msg,
            const char *code,
            const char *message)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "success");
@@ -484,6 +833,13 @@ set_error (SoupServerMessage *msg,
   json_builder_end_object (builder);
 
   set_json_response (msg, status, builder);
+}
+
+static void
+set_memory_full (SoupServerMessage *msg)
+{
+  set_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "STORAGE_FULL",
+             "The server holds as much as it may, retry once files expire or are deleted");
 }
 
 static gboolean
@@ -506,14 +862,88 @@ request_has_body (SoupServerMessage *msg)
     }
 }
 
+/* Whether SoupServer keeps the connection open after @msg (the rules of
+ * libsoup's own soup_server_message_is_keepalive()). */
+static gboolean
+message_keeps_connection (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+
+  if (soup_server_message_get_http_version (msg) != SOUP_HTTP_1_1 ||
+      soup_message_headers_get_encoding (response) == SOUP_ENCODING_EOF)
+    return FALSE;
+
+  return !soup_message_headers_header_contains (request, "Connection", "close") &&
+         !soup_message_headers_header_contains (response, "Connection", "close");
+}
+
+static void
+request_state_drop_body (RequestState *state)
+{
+  g_clear_pointer (&state->body, g_free);
+  if (state->body_alloc > 0)
+    memory_budget_release (state->budget, state->body_alloc);
+  state->body_len = 0;
+  state->body_alloc = 0;
+  state->collect = FALSE;
+}
+
+/* Grows the body buffer to @alloc bytes, if the budget allows. */
+static gboolean
+request_state_grow_body (RequestState *state,
+                         gsize alloc)
+{
+  if (alloc <= state->body_alloc)
+    return TRUE;
+  if (!memory_budget_reserve (state->budget, alloc - state->body_alloc))
+    return FALSE;
+  state->body = g_realloc (state->body, alloc);
+  state->body_alloc = alloc;
+  return TRUE;
+}
+
+/* The collected body; its bytes stay counted in the budget, as *@charge. */
+static GBytes *
+request_state_steal_body (RequestState *state,
+                          guint64 *charge)
+{
+  GBytes *body;
+
+  if (state->body_alloc > state->body_len)
+    {
+      memory_budget_release (state->budget, state->body_alloc - state->body_len);
+      state->body = g_realloc (state->body, state->body_len);
+      state->body_alloc = state->body_len;
+    }
+
+  body = g_bytes_new_take (g_steal_pointer (&state->body), state->body_len);
+  *charge = state->body_alloc;
+  state->body_len = 0;
+  state->body_alloc = 0;
+  return body;
+}
+
+static void
+request_state_free (RequestState *state)
+{
+  request_state_drop_body (state);
+  g_clear_pointer (&state->conn, connection_unref);
+  memory_budget_unref (state->budget);
+  g_free (state);
+}
+
 /* The request is answered without its body: whatever still arrives is read
  * and dropped, and the connection is closed after the answer so that the
  * client cannot mistake the rest of its body for a new request. */
 static void
 refuse_body (SoupServerMessage *msg)
 {
+  RequestState *state = g_object_get_data (G_OBJECT (msg), REQUEST_STATE_KEY);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
 
+  if (state != NULL)
+    request_state_drop_body (state);
   soup_message_body_set_accumulate (body, FALSE);
   soup_message_body_truncate (body);
   if (request_has_body (msg))
@@ -573,100 +1003,31 @@ add_node_members (JsonBuilder *builder,
 
 /* "scheme://host:port/" as the client reached us, for the "link" member. */
 static char *
-request_base (SoupServerMessage *msg)
+request_base (BackupServer *self,
+              SoupServerMessage *msg)
 {
   GUri *uri = soup_server_message_get_uri (msg);
-  g_autofree char *base = g_uri_join (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL,
-                                      g_uri_get_host (uri), g_uri_get_port (uri), "/",
-                                      NULL, NULL);
-  return g_steal_pointer (&base);
+
+  return g_uri_join (G_URI_FLAGS_NONE, self->scheme, NULL, g_uri_get_host (uri),
+                     g_uri_get_port (uri), "/", NULL, NULL);
 }
 
-/* Routing and authentication */
-
-static gboolean
-parse_route (const char *path,
-             RouteKind *kind,
-             const char **key)
-{
-  if (strcmp (path, "/") == 0)
-    {
-      *kind = ROUTE_ROOT;
-      *key = NULL;
-      return TRUE;
-    }
-
-  if (g_str_has_prefix (path, "/download/") && file_key_is_valid (path + strlen ("/download/")))
-    {
-      *kind = ROUTE_DOWNLOAD;
-      *key = path + strlen ("/download/");
-      return TRUE;
-    }
-
-  if (path[0] == '/' && file_key_is_valid (path + 1))
-    {
-      *kind = ROUTE_FILE;
-      *key = path + 1;
-      return TRUE;
-    }
-
-  return FALSE;
-}
-
-static const char *
-route_allowed_methods (RouteKind kind)
-{
-  switch (kind)
-    {
-    case ROUTE_ROOT:
-      return "GET, POST";
-    case ROUTE_FILE:
-      return "GET, DELETE";
-    case ROUTE_DOWNLOAD:
-    default:
-      return "GET";
-    }
-}
-
-static gboolean
-route_allows (RouteKind kind,
-              const char *method)
-{
-  if (method == SOUP_METHOD_GET)
-    return TRUE;
-  if (kind == ROUTE_ROOT)
-    return method == SOUP_METHOD_POST;
-  if (kind == ROUTE_FILE)
-    return method == SOUP_METHOD_DELETE;
-  return FALSE;
-}
+/* Authentication and rate limit */
 
 static Namespace *
 authenticate (BackupServer *self,
               SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *value;
   g_autofree char *token = NULL;
   g_autofree char *digest = NULL;
 
   if (self->open)
     return self->open_ns;
 
-  value = soup_message_headers_get_one (headers, "Authorization");
-  if (value == NULL)
-    return NULL;
-
-  while (*value == ' ' || *value == '\t')
-    value++;
-  if (g_ascii_strncasecmp (value, "Bearer", 6) == 0 && (value[6] == ' ' || value[6] == '\t'))
-    {
-      value += 6;
-      while (*value == ' ' || *value == '\t')
-        value++;
-    }
-  token = g_strstrip (g_strdup (value));
-  if (!backup_server_api_key_is_valid (token))
+  token = backup_server_parse_authorization (soup_message_headers_get_one (headers,
+                                                                           "Authorization"));
+  if (token == NULL)
     return NULL;
 
   digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1);
@@ -704,32 +1065,7 @@ rate_limit_allows (BackupServer *self,
   return TRUE;
 }
 
-static void
-request_state_stop_timeout (RequestState *state)
-{
-  if (state->timeout != NULL)
-    {
-      g_source_destroy (state->timeout);
-      g_clear_pointer (&state->timeout, g_source_unref);
-    }
-}
-
-static void
-request_state_free (RequestState *state)
-{
-  request_state_stop_timeout (state);
-  g_clear_object (&state->socket);
-  g_free (state);
-}
-
-/* Drops the connection; libsoup's next read on it fails and it lets go of the
- * connection and its request. */
-static void
-request_state_drop_connection (RequestState *state)
-{
-  if (state->socket != NULL && !g_socket_is_closed (state->socket))
-    g_socket_close (state->socket, NULL);
-}
+/* Request life */
 
 static void
 early_handler (SoupServer *soup,
@@ -745,27 +1081,28 @@ early_handler (SoupServer *soup,
   GUri *uri = soup_server_message_get_uri (msg);
   const char *raw_query = g_uri_get_query (uri);
   const char *key;
-  RouteKind kind;
+  BackupServerRoute route;
   Namespace *ns;
   guint retry_after = 0;
 
-  if (strlen (path) > MAX_PATH_LEN || (raw_query != NULL && strlen (raw_query) > MAX_QUERY_LEN))
+  if (strlen (path) > BACKUP_SERVER_MAX_PATH_LEN ||
+      (raw_query != NULL && strlen (raw_query) > BACKUP_SERVER_MAX_QUERY_LEN))
     {
       set_error (msg, SOUP_STATUS_REQUEST_URI_TOO_LONG, "URI_TOO_LONG",
                  "The request URI is too long");
       goto refused;
     }
 
-  if (!parse_route (path, &kind, &key))
+  if (!backup_server_parse_route (path, &route, &key))
     {
       set_error (msg, SOUP_STATUS_NOT_FOUND, "NOT_FOUND", "Not found");
       goto refused;
     }
 
-  if (!route_allows (kind, method))
+  if (!backup_server_route_allows (route, method))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
-                                    route_allowed_methods (kind));
+                                    backup_server_route_allowed_methods (route));
       set_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
                  "Method not allowed");
       goto refused;
@@ -797,8 +1134,25 @@ early_handler (SoupServer *soup,
       goto refused;
     }
 
-  if (state != NULL)
-    state->ns = ns;
+  if (state == NULL)
+    {
+      set_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error");
+      goto refused;
+    }
+
+  /* An upload's body is kept, in a buffer of the announced size. */
+  if (route == BACKUP_SERVER_ROUTE_ROOT && strcmp (method, SOUP_METHOD_POST) == 0)
+    {
+      state->collect = TRUE;
+      if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+          !request_state_grow_body (state, (gsize) soup_message_headers_get_content_length (headers)))
+        {
+          set_memory_full (msg);
+          goto refused;
+        }
+    }
+
+  state->ns = ns;
   return;
 
 refused:
@@ -821,8 +1175,10 @@ on_got_chunk (SoupServerMessage *msg,
               gpointer user_data)
 {
   RequestState *state = user_data;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (chunk, &size);
 
-  state->received += g_bytes_get_size (chunk);
+  state->received += size;
   if (state->received > state->limit && soup_server_message_get_status (msg) == 0)
     {
       set_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "PAYLOAD_TOO_LARGE",
@@ -830,33 +1186,58 @@ on_got_chunk (SoupServerMessage *msg,
       refuse_body (msg);
     }
 
+  if (state->collect && soup_server_message_get_status (msg) == 0)
+    {
+      if (state->body_len + size > state->body_alloc)
+        {
+          gsize alloc = MAX (state->body_alloc * 2, state->body_len + size);
+
+          alloc = MIN (MAX (alloc, MIN_BODY_ALLOC), state->limit);
+          if (!request_state_grow_body (state, alloc))
+            {
+              set_memory_full (msg);
+              refuse_body (msg);
+              return;
+            }
+        }
+      memcpy (state->body + state->body_len, data, size);
+      state->body_len += size;
+    }
+
   /* A refused body is read so that the client gets its answer, but not
    * forever: past the allowance, the connection is dropped. */
   if (soup_server_message_get_status (msg) != 0 &&
-      state->received > state->limit + MAX_DRAINED_BYTES &&
-      state->socket != NULL && !g_socket_is_closed (state->socket))
+      state->received > state->limit + MAX_DRAINED_BYTES && state->conn != NULL)
     {
       g_debug ("dropping a connection that keeps sending a refused body");
-      request_state_drop_connection (state);
+      connection_drop (state->conn);
     }
-}
-
-static gboolean
-on_request_timeout (gpointer user_data)
-{
-  RequestState *state = user_data;
-
-  g_debug ("dropping a connection whose request did not arrive in time");
-  request_state_drop_connection (state);
-  g_clear_pointer (&state->timeout, g_source_unref);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 on_got_body (SoupServerMessage *msg,
              gpointer user_data)
 {
-  request_state_stop_timeout (user_data);
+  RequestState *state = user_data;
+
+  /* The request has arrived in time: the answer is ours to write. */
+  if (state->conn != NULL)
+    clear_source (&state->conn->deadline);
+}
+
+static void
+on_wrote_body (SoupServerMessage *msg,
+               gpointer user_data)
+{
+  RequestState *state = user_data;
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  g_debug ("%s %s %u", soup_server_message_get_method (msg),
+           uri != NULL ? g_uri_get_path (uri) : "?", soup_server_message_get_status (msg));
+
+  if (state->conn != NULL && !state->conn->closed && state->conn->serving &&
+      message_keeps_connection (msg))
+    connection_take_back (state->conn, msg);
 }
 
 static void
@@ -866,206 +1247,80 @@ on_request_started (SoupServer *soup,
 {
   BackupServer *self = user_data;
   RequestState *state = g_new0 (RequestState, 1);
-  GSocket *socket = soup_server_message_get_socket (msg);
 
+  state->budget = memory_budget_ref (self->budget);
   state->limit = self->max_upload_size;
-  state->socket = socket != NULL ? g_object_ref (socket) : NULL;
-  /* Whoever starts a request has this long to send all of it. */
-  state->timeout = g_timeout_source_new (self->request_timeout_ms);
-  g_source_set_callback (state->timeout, on_request_timeout, state, NULL);
-  g_source_set_static_name (state->timeout, "[backup-server] request timeout");
-  g_source_attach (state->timeout, self->context);
+  if (self->accepting != NULL)
+    state->conn = connection_ref (self->accepting);
+
+  /* Bodies are bounded and collected (or dropped) by on_got_chunk(). */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
 
   g_object_set_data_full (G_OBJECT (msg), REQUEST_STATE_KEY, state,
                           (GDestroyNotify) request_state_free);
   g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), state);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), state);
   g_signal_connect (msg, "got-body", G_CALLBACK (on_got_body), state);
+  g_signal_connect (msg, "wrote-body", G_CALLBACK (on_wrote_body), state);
 }
 
 static void
-on_request_finished (SoupServer *soup,
-                     SoupServerMessage *msg,
-                     gpointer user_data)
+on_request_aborted (SoupServer *soup,
+                    SoupServerMessage *msg,
+                    gpointer user_data)
 {
   GUri *uri = soup_server_message_get_uri (msg);
-  RequestState *state = g_object_get_data (G_OBJECT (msg), REQUEST_STATE_KEY);
 
-  /* The connection may carry the next request: this timeout is over. */
-  if (state != NULL)
-    request_state_stop_timeout (state);
-
-  g_debug ("%s %s %u", soup_server_message_get_method (msg),
-           uri != NULL ? g_uri_get_path (uri) : "?", soup_server_message_get_status (msg));
+  g_debug ("%s %s aborted", soup_server_message_get_method (msg),
+           uri != NULL ? g_uri_get_path (uri) : "?");
 }
 
 /* Handlers */
 
-static char *
-form_field_value (GBytes *body)
-{
-  gsize size;
-  const char *data = g_bytes_get_data (body, &size);
-
-  if (size > MAX_FIELD_LEN || memchr (data, '\0', size) != NULL ||
-      !g_utf8_validate (data, (gssize) size, NULL))
-    return NULL;
-
-  return g_strstrip (g_strndup (data, size));
-}
-
 static void
 handle_upload (BackupServer *self,
                SoupServerMessage *msg,
-               Namespace *ns)
+               RequestState *state)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *content_type = soup_message_headers_get_content_type (headers, NULL);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(SoupMultipart) multipart = NULL;
-  g_autofree char *file_name = NULL;
-  g_autofree char *mime_type = NULL;
-  g_autofree char *expires_text = NULL;
-  g_autofree char *max_downloads_text = NULL;
-  g_autofree char *auto_delete_text = NULL;
-  GBytes *file_body = NULL;
+  Namespace *ns = state->ns;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (BackupServerUpload) upload = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) builder = NULL;
+  g_autofree char *base = NULL;
   gint64 now = g_get_real_time ();
   gint64 expires = now + self->max_expiry * G_USEC_PER_SEC;
-  guint64 max_downloads = 1;
-  gboolean auto_delete = TRUE;
-  char key[FILE_KEY_LEN + 1];
+  guint64 charge = 0;
+  guint64 extra;
+  char key[BACKUP_SERVER_FILE_KEY_LEN + 1];
   StoredFile *file;
-  g_autofree char *base = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  int n_parts;
 
-  if (content_type == NULL || g_ascii_strcasecmp (content_type, "multipart/form-data") != 0)
+  body = request_state_steal_body (state, &charge);
+  upload = backup_server_parse_upload (soup_message_headers_get_one (headers, "Content-Type"),
+                                       body, now, &error);
+  if (upload == NULL)
     {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                 "An upload is a multipart/form-data body with a “file” part");
+      memory_budget_release (self->budget, charge);
+      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", error->message);
       return;
     }
-
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  multipart = soup_multipart_new_from_message (headers, body);
-  if (multipart == NULL)
-    {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", "Malformed multipart body");
-      return;
-    }
-
-  n_parts = soup_multipart_get_length (multipart);
-  if (n_parts > MAX_PARTS)
-    {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", "Too many form fields");
-      return;
-    }
-
-  for (int i = 0; i < n_parts; i++)
-    {
-      SoupMessageHeaders *part_headers = NULL;
-      GBytes *part_body = NULL;
-      g_autofree char *disposition = NULL;
-      g_autoptr(GHashTable) params = NULL;
-      const char *name;
-      char **target = NULL;
-
-      if (!soup_multipart_get_part (multipart, i, &part_headers, &part_body) ||
-          !soup_message_headers_get_content_disposition (part_headers, &disposition, &params) ||
-          g_ascii_strcasecmp (disposition, "form-data") != 0 ||
-          (name = g_hash_table_lookup (params, "name")) == NULL)
-        {
-          set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                     "Each part needs Content-Disposition: form-data with a name");
-          return;
-        }
-
-      if (strcmp (name, "file") == 0)
-        {
-          const char *filename = g_hash_table_lookup (params, "filename");
-          const char *part_type = soup_message_headers_get_content_type (part_headers, NULL);
-
-          if (file_body != NULL)
-            {
-              set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", "More than one file");
-              return;
-            }
-          if (filename == NULL || !file_name_is_valid (filename))
-            {
-              set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                         "The file part needs a file name (1 to 255 bytes of UTF-8, "
-                         "no control character, no slash)");
-              return;
-            }
-          file_body = part_body;
-          file_name = g_strdup (filename);
-          mime_type = g_strdup (part_type != NULL ? part_type : "application/octet-stream");
-          continue;
-        }
-
-      if (strcmp (name, "expires") == 0)
-        target = &expires_text;
-      else if (strcmp (name, "maxDownloads") == 0)
-        target = &max_downloads_text;
-      else if (strcmp (name, "autoDelete") == 0)
-        target = &auto_delete_text;
-      else
-        continue; /* FILE.io accepts more fields (title, description…) that we ignore */
-
-      if (*target != NULL || (*target = form_field_value (part_body)) == NULL)
-        {
-          set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", "Malformed form field");
-          return;
-        }
-    }
-
-  if (file_body == NULL)
-    {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", "No “file” part in the upload");
-      return;
-    }
-
-  if (expires_text != NULL)
-    {
-      gint64 requested;
-
-      if (!parse_expiry (expires_text, now, &requested))
-        {
-          set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                     "“expires” must be a duration (10m, 1h, 1d, 1w, seconds) or a future "
-                     "ISO 8601 date");
-          return;
-        }
-      expires = MIN (expires, requested);
-    }
-
-  if (max_downloads_text != NULL &&
-      !g_ascii_string_to_unsigned (max_downloads_text, 10, 1, G_MAXINT32, &max_downloads, NULL))
-    {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                 "“maxDownloads” must be a whole number of at least 1");
-      return;
-    }
-
-  if (auto_delete_text != NULL)
-    {
-      if (g_ascii_strcasecmp (auto_delete_text, "true") == 0 || strcmp (auto_delete_text, "1") == 0)
-        auto_delete = TRUE;
-      else if (g_ascii_strcasecmp (auto_delete_text, "false") == 0 ||
-               strcmp (auto_delete_text, "0") == 0)
-        auto_delete = FALSE;
-      else
-        {
-          set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                     "“autoDelete” must be true or false");
-          return;
-        }
-    }
+  if (upload->has_expires)
+    expires = MIN (expires, upload->expires);
 
   if (g_hash_table_size (ns->files) >= self->max_files_per_key)
     {
+      memory_budget_release (self->budget, charge);
       set_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "STORAGE_FULL",
                  "Too many files are stored for this API key");
+      return;
+    }
+
+  extra = FILE_OVERHEAD + strlen (upload->name) + strlen (upload->mime_type);
+  if (!memory_budget_reserve (self->budget, extra))
+    {
+      memory_budget_release (self->budget, charge);
+      set_memory_full (msg);
       return;
     }
 
@@ -1077,16 +1332,17 @@ handle_upload (BackupServer *self,
   file->ns = ns;
   file->key = g_strdup (key);
   file->id = g_uuid_string_random ();
-  file->name = g_steal_pointer (&file_name);
-  file->mime_type = g_steal_pointer (&mime_type);
-  /* A copy, so that the rest of the request body is not kept alive. */
-  file->data = g_bytes_new (g_bytes_get_data (file_body, NULL), g_bytes_get_size (file_body));
+  file->name = g_steal_pointer (&upload->name);
+  file->mime_type = g_steal_pointer (&upload->mime_type);
+  /* A slice of the body, which stays whole: the budget counts all of it. */
+  file->data = g_steal_pointer (&upload->content);
+  file->charge = charge + extra;
   file->created = now;
   file->modified = now;
   file->expires = expires;
   file->serial = self->next_serial++;
-  file->max_downloads = (guint) max_downloads;
-  file->auto_delete = auto_delete;
+  file->max_downloads = upload->max_downloads;
+  file->auto_delete = upload->auto_delete;
   g_hash_table_insert (ns->files, file->key, file);
   file->expiry_iter = g_sequence_insert_sorted (self->by_expiry, file, compare_expiry, NULL);
   self->file_count++;
@@ -1094,7 +1350,7 @@ handle_upload (BackupServer *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_COUNT]);
   g_debug ("stored file %s (%" G_GSIZE_FORMAT " bytes)", file->key, g_bytes_get_size (file->data));
 
-  base = request_base (msg);
+  base = request_base (self, msg);
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "success");
@@ -1104,34 +1360,6 @@ handle_upload (BackupServer *self,
   add_node_members (builder, file, base);
   json_builder_end_object (builder);
   set_json_response (msg, SOUP_STATUS_OK, builder);
-}
-
-/* Substring match where '*' stands for any run of characters. */
-static gboolean
-name_matches (const char *name,
-              const char *pattern)
-{
-  g_auto(GStrv) pieces = NULL;
-  const char *p = name;
-
-  if (pattern == NULL || *pattern == '\0')
-    return TRUE;
-  if (strchr (pattern, '*') == NULL)
-    return strstr (name, pattern) != NULL;
-
-  pieces = g_strsplit (pattern, "*", -1);
-  for (guint i = 0; pieces[i] != NULL; i++)
-    {
-      const char *found;
-
-      if (pieces[i][0] == '\0')
-        continue;
-      found = strstr (p, pieces[i]);
-      if (found == NULL)
-        return FALSE;
-      p = found + strlen (pieces[i]);
-    }
-  return TRUE;
 }
 
 static int
@@ -1200,27 +1428,24 @@ compare_size_desc (gconstpointer pa,
 }
 
 static GCompareFunc
-sort_function (const char *sort)
+sort_function (BackupServerSort sort)
 {
-  static const struct
-  {
-    const char *name;
-    GCompareFunc func;
-  } sorts[] = {
-    { "created:asc", compare_created_asc },
-    { "created:desc", compare_created_desc },
-    { "name:asc", compare_name_asc },
-    { "name:desc", compare_name_desc },
-    { "size:asc", compare_size_asc },
-    { "size:desc", compare_size_desc },
-  };
-
-  if (sort == NULL || *sort == '\0')
-    return compare_created_asc;
-  for (gsize i = 0; i < G_N_ELEMENTS (sorts); i++)
-    if (strcmp (sort, sorts[i].name) == 0)
-      return sorts[i].func;
-  return NULL;
+  switch (sort)
+    {
+    case BACKUP_SERVER_SORT_CREATED_DESC:
+      return compare_created_desc;
+    case BACKUP_SERVER_SORT_NAME_ASC:
+      return compare_name_asc;
+    case BACKUP_SERVER_SORT_NAME_DESC:
+      return compare_name_desc;
+    case BACKUP_SERVER_SORT_SIZE_ASC:
+      return compare_size_asc;
+    case BACKUP_SERVER_SORT_SIZE_DESC:
+      return compare_size_desc;
+    case BACKUP_SERVER_SORT_CREATED_ASC:
+    default:
+      return compare_created_asc;
+    }
 }
 
 static void
@@ -1229,33 +1454,18 @@ handle_list (BackupServer *self,
              Namespace *ns,
              GHashTable *query)
 {
-  const char *search = query != NULL ? g_hash_table_lookup (query, "search") : NULL;
-  const char *sort = query != NULL ? g_hash_table_lookup (query, "sort") : NULL;
-  const char *page_text = query != NULL ? g_hash_table_lookup (query, "page") : NULL;
-  const char *limit_text = query != NULL ? g_hash_table_lookup (query, "limit") : NULL;
-  guint64 page = 1;
-  guint64 limit = G_MAXUINT;
-  GCompareFunc compare = sort_function (sort);
-  g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *base = request_base (msg);
+  BackupServerListQuery list;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autofree char *base = request_base (self, msg);
   GHashTableIter iter;
   gpointer value;
   guint64 first;
 
-  if (compare == NULL)
+  if (!backup_server_parse_list_query (query, &list, &error))
     {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                 "Unknown sort order (created, name or size, :asc or :desc)");
-      return;
-    }
-  if ((page_text != NULL &&
-       !g_ascii_string_to_unsigned (page_text, 10, 1, G_MAXINT32, &page, NULL)) ||
-      (limit_text != NULL &&
-       !g_ascii_string_to_unsigned (limit_text, 10, 1, MAX_PAGE_LIMIT, &limit, NULL)))
-    {
-      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST",
-                 "“page” and “limit” must be whole numbers from 1");
+      set_error (msg, SOUP_STATUS_BAD_REQUEST, "BAD_REQUEST", error->message);
       return;
     }
 
@@ -1264,10 +1474,10 @@ handle_list (BackupServer *self,
     {
       StoredFile *file = value;
 
-      if (name_matches (file->name, search))
+      if (backup_server_name_matches (file->name, list.search))
         g_ptr_array_add (nodes, file);
     }
-  g_ptr_array_sort (nodes, compare);
+  g_ptr_array_sort (nodes, sort_function (list.sort));
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "success");
@@ -1276,8 +1486,9 @@ handle_list (BackupServer *self,
   json_builder_add_int_value (builder, 200);
   json_builder_set_member_name (builder, "nodes");
   json_builder_begin_array (builder);
-  first = (page - 1) * (limit == G_MAXUINT ? 0 : limit);
-  for (guint64 i = first; i < nodes->len && i - first < limit; i++)
+  /* page ≤ 2^31 and limit ≤ 1000 when a limit is given. */
+  first = list.limit == G_MAXUINT64 ? 0 : (list.page - 1) * list.limit;
+  for (guint64 i = first; i < nodes->len && i - first < list.limit; i++)
     {
       json_builder_begin_object (builder);
       add_node_members (builder, g_ptr_array_index (nodes, i), base);
@@ -1356,7 +1567,7 @@ handle_delete (BackupServer *self,
                const char *key)
 {
   StoredFile *file = g_hash_table_lookup (ns->files, key);
-  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr (JsonBuilder) builder = NULL;
 
   if (file == NULL)
     {
@@ -1387,10 +1598,10 @@ request_handler (SoupServer *soup,
   RequestState *state = g_object_get_data (G_OBJECT (msg), REQUEST_STATE_KEY);
   const char *method = soup_server_message_get_method (msg);
   const char *key = NULL;
-  RouteKind kind;
+  BackupServerRoute route;
 
   /* early_handler() accepted this request, so both hold. */
-  if (state == NULL || state->ns == NULL || !parse_route (path, &kind, &key))
+  if (state == NULL || state->ns == NULL || !backup_server_parse_route (path, &route, &key))
     {
       set_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error");
       return;
@@ -1398,13 +1609,13 @@ request_handler (SoupServer *soup,
 
   remove_expired (self);
 
-  if (kind == ROUTE_ROOT && method == SOUP_METHOD_POST)
-    handle_upload (self, msg, state->ns);
-  else if (kind == ROUTE_ROOT)
+  if (route == BACKUP_SERVER_ROUTE_ROOT && strcmp (method, SOUP_METHOD_POST) == 0)
+    handle_upload (self, msg, state);
+  else if (route == BACKUP_SERVER_ROUTE_ROOT)
     handle_list (self, msg, state->ns, query);
-  else if (method == SOUP_METHOD_DELETE)
+  else if (strcmp (method, SOUP_METHOD_DELETE) == 0)
     handle_delete (self, msg, state->ns, key);
-  else if (kind == ROUTE_FILE && self->redirect_downloads)
+  else if (route == BACKUP_SERVER_ROUTE_FILE && self->redirect_downloads)
     {
       g_autofree char *location = g_strconcat ("/download/", key, NULL);
 
@@ -1446,6 +1657,7 @@ backup_server_new (const BackupServerOptions *options)
   self->request_timeout_ms = options->request_timeout_ms > 0
                                ? options->request_timeout_ms
                                : BACKUP_SERVER_DEFAULT_REQUEST_TIMEOUT_MS;
+  self->budget->limit = options->max_memory;
 
   for (guint i = 0; options->api_keys != NULL && options->api_keys[i] != NULL; i++)
     {
@@ -1454,7 +1666,7 @@ backup_server_new (const BackupServerOptions *options)
       if (!backup_server_api_key_is_valid (options->api_keys[i]))
         {
           g_warning ("Ignoring an API key that is not 1 to %d printable ASCII characters",
-                     MAX_API_KEY_LEN);
+                     BACKUP_SERVER_MAX_API_KEY_LEN);
           continue;
         }
       digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, options->api_keys[i], -1);
@@ -1474,16 +1686,50 @@ backup_server_new (const BackupServerOptions *options)
   return self;
 }
 
+/* The listen queue the system allows: connections that arrive together
+ * wait there until they are accepted. */
+static int
+listen_backlog (void)
+{
+  g_autofree char *text = NULL;
+  guint64 value;
+
+  if (g_file_get_contents ("/proc/sys/net/core/somaxconn", &text, NULL, NULL) &&
+      g_ascii_string_to_unsigned (g_strstrip (text), 10, 1, G_MAXINT, &value, NULL))
+    return (int) value;
+  return SOMAXCONN;
+}
+
+static GSocket *
+listening_socket (GInetAddress *address,
+                  guint16 port,
+                  GError **error)
+{
+  g_autoptr (GSocketAddress) socket_address = g_inet_socket_address_new (address, port);
+  GSocketFamily family = g_inet_address_get_family (address);
+  g_autoptr (GSocket) socket = NULL;
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  /* An IPv6 address is that address only, not the IPv4 ones too. */
+  if (family == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
+
+  g_socket_set_listen_backlog (socket, listen_backlog ());
+  if (!g_socket_bind (socket, socket_address, TRUE, error) || !g_socket_listen (socket, error))
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  return g_steal_pointer (&socket);
+}
+
 gboolean
 backup_server_listen (BackupServer *self,
                       GError **error)
 {
-  g_autoptr(GInetAddress) address = NULL;
-  g_autoptr(GSocketAddress) socket_address = NULL;
-  g_autoptr(GError) local_error = NULL;
-  SoupServerListenOptions listen_options = 0;
-  GSList *listeners;
-  const char *scheme = "http";
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *host = NULL;
 
   g_return_val_if_fail (BACKUP_IS_SERVER (self), FALSE);
@@ -1503,10 +1749,10 @@ backup_server_listen (BackupServer *self,
                    "%u is not a port number", self->port);
       return FALSE;
     }
-  if (self->max_upload_size == 0 || self->max_files_per_key == 0)
+  if (self->max_upload_size == 0 || self->max_files_per_key == 0 || self->budget->limit == 0)
     {
       g_set_error_literal (error, BACKUP_SERVER_ERROR, BACKUP_SERVER_ERROR_INVALID_OPTION,
-                           "The upload size and file count limits must be at least 1");
+                           "The upload size, file count and memory limits must be at least 1");
       return FALSE;
     }
 
@@ -1518,43 +1764,35 @@ backup_server_listen (BackupServer *self,
     }
   if (self->tls_cert_file != NULL)
     {
-      g_autoptr(GTlsCertificate) certificate = NULL;
-
-      certificate = g_tls_certificate_new_from_files (self->tls_cert_file, self->tls_key_file,
-                                                      &local_error);
-      if (certificate == NULL)
+      self->certificate = g_tls_certificate_new_from_files (self->tls_cert_file,
+                                                            self->tls_key_file, &local_error);
+      if (self->certificate == NULL)
         {
           g_set_error (error, BACKUP_SERVER_ERROR, BACKUP_SERVER_ERROR_TLS,
                        "Cannot load the TLS certificate and key: %s", local_error->message);
           return FALSE;
         }
-      soup_server_set_tls_certificate (self->soup, certificate);
-      listen_options |= SOUP_SERVER_LISTEN_HTTPS;
-      scheme = "https";
+      self->scheme = "https";
     }
 
-  socket_address = g_inet_socket_address_new (address, (guint16) self->port);
-  if (!soup_server_listen (self->soup, socket_address, listen_options, &local_error))
+  self->listener = listening_socket (address, (guint16) self->port, &local_error);
+  if (self->listener == NULL)
     {
+      g_clear_object (&self->certificate);
       g_set_error (error, BACKUP_SERVER_ERROR, BACKUP_SERVER_ERROR_LISTEN,
                    "Cannot listen on %s port %u: %s", self->listen_address, self->port,
                    local_error->message);
       return FALSE;
     }
 
-  listeners = soup_server_get_listeners (self->soup);
-  for (GSList *l = listeners; l != NULL; l = l->next)
-    {
-      g_autoptr(GSocketAddress) local = g_socket_get_local_address (l->data, NULL);
-
-      if (G_IS_INET_SOCKET_ADDRESS (local))
-        self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (listeners);
+  local = g_socket_get_local_address (self->listener, NULL);
+  if (G_IS_INET_SOCKET_ADDRESS (local))
+    self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  accept_start (self);
 
   host = g_inet_address_to_string (address);
-  self->uri = g_uri_join (G_URI_FLAGS_NONE, scheme, NULL, host, (gint) self->bound_port, "/",
-                          NULL, NULL);
+  self->uri = g_uri_join (G_URI_FLAGS_NONE, self->scheme, NULL, host, (gint) self->bound_port,
+                          "/", NULL, NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URI]);
   return TRUE;
 }
@@ -1583,17 +1821,37 @@ backup_server_get_file_count (BackupServer *self)
   return self->file_count;
 }
 
+guint64
+backup_server_get_memory_used (BackupServer *self)
+{
+  g_return_val_if_fail (BACKUP_IS_SERVER (self), 0);
+
+  return self->budget->used;
+}
+
+guint
+backup_server_get_connection_count (BackupServer *self)
+{
+  g_return_val_if_fail (BACKUP_IS_SERVER (self), 0);
+
+  return self->connections.length;
+}
+
 static void
 backup_server_dispose (GObject *object)
 {
   BackupServer *self = BACKUP_SERVER (object);
 
-  if (self->expiry_source != NULL)
+  clear_source (&self->expiry_source);
+  clear_source (&self->accept_source);
+  clear_source (&self->accept_retry);
+  if (self->listener != NULL)
     {
-      g_source_destroy (self->expiry_source);
-      g_clear_pointer (&self->expiry_source, g_source_unref);
+      g_socket_close (self->listener, NULL);
+      g_clear_object (&self->listener);
     }
 
+  /* SoupServer closes the connections it has; the others are closed here. */
   if (self->soup != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->soup, self);
@@ -1601,6 +1859,8 @@ backup_server_dispose (GObject *object)
       soup_server_disconnect (self->soup);
       g_clear_object (&self->soup);
     }
+  while (self->connections.head != NULL)
+    connection_close (self->connections.head->data);
 
   G_OBJECT_CLASS (backup_server_parent_class)->dispose (object);
 }
@@ -1612,6 +1872,8 @@ backup_server_finalize (GObject *object)
 
   g_sequence_free (self->by_expiry);
   g_hash_table_unref (self->namespaces);
+  memory_budget_unref (self->budget);
+  g_clear_object (&self->certificate);
   g_free (self->listen_address);
   g_free (self->tls_cert_file);
   g_free (self->tls_key_file);
@@ -1670,6 +1932,8 @@ backup_server_init (BackupServer *self)
   self->namespaces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) namespace_free);
   self->by_expiry = g_sequence_new (NULL);
+  self->budget = memory_budget_new (BACKUP_SERVER_DEFAULT_MAX_MEMORY);
+  self->scheme = "http";
   self->max_upload_size = BACKUP_SERVER_DEFAULT_MAX_UPLOAD_SIZE;
   self->max_files_per_key = BACKUP_SERVER_DEFAULT_MAX_FILES_PER_KEY;
   self->rate_window_ms = BACKUP_SERVER_DEFAULT_RATE_WINDOW_MS;
@@ -1680,9 +1944,7 @@ backup_server_init (BackupServer *self)
                                 NULL);
   g_signal_connect_object (self->soup, "request-started", G_CALLBACK (on_request_started),
                            self, 0);
-  g_signal_connect_object (self->soup, "request-finished", G_CALLBACK (on_request_finished),
-                           self, 0);
-  g_signal_connect_object (self->soup, "request-aborted", G_CALLBACK (on_request_finished),
+  g_signal_connect_object (self->soup, "request-aborted", G_CALLBACK (on_request_aborted),
                            self, 0);
   soup_server_add_early_handler (self->soup, NULL, early_handler, self, NULL);
   soup_server_add_handler (self->soup, NULL, request_handler, self, NULL);

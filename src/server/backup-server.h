@@ -20,15 +20,21 @@
  *    multipart framing included), refused from Content-Length when it is
  *    announced and while the body streams in otherwise;
  *  - 507 (code "STORAGE_FULL") when a namespace already holds
- *    max-files-per-key files: retrying only helps once files expire or are
- *    deleted, so it is kept apart from the 429 of the rate limit;
+ *    max-files-per-key files, or when an upload does not fit in the memory
+ *    budget (max-memory: the bytes of all stored files and of the upload
+ *    bodies being received, counted whole, multipart framing included):
+ *    retrying only helps once files expire or are deleted, so it is kept
+ *    apart from the 429 of the rate limit;
  *  - 429 with Retry-After (seconds) when a namespace sent more than
  *    rate-limit requests within the rate window (one minute by default).
  *
- * Requests that are not sent in time (request-timeout-ms from their first
- * byte), and refused bodies that go on for more than 16 MiB, lose their
- * connection without an answer. So do request heads larger than libsoup's
- * limit (100 KiB).
+ * A connection must deliver each request within request-timeout-ms of its
+ * start or of the previous answer (so an idle kept-alive connection is
+ * closed after that time), or it is closed without an answer. So are
+ * connections whose refused body goes on for more than 16 MiB, and request
+ * heads larger than libsoup's limit (100 KiB). Connections are accepted with
+ * the system's listen backlog; when the process runs out of file
+ * descriptors, new ones wait in the listen queue until some are free.
  *
  * A BackupServer lives on the thread-default main context of the thread that
  * created it; it is not thread-safe.
@@ -37,19 +43,9 @@
 
 #include <gio/gio.h>
 
+#include "backup-server-request.h"
+
 G_BEGIN_DECLS
-
-#define BACKUP_SERVER_ERROR (backup_server_error_quark ())
-
-typedef enum
-{
-  BACKUP_SERVER_ERROR_FAILED,
-  BACKUP_SERVER_ERROR_INVALID_OPTION, /* a bad address, duration, key or limit */
-  BACKUP_SERVER_ERROR_TLS,            /* the certificate or key cannot be used */
-  BACKUP_SERVER_ERROR_LISTEN,         /* the listening socket cannot be opened */
-} BackupServerError;
-
-GQuark backup_server_error_quark (void);
 
 #define BACKUP_SERVER_DEFAULT_PORT              8080
 #define BACKUP_SERVER_DEFAULT_MAX_UPLOAD_SIZE   (1024 * 1024)
@@ -57,6 +53,7 @@ GQuark backup_server_error_quark (void);
 #define BACKUP_SERVER_DEFAULT_MAX_EXPIRY        (24 * 60 * 60) /* seconds */
 #define BACKUP_SERVER_DEFAULT_RATE_WINDOW_MS    (60 * 1000)
 #define BACKUP_SERVER_DEFAULT_REQUEST_TIMEOUT_MS (30 * 1000)
+#define BACKUP_SERVER_DEFAULT_MAX_MEMORY        (64 * 1024 * 1024)
 
 /* Settings of a server. The strings are borrowed: backup_server_new() copies
  * what it keeps. Start from backup_server_options_init(). */
@@ -73,21 +70,13 @@ typedef struct
   guint rate_window_ms;            /* the sliding window of the rate limit */
   gint64 max_expiry;               /* seconds; later expiry dates are capped */
   gboolean redirect_downloads;     /* GET /KEY answers 302 to /download/KEY */
-  guint request_timeout_ms;        /* a started request must be read by then, or the
+  guint request_timeout_ms;        /* a request must be read by then (from the start of
+                                    * the connection or the previous answer), or the
                                     * connection is dropped */
+  guint64 max_memory;              /* bytes of files and upload bodies held at once */
 } BackupServerOptions;
 
 void backup_server_options_init (BackupServerOptions *options);
-
-/* Parses "90", "10m", "1h", "1d", "1w" (also "s", "M" for 30 days and "y" for
- * 365 days) into a positive number of seconds. */
-gboolean backup_server_parse_duration (const char *text,
-                                       gint64 *seconds,
-                                       GError **error);
-
-/* TRUE when @key can be an API key: 1 to 256 printable ASCII characters, no
- * space. */
-gboolean backup_server_api_key_is_valid (const char *key);
 
 #define BACKUP_TYPE_SERVER (backup_server_get_type ())
 G_DECLARE_FINAL_TYPE (BackupServer, backup_server, BACKUP, SERVER, GObject)
@@ -107,5 +96,12 @@ guint backup_server_get_port (BackupServer *self);
 
 /* Number of files stored, over every namespace. */
 guint backup_server_get_file_count (BackupServer *self);
+
+/* Bytes counted in the memory budget: stored files and upload bodies being
+ * received. */
+guint64 backup_server_get_memory_used (BackupServer *self);
+
+/* Client connections open (accepted and not closed yet). */
+guint backup_server_get_connection_count (BackupServer *self);
 
 G_END_DECLS

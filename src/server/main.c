@@ -30,7 +30,7 @@ read_api_key_file (const char *path,
                    GError **error)
 {
   g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_auto (GStrv) lines = NULL;
 
   if (!g_file_get_contents (path, &contents, NULL, error))
     return FALSE;
@@ -93,7 +93,7 @@ main (int argc,
 {
   g_autofree char *listen_address = NULL;
   int port = BACKUP_SERVER_DEFAULT_PORT;
-  g_auto(GStrv) api_keys = NULL;
+  g_auto (GStrv) api_keys = NULL;
   g_autofree char *api_key_file = NULL;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
@@ -101,6 +101,7 @@ main (int argc,
   int max_files_per_key = BACKUP_SERVER_DEFAULT_MAX_FILES_PER_KEY;
   int rate_limit = 0;
   g_autofree char *max_expiry = NULL;
+  g_autofree char *max_memory = NULL;
   gboolean redirect_downloads = FALSE;
   gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
@@ -118,6 +119,9 @@ main (int argc,
       "Largest request body (default 1M; K, M, G suffixes)", "BYTES" },
     { "max-files-per-key", 0, 0, G_OPTION_ARG_INT, &max_files_per_key,
       "Files one API key may store at once (default 1000)", "N" },
+    { "max-memory", 0, 0, G_OPTION_ARG_STRING, &max_memory,
+      "Memory for stored files and uploads in progress, all API keys together; past it, "
+      "uploads get 507 (default 64M; K, M, G suffixes)", "BYTES" },
     { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate_limit,
       "Requests per minute and API key (default 0: no limit)", "N" },
     { "max-expiry", 0, 0, G_OPTION_ARG_STRING, &max_expiry,
@@ -127,11 +131,11 @@ main (int argc,
     { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, "Log every request on stderr", NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(BackupServer) server = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (BackupServer) server = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
   BackupServerOptions options;
   guint sigint_id, sigterm_id;
 
@@ -150,7 +154,8 @@ main (int argc,
     "DELETE /KEY deletes. Authorization: \"Bearer KEY\" or the bare key; each API key\n"
     "has its own files, and without keys the server is open to anyone who can reach it.\n"
     "Errors are JSON: 401 (key), 404 (unknown or gone), 413 (body too large),\n"
-    "429 with Retry-After (rate limit), 507 (too many files for the key).\n"
+    "429 with Retry-After (rate limit), 507 (too many files for the key, or --max-memory\n"
+    "used up).\n"
     "Keys given with --api-key are visible to other local users; prefer --api-key-file.\n"
     "\n"
     "The first line on stdout is \"listening on URL\"; SIGINT or SIGTERM stops the server.");
@@ -207,6 +212,11 @@ main (int argc,
     {
       g_printerr ("distributed-backup-server: --max-upload-size: “%s” is not a size\n",
                   max_upload_size);
+      return 2;
+    }
+  if (max_memory != NULL && !parse_size (max_memory, &options.max_memory))
+    {
+      g_printerr ("distributed-backup-server: --max-memory: “%s” is not a size\n", max_memory);
       return 2;
     }
   if (max_files_per_key < 1)

@@ -47,8 +47,8 @@ static void
 fixture_start (Fixture *f,
                const BackupServerOptions *options)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GProxyResolver) no_proxy = g_simple_proxy_resolver_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GProxyResolver) no_proxy = g_simple_proxy_resolver_new (NULL, NULL);
 
   f->server = backup_server_new (options);
   g_assert_true (backup_server_listen (f->server, &error));
@@ -85,7 +85,7 @@ on_send_and_read (GObject *source,
                   gpointer user_data)
 {
   GBytes **body = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   g_assert_no_error (error);
@@ -100,7 +100,7 @@ send_message (Fixture *f,
 {
   Reply *reply = g_new0 (Reply, 1);
   GBytes *body = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   const char *content_type;
 
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), f);
@@ -139,7 +139,7 @@ request (Fixture *f,
 {
   g_autofree char *uri = g_strconcat (f->base, path_and_query[0] == '/' ? path_and_query + 1
                                                                        : path_and_query, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, uri);
 
   g_assert_nonnull (msg);
   set_auth (msg, authorization);
@@ -161,9 +161,9 @@ upload_full (Fixture *f,
              const char *content,
              const UploadFields *fields)
 {
-  g_autoptr(SoupMultipart) multipart = soup_multipart_new (SOUP_FORM_MIME_TYPE_MULTIPART);
-  g_autoptr(GBytes) bytes = g_bytes_new (content, strlen (content));
-  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr (SoupMultipart) multipart = soup_multipart_new (SOUP_FORM_MIME_TYPE_MULTIPART);
+  g_autoptr (GBytes) bytes = g_bytes_new (content, strlen (content));
+  g_autoptr (SoupMessage) msg = NULL;
 
   soup_multipart_append_form_file (multipart, "file", name,
                                    fields && fields->content_type ? fields->content_type
@@ -210,7 +210,7 @@ upload_ok (Fixture *f,
            const char *content,
            const UploadFields *fields)
 {
-  g_autoptr(Reply) reply = upload_full (f, authorization, name, content, fields);
+  g_autoptr (Reply) reply = upload_full (f, authorization, name, content, fields);
   JsonObject *object;
   const char *key;
   g_autofree char *link = NULL;
@@ -240,7 +240,7 @@ list_names (Fixture *f,
             const char *authorization)
 {
   g_autofree char *path = g_strconcat ("/", query, NULL);
-  g_autoptr(Reply) reply = request (f, "GET", path, authorization);
+  g_autoptr (Reply) reply = request (f, "GET", path, authorization);
   JsonObject *object;
   JsonArray *nodes;
   GString *names = g_string_new (NULL);
@@ -314,6 +314,7 @@ typedef struct
   guint port;
   GBytes *head;       /* sent first */
   gsize filler_bytes; /* then this many 'x' bytes */
+  gboolean half_close; /* then the sending side is closed */
   GString *response;
   int done;
 } RawExchange;
@@ -322,9 +323,9 @@ static gpointer
 raw_exchange_thread (gpointer data)
 {
   RawExchange *x = data;
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
   GOutputStream *out;
   GInputStream *in;
   char buffer[16384];
@@ -351,6 +352,8 @@ raw_exchange_thread (gpointer data)
             break;
           sent += n;
         }
+      if (x->half_close)
+        g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL);
     }
 
   for (;;)
@@ -420,12 +423,57 @@ raw_exchange_str (Fixture *f,
   return raw_exchange (f, head, strlen (head), 0);
 }
 
+/* Sends @head on a fresh connection and closes its sending side; returns
+ * all that the server answered until it closed the connection. */
+static char *
+raw_answer (Fixture *f,
+            const char *head)
+{
+  RawExchange x = { 0 };
+  GThread *thread;
+
+  x.port = backup_server_get_port (f->server);
+  x.head = g_bytes_new (head, strlen (head));
+  x.half_close = TRUE;
+  x.response = g_string_new (NULL);
+  thread = g_thread_new ("raw-exchange", raw_exchange_thread, &x);
+  while (!g_atomic_int_get (&x.done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+
+  g_bytes_unref (x.head);
+  return g_string_free (x.response, FALSE);
+}
+
+static guint
+count_answers (const char *response)
+{
+  guint count = 0;
+
+  for (const char *p = response; (p = strstr (p, "HTTP/1.1 ")) != NULL; p++)
+    count++;
+  return count;
+}
+
+/* Lets the server run until it has @count connections open (10 s at most). */
+static void
+wait_for_connections (Fixture *f,
+                      guint count)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (backup_server_get_connection_count (f->server) != count &&
+         g_get_monotonic_time () < deadline)
+    wait_ms (10);
+  g_assert_cmpuint (backup_server_get_connection_count (f->server), ==, count);
+}
+
 static void
 assert_still_serving (Fixture *f)
 {
   g_autofree char *key = upload_ok (f, NULL, "alive.json", "{}", NULL);
   g_autofree char *path = g_strconcat ("/", key, NULL);
-  g_autoptr(Reply) reply = request (f, "GET", path, NULL);
+  g_autoptr (Reply) reply = request (f, "GET", path, NULL);
 
   g_assert_cmpuint (reply->status, ==, 200);
   assert_body (reply, "{}");
@@ -437,7 +485,7 @@ static void
 test_new_destroy (void)
 {
   BackupServerOptions options;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BackupServer *server;
   g_autofree char *expected = NULL;
   g_autofree char *uri = NULL;
@@ -461,9 +509,9 @@ static void
 test_listen_errors (void)
 {
   BackupServerOptions options;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BackupServer) server = NULL;
-  g_autoptr(BackupServer) ipv6 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BackupServer) server = NULL;
+  g_autoptr (BackupServer) ipv6 = NULL;
 
   backup_server_options_init (&options);
   options.port = 0;
@@ -485,8 +533,8 @@ test_listen_errors (void)
   /* A port that is taken. */
   options.tls_cert_file = options.tls_key_file = NULL;
   {
-    g_autoptr(BackupServer) first = backup_server_new (&options);
-    g_autoptr(BackupServer) second = NULL;
+    g_autoptr (BackupServer) first = backup_server_new (&options);
+    g_autoptr (BackupServer) second = NULL;
 
     g_assert_true (backup_server_listen (first, &error));
     g_assert_no_error (error);
@@ -530,7 +578,7 @@ test_parse_duration (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gint64 seconds = 0;
 
       g_assert_true (backup_server_parse_duration (good[i].text, &seconds, &error));
@@ -539,7 +587,7 @@ test_parse_duration (void)
     }
   for (gsize i = 0; bad[i] != NULL; i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gint64 seconds = 0;
 
       g_assert_false (backup_server_parse_duration (bad[i], &seconds, &error));
@@ -577,7 +625,7 @@ test_upload_list_download (void)
   g_assert_cmpuint (backup_server_get_file_count (f.server), ==, 1);
 
   {
-    g_autoptr(Reply) reply = request (&f, "GET", "/?search=S1_ping&sort=created:asc", NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", "/?search=S1_ping&sort=created:asc", NULL);
     JsonObject *object = reply_object (reply);
     JsonArray *nodes = json_object_get_array_member (object, "nodes");
     JsonObject *node;
@@ -594,7 +642,7 @@ test_upload_list_download (void)
 
   path = g_strconcat ("/", key, NULL);
   {
-    g_autoptr(Reply) reply = request (&f, "GET", path, NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
 
     g_assert_cmpuint (reply->status, ==, 200);
     assert_body (reply, content);
@@ -604,7 +652,7 @@ test_upload_list_download (void)
                      "attachment; filename=\"S1_ping_I1.json\"");
   }
   {
-    g_autoptr(Reply) reply = request (&f, "GET", path, NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
 
     assert_error_reply (reply, 404, "NOT_FOUND");
   }
@@ -620,9 +668,9 @@ test_upload_list_download (void)
     const char *odd = "r\xc3\xa9sum\xc3\xa9 \"1\".json";
     g_autofree char *odd_key = upload_ok (&f, NULL, odd, "{}", NULL);
     g_autofree char *odd_path = g_strconcat ("/", odd_key, NULL);
-    g_autoptr(Reply) reply = request (&f, "GET", odd_path, NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", odd_path, NULL);
     g_autofree char *disposition = NULL;
-    g_autoptr(GHashTable) params = NULL;
+    g_autoptr (GHashTable) params = NULL;
 
     g_assert_cmpuint (reply->status, ==, 200);
     g_assert_true (soup_message_headers_get_content_disposition (reply->headers, &disposition,
@@ -647,8 +695,8 @@ test_max_downloads (void)
   path = g_strconcat ("/", key, NULL);
   for (int i = 0; i < 2; i++)
     {
-      g_autoptr(Reply) reply = request (&f, "GET", path, NULL);
-      g_autoptr(Reply) list = NULL;
+      g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
+      g_autoptr (Reply) list = NULL;
 
       g_assert_cmpuint (reply->status, ==, 200);
       assert_body (reply, "data");
@@ -664,14 +712,14 @@ test_max_downloads (void)
         }
     }
   {
-    g_autoptr(Reply) reply = request (&f, "GET", path, NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
 
     assert_error_reply (reply, 404, "NOT_FOUND");
   }
 
   {
     UploadFields zero = { .max_downloads = "0" };
-    g_autoptr(Reply) reply = upload_full (&f, NULL, "zero.bin", "x", &zero);
+    g_autoptr (Reply) reply = upload_full (&f, NULL, "zero.bin", "x", &zero);
 
     assert_error_reply (reply, 400, "BAD_REQUEST");
   }
@@ -692,7 +740,7 @@ test_auto_delete_false (void)
   path = g_strconcat ("/", key, NULL);
   for (int i = 0; i < 3; i++)
     {
-      g_autoptr(Reply) reply = request (&f, "GET", path, NULL);
+      g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
 
       g_assert_cmpuint (reply->status, ==, 200);
       assert_body (reply, "{}");
@@ -700,13 +748,13 @@ test_auto_delete_false (void)
   names = list_names (&f, "?search=kept", NULL);
   g_assert_cmpstr (names, ==, "kept.json");
   {
-    g_autoptr(Reply) reply = request (&f, "DELETE", path, NULL);
+    g_autoptr (Reply) reply = request (&f, "DELETE", path, NULL);
 
     g_assert_cmpuint (reply->status, ==, 200);
   }
   {
     UploadFields bad = { .auto_delete = "maybe" };
-    g_autoptr(Reply) reply = upload_full (&f, NULL, "bad.json", "{}", &bad);
+    g_autoptr (Reply) reply = upload_full (&f, NULL, "bad.json", "{}", &bad);
 
     assert_error_reply (reply, 400, "BAD_REQUEST");
   }
@@ -747,9 +795,9 @@ test_expiry (void)
 
   /* Capped at max-expiry (60 s). */
   {
-    g_autoptr(Reply) reply = upload_full (&f, NULL, "capped.json", "{}", &week);
-    g_autoptr(GDateTime) expires = NULL;
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+    g_autoptr (Reply) reply = upload_full (&f, NULL, "capped.json", "{}", &week);
+    g_autoptr (GDateTime) expires = NULL;
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
 
     g_assert_cmpuint (reply->status, ==, 200);
     expires = g_date_time_new_from_iso8601 (
@@ -761,11 +809,11 @@ test_expiry (void)
 
   /* An ISO 8601 date 30 s from now is accepted as such. */
   {
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-    g_autoptr(GDateTime) later = g_date_time_add_seconds (now, 30);
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    g_autoptr (GDateTime) later = g_date_time_add_seconds (now, 30);
     UploadFields dated = { 0 };
-    g_autoptr(Reply) reply = NULL;
-    g_autoptr(GDateTime) expires = NULL;
+    g_autoptr (Reply) reply = NULL;
+    g_autoptr (GDateTime) expires = NULL;
 
     iso = g_date_time_format_iso8601 (later);
     dated.expires = iso;
@@ -781,8 +829,8 @@ test_expiry (void)
   {
     UploadFields past = { .expires = "2001-01-01T00:00:00Z" };
     UploadFields nonsense = { .expires = "soon" };
-    g_autoptr(Reply) a = upload_full (&f, NULL, "past.json", "{}", &past);
-    g_autoptr(Reply) b = upload_full (&f, NULL, "nonsense.json", "{}", &nonsense);
+    g_autoptr (Reply) a = upload_full (&f, NULL, "past.json", "{}", &past);
+    g_autoptr (Reply) b = upload_full (&f, NULL, "nonsense.json", "{}", &nonsense);
 
     assert_error_reply (a, 400, "BAD_REQUEST");
     assert_error_reply (b, 400, "BAD_REQUEST");
@@ -799,13 +847,13 @@ test_sort_search (void)
   g_autofree char *query = NULL;
   g_autofree char *listed = NULL;
   g_autofree char *expected = NULL;
-  g_autofree char *key = NULL;
 
   start_default (&f);
   for (gsize i = 0; i < 3; i++)
     {
       g_autofree char *name = g_strdup_printf ("%s_%s_inst%zu.json", session, names[i], i % 2);
-      g_autofree char *k = upload_ok (&f, NULL, name, "{}", NULL);
+
+      g_free (upload_ok (&f, NULL, name, "{}", NULL));
     }
   g_free (upload_ok (&f, NULL, "other-session_ping_x.json", "{}", NULL));
   g_free (upload_ok (&f, NULL, "zeta.txt", "zz", NULL));
@@ -842,7 +890,7 @@ test_sort_search (void)
   query = g_strdup_printf ("?search=%s*&sort=created:asc", session);
   listed = list_names (&f, query, NULL);
   {
-    g_auto(GStrv) split = g_strsplit (listed, " ", -1);
+    g_auto (GStrv) split = g_strsplit (listed, " ", -1);
 
     g_assert_cmpuint (g_strv_length (split), ==, 3);
   }
@@ -873,7 +921,7 @@ test_sort_search (void)
 
   /* No search: everything, in creation order by default; then paging. */
   {
-    g_autoptr(Reply) reply = request (&f, "GET", "/?page=2&limit=2", NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", "/?page=2&limit=2", NULL);
     JsonObject *object = reply_object (reply);
     JsonArray *nodes = json_object_get_array_member (object, "nodes");
 
@@ -885,7 +933,7 @@ test_sort_search (void)
                                                     "name"), ==, "other-session_ping_x.json");
   }
   {
-    g_autoptr(Reply) reply = request (&f, "GET", "/?sort=bogus:asc", NULL);
+    g_autoptr (Reply) reply = request (&f, "GET", "/?sort=bogus:asc", NULL);
 
     assert_error_reply (reply, 400, "BAD_REQUEST");
   }
@@ -909,10 +957,10 @@ test_auth (void)
 
   /* Missing, unknown, and a known key with another scheme. */
   {
-    g_autoptr(Reply) none = request (&f, "GET", "/", NULL);
-    g_autoptr(Reply) wrong = request (&f, "GET", "/", "Bearer key-three");
-    g_autoptr(Reply) basic = request (&f, "GET", "/", "Basic a2V5LW9uZQ==");
-    g_autoptr(Reply) upload_none = upload (&f, NULL, "x.json", "{}");
+    g_autoptr (Reply) none = request (&f, "GET", "/", NULL);
+    g_autoptr (Reply) wrong = request (&f, "GET", "/", "Bearer key-three");
+    g_autoptr (Reply) basic = request (&f, "GET", "/", "Basic a2V5LW9uZQ==");
+    g_autoptr (Reply) upload_none = upload (&f, NULL, "x.json", "{}");
 
     assert_error_reply (none, 401, "UNAUTHORIZED");
     assert_error_reply (wrong, 401, "UNAUTHORIZED");
@@ -932,14 +980,14 @@ test_auth (void)
   g_assert_cmpstr (names, ==, "");
   path = g_strconcat ("/", key, NULL);
   {
-    g_autoptr(Reply) other = request (&f, "GET", path, "Bearer key-two");
-    g_autoptr(Reply) other_delete = request (&f, "DELETE", path, "key-two");
+    g_autoptr (Reply) other = request (&f, "GET", path, "Bearer key-two");
+    g_autoptr (Reply) other_delete = request (&f, "DELETE", path, "key-two");
 
     assert_error_reply (other, 404, "NOT_FOUND");
     assert_error_reply (other_delete, 404, "NOT_FOUND");
   }
   {
-    g_autoptr(Reply) mine = request (&f, "GET", path, "key-one");
+    g_autoptr (Reply) mine = request (&f, "GET", path, "key-one");
 
     g_assert_cmpuint (mine->status, ==, 200);
     assert_body (mine, "{\"a\":1}");
@@ -973,9 +1021,9 @@ test_delete (void)
   key = upload_ok (&f, NULL, "gone.json", "{}", NULL);
   path = g_strconcat ("/", key, NULL);
   {
-    g_autoptr(Reply) first = request (&f, "DELETE", path, NULL);
-    g_autoptr(Reply) second = NULL;
-    g_autoptr(Reply) download = NULL;
+    g_autoptr (Reply) first = request (&f, "DELETE", path, NULL);
+    g_autoptr (Reply) second = NULL;
+    g_autoptr (Reply) download = NULL;
 
     g_assert_cmpuint (first->status, ==, 200);
     g_assert_true (json_object_get_boolean_member (reply_object (first), "success"));
@@ -985,10 +1033,10 @@ test_delete (void)
     assert_error_reply (download, 404, "NOT_FOUND");
   }
   {
-    g_autoptr(Reply) unknown = request (&f, "DELETE", "/NoSuchKey123", NULL);
-    g_autoptr(Reply) root = request (&f, "DELETE", "/", NULL);
-    g_autoptr(Reply) put = request (&f, "PUT", "/", NULL);
-    g_autoptr(Reply) deep = request (&f, "GET", "/a/b/c", NULL);
+    g_autoptr (Reply) unknown = request (&f, "DELETE", "/NoSuchKey123", NULL);
+    g_autoptr (Reply) root = request (&f, "DELETE", "/", NULL);
+    g_autoptr (Reply) put = request (&f, "PUT", "/", NULL);
+    g_autoptr (Reply) deep = request (&f, "GET", "/a/b/c", NULL);
 
     assert_error_reply (unknown, 404, "NOT_FOUND");
     assert_error_reply (root, 405, "METHOD_NOT_ALLOWED");
@@ -1006,8 +1054,8 @@ upload_chunked (Fixture *f,
 {
   const char *boundary = "5bd8cd1b1b6a4c3fbe9b";
   GString *body = g_string_new (NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("POST", f->base);
-  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", f->base);
+  g_autoptr (GInputStream) stream = NULL;
   g_autofree char *content_type = g_strdup_printf ("multipart/form-data; boundary=%s", boundary);
   gsize length;
 
@@ -1044,14 +1092,14 @@ test_limits (void)
   big[8000] = '\0';
   {
     /* Content-Length announced. */
-    g_autoptr(Reply) reply = upload (&f, NULL, "big.bin", big);
+    g_autoptr (Reply) reply = upload (&f, NULL, "big.bin", big);
 
     assert_error_reply (reply, 413, "PAYLOAD_TOO_LARGE");
   }
   {
     /* Chunked: refused while streaming, and a small chunked body works. */
-    g_autoptr(Reply) refused = upload_chunked (&f, 8000);
-    g_autoptr(Reply) accepted = upload_chunked (&f, 1000);
+    g_autoptr (Reply) refused = upload_chunked (&f, 8000);
+    g_autoptr (Reply) accepted = upload_chunked (&f, 1000);
 
     assert_error_reply (refused, 413, "PAYLOAD_TOO_LARGE");
     g_assert_cmpuint (accepted->status, ==, 200);
@@ -1061,13 +1109,13 @@ test_limits (void)
 
   key = upload_ok (&f, NULL, "second.json", "{}", NULL);
   {
-    g_autoptr(Reply) full = upload (&f, NULL, "third.json", "{}");
+    g_autoptr (Reply) full = upload (&f, NULL, "third.json", "{}");
 
     assert_error_reply (full, 507, "STORAGE_FULL");
   }
   path = g_strconcat ("/", key, NULL);
   {
-    g_autoptr(Reply) removed = request (&f, "DELETE", path, NULL);
+    g_autoptr (Reply) removed = request (&f, "DELETE", path, NULL);
 
     g_assert_cmpuint (removed->status, ==, 200);
   }
@@ -1091,13 +1139,13 @@ test_rate_limit (void)
 
   for (int i = 0; i < 3; i++)
     {
-      g_autoptr(Reply) reply = request (&f, "GET", "/", "Bearer limited");
+      g_autoptr (Reply) reply = request (&f, "GET", "/", "Bearer limited");
 
       g_assert_cmpuint (reply->status, ==, 200);
     }
   {
-    g_autoptr(Reply) limited = request (&f, "GET", "/", "Bearer limited");
-    g_autoptr(Reply) other = request (&f, "GET", "/", "Bearer other");
+    g_autoptr (Reply) limited = request (&f, "GET", "/", "Bearer limited");
+    g_autoptr (Reply) other = request (&f, "GET", "/", "Bearer other");
     const char *retry_after;
     guint64 seconds = 0;
 
@@ -1110,7 +1158,7 @@ test_rate_limit (void)
   }
   wait_ms (2100);
   {
-    g_autoptr(Reply) reply = request (&f, "GET", "/", "Bearer limited");
+    g_autoptr (Reply) reply = request (&f, "GET", "/", "Bearer limited");
 
     g_assert_cmpuint (reply->status, ==, 200);
   }
@@ -1135,8 +1183,8 @@ test_redirect (void)
   uri = g_strconcat (f.base, key, NULL);
   location = g_strconcat ("/download/", key, NULL);
   {
-    g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-    g_autoptr(Reply) reply = NULL;
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", uri);
+    g_autoptr (Reply) reply = NULL;
     g_autofree char *absolute = g_strconcat (f.base, location + 1, NULL);
 
     soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
@@ -1146,16 +1194,16 @@ test_redirect (void)
   }
   {
     /* Followed by the client: the download happens at the new place. */
-    g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-    g_autoptr(Reply) reply = send_message (&f, msg);
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", uri);
+    g_autoptr (Reply) reply = send_message (&f, msg);
 
     g_assert_cmpuint (reply->status, ==, 200);
     assert_body (reply, "{\"r\":1}");
     g_assert_cmpstr (g_uri_get_path (soup_message_get_uri (msg)), ==, location);
   }
   {
-    g_autoptr(Reply) gone = request (&f, "GET", location, NULL);
-    g_autoptr(Reply) gone_redirect = request (&f, "GET", uri + strlen (f.base) - 1, NULL);
+    g_autoptr (Reply) gone = request (&f, "GET", location, NULL);
+    g_autoptr (Reply) gone_redirect = request (&f, "GET", uri + strlen (f.base) - 1, NULL);
 
     assert_error_reply (gone, 404, "NOT_FOUND");
     assert_error_reply (gone_redirect, 404, "NOT_FOUND");
@@ -1175,7 +1223,7 @@ on_send_and_read_failed (GObject *source,
                          gpointer user_data)
 {
   FailedSend *failed = user_data;
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr (GBytes) body = NULL;
 
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &failed->error);
   failed->done = TRUE;
@@ -1186,7 +1234,7 @@ test_tls (void)
 {
   Fixture f = { 0 };
   BackupServerOptions options;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("backup-server-tls-XXXXXX", &error);
   g_autofree char *cert = NULL;
   g_autofree char *key_file = NULL;
@@ -1225,7 +1273,7 @@ test_tls (void)
 
   /* Not trusted yet: the handshake fails. */
   {
-    g_autoptr(SoupMessage) msg = soup_message_new ("GET", f.base);
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", f.base);
     FailedSend result = { 0 };
 
     g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), &f);
@@ -1243,11 +1291,26 @@ test_tls (void)
   key = upload_ok (&f, "Bearer whatever", "tls.json", "{\"tls\":true}", NULL);
   path = g_strconcat ("/", key, NULL);
   {
-    g_autoptr(Reply) reply = request (&f, "GET", path, NULL);
+    /* On the connection kept from the upload: links are still https. */
+    g_autoptr (Reply) reply = request (&f, "GET", "/", NULL);
+    JsonArray *nodes = json_object_get_array_member (reply_object (reply), "nodes");
+    g_autofree char *link = g_strconcat (f.base, key, NULL);
+
+    g_assert_cmpuint (reply->status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (nodes), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (nodes, 0),
+                                                    "link"), ==, link);
+  }
+  {
+    g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
 
     g_assert_cmpuint (reply->status, ==, 200);
     assert_body (reply, "{\"tls\":true}");
   }
+  /* The client closes its kept-alive TLS connection: the server lets go. */
+  g_assert_cmpuint (backup_server_get_connection_count (f.server), ==, 1);
+  g_clear_object (&f.session);
+  wait_for_connections (&f, 0);
   fixture_stop (&f);
 
   g_unlink (cert);
@@ -1426,11 +1489,128 @@ test_slow_request (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
   g_assert_cmpuint (backup_server_get_file_count (f.server), ==, 0);
 
-  /* Requests sent in time are not affected, even on a connection kept open
-   * for longer than the timeout. */
+  /* Requests sent in time are not affected. A kept-alive connection that
+   * stays idle for longer than the timeout is closed, and the client goes on
+   * with a new one. */
   assert_still_serving (&f);
+  g_assert_cmpuint (backup_server_get_connection_count (f.server), ==, 1);
   wait_ms (900);
+  wait_for_connections (&f, 0);
   assert_still_serving (&f);
+  fixture_stop (&f);
+}
+
+static void
+test_keep_alive (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *key = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GProxyResolver) no_proxy = g_simple_proxy_resolver_new (NULL, NULL);
+
+  start_default (&f);
+
+  /* Several requests on the connection the client keeps; when the client
+   * goes, the server lets go of the connection. */
+  key = upload_ok (&f, NULL, "kept.json", "{\"kept\":1}", NULL);
+  path = g_strconcat ("/", key, NULL);
+  g_free (list_names (&f, "", NULL));
+  {
+    g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
+
+    g_assert_cmpuint (reply->status, ==, 200);
+    assert_body (reply, "{\"kept\":1}");
+  }
+  g_assert_cmpuint (backup_server_get_connection_count (f.server), ==, 1);
+  g_clear_object (&f.session);
+  wait_for_connections (&f, 0);
+  f.session = soup_session_new_with_options ("proxy-resolver", no_proxy, "timeout", 30, NULL);
+
+  /* Pipelined requests in one packet: each is answered, in order, until the
+   * one that closes the connection. */
+  {
+    g_autofree char *answer = raw_answer (&f, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                              "GET /NoSuchKey HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                              "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Connection: close\r\n\r\n"
+                                              "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+    g_assert_cmpuint (count_answers (answer), ==, 3);
+    g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+    g_assert_nonnull (strstr (answer, "HTTP/1.1 404"));
+  }
+  /* Pipelined, then the client stops sending: every request is answered
+   * before the server closes. */
+  {
+    g_autofree char *answer = raw_answer (&f, "GET /NoSuchKey HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                              "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+    g_assert_cmpuint (count_answers (answer), ==, 2);
+    g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 404"));
+  }
+  wait_for_connections (&f, 0);
+  fixture_stop (&f);
+}
+
+static void
+test_memory_budget (void)
+{
+  Fixture f = { 0 };
+  BackupServerOptions options;
+  g_autofree char *content = g_malloc (24 * 1024 + 1);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  guint64 used;
+
+  backup_server_options_init (&options);
+  options.port = 0;
+  options.max_memory = 64 * 1024;
+  options.max_upload_size = 40 * 1024;
+  fixture_start (&f, &options);
+  memset (content, 'm', 24 * 1024);
+  content[24 * 1024] = '\0';
+
+  /* A file counts with the whole body of its upload and a little more. */
+  first = upload_ok (&f, NULL, "file1.bin", content, NULL);
+  used = backup_server_get_memory_used (f.server);
+  g_assert_cmpuint (used, >, 24 * 1024);
+  g_assert_cmpuint (used, <, 26 * 1024);
+  second = upload_ok (&f, NULL, "file2.bin", content, NULL);
+  g_assert_cmpuint (backup_server_get_memory_used (f.server), ==, 2 * used);
+
+  /* A third does not fit, announced or streamed, and nothing of it is kept. */
+  {
+    g_autoptr (Reply) announced = upload (&f, NULL, "file3.bin", content);
+    g_autoptr (Reply) streamed = upload_chunked (&f, 24 * 1024);
+
+    assert_error_reply (announced, 507, "STORAGE_FULL");
+    assert_error_reply (streamed, 507, "STORAGE_FULL");
+  }
+  g_assert_cmpuint (backup_server_get_file_count (f.server), ==, 2);
+  g_assert_cmpuint (backup_server_get_memory_used (f.server), ==, 2 * used);
+
+  /* Room again once a file is gone. */
+  {
+    g_autofree char *path = g_strconcat ("/", first, NULL);
+    g_autoptr (Reply) removed = request (&f, "DELETE", path, NULL);
+
+    g_assert_cmpuint (removed->status, ==, 200);
+  }
+  g_assert_cmpuint (backup_server_get_memory_used (f.server), ==, used);
+  third = upload_ok (&f, NULL, "file3.bin", content, NULL);
+
+  /* Downloads end the files, and all of their memory is given back. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *path = g_strconcat ("/", i == 0 ? second : third, NULL);
+      g_autoptr (Reply) reply = request (&f, "GET", path, NULL);
+
+      g_assert_cmpuint (reply->status, ==, 200);
+      g_assert_cmpuint (g_bytes_get_size (reply->body), ==, 24 * 1024);
+    }
+  g_assert_cmpuint (backup_server_get_file_count (f.server), ==, 0);
+  g_assert_cmpuint (backup_server_get_memory_used (f.server), ==, 0);
   fixture_stop (&f);
 }
 
@@ -1459,6 +1639,8 @@ main (int argc,
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/malformed", test_malformed);
   g_test_add_func ("/server/slow-request", test_slow_request);
+  g_test_add_func ("/server/keep-alive", test_keep_alive);
+  g_test_add_func ("/server/memory-budget", test_memory_budget);
 
   status = g_test_run ();
 

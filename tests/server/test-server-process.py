@@ -4,7 +4,7 @@
 
 Starts it with --port 0, reads the port from its one line on stdout, uploads,
 lists, downloads and deletes with both Authorization forms, checks the API key
-file, redirects and HTTPS, refuses bad options, and stops it with SIGTERM and
+file, redirects, the memory budget and HTTPS, refuses bad options, and stops it with SIGTERM and
 SIGINT (exit status 0). Only 127.0.0.1 is contacted; the standard library and
 curl are all it needs.
 """
@@ -196,6 +196,27 @@ def test_redirect_and_sigint(workdir):
             server.stop(signal.SIGINT)
 
 
+def test_memory_budget(workdir):
+    help_text = subprocess.run([SERVER, "--help"], capture_output=True, text=True,
+                               timeout=20).stdout
+    check("--max-memory" in help_text, "--max-memory is not in --help")
+
+    server = Server("--max-memory", "10K", "--max-upload-size", "8K")
+    path = os.path.join(workdir, "five.bin")
+    with open(path, "wb") as f:
+        f.write(b"5" * 5000)
+    try:
+        key = upload(server.base, "Bearer any", path, "five.bin")["key"]
+        # A second one does not fit in 10 KiB with the first.
+        answer = curl_json("-F", f"file=@{path}", server.base, expect_status=507)
+        check(answer.get("code") == "STORAGE_FULL", f"507 body: {answer}")
+        curl_json("-X", "DELETE", server.base + key)
+        upload(server.base, "Bearer any", path, "five.bin")
+    finally:
+        if server.proc.poll() is None:
+            server.stop(signal.SIGTERM)
+
+
 def test_tls(workdir):
     if OPENSSL is None:
         print("# openssl missing: HTTPS not checked")
@@ -252,7 +273,8 @@ def test_ipv6(workdir):
 def test_bad_options(workdir):
     for args in (["--port", "70000"], ["--max-expiry", "soon"], ["--listen", "localhost"],
                  ["--api-key-file", os.path.join(workdir, "missing")],
-                 ["--max-upload-size", "lots"], ["--tls-cert", "/nonexistent"],
+                 ["--max-upload-size", "lots"], ["--max-memory", "0"],
+                 ["--max-memory", "lots"], ["--tls-cert", "/nonexistent"],
                  ["--api-key", "has space"], ["stray-argument"]):
         result = subprocess.run([SERVER, "--port", "0", *args], capture_output=True,
                                 text=True, timeout=20)
@@ -273,6 +295,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         test_main_flow(workdir)
         test_redirect_and_sigint(workdir)
+        test_memory_budget(workdir)
         test_tls(workdir)
         test_ipv6(workdir)
         test_bad_options(workdir)
