@@ -123,6 +123,7 @@ parse_json (GBytes *bytes, GError **error)
 
   if (len == 0 || memchr (data, '\0', len) != NULL ||
       !json_parser_load_from_data (parser, data, len, NULL) ||
+      json_parser_get_root (parser) == NULL ||  /* blank input: no root */
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED,
