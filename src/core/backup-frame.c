@@ -10,6 +10,7 @@
 
 #include "backup-error.h"
 #include "backup-frame.h"
+#include "backup-signaling-message.h"
 
 BackupFrame *
 backup_frame_new (BackupFrameType type)
@@ -177,6 +178,15 @@ backup_frame_decode (const guint8 *data, gsize length, GError **error)
   if (!g_utf8_validate ((const char *) data, (gssize) length, NULL))
     {
       protocol_error (error, "not UTF-8");
+      return NULL;
+    }
+  /* json-glib hands strings over NUL-terminated: a name spelled
+   * "victim\u0000.evil" would arrive as "victim", and would rotate the
+   * versions of that other file. Such text, and text that json-glib reads
+   * more loosely than JSON allows, is refused before it is parsed. */
+  if (!backup_signaling_json_check ((const char *) data, length, &local_error))
+    {
+      protocol_error (error, local_error->message);
       return NULL;
     }
   if (!json_parser_load_from_data (parser, (const char *) data, (gssize) length, &local_error))

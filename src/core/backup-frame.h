@@ -68,8 +68,10 @@ void backup_frame_free (BackupFrame *frame);
 GBytes *backup_frame_encode (const BackupFrame *frame);
 
 /* Decodes one control message; fails with BACKUP_ERROR_PROTOCOL on anything
- * that is not exactly one of the messages above. The name of a header is not
- * checked here (the store does it). */
+ * that is not exactly one of the messages above, including strict JSON
+ * (backup_signaling_json_check): no string may hold U+0000, so the name and
+ * the message are exactly what the peer sent, and valid UTF-8. The name of a
+ * header is not checked otherwise here (the store does it). */
 BackupFrame *backup_frame_decode (const guint8 *data, gsize length, GError **error);
 
 /* Incremental parser of the legacy framing. */

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "backup-signaling-error.h"
@@ -184,6 +185,87 @@ append_go_json_string (GString *out, const char *str)
   g_string_append_c (out, '"');
 }
 
+/* Appends @node as JSON. json-glib's own writer turns 1e40 into "1e+40.0",
+ * which is not JSON; numbers are written here so that they read back. */
+static void
+append_json_node (GString *out, JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        /* In the order they were read. */
+        g_autoptr (GList) members = json_object_get_members (object);
+
+        g_string_append_c (out, '{');
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            if (l != members)
+              g_string_append_c (out, ',');
+            append_go_json_string (out, l->data);
+            g_string_append_c (out, ':');
+            append_json_node (out, json_object_get_member (object, l->data));
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            append_json_node (out, json_array_get_element (array, i));
+          }
+        g_string_append_c (out, ']');
+      }
+      break;
+
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_STRING:
+          append_go_json_string (out, json_node_get_string (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_DOUBLE:
+          {
+            double value = json_node_get_double (node);
+            char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+            /* JSON has no infinity or NaN. */
+            if (!isfinite (value))
+              {
+                g_string_append (out, "null");
+                break;
+              }
+            g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer, value));
+            /* Still a fraction when read back, like 0.0 rather than 0. */
+            if (strpbrk (buffer, ".eE") == NULL)
+              g_string_append (out, ".0");
+          }
+          break;
+        case G_TYPE_INT64:
+        default:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          break;
+        }
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
 static GBytes *
 encode_message (BackupSignalingKind kind,
                 const char *payload,
@@ -210,15 +292,12 @@ encode_message (BackupSignalingKind kind,
       json_object_iter_init (&iter, extensions);
       while (json_object_iter_next (&iter, &member, &node))
         {
-          g_autofree char *value = NULL;
-
           if (g_str_equal (member, "type") || g_str_equal (member, "payload"))
             continue;
-          value = json_to_string (node, FALSE);
           g_string_append_c (out, ',');
           append_go_json_string (out, member);
           g_string_append_c (out, ':');
-          g_string_append (out, value);
+          append_json_node (out, node);
         }
     }
 
@@ -322,21 +401,226 @@ malformed_null (GError **error, const char *what)
 }
 
 static gboolean
+json_refused (GError **error, const char *what)
+{
+  g_set_error_literal (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED, what);
+  return FALSE;
+}
+
+/* The value of the four hex digits at @p, or -1. */
+static int
+json_hex4 (const char *p, const char *end)
+{
+  int value = 0;
+
+  if (end - p < 4)
+    return -1;
+  for (int i = 0; i < 4; i++)
+    {
+      int digit = g_ascii_xdigit_value (p[i]);
+
+      if (digit < 0)
+        return -1;
+      value = value << 4 | digit;
+    }
+  return value;
+}
+
+/* Walks one string whose opening quote is just before *@pos, and leaves
+ * *@pos after its closing quote. */
+static gboolean
+json_check_string (const char **pos, const char *end, GError **error)
+{
+  const char *p = *pos;
+
+  while (p < end)
+    {
+      guchar c = (guchar) *p++;
+      int unit;
+
+      if (c == '"')
+        {
+          *pos = p;
+          return TRUE;
+        }
+      /* Raw control characters are not JSON, but json-glib keeps them as
+       * they are, and its own generator writes U+001F unescaped. */
+      if (c != '\\')
+        continue;
+
+      if (p == end)
+        break;
+      switch (*p++)
+        {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+          break;
+
+        case 'u':
+          unit = json_hex4 (p, end);
+          if (unit < 0)
+            return json_refused (error, "\\u escape without four hex digits in a string");
+          p += 4;
+          if (unit == 0)
+            return json_refused (error, "escaped NUL character (\\u0000) in a string");
+          if (unit >= 0xdc00 && unit <= 0xdfff)
+            return json_refused (error, "unpaired surrogate in a string");
+          if (unit >= 0xd800 && unit <= 0xdbff)
+            {
+              int low = end - p >= 6 && p[0] == '\\' && p[1] == 'u' ? json_hex4 (p + 2, end) : -1;
+
+              if (low < 0xdc00 || low > 0xdfff)
+                return json_refused (error, "unpaired surrogate in a string");
+              p += 6;
+            }
+          break;
+
+        default:
+          return json_refused (error, "escape that JSON does not define in a string");
+        }
+    }
+
+  return json_refused (error, "unterminated string");
+}
+
+/* json-glib 1.6 reads an integer that does not fit in 64 bits as another
+ * number (99999999999999999999 as -1), so such a token is refused. Tokens
+ * with a fraction or an exponent are doubles and are left alone. */
+static gboolean
+json_check_number (const char *start, const char *end, GError **error)
+{
+  const char *p = start;
+  guint64 limit = G_MAXINT64;
+  guint64 value = 0;
+
+  for (const char *q = start; q < end; q++)
+    if (*q == '.' || *q == 'e' || *q == 'E')
+      return TRUE;
+
+  if (p < end && *p == '-')
+    {
+      limit = (guint64) G_MAXINT64 + 1;
+      p++;
+    }
+  for (; p < end; p++)
+    {
+      guint digit;
+
+      /* Not a number JSON allows; json-glib refuses it. */
+      if (!g_ascii_isdigit (*p))
+        return TRUE;
+      digit = (guint) (*p - '0');
+      if (value > (limit - digit) / 10)
+        return json_refused (error, "integer out of the 64-bit range");
+      value = value * 10 + digit;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+is_number_char (char c)
+{
+  return g_ascii_isdigit (c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+gboolean
+backup_signaling_json_check (const char *text, gsize length, GError **error)
+{
+  const char *p = text;
+  const char *end = text + length;
+  guint depth = 0;
+
+  g_return_val_if_fail (text != NULL || length == 0, FALSE);
+
+  /* Refuses NUL bytes as well. */
+  if (!g_utf8_validate_len (text, length, NULL))
+    return json_refused (error, "not UTF-8");
+
+  while (p < end)
+    {
+      char c = *p++;
+
+      switch (c)
+        {
+        case '"':
+          if (!json_check_string (&p, end, error))
+            return FALSE;
+          break;
+
+        case '{':
+        case '[':
+          if (++depth > BACKUP_SIGNALING_JSON_MAX_DEPTH)
+            return json_refused (error, "arrays or objects nested too deeply");
+          break;
+
+        case '}':
+        case ']':
+          /* An upper bound of the nesting is enough; json-glib checks the
+           * grammar. */
+          if (depth > 0)
+            depth--;
+          break;
+
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+        case ':':
+        case ',':
+          break;
+
+        default:
+          if (is_number_char (c))
+            {
+              const char *start = p - 1;
+
+              while (p < end && is_number_char (*p))
+                p++;
+              if (!json_check_number (start, p, error))
+                return FALSE;
+            }
+          /* The letters of true, false and null. */
+          else if (!g_ascii_islower (c))
+            return json_refused (error, "character outside the JSON syntax");
+          break;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
 parse_sdp_payload (BackupSignalingMessage *message,
                    const guchar *data,
                    gsize len,
                    GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
   JsonObject *object;
   JsonNode *type, *sdp;
   const char *type_str;
 
-  if (memchr (data, '\0', len) != NULL ||
-      !json_parser_load_from_data (parser, (const char *) data, len, NULL))
+  if (!backup_signaling_json_check ((const char *) data, len, &local_error))
+    {
+      g_autofree char *what = g_strdup_printf ("the description is not JSON (%s)",
+                                               local_error->message);
+
+      return malformed (error, what);
+    }
+  if (!json_parser_load_from_data (parser, (const char *) data, len, NULL))
     return malformed (error, "the description is not JSON");
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* Blank input parses, with no root at all. */
+  if (json_parser_get_root (parser) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return malformed (error, "the description is not a JSON object");
   object = json_node_get_object (json_parser_get_root (parser));
 
@@ -387,6 +671,7 @@ backup_signaling_message_parse (GBytes *bytes,
 {
   g_autoptr(BackupSignalingMessage) message = NULL;
   g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
   g_autofree guchar *payload = NULL;
   gsize payload_len = 0;
   const char *data;
@@ -404,11 +689,15 @@ backup_signaling_message_parse (GBytes *bytes,
     return malformed_null (error, "too large");
   if (len == 0 || memchr (data, '\0', len) != NULL)
     return malformed_null (error, "not JSON");
+  if (!backup_signaling_json_check (data, len, &local_error))
+    return malformed_null (error, local_error->message);
 
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, len, NULL))
     return malformed_null (error, "not JSON");
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* Blank input parses, with no root at all. */
+  if (json_parser_get_root (parser) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return malformed_null (error, "not a JSON object");
   object = json_node_get_object (json_parser_get_root (parser));
 

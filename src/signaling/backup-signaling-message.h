@@ -50,6 +50,26 @@ GBytes *backup_signaling_message_encode_sdp (const char *type,
 GBytes *backup_signaling_message_encode_candidate (const char *candidate,
                                                    JsonObject *extensions);
 
+/* Checks JSON text received from a peer before json-glib parses it, and
+ * refuses (BACKUP_SIGNALING_ERROR_MALFORMED) what would not reach the caller
+ * exactly as written:
+ * - bytes that are not UTF-8, NUL bytes included;
+ * - any spelling of U+0000 in a string or member name: json-glib hands
+ *   strings over NUL-terminated, so "a\u0000b" would arrive as "a";
+ * - escapes JSON does not define, which json-glib reads loosely (octal "\0"
+ *   as U+0000, "\U" as "U", a "\u" without four hex digits as U+0000);
+ * - unpaired surrogates, which json-glib turns into bytes that are not UTF-8;
+ * - integers outside the 64-bit range, which json-glib wraps around;
+ * - characters outside the JSON syntax (comments, single-quoted strings);
+ * - more than BACKUP_SIGNALING_JSON_MAX_DEPTH nested arrays and objects.
+ * The grammar itself is left to json-glib. Also used for the control
+ * messages of the data channel. */
+#define BACKUP_SIGNALING_JSON_MAX_DEPTH 32
+
+gboolean backup_signaling_json_check (const char *text,
+                                      gsize length,
+                                      GError **error);
+
 BackupSignalingMessage *backup_signaling_message_parse (GBytes *bytes,
                                                         GError **error);
 void backup_signaling_message_free (BackupSignalingMessage *message);

@@ -104,6 +104,217 @@ test_decode_rejects (void)
   }
 }
 
+static BackupFrame *
+decode_text (const char *text, GError **error)
+{
+  return backup_frame_decode ((const guint8 *) text, strlen (text), error);
+}
+
+/* json-glib decodes a string into a C string, so any spelling of U+0000
+ * would cut the name short: "victim\u0000.evil" would be stored as
+ * "victim". Every such spelling is refused, in any string of the message. */
+static void
+test_decode_rejects_nul (void)
+{
+  static const char *const bad[] = {
+    "{\"type\":\"header\",\"name\":\"victim\\u0000.evil\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"victim\\u0000\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"\\u0000victim\",\"size\":1,\"kind\":\"file\"}",
+    /* json-glib also reads an octal escape... */
+    "{\"type\":\"header\",\"name\":\"victim\\0.evil\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"victim\\000.evil\",\"size\":1,\"kind\":\"file\"}",
+    /* ...a \u escape without four hex digits as U+0000... */
+    "{\"type\":\"header\",\"name\":\"victim\\u00zz.evil\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"victim\\u\",\"size\":1,\"kind\":\"file\"}",
+    /* ...and drops the backslash of an escape JSON does not define, so
+     * that this name would arrive as "victimU0000.evil". */
+    "{\"type\":\"header\",\"name\":\"victim\\U0000.evil\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"victim\\x00.evil\",\"size\":1,\"kind\":\"file\"}",
+    /* an escaped backslash does not hide the escape after it */
+    "{\"type\":\"header\",\"name\":\"victim\\\\\\u0000.evil\",\"size\":1,\"kind\":\"file\"}",
+    /* in a member name: "name\u0000" would replace "name" */
+    "{\"type\":\"header\",\"name\":\"a\",\"name\\u0000\":\"victim\",\"size\":1,\"kind\":\"file\"}",
+    /* in the type, the kind, the hash and the message */
+    "{\"type\":\"header\\u0000x\",\"name\":\"a\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"zip\\u0000\"}",
+    "{\"type\":\"end\",\"bytes\":1,\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000000\\u0000ff\"}",
+    "{\"type\":\"error\",\"message\":\"disk\\u0000 full\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BackupFrame) frame = decode_text (bad[i], &error);
+
+      g_test_message ("case %u: %s", i, bad[i]);
+      g_assert_null (frame);
+      g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
+    }
+
+  /* A raw NUL byte is refused too, wherever it is. */
+  {
+    static const guint8 raw[] = "{\"type\":\"header\",\"name\":\"victim\0.evil\",\"size\":1,"
+                                "\"kind\":\"file\"}";
+    static const guint8 after[] = "{\"type\":\"error\",\"message\":\"m\"}\0";
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (backup_frame_decode (raw, sizeof raw - 1, &error));
+    g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
+    g_clear_error (&error);
+    g_assert_null (backup_frame_decode (after, sizeof after - 1, &error));
+    g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
+  }
+
+  /* The message names the problem. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (BackupFrame) frame = decode_text (bad[0], &error);
+
+    g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "NUL"));
+  }
+}
+
+/* Text that json-glib would read differently from a strict JSON reader is
+ * refused: the name a peer meant must be the name we store. */
+static void
+test_decode_rejects_lax_json (void)
+{
+  static const char *const bad[] = {
+    /* single quotes: no escapes are read inside them */
+    "{'type':'header','name':'a','size':1,'kind':'file'}",
+    "{\"type\":\"header\",\"name\":'victim\\u0000.evil',\"size\":1,\"kind\":\"file\"}",
+    /* comments */
+    "{\"type\":\"header\",/* \" */\"name\":\"a\",\"size\":1,\"kind\":\"file\"}",
+    /* an unpaired surrogate would decode to bytes that are not UTF-8 */
+    "{\"type\":\"header\",\"name\":\"a\\udc00b\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"a\\ud800b\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"a\\ud800\\u0041\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"a\\ud800\\ud800\",\"size\":1,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"a\\ud800\",\"size\":1,\"kind\":\"file\"}",
+    /* an unterminated string and a lone backslash at the end */
+    "{\"type\":\"header\",\"name\":\"a",
+    "{\"type\":\"header\",\"name\":\"a\\",
+    /* integers json-glib would wrap around: the first is read as -1 (size
+     * unknown), the second as G_MAXINT64 */
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":99999999999999999999,\"kind\":\"file\"}",
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":18446744073709551615,\"kind\":\"file\"}",
+    "{\"type\":\"end\",\"bytes\":-9223372036854775809,\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+    "{\"type\":\"ack\",\"bytes\":9223372036854775808,\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+    /* nesting far beyond any control message */
+    "{\"type\":\"error\",\"message\":\"m\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BackupFrame) frame = decode_text (bad[i], &error);
+
+      g_test_message ("case %u: %s", i, bad[i]);
+      g_assert_null (frame);
+      g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
+    }
+}
+
+/* Legitimate names with backslashes and escapes decode to what they spell. */
+static void
+test_decode_escapes (void)
+{
+  static const struct
+  {
+    const char *json;
+    const char *name;
+  } cases[] = {
+    /* an escaped backslash followed by the letters u0000 */
+    { "\"victim\\\\u0000.evil\"", "victim\\u0000.evil" },
+    { "\"\\\\u0000\"", "\\u0000" },
+    { "\"a\\\\\\\\u0000\"", "a\\\\u0000" },
+    { "\"a\\\\\"", "a\\" },
+    { "\"a\\\\\\u0041\"", "a\\A" },
+    { "\"\\\"q\\\"\\/\\b\\f\\n\\r\\t\"", "\"q\"/\b\f\n\r\t" },
+    { "\"\\u0001\\u001f\\u007f\"", "\x01\x1f\x7f" },
+    { "\"caf\\u00e9 \\u00E9\"", "caf\xc3\xa9 \xc3\xa9" },
+    { "\"\\ud83d\\ude00.zip\"", "\xf0\x9f\x98\x80.zip" },
+    { "\"\\uD83D\\uDE00\"", "\xf0\x9f\x98\x80" },
+    /* raw control characters are kept as they are (json-glib's own
+     * generator writes U+001F unescaped) */
+    { "\"a\x1f"
+      "\nb\"",
+      "a\x1f"
+      "\nb" },
+    { "\"U0000\"", "U0000" },
+    { "\"u0000\"", "u0000" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"type\":\"header\",\"name\":%s,\"size\":-1,"
+                                               "\"kind\":\"file\"}",
+                                               cases[i].json);
+      g_autofree char *message_text = g_strdup_printf ("{\"type\":\"error\",\"message\":%s}",
+                                                       cases[i].json);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BackupFrame) frame = NULL;
+      g_autoptr (BackupFrame) message = NULL;
+      g_autoptr (BackupFrame) again = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+
+      g_test_message ("case %u: %s", i, text);
+      frame = decode_text (text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (frame->type, ==, BACKUP_FRAME_HEADER);
+      g_assert_cmpstr (frame->name, ==, cases[i].name);
+      g_assert_cmpint (frame->size, ==, -1);
+
+      /* what we encode decodes to the same name */
+      bytes = backup_frame_encode (frame);
+      again = backup_frame_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                   &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (again->name, ==, cases[i].name);
+
+      message = decode_text (message_text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (message->type, ==, BACKUP_FRAME_ERROR);
+      g_assert_cmpstr (message->message, ==, cases[i].name);
+    }
+
+  /* The largest integers still fit. */
+  {
+    static const char largest[] = "{\"type\":\"ack\",\"bytes\":9223372036854775807,\"sha256\":"
+                                  "\"0000000000000000000000000000000000000000000000000000000000000000\"}";
+    static const char header[] = "{\"type\":\"header\",\"name\":\"a\",\"size\":9223372036854775807,"
+                                 "\"kind\":\"zip\",\"extra\":[-9223372036854775808,1.5e300,true,null]}";
+    g_autoptr (GError) error = NULL;
+    g_autoptr (BackupFrame) frame = decode_text (largest, &error);
+    g_autoptr (BackupFrame) frame2 = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (frame->bytes, ==, G_MAXINT64);
+    frame2 = decode_text (header, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (frame2->size, ==, G_MAXINT64);
+  }
+
+  /* Whitespace JSON allows between tokens is still accepted. */
+  {
+    static const char spaced[] = " {\r\n\t\"type\" : \"end\" ,\n\"bytes\" : 0 , \"sha256\" :"
+                                 "\"0000000000000000000000000000000000000000000000000000000000000000\""
+                                 "\n}\n";
+    g_autoptr (GError) error = NULL;
+    g_autoptr (BackupFrame) frame = decode_text (spaced, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (frame->type, ==, BACKUP_FRAME_END);
+    g_assert_cmpuint (frame->bytes, ==, 0);
+  }
+}
+
 typedef struct
 {
   GString *name;
@@ -236,6 +447,9 @@ main (int argc, char **argv)
 
   g_test_add_func ("/frame/round-trip", test_round_trip);
   g_test_add_func ("/frame/decode-rejects", test_decode_rejects);
+  g_test_add_func ("/frame/decode-rejects-nul", test_decode_rejects_nul);
+  g_test_add_func ("/frame/decode-rejects-lax-json", test_decode_rejects_lax_json);
+  g_test_add_func ("/frame/decode-escapes", test_decode_escapes);
   g_test_add_func ("/frame/legacy/any-split", test_legacy_any_split);
   g_test_add_func ("/frame/legacy/errors", test_legacy_errors);
 
