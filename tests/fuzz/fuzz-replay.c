@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#define FUZZ_REPLAY
 #include "fuzz-common.h"
 
 static int
