@@ -1,6 +1,9 @@
 /* backup-options.c: the command line of distributed-backup
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file: the pflag-compatible parser, the checks of each option and the
+ * help text share the one table of options below.
  */
 #include "config.h"
 

@@ -1,6 +1,10 @@
-/* backup-session.c
+/* backup-session.c: one backup run, its data channel and its end
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Connecting, the sender and the receiver are in files of their own (see
+ * backup-session-private.h); what stays here is the run's life: its start,
+ * the data channel's events, the end and the object.
  */
 #include "config.h"
 
