@@ -122,6 +122,19 @@ state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
     run->started_us = g_get_monotonic_time ();
 }
 
+/* One line on standard error; a message may carry what a peer sent. A
+ * cancellation is the user's own doing and is not reported. */
+static void
+print_failure (const GError *error)
+{
+  g_autofree char *shown = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  shown = backup_display_name (error->message, -1);
+  fprintf (stderr, "%s: %s\n", PROGRAM, shown);
+}
+
 static void
 session_started_cb (BackupRunner *runner, BackupSession *session, gpointer user_data)
 {
@@ -148,10 +161,7 @@ session_finished_cb (BackupRunner *runner,
   run->session = NULL;
 
   if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
-    }
+    print_failure (error);
   else if (!run->options->quiet)
     {
       g_autofree char *name = session_display_name (session);
@@ -182,9 +192,8 @@ run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     {
       /* A session reported its own failure; what failed before any
        * session (the signaling store) is reported here. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-          && !run->session_seen)
-        fprintf (stderr, "%s: %s\n", PROGRAM, error->message);
+      if (!run->session_seen)
+        print_failure (error);
       run->status = 1;
     }
   g_main_loop_quit (run->loop);

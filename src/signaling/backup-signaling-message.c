@@ -83,8 +83,10 @@ backup_signaling_parse_name (const char *name,
 
   if (!backup_signaling_name_is_of_session (name, session))
     {
+      g_autofree char *shown = g_strescape (name, NULL);
+
       g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_NOT_FOUND,
-                   "“%s” is not a file of session %s", name, session);
+                   "“%s” is not a file of session %s", shown, session);
       return FALSE;
     }
 
@@ -115,8 +117,14 @@ backup_signaling_parse_name (const char *name,
   return TRUE;
 
 malformed:
-  g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED,
-               "“%s” is not a signaling file name of session %s", name, session);
+  {
+    /* Whoever wrote into the store chose the name: no control character
+     * of it reaches a log. */
+    g_autofree char *shown = g_strescape (name, NULL);
+
+    g_set_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_MALFORMED,
+                 "“%s” is not a signaling file name of session %s", shown, session);
+  }
   return FALSE;
 }
 

@@ -312,6 +312,28 @@ test_names (void)
   }
 }
 
+/* A malformed name in a shared store is reported without its control
+ * characters: they would reach a terminal or forge a journal line. */
+static void
+test_hostile_name (void)
+{
+  static const char *const names[] = {
+    "s1_sdp_\033]0;owned\007.json",
+    "s1_sdp_a\nforged log line.json",
+    "other\r\n_ping_x.json",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (backup_signaling_parse_name (names[i], "s1", NULL, NULL, &error));
+      g_assert_nonnull (error);
+      for (const char *p = error->message; *p != '\0'; p++)
+        g_assert_false (g_ascii_iscntrl (*p));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -324,6 +346,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/signaling/message/extensions", test_extensions);
   g_test_add_func ("/signaling/message/malformed", test_malformed);
   g_test_add_func ("/signaling/message/names", test_names);
+  g_test_add_func ("/signaling/message/hostile-name", test_hostile_name);
 
   return g_test_run ();
 }
