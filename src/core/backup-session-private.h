@@ -14,13 +14,13 @@
 #include <gnutls/gnutls.h>
 
 #include "backup-archiver.h"
+#include "backup-channel.h"
 #include "backup-frame.h"
 #include "backup-pairing.h"
 #include "backup-reception.h"
 #include "backup-session.h"
 #include "backup-store.h"
 #include "backup-transfer-machine.h"
-#include "rtc-data-channel.h"
 #include "rtc-peer-connection.h"
 
 G_BEGIN_DECLS
@@ -43,16 +43,21 @@ typedef enum
 } Mode;
 
 
-/* The state of one run. */
+/* The state of one run: the task data of the run's GTask, so that it lives
+ * exactly as long as the run can still be reached (an async call or a
+ * source in flight holds a reference on the task) and nothing is carried
+ * over from one run to the next. Every function below works on a run. */
 typedef struct
 {
-  GTask *task;
+  BackupSession *session; /* the task's source object */
+  GTask *task;            /* owns this run */
+  gboolean returned;      /* the task has returned its result */
   GCancellable *cancellable;
   gulong cancelled_id;
   BackupPairing *pairing;
   gboolean pairing_closed;
   RtcPeerConnection *pc;
-  RtcDataChannel *channel;
+  BackupChannel *channel;
   gboolean is_offerer;
   gboolean description_created;
   gboolean description_sent;
@@ -79,6 +84,7 @@ typedef struct
   BackupReception *reception;
   BackupLegacyParser *legacy;
   gboolean extended;
+  guint64 received;
 } SessionRun;
 
 struct _BackupSession
@@ -106,49 +112,68 @@ struct _BackupSession
   char *file_name;
   guint64 bytes_done;
   gint64 total_bytes;
+  gboolean peer_is_legacy;
 
-  /* The current (or last) run: a fresh one for each run, so that nothing
-   * is carried over or reset by hand. */
-  SessionRun *run;
+  /* The run in progress, or NULL: its task (a reference, dropped when it
+   * returns) holds the run. */
+  GTask *task;
 };
 
+/* The run a reference on its task (an async call's user data) leads to. */
+static inline SessionRun *
+session_run_from_task (GTask *task)
+{
+  return g_task_get_task_data (task);
+}
+
 /* backup-session.c */
-G_GNUC_INTERNAL void session_set_state (BackupSession *self, BackupSessionState state);
-G_GNUC_INTERNAL void session_report_progress (BackupSession *self, guint64 done);
-G_GNUC_INTERNAL void session_set_total (BackupSession *self, gint64 total);
-G_GNUC_INTERNAL void session_set_file_name (BackupSession *self, const char *name);
+G_GNUC_INTERNAL void session_set_state (SessionRun *run, BackupSessionState state);
+G_GNUC_INTERNAL void session_report_progress (SessionRun *run, guint64 done);
+G_GNUC_INTERNAL void session_set_total (SessionRun *run, gint64 total);
+G_GNUC_INTERNAL void session_set_file_name (SessionRun *run, const char *name);
 G_GNUC_INTERNAL char *session_hex_digest (const guint8 *digest);
-G_GNUC_INTERNAL gboolean session_send_frame (BackupSession *self, BackupFrame *frame,
+G_GNUC_INTERNAL gboolean session_send_frame (SessionRun *run, BackupFrame *frame,
                                              GError **error);
-G_GNUC_INTERNAL void session_arm_finish_timeout (BackupSession *self);
-G_GNUC_INTERNAL BackupTransferAction session_receiver_step (BackupSession *self,
+G_GNUC_INTERNAL void session_arm_finish_timeout (SessionRun *run);
+G_GNUC_INTERNAL BackupTransferAction session_receiver_step (SessionRun *run,
                                                             BackupReceiverEvent event);
-G_GNUC_INTERNAL BackupTransferAction session_sender_step (BackupSession *self,
+G_GNUC_INTERNAL BackupTransferAction session_sender_step (SessionRun *run,
                                                           BackupSenderEvent event);
 /* Carries out what a state machine decided; @error (taken) is why, for FAIL. */
-G_GNUC_INTERNAL void session_act (BackupSession *self, BackupTransferAction action,
-                                  GError *error);
+G_GNUC_INTERNAL void session_act (SessionRun *run, BackupTransferAction action, GError *error);
 /* A failure of any kind (taken); the state machine says whether it matters. */
-G_GNUC_INTERNAL void session_fail (BackupSession *self, GError *error);
-G_GNUC_INTERNAL void session_fail_run (BackupSession *self, GError *error);
-G_GNUC_INTERNAL void session_succeed (BackupSession *self);
-G_GNUC_INTERNAL void session_finish_run_now (BackupSession *self);
+G_GNUC_INTERNAL void session_fail (SessionRun *run, GError *error);
+G_GNUC_INTERNAL void session_fail_run (SessionRun *run, GError *error);
+G_GNUC_INTERNAL void session_succeed (SessionRun *run);
+G_GNUC_INTERNAL void session_finish_run_now (SessionRun *run);
 /* The connection ended under the data channel before it was closed. */
-G_GNUC_INTERNAL void session_transport_lost (BackupSession *self, const GError *error);
-G_GNUC_INTERNAL void session_adopt_channel (BackupSession *self, RtcDataChannel *channel);
+G_GNUC_INTERNAL void session_transport_lost (SessionRun *run, const GError *error);
+G_GNUC_INTERNAL void session_adopt_channel (SessionRun *run, BackupChannel *channel);
+
+/* Runs only the transfer, on @channel (open, or "open" follows), without
+ * pairing or connecting: how the tests drive both roles through a fake
+ * channel. @peer_is_legacy: the peer speaks the original framing (a
+ * receiver also tells it from the first message). Finish with
+ * backup_session_run_finish(). */
+void backup_session_transfer_async (BackupSession *self,
+                                    BackupChannel *channel,
+                                    gboolean peer_is_legacy,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
 
 /* backup-session-connect.c */
-G_GNUC_INTERNAL void session_connect (BackupSession *self);
+G_GNUC_INTERNAL void session_connect (SessionRun *run);
 
 /* backup-session-sender.c */
-G_GNUC_INTERNAL void sender_start (BackupSession *self);
-G_GNUC_INTERNAL void sender_pump (BackupSession *self);
-G_GNUC_INTERNAL void sender_on_control (BackupSession *self, BackupFrame *frame);
+G_GNUC_INTERNAL void sender_start (SessionRun *run);
+G_GNUC_INTERNAL void sender_pump (SessionRun *run);
+G_GNUC_INTERNAL void sender_on_control (SessionRun *run, BackupFrame *frame);
 
 /* backup-session-receiver.c */
-G_GNUC_INTERNAL void receiver_start (BackupSession *self);
-G_GNUC_INTERNAL void receiver_on_message (BackupSession *self, GBytes *data, gboolean is_string);
+G_GNUC_INTERNAL void receiver_start (SessionRun *run);
+G_GNUC_INTERNAL void receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string);
 /* The sender closed the data channel cleanly (it reset its stream). */
-G_GNUC_INTERNAL void receiver_on_channel_closed (BackupSession *self);
+G_GNUC_INTERNAL void receiver_on_channel_closed (SessionRun *run);
 
 G_END_DECLS

@@ -21,7 +21,6 @@
 #include "backup-reception.h"
 #include "backup-session-private.h"
 #include "backup-transfer-machine.h"
-#include "rtc-data-channel.h"
 #include "rtc-error.h"
 #include "rtc-peer-connection.h"
 
@@ -48,8 +47,10 @@ static guint signals[N_SIGNALS];
 
 
 void
-session_set_state (BackupSession *self, BackupSessionState state)
+session_set_state (SessionRun *run, BackupSessionState state)
 {
+  BackupSession *self = run->session;
+
   if (self->state == state)
     return;
 
@@ -59,26 +60,28 @@ session_set_state (BackupSession *self, BackupSessionState state)
 }
 
 void
-session_report_progress (BackupSession *self, guint64 done)
+session_report_progress (SessionRun *run, guint64 done)
 {
+  BackupSession *self = run->session;
+
   self->bytes_done = done;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_DONE]);
   g_signal_emit (self, signals[PROGRESS], 0, self->bytes_done, self->total_bytes);
 }
 
 void
-session_set_total (BackupSession *self, gint64 total)
+session_set_total (SessionRun *run, gint64 total)
 {
-  self->total_bytes = total;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_BYTES]);
+  run->session->total_bytes = total;
+  g_object_notify_by_pspec (G_OBJECT (run->session), properties[PROP_TOTAL_BYTES]);
 }
 
 void
-session_set_file_name (BackupSession *self, const char *name)
+session_set_file_name (SessionRun *run, const char *name)
 {
-  g_free (self->file_name);
-  self->file_name = g_strdup (name);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_NAME]);
+  g_free (run->session->file_name);
+  run->session->file_name = g_strdup (name);
+  g_object_notify_by_pspec (G_OBJECT (run->session), properties[PROP_FILE_NAME]);
 }
 
 char *
@@ -91,21 +94,12 @@ session_hex_digest (const guint8 *digest)
   return g_string_free (out, FALSE);
 }
 
-static SessionRun *
-session_run_new (void)
-{
-  SessionRun *run = g_new0 (SessionRun, 1);
-
-  run->sender = BACKUP_SENDER_WAITING;
-  run->receiver = BACKUP_RECEIVER_WAITING;
-  return run;
-}
-
-/* Once release_run() let go of its transports, streams and files. */
+/* With its task: release_run() let go of its transports, streams and
+ * files before the run returned. */
 static void
 session_run_free (SessionRun *run)
 {
-  g_assert (run->task == NULL && run->pc == NULL && run->reception == NULL);
+  g_assert (run->pc == NULL && run->channel == NULL && run->reception == NULL);
   g_clear_object (&run->pairing);
   g_clear_object (&run->cancellable);
   g_clear_error (&run->failure);
@@ -116,76 +110,87 @@ session_run_free (SessionRun *run)
 /* Tear-down                                                                */
 
 static void
-clear_timeouts (BackupSession *self)
+clear_timeouts (SessionRun *run)
 {
-  g_clear_handle_id (&self->run->gather_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->run->finish_timeout_id, g_source_remove);
+  g_clear_handle_id (&run->gather_timeout_id, g_source_remove);
+  g_clear_handle_id (&run->finish_timeout_id, g_source_remove);
 }
 
 static void
-release_transport (BackupSession *self)
+release_transport (SessionRun *run)
 {
-  if (self->run->channel != NULL)
+  if (run->channel != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->run->channel, self);
-      g_clear_object (&self->run->channel);
+      g_signal_handlers_disconnect_by_data (run->channel, run);
+      g_clear_object (&run->channel);
     }
-  if (self->run->pc != NULL)
+  if (run->pc != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->run->pc, self);
-      rtc_peer_connection_close (self->run->pc);
-      g_clear_object (&self->run->pc);
+      g_signal_handlers_disconnect_by_data (run->pc, run);
+      rtc_peer_connection_close (run->pc);
+      g_clear_object (&run->pc);
     }
 }
 
 static void
-release_run (BackupSession *self)
+release_run (SessionRun *run)
 {
-  clear_timeouts (self);
-  if (self->run->cancellable != NULL)
-    g_cancellable_cancel (self->run->cancellable);
-  if (self->run->reception != NULL)
+  clear_timeouts (run);
+  if (run->cancellable != NULL)
+    g_cancellable_cancel (run->cancellable);
+  if (run->reception != NULL)
     {
-      if (self->run->receiver != BACKUP_RECEIVER_STORED
-          && self->run->receiver != BACKUP_RECEIVER_DONE)
-        backup_reception_abort (self->run->reception);
-      g_clear_object (&self->run->reception);
+      if (run->receiver != BACKUP_RECEIVER_STORED && run->receiver != BACKUP_RECEIVER_DONE)
+        backup_reception_abort (run->reception);
+      g_clear_object (&run->reception);
     }
-  g_clear_pointer (&self->run->legacy, backup_legacy_parser_free);
-  g_clear_object (&self->run->input);
-  g_clear_object (&self->run->archiver);
-  if (self->run->hash != NULL)
+  g_clear_pointer (&run->legacy, backup_legacy_parser_free);
+  g_clear_object (&run->input);
+  if (run->archiver != NULL)
     {
-      gnutls_hash_deinit (self->run->hash, NULL);
-      self->run->hash = NULL;
+      g_signal_handlers_disconnect_by_data (run->archiver, run);
+      g_clear_object (&run->archiver);
     }
-  if (self->run->pairing != NULL)
-    g_signal_handlers_disconnect_by_data (self->run->pairing, self);
-  release_transport (self);
+  if (run->hash != NULL)
+    {
+      gnutls_hash_deinit (run->hash, NULL);
+      run->hash = NULL;
+    }
+  if (run->pairing != NULL)
+    g_signal_handlers_disconnect_by_data (run->pairing, run);
+  release_transport (run);
 }
 
 static void
-complete (BackupSession *self)
+complete (SessionRun *run)
 {
-  g_autoptr (GTask) task = g_steal_pointer (&self->run->task);
+  BackupSession *self = run->session;
+  g_autoptr (GTask) task = NULL;
 
-  if (task == NULL)
+  if (run->returned)
     return;
 
-  if (self->run->cancelled_id != 0)
-    g_cancellable_disconnect (g_task_get_cancellable (task), self->run->cancelled_id);
-  self->run->cancelled_id = 0;
-  g_clear_object (&self->run->cancellable);
-  g_clear_object (&self->run->pairing);
+  run->returned = TRUE;
+  task = g_object_ref (run->task);
+  if (run->cancelled_id != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (task), run->cancelled_id);
+  run->cancelled_id = 0;
+  g_clear_object (&run->cancellable);
+  g_clear_object (&run->pairing);
 
-  if (self->run->failure != NULL)
+  /* The session is free for its next run before anyone hears of this one. */
+  self->peer_is_legacy = run->peer_is_legacy;
+  if (self->task == task)
+    g_clear_object (&self->task);
+
+  if (run->failure != NULL)
     {
-      session_set_state (self, BACKUP_SESSION_STATE_FAILED);
-      g_task_return_error (task, g_steal_pointer (&self->run->failure));
+      session_set_state (run, BACKUP_SESSION_STATE_FAILED);
+      g_task_return_error (task, g_steal_pointer (&run->failure));
     }
   else
     {
-      session_set_state (self, BACKUP_SESSION_STATE_DONE);
+      session_set_state (run, BACKUP_SESSION_STATE_DONE);
       g_task_return_boolean (task, TRUE);
     }
 }
@@ -193,97 +198,97 @@ complete (BackupSession *self)
 static void
 pairing_closed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (BackupSession) self = user_data;
+  g_autoptr (GTask) task = user_data;
+  SessionRun *run = session_run_from_task (task);
   g_autoptr (GError) error = NULL;
 
   if (!backup_pairing_close_finish (BACKUP_PAIRING (object), result, &error))
     g_debug ("cleaning up the signaling store: %s", error->message);
 
-  if (self->run->completing)
-    complete (self);
+  if (run->completing)
+    complete (run);
 }
 
 /* Deletes what we left in the signaling store and stops polling it. */
 static void
-close_pairing (BackupSession *self)
+close_pairing (SessionRun *run)
 {
-  if (self->run->pairing == NULL || self->run->pairing_closed)
+  if (run->pairing == NULL || run->pairing_closed)
     return;
 
-  self->run->pairing_closed = TRUE;
-  g_signal_handlers_disconnect_by_data (self->run->pairing, self);
-  backup_pairing_close_async (self->run->pairing, NULL, pairing_closed_cb, g_object_ref (self));
+  run->pairing_closed = TRUE;
+  g_signal_handlers_disconnect_by_data (run->pairing, run);
+  backup_pairing_close_async (run->pairing, NULL, pairing_closed_cb, g_object_ref (run->task));
 }
 
 void
-session_finish_run_now (BackupSession *self)
+session_finish_run_now (SessionRun *run)
 {
-  release_run (self);
-  if (self->run->pairing != NULL && !self->run->pairing_closed)
-    close_pairing (self); /* completes from its callback */
+  release_run (run);
+  if (run->pairing != NULL && !run->pairing_closed)
+    close_pairing (run); /* completes from its callback */
   else
-    complete (self);
+    complete (run);
 }
 
 static void
-finish_run (BackupSession *self)
+finish_run (SessionRun *run)
 {
-  if (self->run->completing)
+  if (run->completing)
     return;
 
-  self->run->completing = TRUE;
+  run->completing = TRUE;
   /* A commit in a worker thread is never abandoned: the result is known
    * (stored or not) before the run completes. */
-  if (self->mode == MODE_RECEIVE && self->run->receiver == BACKUP_RECEIVER_COMMITTING)
+  if (run->session->mode == MODE_RECEIVE && run->receiver == BACKUP_RECEIVER_COMMITTING)
     return;
-  session_finish_run_now (self);
+  session_finish_run_now (run);
 }
 
 /* Ends the run with @error (taken). */
 void
-session_fail_run (BackupSession *self, GError *error)
+session_fail_run (SessionRun *run, GError *error)
 {
-  if (self->run->completing || self->run->task == NULL)
+  if (run->completing || run->returned)
     {
       g_error_free (error);
       return;
     }
 
-  g_debug ("session %s failed: %s", self->session_id, error->message);
-  g_clear_error (&self->run->failure);
-  self->run->failure = error;
+  g_debug ("session %s failed: %s", run->session->session_id, error->message);
+  g_clear_error (&run->failure);
+  run->failure = error;
 
   /* Tell a peer of this program why, so that it does not wait. */
-  if (self->run->channel != NULL && !self->run->peer_is_legacy
-      && rtc_data_channel_get_ready_state (self->run->channel) == RTC_DATA_CHANNEL_STATE_OPEN)
+  if (run->channel != NULL && !run->peer_is_legacy && backup_channel_is_open (run->channel))
     {
       g_autoptr (BackupFrame) frame = backup_frame_new (BACKUP_FRAME_ERROR);
 
       frame->message = g_strdup (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
                                    ? _("the backup was cancelled")
                                    : error->message);
-      session_send_frame (self, frame, NULL);
+      session_send_frame (run, frame, NULL);
     }
 
-  finish_run (self);
+  finish_run (run);
 }
 
 /* Carries out what the transfer's state machine decided; @error (taken)
  * is why, for FAIL. */
 void
-session_act (BackupSession *self, BackupTransferAction action, GError *error)
+session_act (SessionRun *run, BackupTransferAction action, GError *error)
 {
   switch (action)
     {
     case BACKUP_TRANSFER_ACTION_FAIL:
-      session_fail_run (self, g_steal_pointer (&error));
+      session_fail_run (run, g_steal_pointer (&error));
       break;
     case BACKUP_TRANSFER_ACTION_SUCCEED:
-      session_succeed (self);
+      session_succeed (run);
       break;
     case BACKUP_TRANSFER_ACTION_IGNORE:
       if (error != NULL)
-        g_debug ("session %s: no longer matters: %s", self->session_id, error->message);
+        g_debug ("session %s: no longer matters: %s", run->session->session_id, error->message);
       break;
     case BACKUP_TRANSFER_ACTION_NONE:
     case BACKUP_TRANSFER_ACTION_COMMIT:
@@ -297,132 +302,132 @@ session_act (BackupSession *self, BackupTransferAction action, GError *error)
 }
 
 BackupTransferAction
-session_receiver_step (BackupSession *self, BackupReceiverEvent event)
+session_receiver_step (SessionRun *run, BackupReceiverEvent event)
 {
-  BackupReceiverState before = self->run->receiver;
-  BackupTransferAction action = backup_receiver_step (&self->run->receiver, event, !self->run->extended);
+  BackupReceiverState before = run->receiver;
+  BackupTransferAction action = backup_receiver_step (&run->receiver, event, !run->extended);
 
-  if (self->run->receiver != before)
-    g_debug ("session %s: receiver %s → %s", self->session_id,
+  if (run->receiver != before)
+    g_debug ("session %s: receiver %s → %s", run->session->session_id,
              backup_receiver_state_to_string (before),
-             backup_receiver_state_to_string (self->run->receiver));
+             backup_receiver_state_to_string (run->receiver));
   return action;
 }
 
 BackupTransferAction
-session_sender_step (BackupSession *self, BackupSenderEvent event)
+session_sender_step (SessionRun *run, BackupSenderEvent event)
 {
-  BackupSenderState before = self->run->sender;
-  BackupTransferAction action = backup_sender_step (&self->run->sender, event, self->run->peer_is_legacy);
+  BackupSenderState before = run->sender;
+  BackupTransferAction action = backup_sender_step (&run->sender, event, run->peer_is_legacy);
 
-  if (self->run->sender != before)
-    g_debug ("session %s: sender %s → %s", self->session_id,
-             backup_sender_state_to_string (before), backup_sender_state_to_string (self->run->sender));
+  if (run->sender != before)
+    g_debug ("session %s: sender %s → %s", run->session->session_id,
+             backup_sender_state_to_string (before), backup_sender_state_to_string (run->sender));
   return action;
 }
 
 /* Something went wrong: the peer, the network, the local side or the user
  * (cancellation). The state machine says whether it still matters. */
 void
-session_fail (BackupSession *self, GError *error)
+session_fail (SessionRun *run, GError *error)
 {
   BackupTransferAction action;
 
-  if (self->run->completing || self->run->task == NULL)
+  if (run->completing || run->returned)
     {
       g_error_free (error);
       return;
     }
-  if (self->mode == MODE_RECEIVE)
-    action = session_receiver_step (self, BACKUP_RECEIVER_EVENT_FAILURE);
+  if (run->session->mode == MODE_RECEIVE)
+    action = session_receiver_step (run, BACKUP_RECEIVER_EVENT_FAILURE);
   else
-    action = session_sender_step (self, BACKUP_SENDER_EVENT_FAILURE);
-  session_act (self, action, error);
+    action = session_sender_step (run, BACKUP_SENDER_EVENT_FAILURE);
+  session_act (run, action, error);
 }
 
 void
-session_succeed (BackupSession *self)
+session_succeed (SessionRun *run)
 {
-  if (self->run->completing || self->run->task == NULL)
+  if (run->completing || run->returned)
     return;
 
-  finish_run (self);
+  finish_run (run);
 }
 
 static gboolean
 finish_timeout_cb (gpointer user_data)
 {
-  BackupSession *self = user_data;
+  SessionRun *run = user_data;
 
-  self->run->finish_timeout_id = 0;
+  run->finish_timeout_id = 0;
   /* Receiver: stored and acknowledged, the sender's close went missing.
    * Sender: no acknowledgement or close came. */
-  session_act (self,
-               self->mode == MODE_RECEIVE
-                 ? session_receiver_step (self, BACKUP_RECEIVER_EVENT_CLOSE_TIMEOUT)
-                 : session_sender_step (self, BACKUP_SENDER_EVENT_CLOSE_TIMEOUT),
+  session_act (run,
+               run->session->mode == MODE_RECEIVE
+                 ? session_receiver_step (run, BACKUP_RECEIVER_EVENT_CLOSE_TIMEOUT)
+                 : session_sender_step (run, BACKUP_SENDER_EVENT_CLOSE_TIMEOUT),
                g_error_new (BACKUP_ERROR, BACKUP_ERROR_TIMEOUT,
                             _("The peer did not confirm the end of the transfer")));
   return G_SOURCE_REMOVE;
 }
 
 void
-session_arm_finish_timeout (BackupSession *self)
+session_arm_finish_timeout (SessionRun *run)
 {
-  g_clear_handle_id (&self->run->finish_timeout_id, g_source_remove);
-  self->run->finish_timeout_id = g_timeout_add_seconds (FINISH_TIMEOUT_S, finish_timeout_cb, self);
+  g_clear_handle_id (&run->finish_timeout_id, g_source_remove);
+  run->finish_timeout_id = g_timeout_add_seconds (FINISH_TIMEOUT_S, finish_timeout_cb, run);
 }
 
 gboolean
-session_send_frame (BackupSession *self, BackupFrame *frame, GError **error)
+session_send_frame (SessionRun *run, BackupFrame *frame, GError **error)
 {
   g_autoptr (GBytes) bytes = backup_frame_encode (frame);
   g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 
-  return rtc_data_channel_send_text (self->run->channel, text, error);
+  return backup_channel_send_text (run->channel, text, error);
 }
 
 /* The connection ended under the data channel before it was closed. */
 void
-session_transport_lost (BackupSession *self, const GError *error)
+session_transport_lost (SessionRun *run, const GError *error)
 {
   GError *reported;
 
-  if (self->mode == MODE_RECEIVE && self->run->receiver == BACKUP_RECEIVER_RECEIVING)
+  if (run->session->mode == MODE_RECEIVE && run->receiver == BACKUP_RECEIVER_RECEIVING)
     {
-      g_autofree char *size = g_format_size (self->bytes_done);
+      g_autofree char *size = g_format_size (run->received);
 
       reported = g_error_new (error->domain, error->code,
                               _("The transfer of %s was interrupted after %s (%s); nothing "
                                 "was stored"),
-                              self->file_name, size, error->message);
+                              run->session->file_name, size, error->message);
     }
   else
     reported = g_error_copy (error);
-  session_fail (self, reported);
+  session_fail (run, reported);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Data channel                                                             */
 
 static void
-channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_string, gpointer user_data)
+channel_message_cb (BackupChannel *channel, GBytes *data, gboolean is_string, gpointer user_data)
 {
-  BackupSession *self = user_data;
+  SessionRun *run = user_data;
 
-  if (self->run->completing)
+  if (run->completing)
     return;
 
-  if (self->mode == MODE_RECEIVE)
+  if (run->session->mode == MODE_RECEIVE)
     {
-      receiver_on_message (self, data, is_string);
+      receiver_on_message (run, data, is_string);
       return;
     }
 
-  if (!is_string || self->run->peer_is_legacy)
+  if (!is_string || run->peer_is_legacy)
     {
-      session_fail (self, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                               _("The receiver sent unexpected data")));
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                              _("The receiver sent unexpected data")));
       return;
     }
   {
@@ -430,59 +435,59 @@ channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_string, g
     g_autoptr (BackupFrame) frame = backup_frame_decode (g_bytes_get_data (data, NULL),
                                                          g_bytes_get_size (data), &error);
     if (frame == NULL)
-      session_fail (self, g_steal_pointer (&error));
+      session_fail (run, g_steal_pointer (&error));
     else
-      sender_on_control (self, frame);
+      sender_on_control (run, frame);
   }
 }
 
 static void
-channel_low_cb (RtcDataChannel *channel, gpointer user_data)
+channel_low_cb (BackupChannel *channel, gpointer user_data)
 {
   sender_pump (user_data);
 }
 
 static void
-channel_open_cb (RtcDataChannel *channel, gpointer user_data)
+channel_open_cb (BackupChannel *channel, gpointer user_data)
 {
-  BackupSession *self = user_data;
+  SessionRun *run = user_data;
 
   g_debug ("data channel open");
   /* Signaling has done its job: clean the store and stop polling it. */
-  close_pairing (self);
-  if (self->mode == MODE_SEND)
+  close_pairing (run);
+  if (run->session->mode == MODE_SEND)
     {
-      session_sender_step (self, BACKUP_SENDER_EVENT_OPEN);
-      sender_start (self);
+      session_sender_step (run, BACKUP_SENDER_EVENT_OPEN);
+      sender_start (run);
     }
   else
-    receiver_start (self);
+    receiver_start (run);
 }
 
 static void
-channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
+channel_closed_cb (BackupChannel *channel, gpointer user_data)
 {
-  BackupSession *self = user_data;
+  SessionRun *run = user_data;
 
   g_debug ("data channel closed");
-  if (self->run->completing)
+  if (run->completing)
     return;
 
-  if (rtc_data_channel_get_close_error (channel) != NULL)
+  if (backup_channel_get_close_error (channel) != NULL)
     {
       /* "error" reported it already, unless the run ignored it. */
-      session_transport_lost (self, rtc_data_channel_get_close_error (channel));
+      session_transport_lost (run, backup_channel_get_close_error (channel));
       return;
     }
-  if (self->mode == MODE_RECEIVE)
+  if (run->session->mode == MODE_RECEIVE)
     {
-      receiver_on_channel_closed (self);
+      receiver_on_channel_closed (run);
       return;
     }
   {
-    gboolean all_sent = self->run->sender == BACKUP_SENDER_FINISHING;
+    gboolean all_sent = run->sender == BACKUP_SENDER_FINISHING;
 
-    session_act (self, session_sender_step (self, BACKUP_SENDER_EVENT_CLEAN_CLOSE),
+    session_act (run, session_sender_step (run, BACKUP_SENDER_EVENT_CLEAN_CLOSE),
                  g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                       all_sent ? _("The receiver closed the connection before "
                                                    "confirming the backup")
@@ -492,55 +497,106 @@ channel_closed_cb (RtcDataChannel *channel, gpointer user_data)
 }
 
 static void
-channel_error_cb (RtcDataChannel *channel, GError *error, gpointer user_data)
+channel_error_cb (BackupChannel *channel, GError *error, gpointer user_data)
 {
   session_transport_lost (user_data, error);
 }
 
 void
-session_adopt_channel (BackupSession *self, RtcDataChannel *channel)
+session_adopt_channel (SessionRun *run, BackupChannel *channel)
 {
-  if (self->run->channel != NULL)
+  if (run->channel != NULL)
     {
-      g_debug ("ignoring a second data channel '%s'", rtc_data_channel_get_label (channel));
+      g_debug ("ignoring a second data channel '%s'", backup_channel_get_label (channel));
       return;
     }
 
-  self->run->channel = g_object_ref (channel);
-  rtc_data_channel_set_buffered_amount_low_threshold (channel, LOW_WATER);
-  g_signal_connect (channel, "message", G_CALLBACK (channel_message_cb), self);
-  g_signal_connect (channel, "buffered-amount-low", G_CALLBACK (channel_low_cb), self);
-  g_signal_connect (channel, "closed", G_CALLBACK (channel_closed_cb), self);
-  g_signal_connect (channel, "error", G_CALLBACK (channel_error_cb), self);
-  if (rtc_data_channel_get_ready_state (channel) == RTC_DATA_CHANNEL_STATE_OPEN)
-    channel_open_cb (channel, self);
+  run->channel = g_object_ref (channel);
+  backup_channel_set_buffered_amount_low_threshold (channel, LOW_WATER);
+  g_signal_connect (channel, "message", G_CALLBACK (channel_message_cb), run);
+  g_signal_connect (channel, "buffered-amount-low", G_CALLBACK (channel_low_cb), run);
+  g_signal_connect (channel, "closed", G_CALLBACK (channel_closed_cb), run);
+  g_signal_connect (channel, "error", G_CALLBACK (channel_error_cb), run);
+  if (backup_channel_is_open (channel))
+    channel_open_cb (channel, run);
   else
-    g_signal_connect (channel, "open", G_CALLBACK (channel_open_cb), self);
+    g_signal_connect (channel, "open", G_CALLBACK (channel_open_cb), run);
 }
+
+/* ------------------------------------------------------------------------ */
+/* A run                                                                    */
 
 static gboolean
 on_cancelled_idle (gpointer user_data)
 {
-  BackupSession *self = user_data;
+  SessionRun *run = session_run_from_task (user_data);
 
-  self->run->stop_requested = TRUE;
-  session_fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                           _("The backup was cancelled")));
+  if (run->returned)
+    return G_SOURCE_REMOVE;
+  run->stop_requested = TRUE;
+  session_fail (run, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                          _("The backup was cancelled")));
   return G_SOURCE_REMOVE;
 }
 
+/* Any thread: the caller's cancellable. */
 static void
 cancelled_handler (GCancellable *cancellable, gpointer user_data)
 {
-  BackupSession *self = user_data;
+  SessionRun *run = user_data;
   GSource *source = g_idle_source_new ();
 
   /* Above the transfer's own sources, which would otherwise keep a default
    * idle waiting until the end of the transfer. */
   g_source_set_priority (source, G_PRIORITY_HIGH);
-  g_source_set_callback (source, on_cancelled_idle, g_object_ref (self), g_object_unref);
-  g_source_attach (source, g_task_get_context (self->run->task));
+  g_source_set_callback (source, on_cancelled_idle, g_object_ref (run->task), g_object_unref);
+  g_source_attach (source, g_task_get_context (run->task));
   g_source_unref (source);
+}
+
+/* A fresh run as the data of a new task; NULL when it failed at once (the
+ * task returns the error). */
+static SessionRun *
+session_start_run (BackupSession *self,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  SessionRun *run = g_new0 (SessionRun, 1);
+
+  run->session = self;
+  run->sender = BACKUP_SENDER_WAITING;
+  run->receiver = BACKUP_RECEIVER_WAITING;
+  run->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (run->task, backup_session_run_async);
+  g_task_set_task_data (run->task, run, (GDestroyNotify) session_run_free);
+  /* A cancellation that came too late to matter (the file is stored) does
+   * not turn the result into one: the state machine decides. */
+  g_task_set_check_cancellable (run->task, FALSE);
+  self->task = run->task; /* the reference g_task_new() gave */
+  self->bytes_done = 0;
+  self->total_bytes = -1;
+  self->peer_is_legacy = FALSE;
+
+  run->cancellable = g_cancellable_new ();
+  if (cancellable != NULL)
+    run->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_handler), run,
+                                               NULL);
+
+  if (self->mode == MODE_SEND)
+    {
+      g_autofree char *basename = g_file_get_basename (self->source);
+
+      session_set_file_name (run, self->outer_name != NULL ? self->outer_name : basename);
+      if (strlen (self->file_name) > 255)
+        {
+          session_fail (run, g_error_new (BACKUP_ERROR, BACKUP_ERROR_INVALID_NAME,
+                                          _("The name “%s” is longer than 255 bytes"),
+                                          self->file_name));
+          return NULL;
+        }
+    }
+  return run;
 }
 
 void
@@ -549,41 +605,36 @@ backup_session_run_async (BackupSession *self,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  g_autoptr (GTask) task = NULL;
+  SessionRun *run;
 
   g_return_if_fail (BACKUP_IS_SESSION (self));
-  g_return_if_fail (self->run->task == NULL);
+  g_return_if_fail (self->task == NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, backup_session_run_async);
+  run = session_start_run (self, cancellable, callback, user_data);
+  if (run != NULL)
+    session_connect (run);
+}
 
-  /* A fresh run: what the last one left (all released) goes. */
-  g_clear_pointer (&self->run, session_run_free);
-  self->run = session_run_new ();
-  self->bytes_done = 0;
-  self->total_bytes = -1;
+void
+backup_session_transfer_async (BackupSession *self,
+                               BackupChannel *channel,
+                               gboolean peer_is_legacy,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  SessionRun *run;
 
-  self->run->task = g_steal_pointer (&task);
-  self->run->cancellable = g_cancellable_new ();
-  if (cancellable != NULL)
-    self->run->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_handler),
-                                                self, NULL);
+  g_return_if_fail (BACKUP_IS_SESSION (self));
+  g_return_if_fail (BACKUP_IS_CHANNEL (channel));
+  g_return_if_fail (self->task == NULL);
 
-  if (self->mode == MODE_SEND)
-    {
-      g_autofree char *basename = g_file_get_basename (self->source);
-
-      session_set_file_name (self, self->outer_name != NULL ? self->outer_name : basename);
-      if (strlen (self->file_name) > 255)
-        {
-          session_fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_INVALID_NAME,
-                                           _("The name “%s” is longer than 255 bytes"),
-                                           self->file_name));
-          return;
-        }
-    }
-
-  session_connect (self);
+  run = session_start_run (self, cancellable, callback, user_data);
+  if (run == NULL)
+    return;
+  run->peer_is_legacy = peer_is_legacy;
+  session_set_state (run, BACKUP_SESSION_STATE_CONNECTING);
+  session_adopt_channel (run, channel);
 }
 
 gboolean
@@ -603,8 +654,15 @@ backup_session_dispose (GObject *object)
 {
   BackupSession *self = BACKUP_SESSION (object);
 
-  release_run (self);
-  g_clear_object (&self->run->pairing);
+  /* A run holds the session until it returns; only an explicit dispose
+   * gets here during one. */
+  if (self->task != NULL)
+    {
+      SessionRun *run = session_run_from_task (self->task);
+
+      run->completing = TRUE;
+      release_run (run);
+    }
   g_clear_object (&self->signaling);
   g_clear_object (&self->store);
   g_clear_object (&self->source);
@@ -633,7 +691,7 @@ backup_session_finalize (GObject *object)
   wipe_string (&self->password1);
   wipe_string (&self->password2);
   g_clear_pointer (&self->rtc_config, rtc_configuration_free);
-  g_clear_pointer (&self->run, session_run_free);
+  g_clear_object (&self->task);
 
   G_OBJECT_CLASS (backup_session_parent_class)->finalize (object);
 }
@@ -701,7 +759,6 @@ backup_session_init (BackupSession *self)
 {
   self->total_bytes = -1;
   self->timeout = BACKUP_PAIRING_DEFAULT_TIMEOUT;
-  self->run = session_run_new ();
 }
 
 static BackupSession *
@@ -807,5 +864,6 @@ backup_session_get_peer_is_legacy (BackupSession *self)
 {
   g_return_val_if_fail (BACKUP_IS_SESSION (self), FALSE);
 
-  return self->run->peer_is_legacy;
+  return self->task != NULL ? session_run_from_task (self->task)->peer_is_legacy
+                            : self->peer_is_legacy;
 }
