@@ -4,7 +4,9 @@
  *
  * Connecting, the sender and the receiver are in files of their own (see
  * backup-session-private.h); what stays here is the run's life: its start,
- * the data channel's events, the end and the object.
+ * the data channel's events, the end and the object. One file: each of
+ * these decides when the run completes, and the rules of completing
+ * (release, tell the peer, return once) are only readable together.
  */
 #include "config.h"
 
