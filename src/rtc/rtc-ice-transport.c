@@ -57,8 +57,13 @@
 #include "rtc-ice-transport.h"
 #include "rtc-stun.h"
 
-/* A connected peer from which nothing arrives for this long is gone. */
-#define LIVENESS_TIMEOUT_MS 12000
+/* A connected peer from which nothing arrived for this long is gone. 30 s is
+ * when consent expires in RFC 7675 (section 5.1). It was 12 s, which turned
+ * a 10 s outage of the path (Wi-Fi roaming, a modem resync) into a failed
+ * backup although SCTP carries on: after the outage the next packet may take
+ * another RTO (up to 5 s) plus a heartbeat interval to come (tests/lab,
+ * wan-backup-outage). */
+#define LIVENESS_TIMEOUT_MS 30000
 #define LIVENESS_TICK_MS 1000
 
 #define COMPONENT_ID 1
@@ -232,6 +237,7 @@ liveness_tick_cb (gpointer user_data)
 {
   RtcIceTransport *self = user_data;
   gint64 now = g_get_monotonic_time ();
+  g_autofree char *message = NULL;
 
   if (self->rx_packets != self->rx_packets_seen)
     {
@@ -243,7 +249,9 @@ liveness_tick_cb (gpointer user_data)
     return G_SOURCE_CONTINUE;
 
   g_clear_pointer (&self->liveness_source, g_source_unref);
-  fail (self, RTC_ERROR_TIMEOUT, "The peer stopped answering: nothing arrived for 12 s");
+  message = g_strdup_printf ("The peer stopped answering: nothing arrived for %d s",
+                             LIVENESS_TIMEOUT_MS / 1000);
+  fail (self, RTC_ERROR_TIMEOUT, message);
   return G_SOURCE_REMOVE;
 }
 

@@ -350,8 +350,16 @@ sctp_global_acquire (void)
       usrsctp_sysctl_set_sctp_rto_min_default (250);
       usrsctp_sysctl_set_sctp_rto_max_default (5000);
       usrsctp_sysctl_set_sctp_init_rto_max_default (5000);
-      usrsctp_sysctl_set_sctp_assoc_rtx_max_default (6);
-      usrsctp_sysctl_set_sctp_path_rtx_max_default (6);
+      /* Consecutive retransmission timeouts before the association is given
+       * up. With RTO doubling from 250 ms to its 5 s ceiling, 10 (RFC 4960's
+       * Association.Max.Retrans) rides out ~35 s of silence, a little more
+       * than the ICE liveness bound (30 s, rtc-ice-transport.c), which
+       * decides first. With 6, a 10 s outage of the path lost the
+       * association ~11 s into it (the RTO had backed off already) and
+       * failed the transfer (tests/lab, wan-backup-outage). The path limit
+       * follows, since a data channel has one path. */
+      usrsctp_sysctl_set_sctp_assoc_rtx_max_default (10);
+      usrsctp_sysctl_set_sctp_path_rtx_max_default (10);
       usrsctp_sysctl_set_sctp_heartbeat_interval_default (RTC_SCTP_HEARTBEAT_INTERVAL_MS);
       sctp_crc_offload = crc_offload_possible ();
       if (sctp_crc_offload)
