@@ -10,7 +10,8 @@
 #   or one of SuccessExitStatus=, so that the unit neither ends "failed"
 #   nor restarts;
 # - does not restart after bad input: PROGRAM given a missing password file
-#   exits with a status of RestartPreventExitStatus=.
+#   (a unit of settings in variables) or a profile with a bad value (a unit
+#   of profiles, --config) exits with a status of RestartPreventExitStatus=.
 set -eu
 unit_in=${1:?usage: check-systemd-unit.sh UNIT.in PROGRAM}
 program=${2:?usage: check-systemd-unit.sh UNIT.in PROGRAM}
@@ -66,18 +67,31 @@ in_list() {
 success_statuses=$(service_list SuccessExitStatus)
 prevent_statuses=$(service_list RestartPreventExitStatus)
 
-# The ExecStart= command line, with the configuration file's variables set
-# as for an instance that receives on loopback through a folder.
-exec_start=$(sed -n 's/^ExecStart=//p' "$work/$name")
+# The ExecStart= command line of instance "check", with its settings (the
+# configuration file's variables, or its profile) made for a receiver on
+# loopback through a folder.
+exec_start=$(sed -n 's/^ExecStart=//p' "$work/$name" | sed "s|%E|$work/config|g; s|%i|check|g")
 if [ -z "$exec_start" ]; then
   echo "FAIL: no ExecStart= in $name" >&2
   exit 1
 fi
-mkdir -m 700 "$work/signaling" "$work/destination"
+mkdir -m 700 "$work/signaling" "$work/destination" "$work/config/distributed-backup"
 SESSION=unit-check-$$
 DESTINATION=$work/destination
 VERSIONS=2
 OPTIONS="--signaling $work/signaling --ice-address 127.0.0.1 --stun="
+profile=$work/config/distributed-backup/check.conf
+cat > "$profile" <<PROFILE
+[Profile]
+role=receive
+session-id=$SESSION
+signaling=$work/signaling
+stun-servers=
+ice-addresses=127.0.0.1
+destination=$DESTINATION
+versions=$VERSIONS
+keep-listening=true
+PROFILE
 eval "set -- $exec_start"
 # The exit status is what is checked here, not memory.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
@@ -112,12 +126,13 @@ fi
 echo "PASS: systemctl stop: exit status $stop_status is a success"
 
 OPTIONS="$OPTIONS -p $work/missing-password-file"
+sed -i 's/^versions=.*/versions=0/' "$profile"
 eval "set -- $exec_start"
 usage_status=0
 "$@" 2>"$work/usage.err" || usage_status=$?
 cat "$work/usage.err"
 if ! in_list "$prevent_statuses" "$usage_status"; then
-  echo "FAIL: with a missing password file the receiver exits with $usage_status," \
+  echo "FAIL: with bad settings the receiver exits with $usage_status," \
        "not one of RestartPreventExitStatus= ($prevent_statuses): it would restart" \
        "for ever" >&2
   exit 1

@@ -22,6 +22,7 @@ typedef struct
   BackupOptions *options;
   GMainLoop *loop;
   GCancellable *cancellable;
+  BackupProfile *profile;
   BackupRunner *runner;
   BackupSession *session; /* the one under way */
   gboolean session_seen;
@@ -166,9 +167,13 @@ session_finished_cb (BackupRunner *runner,
     {
       g_autofree char *name = session_display_name (session);
 
-      if (run->options->dstdir != NULL)
+      GFile *destination = backup_profile_get_destination (run->profile);
+
+      if (destination != NULL)
         {
-          g_autofree char *dir = backup_display_name (run->options->dstdir, -1);
+          g_autofree char *path = g_file_get_parse_name (destination);
+          g_autofree char *dir = backup_display_name (
+              run->options->dstdir != NULL ? run->options->dstdir : path, -1);
 
           fprintf (stderr, _("Received %s into %s\n"), name, dir);
         }
@@ -290,7 +295,8 @@ backup_cli_run_backup (BackupOptions *options)
 
   g_return_val_if_fail (options != NULL, 1);
 
-  profile = make_profile (options);
+  /* A profile file (--config) or the options of the command line. */
+  profile = options->profile != NULL ? g_object_ref (options->profile) : make_profile (options);
   runner = backup_runner_new (profile);
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
@@ -298,6 +304,7 @@ backup_cli_run_backup (BackupOptions *options)
   run.options = options;
   run.loop = loop;
   run.cancellable = cancellable;
+  run.profile = profile;
   run.runner = runner;
   run.status = 1;
 

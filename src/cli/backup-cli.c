@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 
 #include "backup-cli-backup.h"
+#include "backup-cli-restore.h"
 #include "backup-cli.h"
 #include "backup-error.h"
 #include "backup-options.h"
@@ -247,9 +248,10 @@ read_password_from_stdin (guint number, GError **error)
 }
 
 /* Fills in the passwords not given with -1/-2: from the terminal when
- * standard input is one, otherwise one line each from standard input. */
-static gboolean
-complete_passwords (BackupOptions *options, GError **error)
+ * standard input is one (typed twice when @confirm), otherwise one line
+ * each from standard input. */
+gboolean
+backup_cli_complete_passwords (BackupOptions *options, gboolean confirm, GError **error)
 {
   char **fields[] = { &options->password1, &options->password2 };
   const char *prompts[] = { N_("Inner zip password: "), N_("Outer zip password: ") };
@@ -276,7 +278,8 @@ complete_passwords (BackupOptions *options, GError **error)
       if (*fields[i] != NULL)
         continue;
       if (fd >= 0)
-        *fields[i] = prompt_password (fd, _(prompts[i]), _(confirm_prompts[i]), error);
+        *fields[i] = confirm ? prompt_password (fd, _(prompts[i]), _(confirm_prompts[i]), error)
+                             : prompt_once (fd, _(prompts[i]), error);
       else
         *fields[i] = read_password_from_stdin (i + 1, error);
       if (*fields[i] == NULL)
@@ -297,7 +300,7 @@ run_encryption_mode (BackupOptions *options)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!complete_passwords (options, &error))
+  if (!backup_cli_complete_passwords (options, TRUE, &error))
     {
       print_error (error->message);
       return error->code == BACKUP_ERROR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
@@ -350,6 +353,10 @@ backup_cli_main (int argc, char **argv)
   for (guint i = 0; i < options->warnings->len; i++)
     print_error (g_ptr_array_index (options->warnings, i));
 
+  if (options->restore != NULL || options->list != NULL || options->verify != NULL)
+    return backup_cli_run_restore (options);
+  if (options->show_passwords)
+    return backup_cli_show_passwords (options);
   if (options->encrypt)
     return run_encryption_mode (options);
 

@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "backup-cli-config.h"
 #include "backup-error.h"
 #include "backup-options.h"
 #include "backup-pairing.h"
@@ -53,9 +54,19 @@ typedef enum
   OPT_PROGRESS,
   OPT_NO_PROGRESS,
   OPT_QUIET,
+  OPT_RESTORE,
+  OPT_LIST,
+  OPT_VERIFY,
+  OPT_FORCE,
+  OPT_SHOW_PASSWORDS,
+  OPT_YES,
+  OPT_CONFIG,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
+
+/* BackupOptions.given has a bit for each. */
+G_STATIC_ASSERT (OPT_HELP < 64);
 
 typedef struct
 {
@@ -123,6 +134,19 @@ static const OptionSpec option_specs[] = {
     N_("when standard error is a terminal") },
   { OPT_NO_PROGRESS, 0, "no-progress", NULL, N_("Do not show progress"), NULL },
   { OPT_QUIET, 'q', "quiet", NULL, N_("Print only errors"), NULL },
+  { OPT_RESTORE, 0, "restore", N_("ARCHIVE"),
+    N_("Restore a received backup into -d, with the passwords of -p (or -1 and -2)"), NULL },
+  { OPT_LIST, 0, "list", N_("ARCHIVE"), N_("List the entries of a received backup"), NULL },
+  { OPT_VERIFY, 0, "verify", N_("ARCHIVE"),
+    N_("Read a received backup whole and check its integrity"), NULL },
+  { OPT_FORCE, 0, "force", NULL, N_("Restore: replace files that exist already"), NULL },
+  { OPT_SHOW_PASSWORDS, 0, "show-passwords", NULL,
+    N_("Print both passwords of the password file (-p), to keep them offline"), NULL },
+  { OPT_YES, 0, "yes", NULL, N_("Do not ask before showing the passwords"), NULL },
+  { OPT_CONFIG, 0, "config", N_("FILE"),
+    N_("Run the backup profile of FILE (a receiver or a sender, see the README); options "
+       "that the profile sets cannot be given with it"),
+    NULL },
   { OPT_VERSION, 0, "version", NULL, N_("Print the version and exit"), NULL },
   { OPT_HELP, 'h', "help", NULL, N_("Print this help and exit"), NULL },
 };
@@ -182,6 +206,11 @@ backup_options_free (BackupOptions *options)
   g_free (options->zip_encryption);
   g_free (options->signaling_url);
   g_free (options->signaling_dir);
+  g_free (options->config);
+  g_clear_object (&options->profile);
+  g_free (options->restore);
+  g_free (options->list);
+  g_free (options->verify);
   g_free (options);
 }
 
@@ -281,6 +310,7 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
 
   if (spec->value_name == NULL && value != NULL && !parse_bool (spec, value, &flag, error))
     return FALSE;
+  options->given |= G_GUINT64_CONSTANT (1) << spec->id;
 
   switch (spec->id)
     {
@@ -374,6 +404,30 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_QUIET:
       options->quiet = flag;
+      break;
+    case OPT_RESTORE:
+    case OPT_LIST:
+    case OPT_VERIFY:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected an archive"), error);
+      replace_string (spec->id == OPT_RESTORE ? &options->restore
+                      : spec->id == OPT_LIST  ? &options->list
+                                              : &options->verify,
+                      value, FALSE);
+      break;
+    case OPT_FORCE:
+      options->force = flag;
+      break;
+    case OPT_SHOW_PASSWORDS:
+      options->show_passwords = flag;
+      break;
+    case OPT_YES:
+      options->yes = flag;
+      break;
+    case OPT_CONFIG:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a file name"), error);
+      replace_string (&options->config, value, FALSE);
       break;
     case OPT_VERSION:
       options->version = flag;
@@ -844,6 +898,209 @@ validate_encryption_mode (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+static void
+resolve_progress (BackupOptions *options)
+{
+  switch (options->progress)
+    {
+    case BACKUP_OPTIONS_PROGRESS_ON:
+      options->show_progress = TRUE;
+      break;
+    case BACKUP_OPTIONS_PROGRESS_OFF:
+      options->show_progress = FALSE;
+      break;
+    case BACKUP_OPTIONS_PROGRESS_AUTO:
+    default:
+      options->show_progress = !options->quiet && isatty (STDERR_FILENO);
+      break;
+    }
+}
+
+/* Options of backup mode that restoring and showing passwords do not use. */
+static gboolean
+check_no_backup_options (BackupOptions *options, const char *mode, GError **error)
+{
+  if (options->srcentry != NULL)
+    return usage_error (error, _("-s cannot be used with %s"), mode);
+  if (options->zipdir)
+    return usage_error (error, _("-z cannot be used with %s"), mode);
+  if (options->outfile != NULL)
+    return usage_error (error, _("-o cannot be used with %s"), mode);
+  if (options->uuid != NULL)
+    return usage_error (error, _("-u cannot be used with %s"), mode);
+  if (options->keep_listening)
+    return usage_error (error, _("--keep-listening cannot be used with %s"), mode);
+  return TRUE;
+}
+
+/* --show-passwords: the password file is read here, like in backup mode. */
+static gboolean
+validate_show_passwords (BackupOptions *options, GError **error)
+{
+  char *password1 = NULL;
+  char *password2 = NULL;
+
+  if (!check_no_backup_options (options, "--show-passwords", error))
+    return FALSE;
+  if (options->dstdir != NULL)
+    return usage_error (error, _("-d cannot be used with --show-passwords"));
+  if (options->force)
+    return usage_error (error, _("--force is only used with --restore"));
+  if (options->password1 != NULL || options->password2 != NULL)
+    return usage_error (error, _("--show-passwords reads the passwords from -p; do not give -1 "
+                                 "or -2"));
+  if (options->passfile == NULL || options->passfile[0] == '\0')
+    return usage_error (error, _("--show-passwords needs -p FILE, the password file to read"));
+  if (!backup_vault_read (options->passfile, options->vault_key, &password1, &password2, error))
+    return FALSE;
+  replace_string (&options->password1, NULL, TRUE);
+  replace_string (&options->password2, NULL, TRUE);
+  options->password1 = password1;
+  options->password2 = password2;
+  return TRUE;
+}
+
+/* --restore, --list, --verify: the archive, the destination and where the
+ * passwords come from. Passwords missing without -p are asked for later,
+ * and only when the archive is a zip. */
+static gboolean
+validate_restore_mode (BackupOptions *options, GError **error)
+{
+  const char *mode = options->restore != NULL ? "--restore"
+                     : options->list != NULL  ? "--list"
+                                              : "--verify";
+  const char *archive = options->restore != NULL ? options->restore
+                        : options->list != NULL  ? options->list
+                                                 : options->verify;
+  g_autofree char *display = g_filename_display_name (archive);
+  struct stat st;
+
+  if ((options->restore != NULL) + (options->list != NULL) + (options->verify != NULL) > 1)
+    return usage_error (error, _("use only one of --restore, --list and --verify"));
+  if (options->encrypt)
+    return usage_error (error, _("-e cannot be used with %s"), mode);
+  if (!check_no_backup_options (options, mode, error))
+    return FALSE;
+  if (options->yes)
+    return usage_error (error, _("--yes is only used with --show-passwords"));
+  if (options->restore != NULL && (options->dstdir == NULL || options->dstdir[0] == '\0'))
+    return usage_error (error, _("--restore needs -d DIR, the folder to restore into"));
+  if (options->restore == NULL && options->dstdir != NULL)
+    return usage_error (error, _("-d cannot be used with %s"), mode);
+  if (options->restore == NULL && options->force)
+    return usage_error (error, _("--force is only used with --restore"));
+
+  if (stat (archive, &st) < 0)
+    return usage_error (error, _("cannot open “%s” (%s): %s"), display, mode,
+                        g_strerror (errno));
+  if (!S_ISREG (st.st_mode))
+    return usage_error (error, _("“%s” (%s) is not a file"), display, mode);
+
+  if (options->passfile != NULL)
+    {
+      char *password1 = NULL;
+      char *password2 = NULL;
+
+      if (options->passfile[0] == '\0')
+        return usage_error (error, _("the password file name (-p) is empty"));
+      if (options->password1 != NULL || options->password2 != NULL)
+        return usage_error (error, _("give the passwords with -p or with -1 and -2, not both"));
+      if (!backup_vault_read (options->passfile, options->vault_key, &password1, &password2,
+                              error))
+        return FALSE;
+      options->password1 = password1;
+      options->password2 = password2;
+    }
+
+  resolve_progress (options);
+  return TRUE;
+}
+
+/* What a profile file says: these options cannot be added to it. */
+static const OptionId profile_options[] = {
+  OPT_DSTDIR, OPT_ENCRYPT, OPT_OUTFILE, OPT_PASSWORD1, OPT_PASSWORD2, OPT_SRCENTRY,
+  OPT_STUN, OPT_UUID, OPT_VERSIONS, OPT_ZIPDIR, OPT_SIGNALING, OPT_TURN, OPT_ICE_ADDRESS,
+  OPT_RELAY_ONLY, OPT_ZIP_ENCRYPTION, OPT_TIMEOUT, OPT_KEEP_LISTENING, OPT_RESTORE, OPT_LIST,
+  OPT_VERIFY, OPT_FORCE, OPT_SHOW_PASSWORDS, OPT_YES,
+};
+
+static gboolean
+profile_error (GError **error, const char *path, GError *cause)
+{
+  g_autofree char *shown = g_filename_display_name (path);
+
+  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT, _("Profile %s: %s"), shown,
+               cause->message);
+  g_error_free (cause);
+  return FALSE;
+}
+
+/* --config FILE: the profile, completed with its secrets. */
+static gboolean
+validate_config_mode (BackupOptions *options, GError **error)
+{
+  g_autoptr (BackupCliConfig) config = NULL;
+  BackupProfile *profile;
+  GError *cause = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (profile_options); i++)
+    if (options->given & (G_GUINT64_CONSTANT (1) << profile_options[i]))
+      {
+        g_autofree char *name = NULL;
+
+        for (gsize j = 0; j < G_N_ELEMENTS (option_specs); j++)
+          if (option_specs[j].id == profile_options[i])
+            name = option_display_name (&option_specs[j]);
+        return usage_error (error, _("%s cannot be given with --config: the profile says it"),
+                            name);
+      }
+
+  config = backup_cli_config_load (options->config, error);
+  if (config == NULL)
+    return FALSE;
+  profile = config->profile;
+
+  /* Where the secrets are: the command line first, then the profile. */
+  if (options->apikey_file == NULL && options->apikey == NULL && config->api_key_file != NULL)
+    options->apikey_file = g_strdup (config->api_key_file);
+  if (options->passfile == NULL && config->password_file != NULL)
+    options->passfile = g_strdup (config->password_file);
+  if (options->vault_key == NULL && config->vault_key != NULL)
+    options->vault_key = g_strdup (config->vault_key);
+  if (!config->stun_given)
+    backup_profile_set_stun_servers (profile, default_stun);
+
+  if (!resolve_apikey (options, error) || !check_signaling_ca (options, error))
+    return FALSE;
+  backup_profile_set_api_key (profile, options->apikey_resolved);
+  backup_profile_set_signaling_trust (profile, options->signaling_ca_database);
+
+  if (backup_profile_get_role (profile) == BACKUP_PROFILE_ROLE_SEND
+      && backup_profile_get_archive_name (profile) != NULL && options->passfile == NULL)
+    return profile_error (error, options->config,
+                          g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                               _("an archive needs “password-file”, or -p")));
+  if (options->passfile != NULL)
+    {
+      g_autofree char *password1 = NULL;
+      g_autofree char *password2 = NULL;
+
+      if (!backup_vault_read (options->passfile, options->vault_key, &password1, &password2,
+                              error))
+        return FALSE;
+      backup_profile_set_passwords (profile, password1, password2);
+      explicit_bzero (password1, strlen (password1));
+      explicit_bzero (password2, strlen (password2));
+    }
+
+  if (!backup_profile_validate (profile, &cause) || !backup_profile_check_files (profile, &cause))
+    return profile_error (error, options->config, cause);
+
+  resolve_progress (options);
+  g_set_object (&options->profile, profile);
+  return TRUE;
+}
+
 gboolean
 backup_options_validate (BackupOptions *options, GError **error)
 {
@@ -859,6 +1116,18 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_clear_pointer (&options->signaling_url, g_free);
   g_clear_pointer (&options->signaling_dir, g_free);
   g_ptr_array_set_size (options->warnings, 0);
+
+  g_clear_object (&options->profile);
+  if (options->config != NULL)
+    return validate_config_mode (options, error);
+  if (options->restore != NULL || options->list != NULL || options->verify != NULL)
+    return validate_restore_mode (options, error);
+  if (options->show_passwords)
+    return validate_show_passwords (options, error);
+  if (options->force)
+    return usage_error (error, _("--force is only used with --restore"));
+  if (options->yes)
+    return usage_error (error, _("--yes is only used with --show-passwords"));
 
   if (options->encrypt)
     return validate_encryption_mode (options, error);
@@ -909,20 +1178,7 @@ backup_options_validate (BackupOptions *options, GError **error)
   options->password1 = password1;
   options->password2 = password2;
 
-  switch (options->progress)
-    {
-    case BACKUP_OPTIONS_PROGRESS_ON:
-      options->show_progress = TRUE;
-      break;
-    case BACKUP_OPTIONS_PROGRESS_OFF:
-      options->show_progress = FALSE;
-      break;
-    case BACKUP_OPTIONS_PROGRESS_AUTO:
-    default:
-      options->show_progress = !options->quiet && isatty (STDERR_FILENO);
-      break;
-    }
-
+  resolve_progress (options);
   return TRUE;
 }
 
@@ -989,6 +1245,10 @@ backup_options_print_help (FILE *stream)
            program);
   fprintf (stream, "  %s\n", _("Pair through a shared directory instead of FILE.io:"));
   fprintf (stream, "    %s --signaling=/mnt/shared/signaling -u=backup-1 -d=/path/to/dst/dir\n",
+           program);
+  fprintf (stream, "  %s\n", _("Restore a received folder backup into a directory:"));
+  fprintf (stream, "    %s --restore=/path/to/dst/dir/output.zip -p=/path/to/passwords.txt "
+           "-d=/path/to/restored\n",
            program);
   fprintf (stream, "\n%s\n",
            _("Both peers use the same API key (or signaling) and the same session id (-u); "

@@ -13,6 +13,8 @@
 
 #include <gio/gio.h>
 
+#include "backup-profile.h"
+
 G_BEGIN_DECLS
 
 #define BACKUP_OPTIONS_DEFAULT_STUN "stun.l.google.com:19302"
@@ -61,6 +63,23 @@ typedef struct
   gboolean help;            /* -h, --help: print help, nothing else happens */
   gboolean version;         /* --version */
 
+  /* Restore (backup-cli-restore.c). In these modes -1/-2 give the
+   * passwords directly, instead of -p. */
+  char *restore;           /* --restore ARCHIVE: extract into -d */
+  char *list;              /* --list ARCHIVE */
+  char *verify;            /* --verify ARCHIVE */
+  gboolean force;          /* --force: replace existing files when restoring */
+  gboolean show_passwords; /* --show-passwords: print the passwords of -p */
+  gboolean yes;            /* --yes: no confirmation for --show-passwords */
+
+  /* A profile file (--config): it says everything the options of a backup
+   * would; only how to run (progress, quiet, where secrets are) may be
+   * added. */
+  char *config;
+  /* Which options were given: bit N for the option of index N in the
+   * parser's table. */
+  guint64 given;
+
   /* Set by backup_options_validate() in backup mode. */
   char *apikey_resolved; /* the API key to use (-a, --apikey-file or the environment), or NULL */
   GTlsDatabase *signaling_ca_database; /* the CAs of --signaling-ca, or NULL */
@@ -72,6 +91,8 @@ typedef struct
   GPtrArray *warnings;
   /* In backup mode with -p, password1 and password2 hold the passwords read
    * from the password file (empty strings without -p). */
+  /* With --config: the profile to run, secrets included. */
+  BackupProfile *profile;
 } BackupOptions;
 
 BackupOptions *backup_options_new (void);

@@ -387,6 +387,82 @@ backup_profile_validate (BackupProfile *self, GError **error)
   return TRUE;
 }
 
+gboolean
+backup_profile_check_files (BackupProfile *self, GError **error)
+{
+  GFile *file;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GError) cause = NULL;
+  g_autofree char *shown = NULL;
+  gboolean is_dir;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  file = self->role == BACKUP_PROFILE_ROLE_SEND ? self->source : self->destination;
+  if (file == NULL)
+    return backup_profile_validate (self, error);
+
+  shown = g_file_get_parse_name (file);
+  info = g_file_query_info (file,
+                            G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_ACCESS_CAN_WRITE,
+                            G_FILE_QUERY_INFO_NONE, NULL, &cause);
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    {
+      if (self->role == BACKUP_PROFILE_ROLE_RECEIVE)
+        g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                     _("Cannot receive into “%s”: it does not exist"), shown);
+      else
+        g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                     _("“%s” does not exist"), shown);
+      return FALSE;
+    }
+  if (info == NULL)
+    {
+      g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT, cause->message);
+      return FALSE;
+    }
+  is_dir = g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY;
+
+  if (self->role == BACKUP_PROFILE_ROLE_RECEIVE)
+    {
+      if (!is_dir)
+        {
+          g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                       _("Cannot receive into “%s”: it is not a folder"), shown);
+          return FALSE;
+        }
+      if (!g_file_info_get_attribute_boolean (info, G_FILE_ATTRIBUTE_ACCESS_CAN_WRITE))
+        {
+          g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                       _("Cannot receive into “%s”: it is not writable"), shown);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  if (self->archive_name != NULL && !is_dir)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a folder: only a folder is sent as an archive"), shown);
+      return FALSE;
+    }
+  if (self->archive_name == NULL && is_dir)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is a folder: send it as an archive (give it an archive name)"),
+                   shown);
+      return FALSE;
+    }
+  if (self->archive_name == NULL && g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a regular file"), shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const char *const zip_encryption_names[] = { "aes256", "aes128", "zipcrypto" };
 
 static void

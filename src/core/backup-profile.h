@@ -87,6 +87,11 @@ void backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_liste
  * be a received name. Errors are BACKUP_ERROR_INVALID_ARGUMENT. */
 gboolean backup_profile_validate (BackupProfile *self, GError **error);
 
+/* Checks what the file system says of the source (a regular file, or a
+ * folder when sent as an archive) or the destination (a writable folder).
+ * Same errors. */
+gboolean backup_profile_check_files (BackupProfile *self, GError **error);
+
 /* A profile as a group of a key file (a receiver's or a sender's config
  * file): role = send|receive, session-id, signaling, stun-servers,
  * turn-servers, ice-addresses, relay-only, timeout, then source,

@@ -19,7 +19,11 @@
 #   leaves a temporary file that the next receiver removes at start-up,
 #   without touching the stored versions; SIGTERM and SIGINT end a waiting
 #   peer with 143 and 130; an --apikey-file that others can read gives one
-#   warning line.
+#   warning line; a receiver run from a profile file (--config, as the
+#   systemd unit does) stores what a sender sends, keeping its versions.
+# - A profile file with an unknown key or group, a relative path, a bad
+#   value, or given together with an option it already sets fails like a
+#   bad command line.
 #
 # Output: TAP.
 
@@ -199,6 +203,15 @@ def check_failure(env, args, status, substring):
 def validation_cases(env):
     f, src, dst, sig = env.file, env.srcdir, env.dstdir, env.sigdir
     missing = env.path("missing")
+
+    def profile(name, body, role="receive"):
+        """A profile file of a receiver with @body added (None: an empty file)."""
+        path = env.path(f"profile-{name}.conf")
+        with open(path, "w") as out:
+            if body is not None:
+                out.write(f"[Profile]\nrole={role}\nsession-id=x\nsignaling={sig}\n{body}\n")
+        return path
+
     common = ["-u", "91c04021-045a-40ad-a4b0-0596cd604d8e", "-a", "KEY"]
     return [
         ("-z without -o", ["-z", "-s", src, "-p", env.passfile] + common, 2, "-z needs -o"),
@@ -254,6 +267,43 @@ def validation_cases(env):
         ("bad -S", ["-d", dst, "-S", "host:99999"] + common, 2, "invalid STUN server"),
         ("bad --zip-encryption", ["--zip-encryption=rot13", "-d", dst] + common, 2,
          "--zip-encryption"),
+        ("--config missing", ["--config", missing], 2, "No such file"),
+        ("--config unknown key", ["--config", profile("typo", "destinaton=" + dst)], 2,
+         "unknown key “destinaton”"),
+        ("--config unknown group", ["--config", profile("group", "[Other]\nx=1")], 2,
+         "unknown group [Other]"),
+        ("--config no profile", ["--config", profile("empty", None)], 2, "no [Profile] group"),
+        ("--config relative path", ["--config", profile("relative", "destination=dst")], 2,
+         "“destination” must be an absolute path"),
+        ("--config bad role", ["--config", profile("role", "role=both")], 2, "“role”"),
+        ("--config bad versions",
+         ["--config", profile("versions", f"destination={dst}\nversions=0")], 2,
+         "between 1 and"),
+        ("--config bad bool",
+         ["--config", profile("bool", f"destination={dst}\nkeep-listening=often")], 2,
+         "“keep-listening”"),
+        ("--config no destination", ["--config", profile("nodest", "versions=2")], 2,
+         "Choose a folder to receive into"),
+        ("--config destination missing", ["--config", profile("gone", f"destination={missing}")],
+         2, "Cannot receive into"),
+        ("--config sends a folder without an archive name",
+         ["--config", profile("folder", f"source={src}", role="send")], 2,
+         "is a folder: send it as an archive"),
+        ("--config archive without a password file",
+         ["--config", profile("nopass", f"source={src}\narchive-name=a.zip", role="send")], 2,
+         "an archive needs “password-file”"),
+        ("--config and -u", ["--config", profile("ok", f"destination={dst}"), "-u", "x"], 2,
+         "-u, --uuid cannot be given with --config"),
+        ("--config and -d", ["--config", profile("ok", f"destination={dst}"), "-d", dst], 2,
+         "-d, --dstdir cannot be given with --config"),
+        ("--config and -e", ["--config", profile("ok", f"destination={dst}"), "-e", "-p", "x"],
+         2, "cannot be given with --config"),
+        ("--config missing api-key-file",
+         ["--config", profile("apikey", f"destination={dst}\napi-key-file={missing}")], 2,
+         "API key"),
+        ("--config missing password-file",
+         ["--config", profile("passfile", f"destination={dst}\npassword-file={missing}")], 2,
+         "Cannot read the password file"),
         ("-e without -p", ["-e", "-1=qwerty", "-2=asdfgh"], 2, "needs -p"),
         ("-e with -s", ["-e", "-p", env.path("x.txt"), "-1=a", "-2=b", "-s", f], 2,
          "encryption mode"),
@@ -786,7 +836,52 @@ def test_apikey_file_warning(env):
         assert status == 143, (status, err)
 
 
+def test_profile_file(env):
+    """A receiver that runs a profile file (as the systemd unit does) stores a
+    backup sent with options, keeping the versions the profile says."""
+    src = fresh_dir(env, "profile-src")
+    sig = fresh_dir(env, "profile-sig")
+    home = fresh_dir(env, "profile-home")
+    os.mkdir(os.path.join(home, "backups"))
+    data = os.path.join(src, "notes.bin")
+    config = env.path("receiver.conf")
+    with open(config, "w") as out:
+        out.write("# a receiver\n[Profile]\nrole=receive\nsession-id=from-a-profile\n"
+                  f"signaling={sig}\nstun-servers=\nice-addresses=127.0.0.1\n"
+                  "destination=~/backups\nversions=2\ntimeout=60\n")
+    versions = []
+    for round_ in range(3):
+        content = os.urandom(200 * 1024 + round_)
+        versions.append(content)
+        with open(data, "wb") as f:
+            f.write(content)
+        # "~/" in the profile is this home folder.
+        receiver = subprocess.Popen(
+            [EXE, "--config", config, "--no-progress"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(env.env, HOME=home),
+            cwd=env.root)
+        sender = Peer(env, ["--signaling", sig, "-u", "from-a-profile", "--timeout", "60",
+                            "-s", data] + LOOPBACK, f"profile-sender-{round_}")
+        try:
+            assert sender.wait() == 0, sender.stderr()
+            _, err = receiver.communicate(timeout=120)
+        finally:
+            sender.kill()
+            if receiver.poll() is None:
+                receiver.kill()
+                receiver.wait()
+        assert receiver.returncode == 0, err
+        assert b"Received notes.bin into " in err, err
+    stored = os.path.join(home, "backups")
+    assert sorted(os.listdir(stored)) == ["notes.bin", "notes.bin.1"], os.listdir(stored)
+    with open(os.path.join(stored, "notes.bin"), "rb") as f:
+        assert f.read() == versions[2]
+    with open(os.path.join(stored, "notes.bin.1"), "rb") as f:
+        assert f.read() == versions[1]
+
+
 PROCESS_TESTS = [
+    ("process: a receiver runs a profile file", test_profile_file),
     ("process: a hostile file name is shown escaped", test_hostile_name),
     ("process: a killed receiver's temporary file goes at the next start", test_killed_receiver),
     ("process: receivers share a folder", test_receivers_share_folder),

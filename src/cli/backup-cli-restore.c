@@ -1,0 +1,440 @@
+/* backup-cli-restore.c: restoring, listing and verifying on the command line
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backup-cli-backup.h"
+#include "backup-cli-restore.h"
+#include "backup-cli.h"
+#include "backup-display.h"
+#include "backup-error.h"
+#include "backup-restore.h"
+
+#define PROGRAM "distributed-backup"
+#define EXIT_USAGE 2
+#define EXIT_FAILURE_RUNTIME 1
+
+typedef struct
+{
+  BackupOptions *options;
+  const char *archive;
+  GMainLoop *loop;
+  GCancellable *cancellable;
+  BackupRestoreSummary summary;
+  GError *error;
+  gboolean done;
+  int stop_signal;
+  gboolean progress_shown;
+  gint64 started_us;
+  gboolean output_failed; /* writing the listing failed (worker thread) */
+} Run;
+
+static void
+print_error (const char *message)
+{
+  g_autofree char *shown = backup_display_name (message, -1);
+
+  fprintf (stderr, "%s: %s\n", PROGRAM, shown);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Listing */
+
+static void
+format_mode (guint32 mode, char out[11])
+{
+  const char *rwx = "rwxrwxrwx";
+
+  switch (mode & S_IFMT)
+    {
+    case S_IFDIR:
+      out[0] = 'd';
+      break;
+    case S_IFLNK:
+      out[0] = 'l';
+      break;
+    case S_IFREG:
+      out[0] = '-';
+      break;
+    default:
+      out[0] = '?';
+      break;
+    }
+  for (int i = 0; i < 9; i++)
+    out[i + 1] = (mode & (0400 >> i)) ? rwx[i] : '-';
+  if (mode & S_ISUID)
+    out[3] = (mode & 0100) ? 's' : 'S';
+  if (mode & S_ISGID)
+    out[6] = (mode & 0010) ? 's' : 'S';
+  if (mode & S_ISVTX)
+    out[9] = (mode & 0001) ? 't' : 'T';
+  out[10] = '\0';
+}
+
+/* In the restore's worker thread: one line per entry on standard output. */
+static void
+list_entry_cb (const BackupRestoreEntry *entry, gpointer user_data)
+{
+  Run *run = user_data;
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autofree char *path = backup_display_name (entry->path, -1);
+  char mode[11];
+
+  format_mode (entry->mode, mode);
+  g_string_append_printf (line, "%s %12" G_GUINT64_FORMAT " ", mode, entry->size);
+  if (entry->mtime != G_MININT64)
+    {
+      g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (entry->mtime);
+      g_autofree char *text = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M:%S")
+                                           : NULL;
+
+      g_string_append (line, text != NULL ? text : "-                  ");
+    }
+  else
+    g_string_append (line, "-                  ");
+  g_string_append_printf (line, "  %s", path);
+  if (entry->link_target != NULL)
+    {
+      g_autofree char *target = backup_display_name (entry->link_target, -1);
+
+      g_string_append_printf (line, " -> %s", target);
+    }
+  g_string_append_c (line, '\n');
+  if (fputs (line->str, stdout) == EOF)
+    run->output_failed = TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Progress */
+
+static char *
+format_duration (gint64 seconds)
+{
+  if (seconds >= 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
+                            (int) (seconds / 60 % 60), (int) (seconds % 60));
+  return g_strdup_printf ("%d:%02d", (int) (seconds / 60), (int) (seconds % 60));
+}
+
+static void
+draw_progress (Run *run, guint64 done, guint64 total, gboolean final)
+{
+  double elapsed = (g_get_monotonic_time () - run->started_us) / 1e6;
+  double speed = elapsed > 0.2 ? done / elapsed : 0;
+  g_autofree char *name = NULL;
+  g_autofree char *done_text = g_format_size (done);
+  g_autofree char *total_text = g_format_size (total);
+  g_autofree char *speed_text = g_format_size ((guint64) speed);
+  g_autoptr (GString) line = g_string_new ("\r");
+  g_autofree char *base = g_path_get_basename (run->archive);
+  int percent = total > 0 ? (int) (done * 100 / total) : 100;
+
+  name = backup_display_name (base, -1);
+  g_string_append_printf (line, "%s  ", name);
+  g_string_append_printf (line, _("%3d%%  %s of %s"), MIN (percent, 100), done_text, total_text);
+  if (speed > 0 && total > done && !final)
+    {
+      g_autofree char *left = format_duration ((gint64) ((total - done) / speed));
+
+      g_string_append_printf (line, _("  %s/s  %s left"), speed_text, left);
+    }
+  else
+    g_string_append_printf (line, _("  %s/s"), speed_text);
+  g_string_append (line, "\033[K");
+  if (final)
+    g_string_append_c (line, '\n');
+  fputs (line->str, stderr);
+  fflush (stderr);
+  run->progress_shown = !final;
+}
+
+static void
+progress_cb (guint64 done, guint64 total, gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (!run->done)
+    draw_progress (run, done, total, FALSE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The run */
+
+static void
+restore_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Run *run = user_data;
+
+  backup_restore_run_finish (result, &run->summary, &run->error);
+  run->done = TRUE;
+  g_main_loop_quit (run->loop);
+}
+
+static void
+stop_on_signal (Run *run, int signum)
+{
+  if (run->stop_signal == 0)
+    run->stop_signal = signum;
+  g_cancellable_cancel (run->cancellable);
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  stop_on_signal (user_data, SIGINT);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  stop_on_signal (user_data, SIGTERM);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+format_count (guint64 n)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+}
+
+static void
+print_summary (Run *run, BackupRestoreMode mode)
+{
+  BackupRestoreSummary *s = &run->summary;
+  g_autofree char *files = format_count (s->n_files);
+  g_autofree char *folders = format_count (s->n_folders);
+  g_autofree char *links = format_count (s->n_links);
+  g_autofree char *size = g_format_size (s->n_bytes);
+  g_autofree char *base = g_path_get_basename (run->archive);
+  g_autofree char *name = backup_display_name (base, -1);
+
+  if (mode == BACKUP_RESTORE_EXTRACT)
+    {
+      g_autofree char *dir = backup_display_name (run->options->dstdir, -1);
+
+      if (s->kind == BACKUP_RESTORE_KIND_FILE)
+        fprintf (stderr, _("Restored %s (a plain file, %s) into %s\n"), name, size, dir);
+      else
+        fprintf (stderr, _("Restored %s files (%s), %s folders and %s symbolic links into %s\n"),
+                 files, size, folders, links, dir);
+    }
+  else if (mode == BACKUP_RESTORE_VERIFY)
+    {
+      if (s->kind == BACKUP_RESTORE_KIND_FILE)
+        printf (_("%s: a plain file of %s, read whole; it carries no checksum of its own\n"),
+                name, size);
+      else
+        printf (_("%s: OK, %s files (%s), %s folders and %s symbolic links, every checksum "
+                  "matches\n"),
+                name, files, size, folders, links);
+    }
+}
+
+int
+backup_cli_run_restore (BackupOptions *options)
+{
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GCancellable) cancellable = NULL;
+  g_autoptr (GError) error = NULL;
+  BackupRestoreParams params = { 0 };
+  Run run = { 0 };
+  guint sigint_id, sigterm_id;
+  gboolean is_zip;
+  int status;
+
+  g_return_val_if_fail (options != NULL, EXIT_FAILURE_RUNTIME);
+
+  if (options->restore != NULL)
+    {
+      params.mode = BACKUP_RESTORE_EXTRACT;
+      run.archive = options->restore;
+    }
+  else if (options->list != NULL)
+    {
+      params.mode = BACKUP_RESTORE_LIST;
+      run.archive = options->list;
+    }
+  else
+    {
+      params.mode = BACKUP_RESTORE_VERIFY;
+      run.archive = options->verify;
+    }
+
+  /* Passwords are asked for only when there is a zip to open. */
+  is_zip = backup_restore_is_zip (run.archive, &error);
+  if (error != NULL)
+    {
+      print_error (error->message);
+      return EXIT_FAILURE_RUNTIME;
+    }
+  if (is_zip && options->passfile == NULL
+      && !backup_cli_complete_passwords (options, FALSE, &error))
+    {
+      print_error (error->message);
+      return error->code == BACKUP_ERROR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  run.options = options;
+  run.loop = loop;
+  run.cancellable = cancellable;
+  run.started_us = g_get_monotonic_time ();
+
+  params.archive = run.archive;
+  params.destination = options->dstdir;
+  params.password1 = options->password1;
+  params.password2 = options->password2;
+  params.force = options->force;
+  if (params.mode == BACKUP_RESTORE_LIST)
+    {
+      params.entry_func = list_entry_cb;
+      params.entry_data = &run;
+    }
+  else if (options->show_progress)
+    {
+      params.progress_func = progress_cb;
+      params.progress_data = &run;
+    }
+
+  signal (SIGPIPE, SIG_IGN);
+  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
+  backup_restore_run_async (&params, cancellable, restore_done_cb, &run);
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+
+  if (run.progress_shown)
+    {
+      fputs ("\r\033[K", stderr);
+      fflush (stderr);
+    }
+
+  if (run.stop_signal != 0)
+    status = backup_cli_exit_status_for_signal (run.stop_signal);
+  else if (run.error != NULL)
+    {
+      print_error (run.error->message);
+      status = EXIT_FAILURE_RUNTIME;
+    }
+  else
+    {
+      if (!options->quiet)
+        print_summary (&run, params.mode);
+      status = 0;
+    }
+
+  if ((fflush (stdout) != 0 || run.output_failed) && status == 0)
+    {
+      print_error (_("Cannot write the listing to standard output"));
+      status = EXIT_FAILURE_RUNTIME;
+    }
+  g_clear_error (&run.error);
+  return status;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Showing the passwords */
+
+/* Asks on the terminal; TRUE when the answer is yes. */
+static gboolean
+confirm_on_terminal (const char *question, GError **error)
+{
+  char answer[16];
+  gsize len = 0;
+  int fd = open ("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  gboolean yes;
+
+  if (fd < 0)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO, _("Cannot open the terminal: %s"),
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (write (fd, question, strlen (question)) < 0)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO, _("Cannot write to the terminal: %s"),
+                   g_strerror (errno));
+      close (fd);
+      return FALSE;
+    }
+  for (;;)
+    {
+      char c;
+      gssize n = read (fd, &c, 1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || c == '\n')
+        break;
+      if (len < sizeof answer - 1)
+        answer[len++] = c;
+    }
+  close (fd);
+  answer[len] = '\0';
+  g_strstrip (answer);
+  /* The answers of the user's language, and plain y/yes always. */
+  yes = g_ascii_strcasecmp (answer, "y") == 0 || g_ascii_strcasecmp (answer, "yes") == 0
+        || (answer[0] != '\0' && g_strcmp0 (answer, C_("answer", "y")) == 0)
+        || (answer[0] != '\0' && g_strcmp0 (answer, C_("answer", "yes")) == 0);
+  return yes;
+}
+
+int
+backup_cli_show_passwords (BackupOptions *options)
+{
+  g_autofree char *file = NULL;
+
+  g_return_val_if_fail (options != NULL, EXIT_FAILURE_RUNTIME);
+
+  if (!options->yes)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *question = NULL;
+
+      if (!isatty (STDIN_FILENO))
+        {
+          print_error (_("--show-passwords asks before it prints the passwords; without a "
+                         "terminal, give --yes"));
+          return EXIT_USAGE;
+        }
+      file = backup_display_name (options->passfile, -1);
+      question = g_strdup_printf (_("Print both passwords of “%s” on the screen? Anyone who "
+                                    "can see them can open your backups. [y/N] "),
+                                  file);
+      if (!confirm_on_terminal (question, &error))
+        {
+          if (error != NULL)
+            {
+              print_error (error->message);
+              return EXIT_FAILURE_RUNTIME;
+            }
+          print_error (_("Nothing was printed"));
+          return EXIT_FAILURE_RUNTIME;
+        }
+    }
+
+  /* The passwords exactly as they are, one per line after their label, so
+   * that they can be typed again (or given with -1 and -2) to restore. */
+  printf (_("Password 1 (inner zip): %s\n"), options->password1);
+  printf (_("Password 2 (outer zip): %s\n"), options->password2);
+  if (fflush (stdout) != 0)
+    {
+      print_error (_("Cannot write the passwords to standard output"));
+      return EXIT_FAILURE_RUNTIME;
+    }
+  return 0;
+}
