@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backup-cli-backup.h"
+#include "backup-cli-signals.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-runner.h"
@@ -27,19 +28,11 @@ typedef struct
   BackupSession *session; /* the one under way */
   gboolean session_seen;
   int status;
-  int stop_signal; /* the signal that asked to stop, or 0 */
+  BackupCliSignals signals;
   gboolean progress_shown;
   gint64 started_us;
   gint64 last_draw_us;
 } Run;
-
-int
-backup_cli_exit_status_for_signal (int signum)
-{
-  g_return_val_if_fail (signum > 0 && signum < 128, 1);
-
-  return 128 + signum;
-}
 
 /* The name of the file being sent or received, shown safely. */
 static char *
@@ -190,9 +183,9 @@ run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (backup_runner_run_finish (BACKUP_RUNNER (object), result, &error))
     run->status = 0;
-  else if (run->stop_signal != 0)
+  else if (run->signals.received != 0)
     /* Stopped by a signal: 128 + its number, as a shell reports it. */
-    run->status = backup_cli_exit_status_for_signal (run->stop_signal);
+    run->status = backup_cli_exit_status_for_signal (run->signals.received);
   else
     {
       /* A session reported its own failure; what failed before any
@@ -202,30 +195,6 @@ run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       run->status = 1;
     }
   g_main_loop_quit (run->loop);
-}
-
-static void
-stop_on_signal (Run *run, int signum)
-{
-  /* Cancelling cleans up the signaling store and any partial file; a
-   * second signal while that is under way is ignored. */
-  if (run->stop_signal == 0)
-    run->stop_signal = signum;
-  g_cancellable_cancel (run->cancellable);
-}
-
-static gboolean
-on_sigint (gpointer user_data)
-{
-  stop_on_signal (user_data, SIGINT);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_sigterm (gpointer user_data)
-{
-  stop_on_signal (user_data, SIGTERM);
-  return G_SOURCE_CONTINUE;
 }
 
 /* The profile of this run, from options that backup_options_validate()
@@ -291,7 +260,6 @@ backup_cli_run_backup (BackupOptions *options)
   g_autoptr (BackupProfile) profile = NULL;
   g_autoptr (BackupRunner) runner = NULL;
   Run run = { 0 };
-  guint sigint_id, sigterm_id;
 
   g_return_val_if_fail (options != NULL, 1);
 
@@ -309,8 +277,7 @@ backup_cli_run_backup (BackupOptions *options)
   run.status = 1;
 
   signal (SIGPIPE, SIG_IGN);
-  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
+  backup_cli_signals_watch (&run.signals, cancellable);
 
   g_signal_connect (runner, "session-started", G_CALLBACK (session_started_cb), &run);
   g_signal_connect (runner, "session-finished", G_CALLBACK (session_finished_cb), &run);
@@ -318,7 +285,6 @@ backup_cli_run_backup (BackupOptions *options)
   g_main_loop_run (loop);
 
   g_signal_handlers_disconnect_by_data (runner, &run);
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
+  backup_cli_signals_unwatch (&run.signals);
   return run.status;
 }

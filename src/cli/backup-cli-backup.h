@@ -15,6 +15,4 @@ G_BEGIN_DECLS
 int backup_cli_run_backup (BackupOptions *options);
 
 /* The exit status after stopping on signal @signum: 128 + @signum. */
-int backup_cli_exit_status_for_signal (int signum);
-
 G_END_DECLS

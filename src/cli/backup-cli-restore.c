@@ -16,6 +16,7 @@
 
 #include "backup-cli-backup.h"
 #include "backup-cli-restore.h"
+#include "backup-cli-signals.h"
 #include "backup-cli.h"
 #include "backup-display.h"
 #include "backup-error.h"
@@ -34,7 +35,7 @@ typedef struct
   BackupRestoreSummary summary;
   GError *error;
   gboolean done;
-  int stop_signal;
+  BackupCliSignals signals;
   gboolean progress_shown;
   gint64 started_us;
   gboolean output_failed; /* writing the listing failed (worker thread) */
@@ -181,28 +182,6 @@ restore_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_main_loop_quit (run->loop);
 }
 
-static void
-stop_on_signal (Run *run, int signum)
-{
-  if (run->stop_signal == 0)
-    run->stop_signal = signum;
-  g_cancellable_cancel (run->cancellable);
-}
-
-static gboolean
-on_sigint (gpointer user_data)
-{
-  stop_on_signal (user_data, SIGINT);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_sigterm (gpointer user_data)
-{
-  stop_on_signal (user_data, SIGTERM);
-  return G_SOURCE_CONTINUE;
-}
-
 static char *
 format_count (guint64 n)
 {
@@ -250,7 +229,6 @@ backup_cli_run_restore (BackupOptions *options)
   g_autoptr (GError) error = NULL;
   BackupRestoreParams params = { 0 };
   Run run = { 0 };
-  guint sigint_id, sigterm_id;
   gboolean is_zip;
   int status;
 
@@ -310,12 +288,10 @@ backup_cli_run_restore (BackupOptions *options)
     }
 
   signal (SIGPIPE, SIG_IGN);
-  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
+  backup_cli_signals_watch (&run.signals, cancellable);
   backup_restore_run_async (&params, cancellable, restore_done_cb, &run);
   g_main_loop_run (loop);
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
+  backup_cli_signals_unwatch (&run.signals);
 
   if (run.progress_shown)
     {
@@ -323,8 +299,8 @@ backup_cli_run_restore (BackupOptions *options)
       fflush (stderr);
     }
 
-  if (run.stop_signal != 0)
-    status = backup_cli_exit_status_for_signal (run.stop_signal);
+  if (run.signals.received != 0)
+    status = backup_cli_exit_status_for_signal (run.signals.received);
   else if (run.error != NULL)
     {
       print_error (run.error->message);

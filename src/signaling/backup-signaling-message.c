@@ -324,7 +324,7 @@ backup_signaling_message_encode_sdp (const char *type,
                                      const char *sdp,
                                      JsonObject *extensions)
 {
-  g_autoptr(GString) inner = g_string_new ("{\"type\":");
+  g_autoptr (GString) inner = g_string_new ("{\"type\":");
 
   g_return_val_if_fail (type != NULL, NULL);
   g_return_val_if_fail (sdp != NULL, NULL);
@@ -610,8 +610,8 @@ parse_sdp_payload (BackupSignalingMessage *message,
                    gsize len,
                    GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
   JsonObject *object;
   JsonNode *type, *sdp;
   const char *type_str;
@@ -677,9 +677,9 @@ BackupSignalingMessage *
 backup_signaling_message_parse (GBytes *bytes,
                                 GError **error)
 {
-  g_autoptr(BackupSignalingMessage) message = NULL;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local_error = NULL;
   g_autofree guchar *payload = NULL;
   gsize payload_len = 0;
   const char *data;

@@ -9,7 +9,7 @@
 
 #include <glib/gstdio.h>
 
-#include "backup-cli-backup.h"
+#include "backup-cli-signals.h"
 #include "backup-cli.h"
 #include "backup-error.h"
 #include "backup-options.h"
