@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # check-systemd-unit.sh UNIT.in PROGRAM: the receiver's systemd unit, with
 # @bindir@ pointing at PROGRAM's directory,
 # - passes `systemd-analyze verify` without a single remark (unknown keys
 #   and bad values are only warnings there, hence the check of the output
-#   too);
+#   too), with the timer that starts it if there is one (data/NAME.timer);
 # - counts `systemctl stop` as a success: PROGRAM, started with the unit's
 #   ExecStart= (on loopback, with a signaling folder of this test), is
 #   stopped with SIGTERM once it waits for a peer, and its exit status is 0
@@ -35,14 +35,23 @@ if grep -q '@[a-z]*@' "$work/$name"; then
 fi
 instance=$(echo "$name" | sed 's/@\.service$/@check.service/')
 cp "$work/$name" "$work/$instance"
+verify=("$work/$instance")
+# A timer that starts the unit (data/NAME.timer) is verified with it.
+timer_in=$(dirname "$unit_in")/$(basename "$name" .service).timer
+if [ -f "$timer_in" ]; then
+  timer=$(basename "$instance" .service).timer
+  cp "$timer_in" "$work/$timer"
+  verify+=("$work/$timer")
+fi
 status=0
 XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/config \
-  systemd-analyze --user verify --man=no "$work/$instance" >"$work/out" 2>&1 || status=$?
+  systemd-analyze --user verify --man=no "${verify[@]}" >"$work/out" 2>&1 || status=$?
 cat "$work/out"
 if [ "$status" != 0 ] || [ -s "$work/out" ]; then
   echo "FAIL: systemd-analyze verify: status $status" >&2
   exit 1
 fi
+echo "PASS: systemd-analyze verify ${verify[*]##*/}"
 
 # The values of a list setting of the [Service] section, as systemd reads
 # them: each line adds its words, an empty assignment clears the list.
@@ -81,16 +90,24 @@ DESTINATION=$work/destination
 VERSIONS=2
 OPTIONS="--signaling $work/signaling --ice-address 127.0.0.1 --stun="
 profile=$work/config/distributed-backup/check.conf
+case $name in
+  *-send@*)
+    echo "a file to back up" > "$work/source.txt"
+    role_keys="role=send
+source=$work/source.txt" ;;
+  *)
+    role_keys="role=receive
+destination=$DESTINATION
+versions=$VERSIONS
+keep-listening=true" ;;
+esac
 cat > "$profile" <<PROFILE
 [Profile]
-role=receive
+$role_keys
 session-id=$SESSION
 signaling=$work/signaling
 stun-servers=
 ice-addresses=127.0.0.1
-destination=$DESTINATION
-versions=$VERSIONS
-keep-listening=true
 PROFILE
 eval "set -- $exec_start"
 # The exit status is what is checked here, not memory.
@@ -126,7 +143,7 @@ fi
 echo "PASS: systemctl stop: exit status $stop_status is a success"
 
 OPTIONS="$OPTIONS -p $work/missing-password-file"
-sed -i 's/^versions=.*/versions=0/' "$profile"
+sed -i 's/^session-id=.*/session-id=not a session id/' "$profile"
 eval "set -- $exec_start"
 usage_status=0
 "$@" 2>"$work/usage.err" || usage_status=$?

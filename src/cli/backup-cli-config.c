@@ -17,6 +17,10 @@ static const char *const profile_keys[] = {
   "versions", "keep-listening", NULL,
 };
 
+/* Keys of one role only. */
+static const char *const sender_keys[] = { "source", "archive-name", "zip-encryption", NULL };
+static const char *const receiver_keys[] = { "destination", "versions", "keep-listening", NULL };
+
 /* Where the secrets are. */
 static const char *const secret_keys[] = { "api-key-file", "password-file", "vault-key", NULL };
 
@@ -120,6 +124,22 @@ backup_cli_config_load (const char *path, GError **error)
     {
       config_error (error, path, cause->message);
       return NULL;
+    }
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      gboolean sending = backup_profile_get_role (config->profile) == BACKUP_PROFILE_ROLE_SEND;
+      const char *const *other = sending ? receiver_keys : sender_keys;
+
+      if (g_strv_contains (other, keys[i]))
+        {
+          g_autofree char *message
+              = g_strdup_printf (sending ? _("“%s” is a receiver's key, and this profile sends")
+                                         : _("“%s” is a sender's key, and this profile receives"),
+                                 keys[i]);
+
+          config_error (error, path, message);
+          return NULL;
+        }
     }
   config->api_key_file = g_key_file_get_string (key_file, BACKUP_CLI_CONFIG_GROUP,
                                                 "api-key-file", NULL);
