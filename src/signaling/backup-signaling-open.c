@@ -27,6 +27,11 @@ backup_signaling_resolve (const char *location,
     {
       if (api_key != NULL && api_key[0] != '\0')
         found_url = g_strdup (BACKUP_SIGNALING_DEFAULT_URL);
+      else if (g_getenv ("FLATPAK_ID") != NULL && g_getenv ("FLATPAK_ID")[0] != '\0')
+        /* In a Flatpak, the runtime folder is the sandbox's own; this one
+         * the host sees too. */
+        found_directory = g_build_filename (g_get_user_runtime_dir (), "app",
+                                            g_getenv ("FLATPAK_ID"), "signaling", NULL);
       else
         found_directory = g_build_filename (g_get_user_runtime_dir (), "distributed-backup",
                                             "signaling", NULL);

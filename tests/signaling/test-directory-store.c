@@ -332,6 +332,22 @@ test_factory (void)
                    runtime_store);
   g_assert_finalize_object (store);
 
+  /* In a Flatpak: the application's folder of the runtime directory, which
+   * the host shares. */
+  {
+    g_autofree char *app_store = g_build_filename (g_get_user_runtime_dir (), "app",
+                                                   "io.example.Test", "signaling", NULL);
+
+    g_setenv ("FLATPAK_ID", "io.example.Test", TRUE);
+    store = backup_signaling_open (NULL, NULL, NULL, &error);
+    g_unsetenv ("FLATPAK_ID");
+    g_assert_no_error (error);
+    g_assert_cmpstr (backup_directory_store_get_path (BACKUP_DIRECTORY_STORE (store)), ==,
+                     app_store);
+    g_assert_true (g_file_test (app_store, G_FILE_TEST_IS_DIR));
+    g_assert_finalize_object (store);
+  }
+
   store = backup_signaling_open ("ftp://example.invalid/", NULL, NULL, &error);
   g_assert_error (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_INVALID_URL);
   g_assert_null (store);
