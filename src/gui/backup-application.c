@@ -5,11 +5,16 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "backup-application.h"
 #include "backup-display.h"
 #include "backup-preferences.h"
 #include "backup-window.h"
+
+/* Where the project lives; the About window links there. */
+#define BACKUP_WEBSITE "https://github.com/DistributedBackup/distributed-backup"
+#define BACKUP_ISSUE_URL BACKUP_WEBSITE "/issues"
 
 struct _BackupApplication
 {
@@ -17,6 +22,7 @@ struct _BackupApplication
 
   GSettings *settings;
   char *api_key;
+  guint notifications; /* sent so far: each has an id of its own */
 };
 
 G_DEFINE_FINAL_TYPE (BackupApplication, backup_application, ADW_TYPE_APPLICATION)
@@ -85,6 +91,7 @@ typedef struct
 {
   BackupApplication *self;
   GNotification *notification;
+  char *id;
 } PendingNotification;
 
 static void
@@ -92,6 +99,7 @@ pending_notification_free (PendingNotification *pending)
 {
   g_object_unref (pending->self);
   g_object_unref (pending->notification);
+  g_free (pending->id);
   g_free (pending);
 }
 
@@ -113,7 +121,7 @@ reply_has_name (GVariant *reply, const char *name)
 static void
 send_pending (PendingNotification *pending)
 {
-  g_application_send_notification (G_APPLICATION (pending->self), "backup-received",
+  g_application_send_notification (G_APPLICATION (pending->self), pending->id,
                                    pending->notification);
 }
 
@@ -150,30 +158,23 @@ list_names_cb (GObject *object, GAsyncResult *result, gpointer user_data)
                           list_activatable_cb, g_steal_pointer (&pending));
 }
 
-void
-backup_application_notify_received (BackupApplication *self, const char *file_name)
+/* Sends @notification when a notification service can take it, with an
+ * id of its own: one backup's notification never replaces another's. */
+static void
+send_notification (BackupApplication *self, const char *kind, GNotification *notification)
 {
-  GDBusConnection *bus;
-  g_autofree char *body = NULL;
-  g_autofree char *name = NULL;
-  g_autoptr (GIcon) icon = NULL;
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
+  g_autoptr (GIcon) icon = g_themed_icon_new (APP_ID);
   PendingNotification *pending;
 
-  g_return_if_fail (BACKUP_IS_APPLICATION (self));
-
-  bus = g_application_get_dbus_connection (G_APPLICATION (self));
   if (bus == NULL)
     return;
-
+  g_notification_set_icon (notification, icon);
   pending = g_new0 (PendingNotification, 1);
   pending->self = g_object_ref (self);
-  pending->notification = g_notification_new (_("Backup Received"));
-  name = backup_display_name (file_name, -1);
-  /* Translators: body of a notification; %s is a file name */
-  body = g_strdup_printf (_("%s was stored safely."), name);
-  g_notification_set_body (pending->notification, body);
-  icon = g_themed_icon_new (APP_ID);
-  g_notification_set_icon (pending->notification, icon);
+  pending->notification = g_object_ref (notification);
+  pending->id = g_strdup_printf ("%s-%" G_GINT64_FORMAT "-%u", kind, g_get_real_time (),
+                                 ++self->notifications);
 
   if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
     {
@@ -184,6 +185,62 @@ backup_application_notify_received (BackupApplication *self, const char *file_na
   g_dbus_connection_call (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus", "ListNames", NULL, G_VARIANT_TYPE ("(as)"),
                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, list_names_cb, pending);
+}
+
+void
+backup_application_notify_received (BackupApplication *self, const char *file_name,
+                                    const char *folder)
+{
+  g_autoptr (GNotification) notification = NULL;
+  g_autoptr (GFile) destination = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *folder_name = NULL;
+  g_autofree char *folder_uri = NULL;
+  g_autofree char *file_uri = NULL;
+
+  g_return_if_fail (BACKUP_IS_APPLICATION (self));
+  g_return_if_fail (file_name != NULL);
+  g_return_if_fail (folder != NULL);
+
+  destination = g_file_new_for_path (folder);
+  folder_uri = g_file_get_uri (destination);
+  folder_name = g_file_get_parse_name (destination);
+  name = backup_display_name (file_name, -1);
+
+  notification = g_notification_new (_("Backup Received"));
+  /* Translators: body of a notification; %s are a file name and a folder */
+  body = g_strdup_printf (_("%s was stored safely in %s."), name, folder_name);
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target_value (notification, "app.open-folder",
+                                                      g_variant_new_string (folder_uri));
+  /* A received name is one path component (the core checks it). */
+  if (*file_name != '\0' && strchr (file_name, '/') == NULL)
+    {
+      file = g_file_get_child (destination, file_name);
+      file_uri = g_file_get_uri (file);
+      g_notification_add_button_with_target_value (notification, _("Show in Files"),
+                                                   "app.show-in-files",
+                                                   g_variant_new_string (file_uri));
+    }
+  send_notification (self, "backup-received", notification);
+}
+
+void
+backup_application_notify_failed (BackupApplication *self, const char *message)
+{
+  g_autoptr (GNotification) notification = NULL;
+
+  g_return_if_fail (BACKUP_IS_APPLICATION (self));
+  g_return_if_fail (message != NULL);
+
+  notification = g_notification_new (_("Backup Failed"));
+  g_notification_set_body (notification, message);
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+  /* Clicking it brings the window, which shows the failure whole. */
+  g_notification_set_default_action (notification, "app.show-window");
+  send_notification (self, "backup-failed", notification);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -209,12 +266,71 @@ about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   BackupApplication *self = user_data;
   const char *developers[] = { _("The Distributed Backup developers"), NULL };
 
-  adw_show_about_window (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                         "application-name", _("Distributed Backup"), "application-icon", APP_ID,
-                         "version", PACKAGE_VERSION, "developers", developers, "license-type",
-                         GTK_LICENSE_GPL_3_0, "translator-credits", _("translator-credits"),
-                         "comments", _("Back up files and folders to another machine of yours"),
-                         NULL);
+  adw_show_about_window (
+      gtk_application_get_active_window (GTK_APPLICATION (self)), "application-name",
+      _("Distributed Backup"), "application-icon", APP_ID, "version", PACKAGE_VERSION,
+      "developer-name", _("The Distributed Backup developers"), "developers", developers,
+      "license-type", GTK_LICENSE_GPL_3_0, "translator-credits", _("translator-credits"),
+      "comments", _("Back up files and folders to another machine of yours"), "website",
+      BACKUP_WEBSITE, "issue-url", BACKUP_ISSUE_URL, "release-notes-version", "0.1.0",
+      "release-notes",
+      _("<p>First release.</p>"
+        "<ul>"
+        "<li>Send a file, or a folder zipped twice with two passwords, straight to another "
+        "computer of yours</li>"
+        "<li>Keep several versions of what arrives</li>"
+        "<li>Drop a file or folder on the window to back it up</li>"
+        "</ul>"),
+      NULL);
+}
+
+static void
+open_folder_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  gtk_show_uri (window, g_variant_get_string (param, NULL), GDK_CURRENT_TIME);
+}
+
+static void
+show_items_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GFile) folder = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (reply == NULL && folder != NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (folder);
+
+      /* No file manager to select it: its folder is opened instead. */
+      g_debug ("cannot show the file: %s", error->message);
+      g_app_info_launch_default_for_uri_async (uri, NULL, NULL, NULL, NULL);
+    }
+}
+
+/* Opens the file manager on a received file, selected. */
+static void
+show_in_files_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (user_data));
+  const char *uri = g_variant_get_string (param, NULL);
+  const char *uris[] = { uri, NULL };
+  g_autoptr (GFile) file = g_file_new_for_uri (uri);
+
+  if (bus == NULL)
+    return;
+  g_dbus_connection_call (bus, "org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+                          "org.freedesktop.FileManager1", "ShowItems",
+                          g_variant_new ("(^ass)", uris, ""), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                          NULL, show_items_cb, g_file_get_parent (file));
+}
+
+static void
+show_window_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  g_application_activate (G_APPLICATION (user_data));
 }
 
 static void
@@ -234,11 +350,25 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 static void
 notify_received_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  backup_application_notify_received (user_data, g_variant_get_string (param, NULL));
+  const char *name;
+  const char *folder;
+
+  g_variant_get (param, "(&s&s)", &name, &folder);
+  backup_application_notify_received (user_data, name, folder);
+}
+
+static void
+notify_failed_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  backup_application_notify_failed (user_data, g_variant_get_string (param, NULL));
 }
 
 static const GActionEntry app_actions[] = {
-  { "notify-received", notify_received_action, "s", NULL, NULL, { 0 } },
+  { "notify-received", notify_received_action, "(ss)", NULL, NULL, { 0 } },
+  { "notify-failed", notify_failed_action, "s", NULL, NULL, { 0 } },
+  { "open-folder", open_folder_action, "s", NULL, NULL, { 0 } },
+  { "show-in-files", show_in_files_action, "s", NULL, NULL, { 0 } },
+  { "show-window", show_window_action, NULL, NULL, NULL, { 0 } },
   { "quit", quit_action, NULL, NULL, NULL, { 0 } },
   { "about", about_action, NULL, NULL, NULL, { 0 } },
   { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
@@ -249,13 +379,17 @@ backup_application_startup (GApplication *app)
 {
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *prefs_accels[] = { "<Control>comma", NULL };
+  static const char *close_accels[] = { "<Control>w", NULL };
 
+  /* The name notifications are sent under, among others. */
+  g_set_application_name (_("Distributed Backup"));
   G_APPLICATION_CLASS (backup_application_parent_class)->startup (app);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
                                    app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
 }
 
 static void

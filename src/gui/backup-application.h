@@ -21,11 +21,18 @@ GSettings *backup_application_get_settings (BackupApplication *self);
  * secret: kept in memory only. */
 const char *backup_application_get_api_key (BackupApplication *self);
 void backup_application_set_api_key (BackupApplication *self, const char *api_key);
-/* Tells the desktop that @file_name was received, when a notification
- * service is there to show it (the window shows a toast anyway). */
-void backup_application_notify_received (BackupApplication *self, const char *file_name);
-/* A new main window, with the application's settings and API key (also
- * "app.notify-received" with the name, from a page). */
+/* Tells the desktop that @file_name was stored in @folder, when a
+ * notification service is there to show it: one notification per backup
+ * (never replaced by the next), opening @folder when clicked, with a "Show
+ * in Files" button ("app.open-folder" and "app.show-in-files" with a URI).
+ * Pages ask for it with "app.notify-received" and (name, folder). */
+void backup_application_notify_received (BackupApplication *self,
+                                         const char *file_name,
+                                         const char *folder);
+/* Tells the desktop that a backup failed with @message (pages ask for it
+ * with "app.notify-failed" when their window is not in front). */
+void backup_application_notify_failed (BackupApplication *self, const char *message);
+/* A new main window, with the application's settings and API key. */
 BackupWindow *backup_application_new_window (BackupApplication *self);
 
 G_END_DECLS

@@ -1,6 +1,10 @@
 /* backup-encrypt-page.c
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each password is typed twice and its strength shown as it is typed;
+ * "Save Password File…" is enabled once both are given and confirmed, and
+ * its dialog opens in the folder where the application keeps its secrets.
  */
 #include "config.h"
 
@@ -10,18 +14,29 @@
 #include "backup-gui-utils.h"
 #include "backup-vault.h"
 
+#include <string.h>
+
 struct _BackupEncryptPage
 {
-  AdwPreferencesPage parent_instance;
+  AdwBin parent_instance;
 
   /* Template widgets. */
+  AdwPreferencesPage *form;
   AdwPasswordEntryRow *password1_row;
+  AdwPasswordEntryRow *confirm1_row;
+  AdwActionRow *strength1_row;
+  GtkLevelBar *strength1_bar;
   AdwPasswordEntryRow *password2_row;
+  AdwPasswordEntryRow *confirm2_row;
+  AdwActionRow *strength2_row;
+  GtkLevelBar *strength2_bar;
+  GtkLabel *hint_label;
+  GtkWidget *save_button;
 
   GCancellable *cancellable; /* while a password file is written */
 };
 
-G_DEFINE_FINAL_TYPE (BackupEncryptPage, backup_encrypt_page, ADW_TYPE_PREFERENCES_PAGE)
+G_DEFINE_FINAL_TYPE (BackupEncryptPage, backup_encrypt_page, ADW_TYPE_BIN)
 
 enum
 {
@@ -61,11 +76,100 @@ password2 (BackupEncryptPage *self)
   return gtk_editable_get_text (GTK_EDITABLE (self->password2_row));
 }
 
+static const char *
+text_of (AdwPasswordEntryRow *row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (row));
+}
+
+/* Shows the strength of what @password_row holds in @row and @bar, and
+ * marks @confirm_row when it differs. Returns what is missing, or NULL. */
+static const char *
+check_password (AdwPasswordEntryRow *password_row, AdwPasswordEntryRow *confirm_row,
+                AdwActionRow *row, GtkLevelBar *bar, gboolean first)
+{
+  const char *password = text_of (password_row);
+  const char *confirm = text_of (confirm_row);
+  BackupGuiStrength strength = backup_gui_password_strength (password);
+  gboolean differs = *confirm != '\0' && strcmp (password, confirm) != 0;
+  gboolean too_long = strlen (password) > BACKUP_VAULT_MAX_PASSWORD;
+
+  if (*password == '\0')
+    {
+      gtk_level_bar_set_value (bar, 0);
+      adw_action_row_set_subtitle (row, _("Nothing typed yet"));
+    }
+  else if (too_long)
+    {
+      gtk_level_bar_set_value (bar, 0);
+      adw_action_row_set_subtitle (row, _("Too long: at most 255 bytes"));
+    }
+  else
+    {
+      g_autofree char *text = NULL;
+
+      gtk_level_bar_set_value (bar, strength + 0.0);
+      if (strength < BACKUP_GUI_STRENGTH_GOOD)
+        /* Translators: %s is a strength ("Weak"); the rest is advice */
+        text = g_strdup_printf (_("%s: add more characters, or use several unrelated words"),
+                                backup_gui_strength_label (strength));
+      else
+        text = g_strdup (backup_gui_strength_label (strength));
+      adw_action_row_set_subtitle (row, text);
+    }
+  if (differs)
+    gtk_widget_add_css_class (GTK_WIDGET (confirm_row), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (confirm_row), "error");
+
+  if (*password == '\0')
+    return first ? _("Type the first password") : _("Type the second password");
+  if (too_long)
+    return first ? _("The first password is too long") : _("The second password is too long");
+  if (differs)
+    return first ? _("The two entries of the first password differ")
+                 : _("The two entries of the second password differ");
+  if (*confirm == '\0')
+    return first ? _("Type the first password again to confirm it")
+                 : _("Type the second password again to confirm it");
+  return NULL;
+}
+
+/* Save is enabled once both passwords are typed twice alike. */
+static void
+update_state (BackupEncryptPage *self)
+{
+  const char *missing1;
+  const char *missing2;
+  const char *hint;
+
+  if (self->password1_row == NULL) /* disposed */
+    return;
+  missing1 = check_password (self->password1_row, self->confirm1_row, self->strength1_row,
+                             self->strength1_bar, TRUE);
+  missing2 = check_password (self->password2_row, self->confirm2_row, self->strength2_row,
+                             self->strength2_bar, FALSE);
+  hint = missing1 != NULL ? missing1 : missing2;
+  if (hint == NULL && strcmp (text_of (self->password1_row), text_of (self->password2_row)) == 0)
+    hint = _("Both passwords are the same: two different ones protect better");
+  else if (hint == NULL)
+    hint = _("Both passwords are confirmed");
+  gtk_label_set_label (self->hint_label, hint);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "encrypt.save-passfile",
+                                 self->cancellable == NULL && missing1 == NULL && missing2 == NULL);
+}
+
+static void
+password_changed_cb (GtkEditable *editable, gpointer user_data)
+{
+  update_state (user_data);
+}
+
 static void
 set_writing (BackupEncryptPage *self, GCancellable *cancellable)
 {
   g_set_object (&self->cancellable, cancellable);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "encrypt.save-passfile", cancellable == NULL);
+  update_state (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WRITING]);
 }
 
@@ -103,7 +207,9 @@ vault_write_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
   gtk_editable_set_text (GTK_EDITABLE (self->password1_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->confirm1_row), "");
   gtk_editable_set_text (GTK_EDITABLE (self->password2_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->confirm2_row), "");
   g_signal_emit (self, signals[PASSWORD_FILE_SAVED], 0, write->file);
   toast (self, _("Password file saved"));
 }
@@ -145,17 +251,13 @@ password_file_chosen (GtkWidget *widget, GFile *file)
 static void
 save_passfile_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  BackupEncryptPage *self = BACKUP_ENCRYPT_PAGE (widget);
+  /* Translators: proposed name of a password file */
+  const char *file_name = _("backup-passwords.bin");
+  /* Password files are kept in the user's configuration folder. */
+  g_autoptr (GFile) where = backup_gui_password_folder_file (file_name);
 
-  if (*password1 (self) == '\0' && *password2 (self) == '\0')
-    {
-      toast (self, _("Enter at least one password"));
-      return;
-    }
   backup_gui_choose_file (widget, _("Save Password File"), GTK_FILE_CHOOSER_ACTION_SAVE,
-                          _("_Save"), NULL,
-                          /* Translators: proposed name of a password file */
-                          _("backup-passwords.bin"), password_file_chosen);
+                          _("_Save"), where, file_name, password_file_chosen);
 }
 
 static void
@@ -217,8 +319,18 @@ backup_encrypt_page_class_init (BackupEncryptPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (
       widget_class, "/io/github/DistributedBackup/backup-encrypt-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, form);
   gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, password1_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, confirm1_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, strength1_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, strength1_bar);
   gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, password2_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, confirm2_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, strength2_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, strength2_bar);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, hint_label);
+  gtk_widget_class_bind_template_child (widget_class, BackupEncryptPage, save_button);
+  gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "encrypt.save-passfile", NULL,
                                    save_passfile_action);
@@ -228,6 +340,7 @@ static void
 backup_encrypt_page_init (BackupEncryptPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  update_state (self);
 }
 
 GtkWidget *

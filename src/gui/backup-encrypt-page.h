@@ -3,8 +3,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Writes the two zip passwords of a folder backup into a password file
- * (BackupVault). Messages for the user are emitted as ::toast; a file
- * written is announced with ::password-file-saved.
+ * (BackupVault). Each password is asked twice, its strength is shown, and
+ * saving is possible once both are confirmed; the save dialog opens in the
+ * user's configuration folder. Messages for the user are emitted as
+ * ::toast; a file written is announced with ::password-file-saved.
  */
 #pragma once
 
@@ -13,8 +15,7 @@
 G_BEGIN_DECLS
 
 #define BACKUP_TYPE_ENCRYPT_PAGE (backup_encrypt_page_get_type ())
-G_DECLARE_FINAL_TYPE (BackupEncryptPage, backup_encrypt_page, BACKUP, ENCRYPT_PAGE,
-                      AdwPreferencesPage)
+G_DECLARE_FINAL_TYPE (BackupEncryptPage, backup_encrypt_page, BACKUP, ENCRYPT_PAGE, AdwBin)
 
 GtkWidget *backup_encrypt_page_new (void);
 

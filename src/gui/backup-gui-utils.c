@@ -4,7 +4,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <math.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "backup-gui-utils.h"
 
@@ -144,4 +147,118 @@ backup_gui_get_application (GtkWidget *widget)
     return NULL;
   application = gtk_window_get_application (GTK_WINDOW (root));
   return application != NULL ? G_APPLICATION (application) : NULL;
+}
+
+GtkFileChooser *
+backup_gui_get_chooser (GtkWidget *owner)
+{
+  g_return_val_if_fail (GTK_IS_WIDGET (owner), NULL);
+
+  return g_object_get_data (G_OBJECT (owner), CHOOSER_KEY);
+}
+
+GFile *
+backup_gui_password_folder_file (const char *name)
+{
+  g_autofree char *folder = g_build_filename (g_get_user_config_dir (), "distributed-backup", NULL);
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  /* One mkdir of a local folder (where the vault keeps its key too). */
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    g_debug ("cannot create %s: %s", folder, g_strerror (errno));
+  path = g_build_filename (folder, name, NULL);
+  return g_file_new_for_path (path);
+}
+
+void
+backup_gui_notify_failed (GtkWidget *widget, const char *message)
+{
+  GtkRoot *root;
+  GApplication *application;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (message != NULL);
+
+  root = gtk_widget_get_root (widget);
+  application = backup_gui_get_application (widget);
+  if (application == NULL
+      || (GTK_IS_WINDOW (root) && gtk_widget_get_mapped (GTK_WIDGET (root))
+          && gtk_window_is_active (GTK_WINDOW (root))))
+    return;
+  if (g_action_group_has_action (G_ACTION_GROUP (application), "notify-failed"))
+    g_action_group_activate_action (G_ACTION_GROUP (application), "notify-failed",
+                                    g_variant_new_string (message));
+}
+
+double
+backup_gui_password_bits (const char *password)
+{
+  gboolean lower = FALSE, upper = FALSE, digit = FALSE, symbol = FALSE, other = FALSE;
+  double length = 0;
+  gunichar previous = 0;
+  int pool = 0;
+
+  g_return_val_if_fail (password != NULL, 0);
+
+  if (!g_utf8_validate (password, -1, NULL))
+    return 0;
+  for (const char *p = password; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      gint64 step = (gint64)c - (gint64)previous;
+
+      if (c >= 'a' && c <= 'z')
+        lower = TRUE;
+      else if (c >= 'A' && c <= 'Z')
+        upper = TRUE;
+      else if (c >= '0' && c <= '9')
+        digit = TRUE;
+      else if (c < 128)
+        symbol = TRUE;
+      else
+        other = TRUE;
+      /* "aaaa", "abcd" and "4321" add little. */
+      length += previous != 0 && (step == 0 || step == 1 || step == -1) ? 0.25 : 1;
+      previous = c;
+    }
+  pool = (lower ? 26 : 0) + (upper ? 26 : 0) + (digit ? 10 : 0) + (symbol ? 33 : 0)
+         + (other ? 100 : 0);
+  return pool > 0 ? length * log2 (pool) : 0;
+}
+
+BackupGuiStrength
+backup_gui_password_strength (const char *password)
+{
+  double bits = backup_gui_password_bits (password);
+
+  if (bits < 30)
+    return BACKUP_GUI_STRENGTH_VERY_WEAK;
+  if (bits < 40)
+    return BACKUP_GUI_STRENGTH_WEAK;
+  if (bits < 60)
+    return BACKUP_GUI_STRENGTH_FAIR;
+  if (bits < 80)
+    return BACKUP_GUI_STRENGTH_GOOD;
+  return BACKUP_GUI_STRENGTH_STRONG;
+}
+
+const char *
+backup_gui_strength_label (BackupGuiStrength strength)
+{
+  switch (strength)
+    {
+    case BACKUP_GUI_STRENGTH_VERY_WEAK:
+      return _("Very weak");
+    case BACKUP_GUI_STRENGTH_WEAK:
+      return _("Weak");
+    case BACKUP_GUI_STRENGTH_FAIR:
+      return _("Fair");
+    case BACKUP_GUI_STRENGTH_GOOD:
+      return _("Good");
+    case BACKUP_GUI_STRENGTH_STRONG:
+    default:
+      return _("Strong");
+    }
 }

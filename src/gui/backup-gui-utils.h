@@ -37,7 +37,39 @@ void backup_gui_choose_file (GtkWidget *owner, const char *title, GtkFileChooser
                              BackupChosenFunc func);
 void backup_gui_close_chooser (GtkWidget *owner);
 
+/* The chooser backup_gui_choose_file() shows for @owner, or NULL. */
+GtkFileChooser *backup_gui_get_chooser (GtkWidget *owner);
+
+/* @name in the folder where password files are kept: the user's
+ * configuration folder of the application (created, mode 0700). */
+GFile *backup_gui_password_folder_file (const char *name);
+
 /* The application of the window @widget is in, or NULL. */
 GApplication *backup_gui_get_application (GtkWidget *widget);
+
+/* A run of the page @widget failed with @message: when its window is not
+ * in front, the desktop is told through "app.notify-failed". */
+void backup_gui_notify_failed (GtkWidget *widget, const char *message);
+
+/* How hard a password is to guess, from its length and the kinds of
+ * characters it uses (no dictionary: an honest lower bound it is not, an
+ * upper one for words). */
+typedef enum
+{
+  BACKUP_GUI_STRENGTH_VERY_WEAK,
+  BACKUP_GUI_STRENGTH_WEAK,
+  BACKUP_GUI_STRENGTH_FAIR,
+  BACKUP_GUI_STRENGTH_GOOD,
+  BACKUP_GUI_STRENGTH_STRONG,
+} BackupGuiStrength;
+
+/* The estimate in bits: each character counts for the bits of the
+ * alphabet the password draws from (lower case, upper case, digits,
+ * symbols, other scripts), a character that repeats the previous one or
+ * continues a run ("aaa", "abc", "321") for a quarter of that. */
+double backup_gui_password_bits (const char *password);
+BackupGuiStrength backup_gui_password_strength (const char *password);
+/* "Very weak" … "Strong". */
+const char *backup_gui_strength_label (BackupGuiStrength strength);
 
 G_END_DECLS

@@ -4,7 +4,10 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "backup-preferences.h"
+#include "backup-signaling-open.h"
 
 struct _BackupPreferences
 {
@@ -12,6 +15,8 @@ struct _BackupPreferences
 
   /* Template widgets. */
   AdwEntryRow *signaling_row;
+  GtkWidget *signaling_error_icon;
+  GtkLabel *signaling_error_label;
   AdwPasswordEntryRow *api_key_row;
   AdwEntryRow *stun_row;
   AdwEntryRow *addresses_row;
@@ -60,6 +65,34 @@ list_changed_cb (GtkEditable *editable, gpointer user_data)
   g_settings_set_strv (self->settings, key, (const char *const *)values);
 }
 
+/* The location is checked as it is typed, the way a run checks it, and
+ * saved as it is shown (a run with it fails with the same message). */
+static void
+signaling_changed_cb (GtkEditable *editable, gpointer user_data)
+{
+  BackupPreferences *self = user_data;
+  g_autofree char *location = g_strstrip (g_strdup (gtk_editable_get_text (editable)));
+  g_autoptr (GError) error = NULL;
+  gboolean valid = backup_signaling_resolve (location, NULL, NULL, NULL, &error);
+
+  gtk_widget_set_visible (self->signaling_error_icon, !valid);
+  gtk_widget_set_visible (GTK_WIDGET (self->signaling_error_label), !valid);
+  if (valid)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->signaling_row), "error");
+  else
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->signaling_row), "error");
+      gtk_label_set_label (self->signaling_error_label, error->message);
+      gtk_widget_set_tooltip_text (self->signaling_error_icon, error->message);
+    }
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->signaling_row),
+                               GTK_ACCESSIBLE_STATE_INVALID,
+                               valid ? GTK_ACCESSIBLE_INVALID_FALSE : GTK_ACCESSIBLE_INVALID_TRUE,
+                               -1);
+  if (self->settings != NULL && !self->loading)
+    g_settings_set_string (self->settings, "signaling-url", gtk_editable_get_text (editable));
+}
+
 static void
 api_key_changed_cb (GtkEditable *editable, gpointer user_data)
 {
@@ -84,6 +117,7 @@ load_settings (BackupPreferences *self)
   g_auto (GStrv) addresses = NULL;
   g_autofree char *stun_text = NULL;
   g_autofree char *addresses_text = NULL;
+  g_autofree char *signaling = NULL;
 
   if (self->settings == NULL)
     {
@@ -99,9 +133,10 @@ load_settings (BackupPreferences *self)
   stun_text = g_strjoinv (", ", stun);
   addresses_text = g_strjoinv (", ", addresses);
 
+  signaling = g_settings_get_string (self->settings, "signaling-url");
+
   self->loading = TRUE;
-  g_settings_bind (self->settings, "signaling-url", self->signaling_row, "text",
-                   G_SETTINGS_BIND_DEFAULT);
+  gtk_editable_set_text (GTK_EDITABLE (self->signaling_row), signaling);
   gtk_editable_set_text (GTK_EDITABLE (self->stun_row), stun_text);
   gtk_editable_set_text (GTK_EDITABLE (self->addresses_row), addresses_text);
   adw_combo_row_set_selected (self->encryption_row,
@@ -166,8 +201,6 @@ backup_preferences_dispose (GObject *object)
 {
   BackupPreferences *self = BACKUP_PREFERENCES (object);
 
-  if (self->settings != NULL && self->signaling_row != NULL)
-    g_settings_unbind (self->signaling_row, "text");
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), BACKUP_TYPE_PREFERENCES);
 
@@ -196,12 +229,15 @@ backup_preferences_class_init (BackupPreferencesClass *klass)
   gtk_widget_class_set_template_from_resource (
       widget_class, "/io/github/DistributedBackup/backup-preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, signaling_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupPreferences, signaling_error_icon);
+  gtk_widget_class_bind_template_child (widget_class, BackupPreferences, signaling_error_label);
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, api_key_row);
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, stun_row);
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, addresses_row);
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, encryption_row);
   gtk_widget_class_bind_template_callback (widget_class, list_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, api_key_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, signaling_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, encryption_changed_cb);
 }
 

@@ -1,6 +1,10 @@
 /* backup-receive-page.c
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The page shows the form, or the run (BackupProgressView: waiting,
+ * progress, and how it ended, until "Done"); its primary button sits in a
+ * bar at the bottom, outside the scrolled form.
  */
 #include "config.h"
 
@@ -8,22 +12,30 @@
 
 #include "backup-display.h"
 #include "backup-gui-utils.h"
+#include "backup-progress-view.h"
 #include "backup-receive-page.h"
 #include "backup-store.h"
 
 struct _BackupReceivePage
 {
-  AdwPreferencesPage parent_instance;
+  AdwBin parent_instance;
 
   /* Template widgets. */
+  GtkStack *content_stack;
+  AdwPreferencesPage *form;
   AdwActionRow *dest_row;
   AdwActionRow *versions_row;
   GtkSpinButton *versions_spin;
   GtkSwitch *keep_listening_switch;
   AdwPreferencesGroup *session_group;
   AdwEntryRow *receive_session_row;
-  AdwPreferencesGroup *actions_group;
+  BackupProgressView *progress_view;
+  GtkCheckButton *run_keep_listening_check;
+  GtkActionBar *action_bar;
+  GtkStack *button_stack;
   GtkButton *receive_button;
+  GtkButton *cancel_button;
+  GtkButton *done_button;
 
   GSettings *settings; /* NULL: defaults */
   char *api_key;
@@ -34,9 +46,11 @@ struct _BackupReceivePage
   GCancellable *cancellable;
   GApplication *application; /* held meanwhile, when there is one */
   gboolean session_seen;
+  char *received_name;  /* what the last session stored, for the done state */
+  gboolean showing_end; /* the run view shows how the last run ended */
 };
 
-G_DEFINE_FINAL_TYPE (BackupReceivePage, backup_receive_page, ADW_TYPE_PREFERENCES_PAGE)
+G_DEFINE_FINAL_TYPE (BackupReceivePage, backup_receive_page, ADW_TYPE_BIN)
 
 enum
 {
@@ -104,12 +118,18 @@ update_sensitivity (BackupReceivePage *self)
   gtk_widget_action_set_enabled (widget, "receive.start",
                                  !busy && self->destination != NULL && *id != '\0');
   gtk_widget_action_set_enabled (widget, "receive.choose-destination", !busy);
+  gtk_widget_action_set_enabled (widget, "receive.cancel", busy);
+  gtk_widget_action_set_enabled (widget, "receive.done", !busy && self->showing_end);
   /* A running backup keeps what it was started with; only whether to
    * wait for another one can still change. */
   gtk_widget_set_sensitive (GTK_WIDGET (self->dest_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->versions_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->session_group), !busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->actions_group), !busy);
+  gtk_stack_set_visible_child_name (self->content_stack,
+                                    busy || self->showing_end ? "run" : "form");
+  gtk_stack_set_visible_child_name (self->button_stack,
+                                    busy ? "cancel" : self->showing_end ? "done" : "start");
+  gtk_widget_set_visible (GTK_WIDGET (self->run_keep_listening_check), busy);
 }
 
 static void
@@ -140,24 +160,51 @@ choose_destination_action (GtkWidget *widget, const char *name, GVariant *param)
 /* ------------------------------------------------------------------------ */
 /* Receiving                                                                */
 
+/* The run is over: how it ended is shown until "Done". */
 static void
-finish_run (BackupReceivePage *self)
+finish_run (BackupReceivePage *self, const GError *error)
 {
+  gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_autofree char *folder_uri = NULL;
+  g_autofree char *folder = NULL;
+
   if (self->runner != NULL)
     {
+      GFile *destination = backup_profile_get_destination (backup_runner_get_profile (self->runner));
+
+      folder_uri = g_file_get_uri (destination);
+      folder = g_file_get_parse_name (destination);
       g_signal_handlers_disconnect_by_data (self->runner, self);
       g_clear_object (&self->runner);
     }
   g_clear_object (&self->cancellable);
+  if (!is_disposed (self))
+    {
+      backup_progress_view_set_runner (self->progress_view, NULL);
+      if (error != NULL && !cancelled)
+        {
+          backup_progress_view_show_failed (self->progress_view, error->message);
+          backup_gui_notify_failed (GTK_WIDGET (self), error->message);
+          self->showing_end = TRUE;
+        }
+      else if (error == NULL && self->received_name != NULL)
+        {
+          /* Translators: the first %s is a file name, the second a folder */
+          g_autofree char *text = g_strdup_printf (_("%s is stored in %s."), self->received_name,
+                                                   folder != NULL ? folder : "");
+
+          backup_progress_view_show_done (self->progress_view, _("Backup Received"), text,
+                                          folder_uri);
+          self->showing_end = TRUE;
+        }
+      update_sensitivity (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
+    }
   if (self->application != NULL)
     {
       g_application_release (self->application);
       g_clear_object (&self->application);
     }
-  if (is_disposed (self))
-    return;
-  update_sensitivity (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
 }
 
 static void
@@ -173,32 +220,48 @@ session_finished_cb (BackupRunner *runner, BackupSession *session, const GError 
                      gpointer user_data)
 {
   BackupReceivePage *self = user_data;
+  BackupProfile *profile = backup_runner_get_profile (runner);
   const char *file_name = backup_session_get_file_name (session);
   g_autofree char *name = NULL;
   g_autofree char *text = NULL;
   g_autofree char *uri = NULL;
+  g_autofree char *folder = NULL;
   g_autoptr (AdwToast) toast = NULL;
 
+  g_clear_pointer (&self->received_name, g_free);
   if (error != NULL)
     {
-      toast_error (self, error);
+      /* Listening goes on: the failure of one backup is told in passing;
+       * a run that ends with it shows it as its end. */
+      if (backup_profile_get_keep_listening (profile))
+        {
+          toast_error (self, error);
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !is_disposed (self))
+            backup_gui_notify_failed (GTK_WIDGET (self), error->message);
+        }
       return;
     }
 
   name = backup_display_name (file_name, -1);
-  /* Translators: %s is the name of the file received */
-  text = g_strdup_printf (_("Received %s"), name);
-  uri = g_file_get_uri (backup_profile_get_destination (backup_runner_get_profile (runner)));
-  toast = backup_gui_toast_new (text);
-  adw_toast_set_button_label (toast, _("_Open Folder"));
-  adw_toast_set_action_name (toast, "win.open-folder");
-  adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
-  emit_toast (self, toast);
+  self->received_name = g_strdup (name);
+  uri = g_file_get_uri (backup_profile_get_destination (profile));
+  folder = g_file_get_path (backup_profile_get_destination (profile));
+  if (backup_profile_get_keep_listening (profile))
+    {
+      /* Translators: %s is the name of the file received */
+      text = g_strdup_printf (_("Received %s"), name);
+      toast = backup_gui_toast_new (text);
+      adw_toast_set_button_label (toast, _("_Open Folder"));
+      adw_toast_set_action_name (toast, "win.open-folder");
+      adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
+      emit_toast (self, toast);
+    }
   /* The application tells the desktop, when it knows how. */
-  if (self->application != NULL
+  if (self->application != NULL && folder != NULL
       && g_action_group_has_action (G_ACTION_GROUP (self->application), "notify-received"))
-    g_action_group_activate_action (G_ACTION_GROUP (self->application), "notify-received",
-                                    g_variant_new_string (file_name != NULL ? file_name : ""));
+    g_action_group_activate_action (
+        G_ACTION_GROUP (self->application), "notify-received",
+        g_variant_new ("(ss)", file_name != NULL ? file_name : "", folder));
 }
 
 static void
@@ -207,11 +270,8 @@ run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (BackupReceivePage) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  /* A session reports its own result; what failed before any session
-   * (the signaling store, the folder) is reported here. */
-  if (!backup_runner_run_finish (BACKUP_RUNNER (object), result, &error) && !self->session_seen)
-    toast_error (self, error);
-  finish_run (self);
+  backup_runner_run_finish (BACKUP_RUNNER (object), result, &error);
+  finish_run (self, error);
 }
 
 static void
@@ -231,9 +291,13 @@ receive_action (GtkWidget *widget, const char *name, GVariant *param)
   backup_profile_set_destination (profile, self->destination);
   backup_profile_set_versions (profile, (guint)CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS));
   backup_profile_set_keep_listening (profile, gtk_switch_get_active (self->keep_listening_switch));
+  g_clear_pointer (&self->received_name, g_free);
   if (!backup_profile_validate (profile, &error))
     {
-      toast_error (self, error);
+      /* Nothing ran: the failed state says why, with Retry. */
+      backup_progress_view_show_failed (self->progress_view, error->message);
+      self->showing_end = TRUE;
+      update_sensitivity (self);
       return;
     }
   if (self->settings != NULL)
@@ -244,8 +308,10 @@ receive_action (GtkWidget *widget, const char *name, GVariant *param)
   self->runner = backup_runner_new (profile);
   self->cancellable = g_cancellable_new ();
   self->session_seen = FALSE;
+  self->showing_end = FALSE;
   g_signal_connect (self->runner, "session-started", G_CALLBACK (session_started_cb), self);
   g_signal_connect (self->runner, "session-finished", G_CALLBACK (session_finished_cb), self);
+  backup_progress_view_set_runner (self->progress_view, self->runner);
   /* The application stays until the run is over, even without a window:
    * a cancelled session still cleans up the signaling store. */
   application = backup_gui_get_application (widget);
@@ -255,8 +321,27 @@ receive_action (GtkWidget *widget, const char *name, GVariant *param)
       g_application_hold (application);
     }
   update_sensitivity (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
   backup_runner_run_async (self->runner, self->cancellable, run_done_cb, g_object_ref (self));
+}
+
+static void
+cancel_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  backup_receive_page_cancel (BACKUP_RECEIVE_PAGE (widget));
+}
+
+static void
+done_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupReceivePage *self = BACKUP_RECEIVE_PAGE (widget);
+
+  if (self->cancellable != NULL)
+    return;
+  self->showing_end = FALSE;
+  update_sensitivity (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->receive_button));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -369,6 +454,7 @@ backup_receive_page_finalize (GObject *object)
   BackupReceivePage *self = BACKUP_RECEIVE_PAGE (object);
 
   g_clear_pointer (&self->api_key, g_free);
+  g_free (self->received_name);
 
   G_OBJECT_CLASS (backup_receive_page_parent_class)->finalize (object);
 }
@@ -408,14 +494,21 @@ backup_receive_page_class_init (BackupReceivePageClass *klass)
 
   gtk_widget_class_set_template_from_resource (
       widget_class, "/io/github/DistributedBackup/backup-receive-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, form);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, dest_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_spin);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, keep_listening_switch);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, session_group);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, receive_session_row);
-  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, actions_group);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, progress_view);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, run_keep_listening_check);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, action_bar);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, button_stack);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, receive_button);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, done_button);
   gtk_widget_class_bind_template_callback (widget_class, keep_listening_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, session_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, session_activate_cb);
@@ -423,6 +516,8 @@ backup_receive_page_class_init (BackupReceivePageClass *klass)
   gtk_widget_class_install_action (widget_class, "receive.choose-destination", NULL,
                                    choose_destination_action);
   gtk_widget_class_install_action (widget_class, "receive.start", NULL, receive_action);
+  gtk_widget_class_install_action (widget_class, "receive.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "receive.done", NULL, done_action);
 }
 
 static void
@@ -431,7 +526,12 @@ backup_receive_page_init (BackupReceivePage *self)
   const char *downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
   g_autoptr (GFile) destination = NULL;
 
+  g_type_ensure (BACKUP_TYPE_PROGRESS_VIEW);
   gtk_widget_init_template (GTK_WIDGET (self));
+  backup_progress_view_set_retry_action (self->progress_view, "receive.start");
+  /* While it runs, the run view has its own Keep Listening. */
+  g_object_bind_property (self->keep_listening_switch, "active", self->run_keep_listening_check,
+                          "active", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   destination = g_file_new_for_path (downloads != NULL ? downloads : g_get_home_dir ());
   backup_receive_page_set_destination (self, destination);
 }
@@ -538,4 +638,12 @@ backup_receive_page_cancel (BackupReceivePage *self)
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+}
+
+gboolean
+backup_receive_page_get_showing_end (BackupReceivePage *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEIVE_PAGE (self), FALSE);
+
+  return self->showing_end;
 }

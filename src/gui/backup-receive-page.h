@@ -9,10 +9,13 @@
  * runs). While it runs, the Keep Listening switch still decides whether
  * another backup is awaited after the current one.
  *
- * Messages for the user are emitted as ::toast; the one of a received
- * backup offers "win.open-folder" (with the folder's URI), which the window
- * provides. A received backup is also announced to the desktop through the
- * application of the page's window.
+ * While it runs, and once the run ended (until "Done"), the page shows its
+ * BackupProgressView: waiting, progress, then "Backup Received" with an
+ * "Open Folder" button for "win.open-folder" (which the window provides),
+ * or the failure. While listening for one backup after another, each one
+ * received is a ::toast. Every backup received is announced to the desktop
+ * ("app.notify-received" with the name and the folder), and a failure
+ * while the window is not in front too ("app.notify-failed").
  */
 #pragma once
 
@@ -23,8 +26,7 @@
 G_BEGIN_DECLS
 
 #define BACKUP_TYPE_RECEIVE_PAGE (backup_receive_page_get_type ())
-G_DECLARE_FINAL_TYPE (BackupReceivePage, backup_receive_page, BACKUP, RECEIVE_PAGE,
-                      AdwPreferencesPage)
+G_DECLARE_FINAL_TYPE (BackupReceivePage, backup_receive_page, BACKUP, RECEIVE_PAGE, AdwBin)
 
 GtkWidget *backup_receive_page_new (void);
 
@@ -46,5 +48,7 @@ void backup_receive_page_set_destination (BackupReceivePage *self, GFile *destin
 BackupRunner *backup_receive_page_get_runner (BackupReceivePage *self);
 /* Stops waiting for or receiving a backup, if the page does. */
 void backup_receive_page_cancel (BackupReceivePage *self);
+/* TRUE while the page shows how the last run ended (until "receive.done"). */
+gboolean backup_receive_page_get_showing_end (BackupReceivePage *self);
 
 G_END_DECLS

@@ -1,6 +1,13 @@
 /* backup-send-page.c
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The page shows one of three things: an empty state until something is
+ * chosen, the form, or the run (BackupProgressView: waiting, progress, and
+ * how it ended, until "Done"). Its primary button sits in a bar at the
+ * bottom, outside the scrolled form: Send Backup, Cancel while it runs,
+ * Done once it ended. One file: the form's rows, the checks that enable
+ * Send Backup and the profile built from them change together.
  */
 #include "config.h"
 
@@ -8,24 +15,34 @@
 
 #include "backup-display.h"
 #include "backup-gui-utils.h"
+#include "backup-progress-view.h"
 #include "backup-send-page.h"
 #include "backup-vault.h"
 
 struct _BackupSendPage
 {
-  AdwPreferencesPage parent_instance;
+  AdwBin parent_instance;
 
   /* Template widgets. */
+  GtkStack *content_stack;
+  GtkWidget *empty_file_button;
+  AdwPreferencesPage *form;
   AdwPreferencesGroup *source_group;
   AdwActionRow *source_row;
   AdwPreferencesGroup *archive_group;
   AdwEntryRow *outer_name_row;
+  AdwActionRow *encrypt_row;
+  GtkSwitch *encrypt_switch;
   AdwActionRow *passfile_row;
   GtkWidget *clear_passfile_button;
   AdwPreferencesGroup *session_group;
   AdwEntryRow *send_session_row;
-  AdwPreferencesGroup *actions_group;
+  BackupProgressView *progress_view;
+  GtkActionBar *action_bar;
+  GtkStack *button_stack;
   GtkButton *send_button;
+  GtkButton *cancel_button;
+  GtkButton *done_button;
 
   GSettings *settings; /* NULL: defaults */
   char *api_key;
@@ -40,9 +57,12 @@ struct _BackupSendPage
   GCancellable *cancellable;
   GApplication *application; /* held meanwhile, when there is one */
   gboolean session_seen;
+  char *sent_name;      /* what the last session sent, for the done state */
+  char *failure;        /* why the last session failed */
+  gboolean showing_end; /* the run view shows how the last run ended */
 };
 
-G_DEFINE_FINAL_TYPE (BackupSendPage, backup_send_page, ADW_TYPE_PREFERENCES_PAGE)
+G_DEFINE_FINAL_TYPE (BackupSendPage, backup_send_page, ADW_TYPE_BIN)
 
 enum
 {
@@ -85,13 +105,6 @@ toast (BackupSendPage *self, const char *text)
   g_signal_emit (self, signals[TOAST], 0, toast);
 }
 
-static void
-toast_error (BackupSendPage *self, const GError *error)
-{
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    toast (self, error->message);
-}
-
 static char *
 get_session_id (BackupSendPage *self)
 {
@@ -102,6 +115,32 @@ static const char *
 get_archive_name (BackupSendPage *self)
 {
   return gtk_editable_get_text (GTK_EDITABLE (self->outer_name_row));
+}
+
+static gboolean
+encrypts (BackupSendPage *self)
+{
+  return self->source_is_dir && gtk_switch_get_active (self->encrypt_switch);
+}
+
+/* What the page shows: the empty state, the form or the run, and the
+ * button of the bottom bar that goes with it. */
+static void
+update_view (BackupSendPage *self)
+{
+  gboolean busy = self->cancellable != NULL;
+  const char *content;
+
+  if (busy || self->showing_end)
+    content = "run";
+  else if (self->source == NULL)
+    content = "empty";
+  else
+    content = "form";
+  gtk_stack_set_visible_child_name (self->content_stack, content);
+  gtk_stack_set_visible_child_name (self->button_stack,
+                                    busy ? "cancel" : self->showing_end ? "done" : "start");
+  gtk_action_bar_set_revealed (self->action_bar, !g_str_equal (content, "empty"));
 }
 
 static void
@@ -116,18 +155,37 @@ update_sensitivity (BackupSendPage *self)
     return;
   id = get_session_id (self);
   can_send = !busy && self->source != NULL && *id != '\0'
-             && (!self->source_is_dir || *get_archive_name (self) != '\0');
+             && (!self->source_is_dir || *get_archive_name (self) != '\0')
+             && (!encrypts (self) || self->passfile != NULL);
 
   gtk_widget_action_set_enabled (widget, "send.start", can_send);
+  gtk_widget_action_set_enabled (widget, "send.cancel", busy);
+  gtk_widget_action_set_enabled (widget, "send.done", !busy && self->showing_end);
   gtk_widget_action_set_enabled (widget, "send.choose-file", !busy);
   gtk_widget_action_set_enabled (widget, "send.choose-folder", !busy);
   gtk_widget_action_set_enabled (widget, "send.choose-passfile", !busy);
   gtk_widget_action_set_enabled (widget, "send.clear-passfile", !busy);
-  /* A running backup keeps what it was started with: the page is locked. */
-  gtk_widget_set_sensitive (GTK_WIDGET (self->source_group), !busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->archive_group), !busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->session_group), !busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->actions_group), !busy);
+  /* A running backup keeps what it was started with: the form is locked. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->form), !busy);
+  update_view (self);
+}
+
+static void
+update_passfile_row (BackupSendPage *self)
+{
+  const char *fallback;
+
+  if (!gtk_switch_get_active (self->encrypt_switch))
+    fallback = _("The archive is sent without passwords: anyone who gets it can open it");
+  else
+    fallback = _("Choose one, or write one on the Encrypt page");
+  backup_gui_row_set_file (self->passfile_row, self->passfile, fallback);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->passfile_row),
+                            gtk_switch_get_active (self->encrypt_switch));
+  adw_action_row_set_subtitle (self->encrypt_row,
+                               gtk_switch_get_active (self->encrypt_switch)
+                                   ? _("Both levels of the zip are encrypted")
+                                   : _("Off: the archive is not encrypted"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -144,6 +202,7 @@ apply_source (BackupSendPage *self, GFile *file, GFileType type)
 
   g_set_object (&self->source, file);
   self->source_is_dir = type == G_FILE_TYPE_DIRECTORY;
+  self->showing_end = FALSE;
   backup_gui_row_set_file (self->source_row, file, _("Nothing chosen"));
   gtk_widget_set_visible (GTK_WIDGET (self->archive_group), self->source_is_dir);
   if (self->source_is_dir)
@@ -225,8 +284,14 @@ choose_passfile_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BackupSendPage *self = BACKUP_SEND_PAGE (widget);
 
+  g_autoptr (GFile) where = NULL;
+
+  /* Password files are kept in the user's configuration folder. */
+  if (self->passfile == NULL)
+    where = backup_gui_password_folder_file (_("backup-passwords.bin"));
   backup_gui_choose_file (widget, _("Choose a Password File"), GTK_FILE_CHOOSER_ACTION_OPEN,
-                          _("_Choose"), self->passfile, NULL, password_file_chosen);
+                          _("_Choose"), self->passfile != NULL ? self->passfile : where, NULL,
+                          password_file_chosen);
 }
 
 static void
@@ -248,24 +313,45 @@ copy_session_id_action (GtkWidget *widget, const char *name, GVariant *param)
 /* ------------------------------------------------------------------------ */
 /* Sending                                                                  */
 
+/* The run is over: how it ended is shown until "Done". */
 static void
-finish_run (BackupSendPage *self)
+finish_run (BackupSendPage *self, const GError *error)
 {
+  gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
   if (self->runner != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->runner, self);
       g_clear_object (&self->runner);
     }
   g_clear_object (&self->cancellable);
+  if (!is_disposed (self))
+    {
+      backup_progress_view_set_runner (self->progress_view, NULL);
+      if (error != NULL && !cancelled)
+        {
+          backup_progress_view_show_failed (self->progress_view, error->message);
+          backup_gui_notify_failed (GTK_WIDGET (self), error->message);
+          self->showing_end = TRUE;
+        }
+      else if (error == NULL)
+        {
+          g_autofree char *text = NULL;
+
+          if (self->sent_name != NULL)
+            /* Translators: %s is the name of the file sent */
+            text = g_strdup_printf (_("%s is stored on the other computer."), self->sent_name);
+          backup_progress_view_show_done (self->progress_view, _("Backup Sent"), text, NULL);
+          self->showing_end = TRUE;
+        }
+      update_sensitivity (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
+    }
   if (self->application != NULL)
     {
       g_application_release (self->application);
       g_clear_object (&self->application);
     }
-  if (is_disposed (self))
-    return;
-  update_sensitivity (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
 }
 
 static void
@@ -281,18 +367,13 @@ session_finished_cb (BackupRunner *runner, BackupSession *session, const GError 
                      gpointer user_data)
 {
   BackupSendPage *self = user_data;
-  g_autofree char *name = NULL;
-  g_autofree char *text = NULL;
 
+  g_clear_pointer (&self->sent_name, g_free);
+  g_clear_pointer (&self->failure, g_free);
   if (error != NULL)
-    {
-      toast_error (self, error);
-      return;
-    }
-  name = backup_display_name (backup_session_get_file_name (session), -1);
-  /* Translators: %s is the name of the file sent */
-  text = g_strdup_printf (_("Sent %s"), name);
-  toast (self, text);
+    self->failure = g_strdup (error->message);
+  else
+    self->sent_name = backup_display_name (backup_session_get_file_name (session), -1);
 }
 
 static void
@@ -301,11 +382,8 @@ run_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (BackupSendPage) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  /* A session reports its own result; what failed before any session
-   * (the signaling store) is reported here. */
-  if (!backup_runner_run_finish (BACKUP_RUNNER (object), result, &error) && !self->session_seen)
-    toast_error (self, error);
-  finish_run (self);
+  backup_runner_run_finish (BACKUP_RUNNER (object), result, &error);
+  finish_run (self, error);
 }
 
 static void
@@ -324,12 +402,16 @@ vault_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (!backup_vault_read_finish (result, &password1, &password2, &error))
     {
-      toast_error (self, error);
-      finish_run (self);
+      finish_run (self, error);
       return;
     }
   if (self->runner == NULL || g_cancellable_is_cancelled (self->cancellable))
-    finish_run (self);
+    {
+      g_autoptr (GError) cancelled
+          = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+
+      finish_run (self, cancelled);
+    }
   else
     {
       backup_profile_set_passwords (backup_runner_get_profile (self->runner), password1, password2);
@@ -339,14 +421,13 @@ vault_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   backup_vault_password_free (password2);
 }
 
-/* The profile of what the page shows, or NULL with a toast saying why
- * it cannot be sent. */
+/* The profile of what the page shows, or NULL with @error saying why it
+ * cannot be sent. */
 static BackupProfile *
-make_profile (BackupSendPage *self)
+make_profile (BackupSendPage *self, GError **error)
 {
   g_autofree char *id = get_session_id (self);
   g_autoptr (BackupProfile) profile = NULL;
-  g_autoptr (GError) error = NULL;
 
   profile = backup_gui_profile_new (BACKUP_PROFILE_ROLE_SEND, self->settings, self->api_key, id);
   backup_profile_set_source (profile, self->source);
@@ -355,14 +436,12 @@ make_profile (BackupSendPage *self)
   if (self->settings != NULL)
     backup_profile_set_zip_encryption (
         profile, (BackupZipEncryption)g_settings_get_enum (self->settings, "zip-encryption"));
-  if (!backup_profile_validate (profile, &error))
+  if (!backup_profile_validate (profile, error))
+    return NULL;
+  if (encrypts (self) && self->passfile != NULL && !g_file_is_native (self->passfile))
     {
-      toast_error (self, error);
-      return NULL;
-    }
-  if (self->source_is_dir && self->passfile != NULL && !g_file_is_native (self->passfile))
-    {
-      toast (self, _("The password file must be on this computer"));
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _("The password file must be on this computer"));
       return NULL;
     }
   return g_steal_pointer (&profile);
@@ -373,21 +452,32 @@ send_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BackupSendPage *self = BACKUP_SEND_PAGE (widget);
   g_autoptr (BackupProfile) profile = NULL;
+  g_autoptr (GError) error = NULL;
   GApplication *application;
 
   if (self->cancellable != NULL || self->source == NULL)
     return;
-  profile = make_profile (self);
+  g_clear_pointer (&self->sent_name, g_free);
+  g_clear_pointer (&self->failure, g_free);
+  profile = make_profile (self, &error);
   if (profile == NULL)
-    return;
+    {
+      /* Nothing ran: the failed state says why, with Retry. */
+      backup_progress_view_show_failed (self->progress_view, error->message);
+      self->showing_end = TRUE;
+      update_sensitivity (self);
+      return;
+    }
   if (self->settings != NULL)
     g_settings_set_string (self->settings, "session-id", backup_profile_get_session_id (profile));
 
   self->runner = backup_runner_new (profile);
   self->cancellable = g_cancellable_new ();
   self->session_seen = FALSE;
+  self->showing_end = FALSE;
   g_signal_connect (self->runner, "session-started", G_CALLBACK (session_started_cb), self);
   g_signal_connect (self->runner, "session-finished", G_CALLBACK (session_finished_cb), self);
+  backup_progress_view_set_runner (self->progress_view, self->runner);
   /* The application stays until the backup is over, even without a
    * window: a cancelled session still cleans up the signaling store. */
   application = backup_gui_get_application (widget);
@@ -397,9 +487,10 @@ send_action (GtkWidget *widget, const char *name, GVariant *param)
       g_application_hold (application);
     }
   update_sensitivity (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
 
-  if (self->source_is_dir && self->passfile != NULL)
+  if (encrypts (self) && self->passfile != NULL)
     {
       g_autofree char *path = g_file_get_path (self->passfile);
 
@@ -407,6 +498,24 @@ send_action (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   run (self);
+}
+
+static void
+cancel_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  backup_send_page_cancel (BACKUP_SEND_PAGE (widget));
+}
+
+static void
+done_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupSendPage *self = BACKUP_SEND_PAGE (widget);
+
+  if (self->cancellable != NULL)
+    return;
+  self->showing_end = FALSE;
+  update_sensitivity (self);
+  backup_send_page_focus_primary (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -426,6 +535,15 @@ static void
 entry_activate_cb (AdwEntryRow *row, gpointer user_data)
 {
   gtk_widget_activate_action (GTK_WIDGET (user_data), "send.start", NULL);
+}
+
+static void
+encrypt_changed_cb (GtkSwitch *button, GParamSpec *pspec, gpointer user_data)
+{
+  BackupSendPage *self = user_data;
+
+  update_passfile_row (self);
+  update_sensitivity (self);
 }
 
 static void
@@ -514,6 +632,8 @@ backup_send_page_finalize (GObject *object)
   BackupSendPage *self = BACKUP_SEND_PAGE (object);
 
   g_clear_pointer (&self->api_key, g_free);
+  g_free (self->sent_name);
+  g_free (self->failure);
 
   G_OBJECT_CLASS (backup_send_page_parent_class)->finalize (object);
 }
@@ -553,20 +673,31 @@ backup_send_page_class_init (BackupSendPageClass *klass)
   signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                  NULL, NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
 
+  g_type_ensure (BACKUP_TYPE_PROGRESS_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/DistributedBackup/backup-send-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, empty_file_button);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, form);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, source_group);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, source_row);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, archive_group);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, outer_name_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, encrypt_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, encrypt_switch);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, passfile_row);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, clear_passfile_button);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, session_group);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, send_session_row);
-  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, actions_group);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, progress_view);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, action_bar);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, button_stack);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, send_button);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, done_button);
   gtk_widget_class_bind_template_callback (widget_class, entry_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, encrypt_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "send.choose-file", NULL, choose_file_action);
   gtk_widget_class_install_action (widget_class, "send.choose-folder", NULL, choose_folder_action);
@@ -577,12 +708,16 @@ backup_send_page_class_init (BackupSendPageClass *klass)
   gtk_widget_class_install_action (widget_class, "send.copy-session-id", NULL,
                                    copy_session_id_action);
   gtk_widget_class_install_action (widget_class, "send.start", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "send.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "send.done", NULL, done_action);
 }
 
 static void
 backup_send_page_init (BackupSendPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  backup_progress_view_set_retry_action (self->progress_view, "send.start");
+  update_passfile_row (self);
   update_sensitivity (self);
 }
 
@@ -670,8 +805,12 @@ backup_send_page_set_password_file (BackupSendPage *self, GFile *file)
 
   if (!g_set_object (&self->passfile, file) || is_disposed (self))
     return;
-  backup_gui_row_set_file (self->passfile_row, file, _("None: the archive is not encrypted"));
   gtk_widget_set_visible (self->clear_passfile_button, file != NULL);
+  /* A password file chosen is a wish to encrypt. */
+  if (file != NULL)
+    gtk_switch_set_active (self->encrypt_switch, TRUE);
+  update_passfile_row (self);
+  update_sensitivity (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PASSWORD_FILE]);
 }
 
@@ -690,4 +829,31 @@ backup_send_page_cancel (BackupSendPage *self)
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+}
+
+gboolean
+backup_send_page_get_showing_end (BackupSendPage *self)
+{
+  g_return_val_if_fail (BACKUP_IS_SEND_PAGE (self), FALSE);
+
+  return self->showing_end;
+}
+
+void
+backup_send_page_focus_primary (BackupSendPage *self)
+{
+  g_return_if_fail (BACKUP_IS_SEND_PAGE (self));
+
+  if (is_disposed (self))
+    return;
+  if (gtk_widget_is_sensitive (GTK_WIDGET (self->send_button)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->send_button));
+  else if (self->source == NULL)
+    gtk_widget_grab_focus (self->empty_file_button);
+  else if (*get_archive_name (self) == '\0' && self->source_is_dir)
+    gtk_widget_grab_focus (GTK_WIDGET (self->outer_name_row));
+  else if (encrypts (self) && self->passfile == NULL)
+    gtk_widget_grab_focus (GTK_WIDGET (self->encrypt_switch));
+  else
+    gtk_widget_grab_focus (GTK_WIDGET (self->send_session_row));
 }

@@ -7,7 +7,13 @@
  * builds a BackupProfile from what it shows, GSettings and the API key, and
  * runs it with a BackupRunner (the "runner" property while it runs).
  *
- * Messages for the user are emitted as ::toast. The "New Session ID" button
+ * Until something is chosen the page shows an empty state; while a backup
+ * runs, and once it ended (until "Done"), its BackupProgressView. A folder
+ * is encrypted with a password file unless the user turns that off. A run
+ * that fails while the window is not in front is also announced through
+ * "app.notify-failed".
+ *
+ * Transient messages are emitted as ::toast. The "New Session ID" button
  * activates "win.generate-session-id", which the window provides.
  */
 #pragma once
@@ -19,7 +25,7 @@
 G_BEGIN_DECLS
 
 #define BACKUP_TYPE_SEND_PAGE (backup_send_page_get_type ())
-G_DECLARE_FINAL_TYPE (BackupSendPage, backup_send_page, BACKUP, SEND_PAGE, AdwPreferencesPage)
+G_DECLARE_FINAL_TYPE (BackupSendPage, backup_send_page, BACKUP, SEND_PAGE, AdwBin)
 
 GtkWidget *backup_send_page_new (void);
 
@@ -48,5 +54,9 @@ void backup_send_page_set_password_file (BackupSendPage *self, GFile *file);
 BackupRunner *backup_send_page_get_runner (BackupSendPage *self);
 /* Stops the backup being sent, if any. */
 void backup_send_page_cancel (BackupSendPage *self);
+/* TRUE while the page shows how the last run ended (until "send.done"). */
+gboolean backup_send_page_get_showing_end (BackupSendPage *self);
+/* Focuses Send Backup, or what must be filled in first. */
+void backup_send_page_focus_primary (BackupSendPage *self);
 
 G_END_DECLS

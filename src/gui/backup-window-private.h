@@ -18,4 +18,9 @@ BackupEncryptPage *backup_window_get_encrypt_page (BackupWindow *self);
 /* The text of the last toast shown, or NULL. */
 const char *backup_window_get_last_toast (BackupWindow *self);
 
+/* What receives drops on the window. */
+GtkDropTarget *backup_window_get_drop_target (BackupWindow *self);
+/* The question asked before a running backup is stopped, while shown. */
+GtkWidget *backup_window_get_stop_dialog (BackupWindow *self);
+
 G_END_DECLS

@@ -2,9 +2,11 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Hosts the Send, Receive and Encrypt pages, the toasts they show and the
- * progress of the backup one of them runs. One backup runs at a time: while
- * one page runs, the other is locked.
+ * Hosts the Send, Receive and Encrypt pages (each shows its own run) and
+ * the toasts they show. One backup runs at a time: while one page runs,
+ * the other is locked. A file or folder dragged over the window is
+ * highlighted, and dropped it becomes what the Send page sends. Escape and
+ * closing ask before a running backup is stopped.
  */
 #include "config.h"
 
@@ -12,7 +14,6 @@
 
 #include "backup-encrypt-page.h"
 #include "backup-gui-utils.h"
-#include "backup-progress-view.h"
 #include "backup-receive-page.h"
 #include "backup-send-page.h"
 #include "backup-window-private.h"
@@ -28,12 +29,15 @@ struct _BackupWindow
   BackupSendPage *send_page;
   BackupReceivePage *receive_page;
   BackupEncryptPage *encrypt_page;
-  GtkRevealer *progress_revealer;
-  BackupProgressView *progress_view;
+  GtkRevealer *drop_revealer;
+  AdwStatusPage *drop_status;
 
   GSettings *settings; /* NULL without the schema */
   char *last_toast;
   gboolean close_confirmed; /* the user chose to stop the running backup */
+  gboolean focus_on_source; /* a drop: focus Send Backup once it is taken */
+  GtkWidget *stop_dialog;   /* the question before stopping, while shown */
+  GtkDropTarget *drop_target; /* owned by the window */
 };
 
 G_DEFINE_FINAL_TYPE (BackupWindow, backup_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -95,16 +99,22 @@ page_runner_cb (GtkWidget *page, GParamSpec *pspec, BackupWindow *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->receive_page), sending == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel",
                                  sending != NULL || receiving != NULL);
-  /* Without a runner the view keeps what it showed while it slides away. */
-  backup_progress_view_set_runner (self->progress_view, sending != NULL ? sending : receiving);
-  gtk_revealer_set_reveal_child (self->progress_revealer, sending != NULL || receiving != NULL);
+  /* A question about a run that ended meanwhile has no object. */
+  if (sending == NULL && receiving == NULL && self->stop_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->stop_dialog));
 }
 
 static void
 send_source_cb (BackupSendPage *page, GParamSpec *pspec, BackupWindow *self)
 {
-  if (self->stack != NULL)
-    adw_view_stack_set_visible_child_name (self->stack, "send");
+  if (self->stack == NULL)
+    return;
+  adw_view_stack_set_visible_child_name (self->stack, "send");
+  if (self->focus_on_source)
+    {
+      self->focus_on_source = FALSE;
+      backup_send_page_focus_primary (page);
+    }
 }
 
 static void
@@ -136,10 +146,40 @@ cancel_action (GtkWidget *widget, const char *name, GVariant *param)
   backup_receive_page_cancel (self->receive_page);
 }
 
+static void ask_before_stopping (BackupWindow *self, gboolean closing);
+
+/* Stops the running backup, once the user said so. */
+static void
+stop_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupWindow *self = BACKUP_WINDOW (widget);
+
+  if (is_busy (self))
+    ask_before_stopping (self, FALSE);
+}
+
 static void
 open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   gtk_show_uri (GTK_WINDOW (widget), g_variant_get_string (param, NULL), GDK_CURRENT_TIME);
+}
+
+/* Escape: asks before stopping a running backup; after a run, goes back
+ * from how it ended to the form. */
+static gboolean
+escape_shortcut (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  BackupWindow *self = BACKUP_WINDOW (widget);
+  const char *page = adw_view_stack_get_visible_child_name (self->stack);
+
+  if (is_busy (self))
+    return gtk_widget_activate_action (widget, "win.stop", NULL);
+  if (g_strcmp0 (page, "send") == 0 && backup_send_page_get_showing_end (self->send_page))
+    return gtk_widget_activate_action (GTK_WIDGET (self->send_page), "send.done", NULL);
+  if (g_strcmp0 (page, "receive") == 0
+      && backup_receive_page_get_showing_end (self->receive_page))
+    return gtk_widget_activate_action (GTK_WIDGET (self->receive_page), "receive.done", NULL);
+  return FALSE;
 }
 
 static gboolean
@@ -153,38 +193,97 @@ choose_file_shortcut (GtkWidget *widget, GVariant *args, gpointer user_data)
 /* ------------------------------------------------------------------------ */
 /* Drag and drop                                                            */
 
+/* Why @value cannot be dropped, or NULL when it can. */
+static const char *
+refusal (BackupWindow *self, const GValue *value, GFile **file)
+{
+  GFile *found = NULL;
+
+  if (is_busy (self))
+    return _("Wait until this backup is over");
+  if (value != NULL && G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      GSList *files = g_value_get_boxed (value);
+
+      if (files != NULL && files->next != NULL)
+        return _("Drop one file or folder at a time");
+      if (files != NULL)
+        found = files->data;
+    }
+  else if (value != NULL && G_VALUE_HOLDS (value, G_TYPE_FILE))
+    found = g_value_get_object (value);
+  if (found == NULL)
+    return _("Only files and folders can be backed up");
+  if (!g_file_is_native (found))
+    return _("Only files on this computer can be backed up");
+  if (file != NULL)
+    *file = found;
+  return NULL;
+}
+
+/* The highlight says what a drop would do, once what is dragged is
+ * known. */
+static void
+update_drop_highlight (BackupWindow *self, const GValue *value)
+{
+  const char *why = value != NULL ? refusal (self, value, NULL) : NULL;
+
+  if (is_busy (self))
+    why = refusal (self, NULL, NULL);
+  adw_status_page_set_title (self->drop_status,
+                             why != NULL ? why : _("Drop a file or folder to back it up"));
+  adw_status_page_set_icon_name (self->drop_status,
+                                 why != NULL ? "action-unavailable-symbolic"
+                                             : "document-send-symbolic");
+  if (why != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->drop_status), "refused");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->drop_status), "refused");
+}
+
+static GdkDragAction
+drop_enter_cb (GtkDropTarget *target, double x, double y, gpointer user_data)
+{
+  BackupWindow *self = user_data;
+
+  update_drop_highlight (self, gtk_drop_target_get_value (target));
+  gtk_revealer_set_reveal_child (self->drop_revealer, TRUE);
+  return GDK_ACTION_COPY;
+}
+
+static void
+drop_leave_cb (GtkDropTarget *target, gpointer user_data)
+{
+  BackupWindow *self = user_data;
+
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+}
+
+static void
+drop_value_cb (GtkDropTarget *target, GParamSpec *pspec, gpointer user_data)
+{
+  update_drop_highlight (user_data, gtk_drop_target_get_value (target));
+}
+
 static gboolean
 drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
 {
   BackupWindow *self = user_data;
   g_autoptr (AdwToast) toast = NULL;
+  GFile *file = NULL;
+  const char *why;
 
-  if (is_busy (self))
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+  why = refusal (self, value, &file);
+  if (why != NULL)
     {
-      toast = backup_gui_toast_new (_("Wait until this backup is over"));
+      toast = backup_gui_toast_new (why);
       add_toast (self, toast);
       return FALSE;
     }
-  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
-    {
-      GSList *files = g_value_get_boxed (value);
-
-      if (files == NULL)
-        return FALSE;
-      backup_send_page_choose_source (self->send_page, files->data);
-      if (files->next != NULL)
-        {
-          toast = backup_gui_toast_new (_("Only the first dropped item is backed up"));
-          add_toast (self, toast);
-        }
-      return TRUE;
-    }
-  if (G_VALUE_HOLDS (value, G_TYPE_FILE))
-    {
-      backup_send_page_choose_source (self->send_page, g_value_get_object (value));
-      return TRUE;
-    }
-  return FALSE;
+  self->focus_on_source = TRUE;
+  backup_send_page_choose_source (self->send_page, file);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -197,13 +296,22 @@ close_confirmed_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+#define CLOSING_KEY "backup-closing"
+
 static void
 stop_dialog_response_cb (AdwMessageDialog *dialog, const char *response, gpointer user_data)
 {
   BackupWindow *self = user_data;
+  gboolean closing = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), CLOSING_KEY));
 
   if (g_strcmp0 (response, "stop") != 0)
     return;
+  if (!closing)
+    {
+      backup_send_page_cancel (self->send_page);
+      backup_receive_page_cancel (self->receive_page);
+      return;
+    }
   /* The window closes once the dialog, which it is the parent of, is
    * gone. */
   self->close_confirmed = TRUE;
@@ -211,19 +319,44 @@ stop_dialog_response_cb (AdwMessageDialog *dialog, const char *response, gpointe
                    g_object_unref);
 }
 
-/* Closing the window stops a running backup: ask first. */
 static void
-ask_before_stopping (BackupWindow *self)
+stop_dialog_destroy_cb (GtkWidget *dialog, gpointer user_data)
+{
+  BackupWindow *self = user_data;
+
+  if (self->stop_dialog == dialog)
+    self->stop_dialog = NULL;
+}
+
+/* Closing the window (@closing) or Escape stops a running backup: ask
+ * first. */
+static void
+ask_before_stopping (BackupWindow *self, gboolean closing)
 {
   gboolean receiving = backup_receive_page_get_runner (self->receive_page) != NULL;
   GtkWidget *dialog;
+  const char *body;
 
-  dialog = adw_message_dialog_new (
-      GTK_WINDOW (self), _("Stop the Backup?"),
-      receiving ? _("This computer is waiting for a backup or receiving one. Closing the window "
-                     "stops it; the versions already stored stay as they are.")
-                : _("A backup is being sent. Closing the window stops it; the other computer "
-                     "keeps the versions it already has."));
+  if (self->stop_dialog != NULL)
+    {
+      g_object_set_data (G_OBJECT (self->stop_dialog), CLOSING_KEY, GINT_TO_POINTER (closing));
+      gtk_window_present (GTK_WINDOW (self->stop_dialog));
+      return;
+    }
+  if (closing)
+    body = receiving ? _("This computer is waiting for a backup or receiving one. Closing the "
+                         "window stops it; the versions already stored stay as they are.")
+                     : _("A backup is being sent. Closing the window stops it; the other "
+                         "computer keeps the versions it already has.");
+  else
+    body = receiving ? _("This computer is waiting for a backup or receiving one. Stopping "
+                         "leaves the versions already stored as they are.")
+                     : _("A backup is being sent. Stopping it leaves the other computer with "
+                         "the versions it already has.");
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Stop the Backup?"), body);
+  g_object_set_data (G_OBJECT (dialog), CLOSING_KEY, GINT_TO_POINTER (closing));
+  self->stop_dialog = dialog;
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (stop_dialog_destroy_cb), self, 0);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "keep", _("_Keep Running"),
                                     "stop", _("_Stop Backup"), NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop",
@@ -241,7 +374,7 @@ backup_window_close_request (GtkWindow *window)
 
   if (is_busy (self) && !self->close_confirmed)
     {
-      ask_before_stopping (self);
+      ask_before_stopping (self, TRUE);
       return TRUE;
     }
   /* The pages' runs clean up after themselves; the application stays
@@ -317,6 +450,8 @@ backup_window_dispose (GObject *object)
   BackupWindow *self = BACKUP_WINDOW (object);
 
   g_clear_object (&self->settings);
+  if (self->stop_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->stop_dialog));
   gtk_widget_dispose_template (GTK_WIDGET (self), BACKUP_TYPE_WINDOW);
 
   G_OBJECT_CLASS (backup_window_parent_class)->dispose (object);
@@ -357,7 +492,6 @@ backup_window_class_init (BackupWindowClass *klass)
   g_type_ensure (BACKUP_TYPE_SEND_PAGE);
   g_type_ensure (BACKUP_TYPE_RECEIVE_PAGE);
   g_type_ensure (BACKUP_TYPE_ENCRYPT_PAGE);
-  g_type_ensure (BACKUP_TYPE_PROGRESS_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/DistributedBackup/backup-window.ui");
@@ -367,8 +501,8 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, send_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, receive_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, encrypt_page);
-  gtk_widget_class_bind_template_child (widget_class, BackupWindow, progress_revealer);
-  gtk_widget_class_bind_template_child (widget_class, BackupWindow, progress_view);
+  gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_revealer);
+  gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_status);
   gtk_widget_class_bind_template_callback (widget_class, page_toast_cb);
   gtk_widget_class_bind_template_callback (widget_class, page_runner_cb);
   gtk_widget_class_bind_template_callback (widget_class, send_source_cb);
@@ -377,9 +511,10 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.generate-session-id", NULL,
                                    generate_session_id_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.open-folder", "s", open_folder_action);
 
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_shortcut, NULL);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, choose_file_shortcut,
                                 NULL);
 }
@@ -394,8 +529,15 @@ backup_window_init (BackupWindow *self)
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
+  /* What is dragged is read on entering, so that the highlight can say
+   * before the drop whether it would be refused. */
+  gtk_drop_target_set_preload (target, TRUE);
+  g_signal_connect (target, "enter", G_CALLBACK (drop_enter_cb), self);
+  g_signal_connect (target, "leave", G_CALLBACK (drop_leave_cb), self);
+  g_signal_connect (target, "notify::value", G_CALLBACK (drop_value_cb), self);
   g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+  self->drop_target = target;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", FALSE);
 }
@@ -447,4 +589,20 @@ backup_window_get_last_toast (BackupWindow *self)
   g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
 
   return self->last_toast;
+}
+
+GtkDropTarget *
+backup_window_get_drop_target (BackupWindow *self)
+{
+  g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
+
+  return self->drop_target;
+}
+
+GtkWidget *
+backup_window_get_stop_dialog (BackupWindow *self)
+{
+  g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
+
+  return self->stop_dialog;
 }

@@ -40,9 +40,13 @@ def main():
         args = params.unpack()
         record = {"method": method, "app_id": args[0], "id": args[1]}
         if method == "AddNotification":
-            record["notification"] = {
-                key: value for key, value in args[2].items() if isinstance(value, (str, int, bool))
-            }
+            record["notification"] = {}
+            for key, value in args[2].items():
+                try:
+                    json.dumps(value)
+                except TypeError:
+                    continue
+                record["notification"][key] = value
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         invocation.return_value(None)

@@ -177,12 +177,16 @@ def find(node, timeout=15, **kwargs):
                 return False
 
         found = node.findChildren(matches)
-        for candidate in found:
+
+        # A page that is not shown keeps its widgets (a second "Cancel"):
+        # prefer what is showing, then what can be used.
+        def rank(candidate):
             try:
-                if candidate.showing:
-                    return candidate
+                return (0 if candidate.showing else 2) + (0 if candidate.sensitive else 1)
             except Exception:
-                continue
+                return 4
+
+        found.sort(key=rank)
         return found[0] if found else None
 
     return wait_for(lookup, timeout, "%s %r" % (role or "widget", name))

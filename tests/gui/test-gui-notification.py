@@ -7,7 +7,8 @@
 # session bus (as GNOME Shell does). The application listens with "Keep
 # Listening" on and two versions kept; the command line sends two versions
 # of one file. Each must produce one AddNotification call naming the file,
-# both versions must be stored, and the application must still be listening
+# with an id of its own, opening the folder when clicked and offering "Show
+# in Files"; both versions must be stored, and the application must still be listening
 # afterwards; Cancel then ends listening without an error message.
 # Run under: xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session -- python3 THIS
 
@@ -89,11 +90,23 @@ try:
     for call in calls():
         log("notification: " + json.dumps(call))
     assert len(calls()) == 2, "expected two notifications, got %d" % len(calls())
+    folder_uri = "file://" + desktop.received
     for call in calls():
         assert call["method"] == "AddNotification"
         assert call["app_id"] == guitest.APP_ID
-        assert call["notification"].get("title") == "Backup Received"
-        assert "notes.txt" in call["notification"].get("body", "")
+        notification = call["notification"]
+        assert notification.get("title") == "Backup Received"
+        assert "notes.txt" in notification.get("body", "")
+        # Clicking it opens the folder; "Show in Files" shows the file.
+        assert notification.get("default-action") == "app.open-folder", notification
+        assert notification.get("default-action-target") == folder_uri, notification
+        buttons = notification.get("buttons", [])
+        assert [b.get("label") for b in buttons] == ["Show in Files"], buttons
+        assert buttons[0].get("action") == "app.show-in-files"
+        assert buttons[0].get("target") == folder_uri + "/notes.txt", buttons
+    # One notification per backup: the second does not replace the first.
+    ids = [call["id"] for call in calls()]
+    assert len(set(ids)) == len(ids), "notification ids reused: %s" % ids
     with open(stored, encoding="utf-8") as f:
         assert f.read() == "second version\n"
     with open(stored + ".1", encoding="utf-8") as f:

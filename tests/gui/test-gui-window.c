@@ -2,21 +2,36 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Needs a display (run under xvfb-run) and the schema of the build
- * (GSETTINGS_SCHEMA_DIR); settings live in memory (GSETTINGS_BACKEND=memory).
- * Renders each page to PNG files in the build directory.
+ * Needs a display (run under xvfb-run), a session bus of its own
+ * (dbus-run-session) and the schema of the build (GSETTINGS_SCHEMA_DIR);
+ * settings live in memory (GSETTINGS_BACKEND=memory). Renders each page
+ * and each state to PNG files in the build directory, or in
+ * $SCREENSHOT_DIR (build-aux/screenshots.sh).
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <string.h>
 
 #include "backup-application.h"
+#include "backup-gui-utils.h"
 #include "backup-preferences.h"
 #include "backup-progress-view.h"
 #include "backup-resources.h"
 #include "backup-vault.h"
 #include "backup-window-private.h"
+
+/* Under AddressSanitizer: GLib has no frame pointers, so only the slow
+ * unwinder sees where its allocations come from (what lsan.supp matches). */
+const char *__asan_default_options (void);
+
+__attribute__ ((used)) const char *
+__asan_default_options (void)
+{
+  return "fast_unwind_on_malloc=0";
+}
 
 static BackupApplication *app;
 static char *tmpdir;
@@ -46,6 +61,29 @@ child (BackupWindow *window, const char *name)
     }
   g_error ("no widget “%s” in the window", name);
   return NULL;
+}
+
+/* The widget @name of the template of @page (a page of @window). */
+static gpointer
+page_child (gpointer page, const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (page), G_OBJECT_TYPE (page), name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+/* The run view of a page. */
+static BackupProgressView *
+progress_of (gpointer page)
+{
+  return page_child (page, "progress_view");
+}
+
+static const char *
+content_of (gpointer page)
+{
+  return gtk_stack_get_visible_child_name (page_child (page, "content_stack"));
 }
 
 /* Dispatches what is pending, without waiting (bounded: a running
@@ -224,8 +262,11 @@ test_window_pages (void)
   g_assert_nonnull (adw_view_stack_get_child_by_name (stack, "receive"));
   g_assert_nonnull (adw_view_stack_get_child_by_name (stack, "encrypt"));
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "send");
-  /* Nothing runs: no progress shown, nothing to cancel. */
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "progress_revealer")));
+  /* Nothing chosen: the Send page shows its empty state, with no bottom
+   * bar; the Receive page its form. Nothing runs, nothing to cancel. */
+  g_assert_cmpstr (content_of (backup_window_get_send_page (window)), ==, "empty");
+  g_assert_false (gtk_action_bar_get_revealed (child (window, "action_bar")));
+  g_assert_cmpstr (content_of (backup_window_get_receive_page (window)), ==, "form");
   destroy_window (window);
 }
 
@@ -255,10 +296,20 @@ test_window_send_sensitivity (void)
   gtk_editable_set_text (session_row, "a-session");
   g_assert_false (gtk_widget_get_sensitive (send_button));
 
-  /* A folder: the archive group appears with a proposed outer name. */
+  /* A folder: the form replaces the empty state, the archive group
+   * appears with a proposed outer name. A folder is encrypted unless the
+   * user says otherwise: without a password file it cannot be sent. */
   choose_source (window, dir);
+  g_assert_cmpstr (content_of (backup_window_get_send_page (window)), ==, "form");
+  g_assert_true (gtk_action_bar_get_revealed (child (window, "action_bar")));
   g_assert_true (gtk_widget_get_visible (archive_group));
   g_assert_cmpstr (gtk_editable_get_text (outer_row), ==, "Photos 2024-backup.zip");
+  g_assert_true (gtk_switch_get_active (child (window, "encrypt_switch")));
+  g_assert_false (gtk_widget_get_sensitive (send_button));
+  g_assert_cmpstr (adw_action_row_get_subtitle (child (window, "passfile_row")), ==,
+                   "Choose one, or write one on the Encrypt page");
+  /* "No password" is an explicit choice. */
+  gtk_switch_set_active (child (window, "encrypt_switch"), FALSE);
   g_assert_true (gtk_widget_get_sensitive (send_button));
 
   /* The archive of a folder needs a name. */
@@ -352,7 +403,10 @@ test_window_password_file (void)
   BackupEncryptPage *page = backup_window_get_encrypt_page (window);
   BackupSendPage *send_page = backup_window_get_send_page (window);
   GtkEditable *p1 = child (window, "password1_row");
+  GtkEditable *c1 = child (window, "confirm1_row");
   GtkEditable *p2 = child (window, "password2_row");
+  GtkEditable *c2 = child (window, "confirm2_row");
+  GtkWidget *save = child (window, "save_button");
   g_autofree char *path = g_build_filename (tmpdir, "passwords.bin", NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autofree char *read1 = NULL;
@@ -360,12 +414,20 @@ test_window_password_file (void)
   g_autoptr (GError) error = NULL;
   struct stat st;
 
-  /* Without any password nothing is written and no dialog opens. */
-  gtk_widget_activate_action (GTK_WIDGET (page), "encrypt.save-passfile", NULL);
-  g_assert_cmpstr (backup_window_get_last_toast (window), ==, "Enter at least one password");
-
+  /* Save is disabled until each password is typed twice alike. */
+  g_assert_false (gtk_widget_get_sensitive (save));
   gtk_editable_set_text (p1, "inner secret");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_editable_set_text (c1, "inner secret");
   gtk_editable_set_text (p2, "outer secret");
+  gtk_editable_set_text (c2, "outer secreT");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (c2), "error"));
+  g_assert_cmpstr (gtk_label_get_label (child (window, "hint_label")), ==,
+                   "The two entries of the second password differ");
+  gtk_editable_set_text (c2, "outer secret");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (c2), "error"));
+  g_assert_true (gtk_widget_get_sensitive (save));
   backup_encrypt_page_write_password_file (page, file);
   g_assert_true (backup_encrypt_page_get_writing (page));
   while (backup_encrypt_page_get_writing (page))
@@ -373,7 +435,10 @@ test_window_password_file (void)
 
   g_assert_cmpstr (backup_window_get_last_toast (window), ==, "Password file saved");
   g_assert_cmpstr (gtk_editable_get_text (p1), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (c1), ==, "");
   g_assert_cmpstr (gtk_editable_get_text (p2), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (c2), ==, "");
+  g_assert_false (gtk_widget_get_sensitive (save));
   g_assert_true (g_file_equal (backup_send_page_get_password_file (send_page), file));
   g_assert_cmpstr (adw_action_row_get_subtitle (child (window, "passfile_row")), ==, path);
   g_assert_true (gtk_widget_get_visible (child (window, "clear_passfile_button")));
@@ -490,7 +555,23 @@ test_progress_view_new_destroy (void)
   g_assert_null (backup_progress_view_get_runner (view));
   backup_progress_view_set_runner (view, runner);
   g_assert_true (backup_progress_view_get_runner (view) == runner);
-  g_assert_cmpstr (backup_progress_view_get_status (view), ==, "Waiting for the other computer…");
+  g_assert_cmpstr (backup_progress_view_get_state (view), ==, "waiting");
+  g_assert_cmpstr (backup_progress_view_get_status (view), ==, "Waiting for a Backup");
+  backup_progress_view_show_failed (view, "It broke.");
+  g_assert_cmpstr (backup_progress_view_get_state (view), ==, "failed");
+  g_assert_cmpstr (backup_progress_view_get_status (view), ==, "Backup Failed");
+  {
+    g_autofree char *details = backup_progress_view_dup_details (view);
+
+    g_assert_cmpstr (details, ==, "It broke.");
+  }
+  backup_progress_view_show_done (view, "Backup Sent", "a <b> is there.", NULL);
+  g_assert_cmpstr (backup_progress_view_get_state (view), ==, "done");
+  {
+    g_autofree char *details = backup_progress_view_dup_details (view);
+
+    g_assert_cmpstr (details, ==, "a <b> is there.");
+  }
 
   /* The view lets its runner go when it is destroyed. */
   g_assert_finalize_object (view);
@@ -513,12 +594,27 @@ test_window_send_refused (void)
   gtk_editable_set_text (child (window, "send_session_row"), "not a session");
   g_assert_true (gtk_widget_get_sensitive (child (window, "send_button")));
 
+  /* The failed state says why, whole, with Retry and Open Preferences. */
   gtk_widget_activate_action (GTK_WIDGET (page), "send.start", NULL);
-  g_assert_nonnull (backup_window_get_last_toast (window));
-  g_assert_true (g_str_has_prefix (backup_window_get_last_toast (window),
-                                   "“not a session” cannot be a session id"));
   g_assert_null (backup_send_page_get_runner (page));
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "progress_revealer")));
+  g_assert_cmpstr (content_of (page), ==, "run");
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (page)), ==, "failed");
+  g_assert_cmpstr (backup_progress_view_get_status (progress_of (page)), ==, "Backup Failed");
+  {
+    g_autofree char *details = backup_progress_view_dup_details (progress_of (page));
+
+    g_assert_true (g_str_has_prefix (details, "“not a session” cannot be a session id"));
+  }
+  g_assert_cmpstr (gtk_actionable_get_action_name (page_child (progress_of (page), "retry_button")),
+                   ==, "send.start");
+  g_assert_cmpstr (
+      gtk_actionable_get_action_name (page_child (progress_of (page), "preferences_button")), ==,
+      "app.preferences");
+  /* The bottom bar offers Done, which goes back to the form. */
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (child (window, "button_stack")), ==, "done");
+  gtk_widget_activate_action (GTK_WIDGET (page), "send.done", NULL);
+  g_assert_cmpstr (content_of (page), ==, "form");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (child (window, "button_stack")), ==, "start");
   destroy_window (window);
 }
 
@@ -526,12 +622,6 @@ static gboolean
 runner_is_gone (gpointer data)
 {
   return backup_receive_page_get_runner (data) == NULL;
-}
-
-static gboolean
-toast_is_received (gpointer data)
-{
-  return g_strcmp0 (backup_window_get_last_toast (data), "Received keep.txt") == 0;
 }
 
 static gboolean
@@ -595,15 +685,24 @@ test_window_receive_keep_listening (void)
   g_assert_cmpuint (backup_profile_get_timeout (backup_runner_get_profile (runner)), ==, 0);
   g_assert_cmpstr (backup_profile_get_session_id (backup_runner_get_profile (runner)), ==,
                    "keep-listening-test");
-  g_assert_true (gtk_revealer_get_reveal_child (child (window, "progress_revealer")));
-  g_assert_true (backup_progress_view_get_runner (child (window, "progress_view")) == runner);
+  g_assert_cmpstr (content_of (page), ==, "run");
+  g_assert_true (backup_progress_view_get_runner (progress_of (page)) == runner);
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (page)), ==, "waiting");
+  g_assert_cmpstr (backup_progress_view_get_status (progress_of (page)), ==,
+                   "Waiting for a Backup");
+  g_assert_true (gtk_spinner_get_spinning (page_child (progress_of (page), "spinner")));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (page_child (page, "button_stack")), ==,
+                   "cancel");
   g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (backup_window_get_send_page (window))));
   g_assert_false (gtk_widget_get_sensitive (child (window, "receive_button")));
   g_assert_false (gtk_widget_get_sensitive (child (window, "dest_row")));
 
-  /* Only whether to keep listening can change while it runs. */
-  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (keep_listening)));
-  gtk_switch_set_active (keep_listening, FALSE);
+  /* Only whether to keep listening can change while it runs: the run
+   * view has its own check button for it. */
+  g_assert_true (gtk_widget_get_visible (page_child (page, "run_keep_listening_check")));
+  g_assert_true (gtk_check_button_get_active (page_child (page, "run_keep_listening_check")));
+  gtk_check_button_set_active (page_child (page, "run_keep_listening_check"), FALSE);
+  g_assert_false (gtk_switch_get_active (keep_listening));
   g_assert_false (backup_profile_get_keep_listening (backup_runner_get_profile (runner)));
 
   /* A backup comes: it is stored, and the run ends after it. */
@@ -618,12 +717,32 @@ test_window_receive_keep_listening (void)
   backup_runner_run_async (sender, NULL, sender_done_cb, &sent);
 
   wait_until (is_true, &sent, "the sender");
-  wait_until (toast_is_received, window, "the Received toast");
   wait_until (runner_is_gone, page, "the end of listening");
   g_assert_true (g_file_get_contents (stored_path, &stored, NULL, NULL));
   g_assert_cmpstr (stored, ==, "kept\n");
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "progress_revealer")));
+  /* The run ended with this backup: the done state says what was stored
+   * where, and opens the folder. */
+  g_assert_cmpstr (content_of (page), ==, "run");
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (page)), ==, "done");
+  g_assert_cmpstr (backup_progress_view_get_status (progress_of (page)), ==, "Backup Received");
+  {
+    g_autofree char *details = backup_progress_view_dup_details (progress_of (page));
+    g_autofree char *expected = g_strdup_printf ("keep.txt is stored in %s.", dest);
+    g_autofree char *uri = g_filename_to_uri (dest, NULL, NULL);
+    GtkWidget *open = page_child (progress_of (page), "open_folder_button");
+    g_autoptr (GVariant) target = NULL;
+
+    g_assert_cmpstr (details, ==, expected);
+    g_assert_true (gtk_widget_get_visible (open));
+    g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (open)), ==,
+                     "win.open-folder");
+    target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (open));
+    g_variant_ref (target);
+    g_assert_cmpstr (g_variant_get_string (target, NULL), ==, uri);
+  }
   g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (backup_window_get_send_page (window))));
+  gtk_widget_activate_action (GTK_WIDGET (page), "receive.done", NULL);
+  g_assert_cmpstr (content_of (page), ==, "form");
   g_assert_true (gtk_widget_get_sensitive (child (window, "receive_button")));
 
   destroy_window (window);
@@ -633,28 +752,61 @@ test_window_receive_keep_listening (void)
   g_settings_reset (settings, "session-id");
 }
 
-static void
-save_png (GtkWidget *widget, const char *name)
+/* Renders @widget to the PNG file @name; FALSE (with @must_draw FALSE)
+ * when it never settled into one frame to render (a window redrawn all the
+ * time under a sanitizer). */
+static gboolean
+render_png (GtkWidget *widget, const char *name, gboolean must_draw)
 {
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   g_autofree char *path = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  int width, height;
+  GskRenderer *renderer;
+
+  /* A window just shown may not be allocated yet (slower under ASan). */
+  for (guint i = 0; i < 100 && gtk_widget_get_width (widget) == 0; i++)
+    run_for (50);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
 
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
   node = gtk_snapshot_to_node (snapshot);
+  /* Nothing drawn yet: wait for the first frames. */
+  for (guint i = 0; i < 100 && node == NULL; i++)
+    {
+      g_autoptr (GtkSnapshot) again = gtk_snapshot_new ();
+
+      run_for (50);
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (again), width, height);
+      node = gtk_snapshot_to_node (again);
+    }
+  if (node == NULL && !must_draw)
+    {
+      g_test_message ("%s not rendered: the window never settled", name);
+      return FALSE;
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_nonnull (texture);
-  path = g_test_build_filename (G_TEST_BUILT, name, NULL);
+  if (g_getenv ("SCREENSHOT_DIR") != NULL)
+    path = g_build_filename (g_getenv ("SCREENSHOT_DIR"), name, NULL);
+  else
+    path = g_test_build_filename (G_TEST_BUILT, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("rendered %s (%dx%d)", path, width, height);
+  return TRUE;
+}
+
+static void
+save_png (GtkWidget *widget, const char *name)
+{
+  render_png (widget, name, TRUE);
 }
 
 static void
@@ -672,6 +824,10 @@ render_window (int width, const char *prefix)
   gtk_editable_set_text (child (window, "send_session_row"),
                          "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12");
   choose_source (window, dir);
+  gtk_editable_set_text (child (window, "password1_row"), "correct horse");
+  gtk_editable_set_text (child (window, "confirm1_row"), "correct horse");
+  gtk_editable_set_text (child (window, "password2_row"), "Tr0ub4dor&3 battery staple");
+  gtk_editable_set_text (child (window, "confirm2_row"), "Tr0ub4dor&3 battery");
 
   /* The window works on a phone: nothing needs more than 360 pixels. */
   gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL,
@@ -681,7 +837,7 @@ render_window (int width, const char *prefix)
       const char *names[]
           = { "source_row",        "archive_group", "outer_name_row", "passfile_row",
               "send_session_row",  "send_button",   "dest_row",       "receive_session_row",
-              "progress_revealer", "stack",         "toast_overlay" };
+              "action_bar",        "stack",         "toast_overlay" };
 
       for (guint i = 0; i < G_N_ELEMENTS (names); i++)
         {
@@ -723,6 +879,807 @@ test_window_render_narrow (void)
   render_window (360, "gui-narrow");
 }
 
+/* ------------------------------------------------------------------------ */
+/* What a user sees                                                         */
+
+/* @widget's bounds in @window's coordinates. */
+static graphene_rect_t
+bounds_in (GtkWidget *widget, GtkWidget *window)
+{
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
+  return bounds;
+}
+
+static void
+assert_inside_window (GtkWidget *widget, GtkWidget *window)
+{
+  graphene_rect_t bounds = bounds_in (widget, window);
+
+  g_test_message ("%s at %.0f,%.0f %.0fx%.0f in a window of %dx%d",
+                  G_OBJECT_TYPE_NAME (widget), bounds.origin.x, bounds.origin.y, bounds.size.width,
+                  bounds.size.height, gtk_widget_get_width (window),
+                  gtk_widget_get_height (window));
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_cmpfloat (bounds.size.height, >, 0);
+  g_assert_cmpfloat (bounds.origin.x, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (window));
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, gtk_widget_get_height (window));
+  /* Outside the scrolled content: it never scrolls away. */
+  g_assert_null (gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW));
+}
+
+/* The form of @page needs no scrolling at the window's size. */
+static void
+assert_form_fits (gpointer page)
+{
+  AdwPreferencesPage *form = page_child (page, "form");
+  GtkWidget *scrolled = gtk_widget_get_first_child (GTK_WIDGET (form));
+  GtkAdjustment *adjustment;
+
+  while (scrolled != NULL && !GTK_IS_SCROLLED_WINDOW (scrolled))
+    scrolled = gtk_widget_get_next_sibling (scrolled);
+  g_assert_nonnull (scrolled);
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  g_test_message ("%s form: %.0f of %.0f pixels shown", G_OBJECT_TYPE_NAME (page),
+                  gtk_adjustment_get_page_size (adjustment), gtk_adjustment_get_upper (adjustment));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (adjustment), <=,
+                     gtk_adjustment_get_page_size (adjustment) + 1);
+}
+
+/* At the default size, with a folder chosen, the primary button and the
+ * bottom bar are in the window, and a typical page needs no scrolling. */
+static void
+test_window_bottom_bar (void)
+{
+  BackupWindow *window = new_window ();
+  BackupSendPage *send_page = backup_window_get_send_page (window);
+  BackupReceivePage *receive_page = backup_window_get_receive_page (window);
+  AdwViewStack *stack = child (window, "stack");
+  g_autofree char *folder = g_build_filename (tmpdir, "Bottom Bar Folder", NULL);
+  g_autoptr (GFile) dir = NULL;
+  int width = 0, height = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  dir = g_file_new_for_path (folder);
+  gtk_editable_set_text (child (window, "send_session_row"), "bottom-bar-session");
+  choose_source (window, dir);
+
+  /* The window's size is the default one (the settings' defaults). */
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 720);
+  g_assert_cmpint (height, ==, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  run_for (500);
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (window)), >=, height - 24);
+
+  assert_inside_window (page_child (send_page, "send_button"), GTK_WIDGET (window));
+  assert_form_fits (send_page);
+
+  adw_view_stack_set_visible_child_name (stack, "receive");
+  run_for (300);
+  assert_inside_window (page_child (receive_page, "receive_button"), GTK_WIDGET (window));
+  assert_form_fits (receive_page);
+
+  adw_view_stack_set_visible_child_name (stack, "encrypt");
+  run_for (300);
+  assert_inside_window (child (window, "save_button"), GTK_WIDGET (window));
+  assert_form_fits (backup_window_get_encrypt_page (window));
+  destroy_window (window);
+}
+
+/* Collects the mnemonic keys of the labels under @widget that are shown. */
+static void
+collect_mnemonics (GtkWidget *widget, GHashTable *keys, GString *clashes)
+{
+  if (!gtk_widget_get_mapped (widget))
+    return;
+  if (GTK_IS_LABEL (widget) && gtk_label_get_use_underline (GTK_LABEL (widget)))
+    {
+      guint key = gdk_keyval_to_lower (gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)));
+      const char *text = gtk_label_get_label (GTK_LABEL (widget));
+
+      /* An entry row shows its title in two labels (over the text and in
+       * place of it): one control, one mnemonic. */
+      GtkWidget *owner = gtk_widget_get_ancestor (widget, ADW_TYPE_PREFERENCES_ROW);
+
+      if (owner == NULL)
+        owner = widget;
+      if (key != GDK_KEY_VoidSymbol)
+        {
+          GtkWidget *other = g_hash_table_lookup (keys, GUINT_TO_POINTER (key));
+
+          if (other != NULL && other != owner)
+            g_string_append_printf (clashes, "“%s” (%s) and “%s” (%s); ", text,
+                                    G_OBJECT_TYPE_NAME (owner),
+                                    GTK_IS_LABEL (other) ? gtk_label_get_label (GTK_LABEL (other))
+                                                         : adw_preferences_row_get_title (
+                                                             ADW_PREFERENCES_ROW (other)),
+                                    G_OBJECT_TYPE_NAME (other));
+          else
+            g_hash_table_insert (keys, GUINT_TO_POINTER (key), owner);
+        }
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_mnemonics (c, keys, clashes);
+}
+
+static void
+assert_mnemonics_unique (BackupWindow *window, const char *what)
+{
+  g_autoptr (GHashTable) keys = g_hash_table_new (NULL, NULL);
+  g_autoptr (GString) clashes = g_string_new ("");
+
+  /* What a crossfade still shows of the previous state does not count. */
+  for (guint i = 0; i < 100; i++)
+    {
+      if (!gtk_stack_get_transition_running (
+              page_child (backup_window_get_send_page (window), "content_stack"))
+          && !gtk_stack_get_transition_running (
+              page_child (backup_window_get_receive_page (window), "content_stack")))
+        break;
+      run_for (50);
+    }
+  collect_mnemonics (GTK_WIDGET (window), keys, clashes);
+  g_test_message ("%s: %u mnemonics", what, g_hash_table_size (keys));
+  if (clashes->len > 0)
+    g_error ("%s: one mnemonic for %s", what, clashes->str);
+  g_assert_cmpuint (g_hash_table_size (keys), >=, 4);
+}
+
+/* No key of Alt+key is used twice on what a page shows, in any state. */
+static void
+test_window_mnemonics (void)
+{
+  BackupWindow *window = new_window ();
+  BackupSendPage *send_page = backup_window_get_send_page (window);
+  AdwViewStack *stack = child (window, "stack");
+  g_autofree char *folder = g_build_filename (tmpdir, "Mnemonics", NULL);
+  g_autoptr (GFile) dir = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  dir = g_file_new_for_path (folder);
+  gtk_window_present (GTK_WINDOW (window));
+  run_for (300);
+  assert_mnemonics_unique (window, "send, empty");
+  choose_source (window, dir);
+  run_for (300);
+  assert_mnemonics_unique (window, "send, a folder");
+  gtk_editable_set_text (child (window, "send_session_row"), "not a session");
+  gtk_switch_set_active (child (window, "encrypt_switch"), FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (send_page), "send.start", NULL);
+  run_for (300);
+  assert_mnemonics_unique (window, "send, failed");
+  adw_view_stack_set_visible_child_name (stack, "receive");
+  run_for (300);
+  assert_mnemonics_unique (window, "receive");
+  adw_view_stack_set_visible_child_name (stack, "encrypt");
+  run_for (300);
+  assert_mnemonics_unique (window, "encrypt");
+  destroy_window (window);
+}
+
+/* Ctrl+? shows the shortcuts window (GtkApplication loads it from
+ * gtk/help-overlay.ui), Ctrl+W closes the window. */
+static void
+test_window_shortcuts (void)
+{
+  BackupWindow *window = new_window ();
+  g_auto (GStrv) help_accels = NULL;
+  g_auto (GStrv) close_accels = NULL;
+  GtkShortcutsWindow *overlay;
+
+  help_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                       "win.show-help-overlay");
+  g_assert_true (g_strv_contains ((const char *const *)help_accels, "<Control>question"));
+  close_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "window.close");
+  g_assert_true (g_strv_contains ((const char *const *)close_accels, "<Control>w"));
+
+  overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (overlay);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  run_for (200);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+  save_png (GTK_WIDGET (overlay), "shortcuts.png");
+  gtk_window_close (GTK_WINDOW (overlay));
+  run_for (100);
+
+  /* Ctrl+W: the window's own close action, as its close button. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "window.close", NULL));
+  iterate ();
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  iterate ();
+  g_assert_finalize_object (window);
+}
+
+static gboolean
+runner_is_set (gpointer data)
+{
+  return backup_receive_page_get_runner (data) != NULL;
+}
+
+static gboolean
+receive_is_over (gpointer data)
+{
+  return backup_receive_page_get_runner (data) == NULL;
+}
+
+/* Escape while a backup runs asks first; "Keep Running" keeps it, "Stop
+ * Backup" stops it (the window stays). */
+static void
+test_window_escape_asks (void)
+{
+  GSettings *settings = backup_application_get_settings (app);
+  g_autofree char *signaling = g_build_filename (tmpdir, "escape-signaling", NULL);
+  g_autofree char *dest = g_build_filename (tmpdir, "escape-dest", NULL);
+  const char *addresses[] = { "127.0.0.1", NULL };
+  BackupWindow *window;
+  BackupReceivePage *page;
+  GtkWidget *dialog;
+
+  g_assert_cmpint (g_mkdir_with_parents (signaling, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  g_settings_set_string (settings, "signaling-url", signaling);
+  g_settings_set_strv (settings, "ice-addresses", addresses);
+  g_settings_set_string (settings, "destination-directory", dest);
+  g_settings_set_string (settings, "session-id", "escape-test");
+
+  window = new_window ();
+  page = backup_window_get_receive_page (window);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (page), "receive.start", NULL);
+  wait_until (runner_is_set, page, "the receiver");
+
+  /* Escape is the window's binding: it asks, and stops nothing yet. */
+  g_assert_null (backup_window_get_stop_dialog (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
+  dialog = backup_window_get_stop_dialog (window);
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Stop the Backup?");
+  run_for (200);
+  save_png (dialog, "stop-dialog.png");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  run_for (100);
+  g_assert_nonnull (backup_receive_page_get_runner (page));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  dialog = backup_window_get_stop_dialog (window);
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "stop");
+  wait_until (receive_is_over, page, "the receiver to stop");
+  /* Stopped, not failed: back to the form, the window still there. */
+  g_assert_cmpstr (content_of (page), ==, "form");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+
+  destroy_window (window);
+  g_settings_reset (settings, "signaling-url");
+  g_settings_reset (settings, "ice-addresses");
+  g_settings_reset (settings, "destination-directory");
+  g_settings_reset (settings, "session-id");
+}
+
+/* Emits ::drop on the window's drop target with @value, as GTK does when
+ * a drag from another application ends over the window. */
+static gboolean
+deliver_drop (BackupWindow *window, const GValue *value)
+{
+  GtkDropTarget *target = backup_window_get_drop_target (window);
+  gboolean accepted = FALSE;
+
+  g_signal_emit_by_name (target, "drop", value, 10.0, 10.0, &accepted);
+  return accepted;
+}
+
+static void
+file_list_value (GValue *value, GFile *first, GFile *second)
+{
+  GSList *files = NULL;
+
+  if (second != NULL)
+    files = g_slist_prepend (files, second);
+  files = g_slist_prepend (files, first);
+  g_value_init (value, GDK_TYPE_FILE_LIST);
+  g_value_set_boxed (value, files);
+  g_slist_free (files);
+}
+
+static void
+test_window_drop (void)
+{
+  BackupWindow *window = new_window ();
+  BackupSendPage *page = backup_window_get_send_page (window);
+  GtkDropTarget *target = backup_window_get_drop_target (window);
+  GtkRevealer *highlight = child (window, "drop_revealer");
+  AdwStatusPage *status = child (window, "drop_status");
+  g_autofree char *path = g_build_filename (tmpdir, "dropped.txt", NULL);
+  g_autofree char *other_path = g_build_filename (tmpdir, "other.txt", NULL);
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFile) other = NULL;
+  g_autoptr (GFile) remote = g_file_new_for_uri ("sftp://backup.example/home/me/notes.txt");
+  GdkDragAction action = 0;
+
+  g_assert_true (g_file_set_contents (path, "dropped", -1, NULL));
+  g_assert_true (g_file_set_contents (other_path, "other", -1, NULL));
+  file = g_file_new_for_path (path);
+  other = g_file_new_for_path (other_path);
+  gtk_editable_set_text (child (window, "send_session_row"), "drop-session");
+  adw_view_stack_set_visible_child_name (child (window, "stack"), "receive");
+  gtk_window_present (GTK_WINDOW (window));
+  run_for (200);
+
+  /* Dragging over the window shows the highlight. */
+  g_assert_false (gtk_revealer_get_reveal_child (highlight));
+  g_signal_emit_by_name (target, "enter", 100.0, 100.0, &action);
+  g_assert_cmpint (action, ==, GDK_ACTION_COPY);
+  g_assert_true (gtk_revealer_get_reveal_child (highlight));
+  g_assert_cmpstr (adw_status_page_get_title (status), ==, "Drop a file or folder to back it up");
+  run_for (300);
+  save_png (GTK_WIDGET (window), "drop-highlight.png");
+  g_signal_emit_by_name (target, "leave");
+  g_assert_false (gtk_revealer_get_reveal_child (highlight));
+
+  /* Several files: refused, and the user is told why. */
+  {
+    g_auto (GValue) value = G_VALUE_INIT;
+
+    file_list_value (&value, file, other);
+    g_assert_false (deliver_drop (window, &value));
+    g_assert_cmpstr (backup_window_get_last_toast (window), ==,
+                     "Drop one file or folder at a time");
+    g_assert_null (backup_send_page_get_source (page));
+  }
+  /* A file that is not on this computer: refused too. */
+  {
+    g_auto (GValue) value = G_VALUE_INIT;
+
+    file_list_value (&value, remote, NULL);
+    g_assert_false (deliver_drop (window, &value));
+    g_assert_cmpstr (backup_window_get_last_toast (window), ==,
+                     "Only files on this computer can be backed up");
+  }
+  /* One local file: it becomes the source, the Send page shows, and Send
+   * Backup has the focus. */
+  {
+    g_auto (GValue) value = G_VALUE_INIT;
+
+    file_list_value (&value, file, NULL);
+    g_assert_true (deliver_drop (window, &value));
+    g_assert_false (gtk_revealer_get_reveal_child (highlight));
+    while (backup_send_page_get_choosing_source (page))
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_true (g_file_equal (backup_send_page_get_source (page), file));
+    g_assert_cmpstr (adw_view_stack_get_visible_child_name (child (window, "stack")), ==, "send");
+    run_for (200);
+    g_assert_true (gtk_root_get_focus (GTK_ROOT (window)) == child (window, "send_button"));
+  }
+  destroy_window (window);
+}
+
+/* The name typed as a signaling location is checked as it is typed, with
+ * the core's rules, and the reason shown under the row. */
+static void
+test_preferences_signaling_check (void)
+{
+  GSettings *settings = backup_application_get_settings (app);
+  BackupPreferences *prefs = g_object_ref (backup_preferences_new (settings));
+  GtkEditable *row = GTK_EDITABLE (
+      gtk_widget_get_template_child (GTK_WIDGET (prefs), BACKUP_TYPE_PREFERENCES, "signaling_row"));
+  GtkLabel *error_label = GTK_LABEL (gtk_widget_get_template_child (
+      GTK_WIDGET (prefs), BACKUP_TYPE_PREFERENCES, "signaling_error_label"));
+  g_autofree char *saved = NULL;
+
+  gtk_window_present (GTK_WINDOW (prefs));
+  gtk_editable_set_text (row, "/srv/signaling");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (row), "error"));
+  saved = g_settings_get_string (settings, "signaling-url");
+  g_assert_cmpstr (saved, ==, "/srv/signaling");
+  g_clear_pointer (&saved, g_free);
+
+  gtk_editable_set_text (row, "ftp://backup.example/");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (row), "error"));
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (error_label),
+                                   "Unsupported signaling URL “ftp://backup.example/”"));
+  saved = g_settings_get_string (settings, "signaling-url");
+  g_assert_cmpstr (saved, ==, "ftp://backup.example/");
+  g_clear_pointer (&saved, g_free);
+  run_for (300);
+  save_png (GTK_WIDGET (prefs), "preferences-error.png");
+
+  gtk_editable_set_text (row, "https://signal.example");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  saved = g_settings_get_string (settings, "signaling-url");
+  g_assert_cmpstr (saved, ==, "https://signal.example");
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  iterate ();
+  g_assert_finalize_object (prefs);
+  g_settings_reset (settings, "signaling-url");
+}
+
+static void
+test_password_strength (void)
+{
+  g_assert_cmpint (backup_gui_password_strength (""), ==, BACKUP_GUI_STRENGTH_VERY_WEAK);
+  g_assert_cmpint (backup_gui_password_strength ("qwerty"), ==, BACKUP_GUI_STRENGTH_VERY_WEAK);
+  /* Runs and repeats add little. */
+  g_assert_cmpint (backup_gui_password_strength ("aaaaaaaaaaaaaaaaaaaa"), ==,
+                   BACKUP_GUI_STRENGTH_VERY_WEAK);
+  g_assert_cmpint (backup_gui_password_strength ("abcdefghijklmnopqrst"), ==,
+                   BACKUP_GUI_STRENGTH_VERY_WEAK);
+  g_assert_cmpint (backup_gui_password_strength ("12345678901234567890"), ==,
+                   BACKUP_GUI_STRENGTH_VERY_WEAK);
+  g_assert_cmpint (backup_gui_password_strength ("password"), ==, BACKUP_GUI_STRENGTH_WEAK);
+  g_assert_cmpint (backup_gui_password_strength ("Tr0ub4dor&3"), ==, BACKUP_GUI_STRENGTH_GOOD);
+  g_assert_cmpint (backup_gui_password_strength ("correct horse battery staple"), ==,
+                   BACKUP_GUI_STRENGTH_STRONG);
+  /* More kinds of characters, more bits for each. */
+  g_assert_cmpfloat (backup_gui_password_bits ("mountain"), <, backup_gui_password_bits ("Mount4in"));
+  g_assert_cmpfloat (backup_gui_password_bits ("\xff\xfe"), ==, 0);
+}
+
+/* The Encrypt page shows each password's strength, and its save dialog
+ * opens in the user's configuration folder. */
+static void
+test_encrypt_page_strength_and_folder (void)
+{
+  BackupWindow *window = new_window ();
+  BackupEncryptPage *page = backup_window_get_encrypt_page (window);
+  GtkLevelBar *bar = child (window, "strength1_bar");
+  g_autofree char *expected = g_build_filename (g_get_user_config_dir (), "distributed-backup",
+                                                NULL);
+  GtkFileChooser *chooser;
+  g_autoptr (GFile) folder = NULL;
+  g_autofree char *folder_path = NULL;
+
+  g_assert_cmpfloat (gtk_level_bar_get_value (bar), ==, 0);
+  gtk_editable_set_text (child (window, "password1_row"), "qwerty");
+  g_assert_cmpfloat (gtk_level_bar_get_value (bar), ==, BACKUP_GUI_STRENGTH_VERY_WEAK);
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (child (window, "strength1_row")),
+                                   "Very weak"));
+  gtk_editable_set_text (child (window, "password1_row"), "correct horse battery staple");
+  g_assert_cmpfloat (gtk_level_bar_get_value (bar), ==, BACKUP_GUI_STRENGTH_STRONG);
+  g_assert_cmpstr (adw_action_row_get_subtitle (child (window, "strength1_row")), ==, "Strong");
+
+  gtk_editable_set_text (child (window, "confirm1_row"), "correct horse battery staple");
+  gtk_editable_set_text (child (window, "password2_row"), "a second one, different");
+  gtk_editable_set_text (child (window, "confirm2_row"), "a second one, different");
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "encrypt.save-passfile", NULL));
+  chooser = backup_gui_get_chooser (GTK_WIDGET (page));
+  g_assert_nonnull (chooser);
+  run_for (300);
+  folder = gtk_file_chooser_get_current_folder (chooser);
+  g_assert_nonnull (folder);
+  folder_path = g_file_get_path (folder);
+  g_assert_cmpstr (folder_path, ==, expected);
+  backup_gui_close_chooser (GTK_WIDGET (page));
+  destroy_window (window);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Notifications, through a stand-in org.gtk.Notifications in this process */
+
+static const char notifications_xml[]
+    = "<node><interface name='org.gtk.Notifications'>"
+      "<method name='AddNotification'><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+      "<arg type='a{sv}' direction='in'/></method>"
+      "<method name='RemoveNotification'><arg type='s' direction='in'/>"
+      "<arg type='s' direction='in'/></method>"
+      "</interface></node>";
+
+static GPtrArray *notifications; /* of GVariant (ssa{sv}) */
+static gboolean notifications_owned;
+
+static void
+notifications_call_cb (GDBusConnection *connection, const char *sender, const char *path,
+                       const char *interface, const char *method, GVariant *params,
+                       GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  if (g_str_equal (method, "AddNotification"))
+    g_ptr_array_add (notifications, g_variant_ref (params));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable notifications_vtable = { notifications_call_cb, NULL, NULL, { 0 } };
+
+static void
+notifications_name_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  notifications_owned = TRUE;
+}
+
+static gboolean
+notifications_at_least (gpointer data)
+{
+  return notifications->len >= GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+owned (gpointer data)
+{
+  return notifications_owned;
+}
+
+static const char *
+notification_string (GVariant *call, const char *key)
+{
+  g_autoptr (GVariant) dict = g_variant_get_child_value (call, 2);
+  const char *value = NULL;
+
+  if (!g_variant_lookup (dict, key, "&s", &value))
+    return NULL;
+  return value;
+}
+
+/* Each received backup has a notification of its own that opens the
+ * folder and offers "Show in Files"; a run that fails while its window is
+ * not in front is announced; the sender is the application's name. */
+static void
+test_notifications (void)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (app));
+  g_autoptr (GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
+  g_autofree char *dest = g_build_filename (tmpdir, "notified", NULL);
+  g_autofree char *dest_uri = g_filename_to_uri (dest, NULL, NULL);
+  g_autofree char *file_uri = NULL;
+  g_autofree char *not_a_folder = g_build_filename (tmpdir, "not-a-folder", NULL);
+  GSettings *settings = backup_application_get_settings (app);
+  const char *addresses[] = { "127.0.0.1", NULL };
+  guint registration, owner;
+  BackupWindow *window;
+  BackupReceivePage *page;
+
+  g_assert_nonnull (bus);
+  notifications = g_ptr_array_new_with_free_func ((GDestroyNotify)g_variant_unref);
+  registration = g_dbus_connection_register_object (bus, "/org/gtk/Notifications",
+                                                    info->interfaces[0], &notifications_vtable,
+                                                    NULL, NULL, NULL);
+  g_assert_cmpuint (registration, >, 0);
+  owner = g_bus_own_name_on_connection (bus, "org.gtk.Notifications", G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        notifications_name_cb, NULL, NULL, NULL);
+  wait_until (owned, NULL, "org.gtk.Notifications");
+
+  g_assert_cmpstr (g_get_application_name (), ==, "Distributed Backup");
+
+  /* Two backups of one name: two notifications, neither replaces the
+   * other. */
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "notify-received",
+                                  g_variant_new ("(ss)", "notes.txt", dest));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "notify-received",
+                                  g_variant_new ("(ss)", "notes.txt", dest));
+  wait_until (notifications_at_least, GUINT_TO_POINTER (2), "two notifications");
+  file_uri = g_strconcat (dest_uri, "/notes.txt", NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      GVariant *call = notifications->pdata[i];
+      g_autoptr (GVariant) dict = g_variant_get_child_value (call, 2);
+      g_autoptr (GVariant) target = NULL;
+      g_autoptr (GVariant) buttons = NULL;
+      g_autoptr (GVariant) button = NULL;
+      const char *label = NULL;
+      const char *action = NULL;
+      g_autoptr (GVariant) button_target = NULL;
+      g_autofree char *body = g_strdup_printf ("notes.txt was stored safely in %s.", dest);
+      g_autofree char *printed = g_variant_print (call, FALSE);
+
+      g_test_message ("notification %s", printed);
+      g_assert_cmpstr (notification_string (call, "title"), ==, "Backup Received");
+      g_assert_cmpstr (notification_string (call, "body"), ==, body);
+      g_assert_cmpstr (notification_string (call, "default-action"), ==, "app.open-folder");
+      target = g_variant_lookup_value (dict, "default-action-target", NULL);
+      g_assert_nonnull (target);
+      g_assert_cmpstr (g_variant_get_string (target, NULL), ==, dest_uri);
+      buttons = g_variant_lookup_value (dict, "buttons", G_VARIANT_TYPE ("aa{sv}"));
+      g_assert_nonnull (buttons);
+      g_assert_cmpuint (g_variant_n_children (buttons), ==, 1);
+      button = g_variant_get_child_value (buttons, 0);
+      g_assert_true (g_variant_lookup (button, "label", "&s", &label));
+      g_assert_cmpstr (label, ==, "Show in Files");
+      g_assert_true (g_variant_lookup (button, "action", "&s", &action));
+      g_assert_cmpstr (action, ==, "app.show-in-files");
+      button_target = g_variant_lookup_value (button, "target", NULL);
+      g_assert_nonnull (button_target);
+      g_assert_cmpstr (g_variant_get_string (button_target, NULL), ==, file_uri);
+    }
+  {
+    const char *id0 = NULL;
+    const char *id1 = NULL;
+
+    g_variant_get_child (notifications->pdata[0], 1, "&s", &id0);
+    g_variant_get_child (notifications->pdata[1], 1, "&s", &id1);
+    g_assert_cmpstr (id0, !=, id1);
+  }
+
+  /* A receiver whose signaling folder is a file fails while its window is
+   * not in front (never shown here): the failed state, and a
+   * notification. */
+  g_assert_true (g_file_set_contents (not_a_folder, "a file", -1, NULL));
+  g_settings_set_string (settings, "signaling-url", not_a_folder);
+  g_settings_set_strv (settings, "ice-addresses", addresses);
+  g_settings_set_string (settings, "destination-directory", dest);
+  g_settings_set_string (settings, "session-id", "notify-failed");
+  window = new_window ();
+  page = backup_window_get_receive_page (window);
+  gtk_widget_activate_action (GTK_WIDGET (page), "receive.start", NULL);
+  wait_until (receive_is_over, page, "the receiver to fail");
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (page)), ==, "failed");
+  wait_until (notifications_at_least, GUINT_TO_POINTER (3), "the failure's notification");
+  {
+    GVariant *call = notifications->pdata[2];
+    g_autofree char *details = backup_progress_view_dup_details (progress_of (page));
+
+    g_test_message ("failure: %s", details);
+    g_assert_cmpstr (notification_string (call, "title"), ==, "Backup Failed");
+    g_assert_cmpstr (notification_string (call, "body"), ==, details);
+    g_assert_cmpstr (notification_string (call, "priority"), ==, "high");
+  }
+  destroy_window (window);
+
+  g_bus_unown_name (owner);
+  g_dbus_connection_unregister_object (bus, registration);
+  g_clear_pointer (&notifications, g_ptr_array_unref);
+  g_settings_reset (settings, "signaling-url");
+  g_settings_reset (settings, "ice-addresses");
+  g_settings_reset (settings, "destination-directory");
+  g_settings_reset (settings, "session-id");
+}
+
+static int
+truncate_file (const char *path, gint64 size)
+{
+  return truncate (path, size) == 0 || (g_file_set_contents (path, "", 0, NULL)
+                                        && truncate (path, size) == 0)
+             ? 0
+             : -1;
+}
+
+static void
+receiver_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  backup_runner_run_finish (BACKUP_RUNNER (object), result, NULL);
+  *(gboolean *)user_data = TRUE;
+}
+
+static gboolean
+view_in_progress (gpointer data)
+{
+  return g_strcmp0 (backup_progress_view_get_state (data), "progress") == 0;
+}
+
+static gboolean
+send_is_over (gpointer data)
+{
+  return backup_send_page_get_runner (data) == NULL;
+}
+
+/* Each state of a run, as a user sees it, rendered. */
+static void
+test_window_render_states (void)
+{
+  GSettings *settings = backup_application_get_settings (app);
+  g_autofree char *signaling = g_build_filename (tmpdir, "states-signaling", NULL);
+  g_autofree char *dest = g_build_filename (tmpdir, "Backups", NULL);
+  const char *addresses[] = { "127.0.0.1", NULL };
+  BackupWindow *window;
+  BackupSendPage *send_page;
+  BackupReceivePage *receive_page;
+  g_autofree char *path = g_build_filename (tmpdir, "report.pdf", NULL);
+  g_autoptr (GFile) file = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (signaling, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, "report", -1, NULL));
+  file = g_file_new_for_path (path);
+  g_settings_set_string (settings, "signaling-url", signaling);
+  g_settings_set_strv (settings, "ice-addresses", addresses);
+  g_settings_set_string (settings, "destination-directory", dest);
+  g_settings_set_string (settings, "session-id", "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12");
+
+  window = new_window ();
+  send_page = backup_window_get_send_page (window);
+  receive_page = backup_window_get_receive_page (window);
+  gtk_window_present (GTK_WINDOW (window));
+  run_for (400);
+  g_assert_cmpstr (content_of (send_page), ==, "empty");
+  save_png (GTK_WIDGET (window), "state-send-empty.png");
+
+  choose_source (window, file);
+  gtk_editable_set_text (child (window, "send_session_row"), "not a session");
+  gtk_widget_activate_action (GTK_WIDGET (send_page), "send.start", NULL);
+  run_for (400);
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (send_page)), ==, "failed");
+  save_png (GTK_WIDGET (window), "state-send-failed.png");
+  gtk_widget_activate_action (GTK_WIDGET (send_page), "send.done", NULL);
+
+  /* In progress: a file large enough to be seen on its way. */
+  {
+    g_autofree char *big_path = g_build_filename (tmpdir, "disk.img", NULL);
+    g_autofree char *inbox = g_build_filename (tmpdir, "inbox", NULL);
+    g_autoptr (GFile) big = NULL;
+    g_autoptr (GFile) inbox_dir = NULL;
+    g_autoptr (BackupProfile) profile = backup_profile_new (BACKUP_PROFILE_ROLE_RECEIVE);
+    g_autoptr (BackupRunner) receiver = NULL;
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    BackupProgressView *view = progress_of (send_page);
+    g_autofree char *details = NULL;
+    gboolean received = FALSE;
+
+    g_assert_cmpint (g_mkdir_with_parents (inbox, 0700), ==, 0);
+    g_assert_cmpint (truncate_file (big_path, 1024 * 1024 * 1024), ==, 0);
+    big = g_file_new_for_path (big_path);
+    inbox_dir = g_file_new_for_path (inbox);
+    backup_profile_set_session_id (profile, "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12");
+    backup_profile_set_signaling (profile, signaling);
+    backup_profile_set_ice_addresses (profile, addresses);
+    backup_profile_set_destination (profile, inbox_dir);
+    backup_profile_set_timeout (profile, 30);
+    receiver = backup_runner_new (profile);
+    backup_runner_run_async (receiver, cancellable, receiver_done_cb, &received);
+
+    choose_source (window, big);
+    gtk_editable_set_text (child (window, "send_session_row"),
+                           "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12");
+    gtk_widget_activate_action (GTK_WIDGET (send_page), "send.start", NULL);
+    wait_until (view_in_progress, view, "the progress state");
+    run_for (1500);
+    g_assert_cmpstr (backup_progress_view_get_state (view), ==, "progress");
+    g_assert_cmpstr (backup_progress_view_get_status (view), ==, "Sending disk.img");
+    details = backup_progress_view_dup_details (view);
+    g_test_message ("progress: %s", details);
+    g_assert_nonnull (strstr (details, " of 1.1"));
+    g_assert_nonnull (strstr (details, "/s — "));
+    g_assert_nonnull (strstr (details, " left"));
+    render_png (GTK_WIDGET (window), "state-send-progress.png", FALSE);
+    backup_send_page_cancel (send_page);
+    g_cancellable_cancel (cancellable);
+    wait_until (send_is_over, send_page, "the sender to stop");
+    wait_until (is_true, &received, "the receiver to stop");
+    g_assert_cmpstr (content_of (send_page), ==, "form");
+  }
+
+  /* Waiting: the spinner, the session id to use on the other side. */
+  adw_view_stack_set_visible_child_name (child (window, "stack"), "receive");
+  gtk_widget_activate_action (GTK_WIDGET (receive_page), "receive.start", NULL);
+  wait_until (runner_is_set, receive_page, "the receiver");
+  run_for (400);
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (receive_page)), ==, "waiting");
+  save_png (GTK_WIDGET (window), "state-receive-waiting.png");
+  /* A backup comes: how it is shown once the run ended. */
+  {
+    g_autoptr (BackupProfile) profile = backup_profile_new (BACKUP_PROFILE_ROLE_SEND);
+    g_autoptr (BackupRunner) sender = NULL;
+    gboolean sent = FALSE;
+
+    backup_profile_set_session_id (profile, "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12");
+    backup_profile_set_signaling (profile, signaling);
+    backup_profile_set_ice_addresses (profile, addresses);
+    backup_profile_set_source (profile, file);
+    backup_profile_set_timeout (profile, 30);
+    sender = backup_runner_new (profile);
+    backup_runner_run_async (sender, NULL, sender_done_cb, &sent);
+    wait_until (is_true, &sent, "the sender");
+    wait_until (receive_is_over, receive_page, "the receiver to end");
+  }
+  g_assert_cmpstr (backup_progress_view_get_state (progress_of (receive_page)), ==, "done");
+  g_assert_true (gtk_widget_get_sensitive (page_child (receive_page, "done_button")));
+  run_for (400);
+  save_png (GTK_WIDGET (window), "state-receive-done.png");
+
+  destroy_window (window);
+  g_settings_reset (settings, "signaling-url");
+  g_settings_reset (settings, "ice-addresses");
+  g_settings_reset (settings, "destination-directory");
+  g_settings_reset (settings, "session-id");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -761,8 +1718,18 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/window/password-file", test_window_password_file);
   g_test_add_func ("/gui/window/send-refused", test_window_send_refused);
   g_test_add_func ("/gui/window/receive-keep-listening", test_window_receive_keep_listening);
+  g_test_add_func ("/gui/window/bottom-bar", test_window_bottom_bar);
+  g_test_add_func ("/gui/window/mnemonics", test_window_mnemonics);
+  g_test_add_func ("/gui/window/shortcuts", test_window_shortcuts);
+  g_test_add_func ("/gui/window/escape-asks", test_window_escape_asks);
+  g_test_add_func ("/gui/window/drop", test_window_drop);
+  g_test_add_func ("/gui/preferences/signaling-check", test_preferences_signaling_check);
+  g_test_add_func ("/gui/encrypt-page/password-strength", test_password_strength);
+  g_test_add_func ("/gui/encrypt-page/strength-and-folder", test_encrypt_page_strength_and_folder);
+  g_test_add_func ("/gui/application/notifications", test_notifications);
   g_test_add_func ("/gui/window/render", test_window_render);
   g_test_add_func ("/gui/window/render-narrow", test_window_render_narrow);
+  g_test_add_func ("/gui/window/render-states", test_window_render_states);
   status = g_test_run ();
 
   /* A registered GtkApplication is still referenced by GTK at this point:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Renders every page and state of the desktop application into
+# data/screenshots/, with GTK's own renderer (no screen grab), on a
+# private X server and session bus:
+#
+#   build-aux/screenshots.sh [BUILD_DIR]      (default: _build/polish)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/_build/polish}
+out=$root/data/screenshots
+test_bin=$build/tests/gui/test-gui-window
+if [ ! -x "$test_bin" ]; then
+  echo "screenshots: build $build first (ninja -C $build)" >&2
+  exit 1
+fi
+mkdir -p "$out"
+export GSETTINGS_SCHEMA_DIR=$build/data GSETTINGS_BACKEND=memory GDK_DEBUG=gl-disable
+export SCREENSHOT_DIR=$out LC_ALL=C.UTF-8
+xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$test_bin" \
+  -p /gui/window/render -p /gui/window/render-narrow -p /gui/window/render-states \
+  -p /gui/window/drop -p /gui/window/shortcuts -p /gui/window/escape-asks \
+  -p /gui/preferences/signaling-check 2>/dev/null | grep -E '^(ok|not ok)'
+ls "$out"
