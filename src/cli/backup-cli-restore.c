@@ -301,6 +301,14 @@ backup_cli_run_restore (BackupOptions *options)
 
   if (run.signals.received != 0)
     status = backup_cli_exit_status_for_signal (run.signals.received);
+  else if (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      g_autofree char *message = g_strdup_printf (_("%s (use --force to replace it)"),
+                                                  run.error->message);
+
+      print_error (message);
+      status = EXIT_FAILURE_RUNTIME;
+    }
   else if (run.error != NULL)
     {
       print_error (run.error->message);

@@ -7,7 +7,11 @@
  *   - a double zip: an outer zip (password 2) whose first entry is a zip
  *     (password 1), the form -z sends. The inner zip is streamed out of the
  *     outer one while it is read: one pass, constant memory, nothing but the
- *     restored entries is written;
+ *     restored entries is written. Should the stream fail on a stored entry
+ *     whose size comes after its data (its data may hold a false end), the
+ *     inner zip is copied, still encrypted, to a scratch file without a name
+ *     (next to the destination, or in the temporary folder) and read again
+ *     by its central directory; entries written already are kept;
  *   - a zip of one level (any zip whose first entry is not itself a zip): its
  *     entries are restored with password 2;
  *   - any other file, a plain received file: restoring copies it.
@@ -33,8 +37,12 @@
  * or an empty password for an encrypted level), BACKUP_ERROR_CORRUPT
  * (damaged, truncated or altered data; the message names the entry),
  * BACKUP_ERROR_INVALID_NAME (an entry that would leave the destination),
- * BACKUP_ERROR_FAILED (a file exists already, an unsupported entry),
- * errno-based codes for the destination, G_IO_ERROR_CANCELLED.
+ * BACKUP_ERROR_FAILED (an unsupported entry, a folder where a file goes),
+ * G_IO_ERROR_EXISTS (a file exists already and @force is not set; the
+ * message names no option, the front end says how to replace it),
+ * errno-based codes for the destination (BACKUP_ERROR_NO_SPACE also when the
+ * scratch copy does not fit: the message says how much it needs),
+ * G_IO_ERROR_CANCELLED.
  */
 #pragma once
 
