@@ -20,7 +20,7 @@ test_pkgs=(
   iproute2 iptables procps psmisc util-linux strace
   xvfb xauth dbus dbus-x11 python3-dogtail at-spi2-core gsettings-desktop-schemas
   libclang-rt-14-dev libfuzzer-14-dev
-  golang-go golang-github-pion-webrtc.v3-dev curl time flatpak-builder
+  golang-go golang-github-pion-webrtc.v3-dev curl time flatpak-builder man-db
 )
 bench_pkgs=(hyperfine linux-perf valgrind)
 

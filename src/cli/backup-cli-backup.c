@@ -233,6 +233,7 @@ make_profile (BackupOptions *o)
       backup_profile_set_destination (profile, destination);
       backup_profile_set_versions (profile, o->versions);
       backup_profile_set_keep_listening (profile, o->keep_listening);
+      backup_profile_set_retention (profile, &o->retention);
     }
   else
     {

@@ -14,7 +14,9 @@
 static const char *const profile_keys[] = {
   "role", "session-id", "signaling", "stun-servers", "turn-servers", "ice-addresses",
   "relay-only", "timeout", "source", "archive-name", "zip-encryption", "destination",
-  "versions", "keep-listening", NULL,
+  "versions", "keep-listening",
+  /* the retention policy */
+  "keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", NULL,
 };
 
 /* Keys of one role only. */

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 
 #include "backup-cli-backup.h"
+#include "backup-cli-prune.h"
 #include "backup-cli-restore.h"
 #include "backup-cli.h"
 #include "backup-error.h"
@@ -353,6 +354,8 @@ backup_cli_main (int argc, char **argv)
   for (guint i = 0; i < options->warnings->len; i++)
     print_error (g_ptr_array_index (options->warnings, i));
 
+  if (options->prune)
+    return backup_cli_run_prune (options);
   if (options->restore != NULL || options->list != NULL || options->verify != NULL)
     return backup_cli_run_restore (options);
   if (options->show_passwords)

@@ -20,6 +20,7 @@
 #include "backup-options.h"
 #include "backup-pairing.h"
 #include "backup-signaling-open.h"
+#include "backup-store.h"
 #include "rtc-configuration.h"
 #include "backup-vault.h"
 
@@ -61,6 +62,13 @@ typedef enum
   OPT_SHOW_PASSWORDS,
   OPT_YES,
   OPT_CONFIG,
+  OPT_KEEP_LAST,
+  OPT_KEEP_HOURLY,
+  OPT_KEEP_DAILY,
+  OPT_KEEP_WEEKLY,
+  OPT_KEEP_MONTHLY,
+  OPT_PRUNE,
+  OPT_DRY_RUN,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
@@ -130,6 +138,24 @@ static const OptionSpec option_specs[] = {
     N_("Give up when the peers have not connected after SECONDS (0: never)"), "120" },
   { OPT_KEEP_LISTENING, 0, "keep-listening", NULL,
     N_("Receive: stay up and receive one backup after another"), NULL },
+  /* Versions and retention. */
+  { OPT_KEEP_LAST, 0, "keep-last", N_("N"),
+    N_("Receive, --prune: keep the N newest versions of each name (with the rules below, a "
+       "version stays if any rule keeps it; -v is then the most kept)"),
+    NULL },
+  { OPT_KEEP_HOURLY, 0, "keep-hourly", N_("N"),
+    N_("Keep the newest version of each of the last N hours that have one (local time)"), NULL },
+  { OPT_KEEP_DAILY, 0, "keep-daily", N_("N"),
+    N_("Keep the newest version of each of the last N days that have one"), NULL },
+  { OPT_KEEP_WEEKLY, 0, "keep-weekly", N_("N"),
+    N_("Keep the newest version of each of the last N weeks (ISO, from Monday) that have one"),
+    NULL },
+  { OPT_KEEP_MONTHLY, 0, "keep-monthly", N_("N"),
+    N_("Keep the newest version of each of the last N months that have one"), NULL },
+  { OPT_PRUNE, 0, "prune", NULL,
+    N_("Apply the --keep-… rules (or -v) to the versions in -d now, without a transfer"), NULL },
+  { OPT_DRY_RUN, 0, "dry-run", NULL,
+    N_("With --prune: list what would be kept and removed, and change nothing"), NULL },
   { OPT_PROGRESS, 0, "progress", NULL, N_("Show progress on standard error"),
     N_("when standard error is a terminal") },
   { OPT_NO_PROGRESS, 0, "no-progress", NULL, N_("Do not show progress"), NULL },
@@ -302,6 +328,27 @@ replace_string (char **field, const char *value, gboolean secret)
   *field = g_strdup (value);
 }
 
+/* The member of the policy that a --keep-… option sets. */
+static guint *
+retention_rule (BackupOptions *options, OptionId id)
+{
+  switch (id)
+    {
+    case OPT_KEEP_LAST:
+      return &options->retention.last;
+    case OPT_KEEP_HOURLY:
+      return &options->retention.hourly;
+    case OPT_KEEP_DAILY:
+      return &options->retention.daily;
+    case OPT_KEEP_WEEKLY:
+      return &options->retention.weekly;
+    case OPT_KEEP_MONTHLY:
+      return &options->retention.monthly;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static gboolean
 set_option (BackupOptions *options, const OptionSpec *spec, const char *value, GError **error)
 {
@@ -428,6 +475,21 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       if (value[0] == '\0')
         return invalid_value (spec, value, _("expected a file name"), error);
       replace_string (&options->config, value, FALSE);
+      break;
+    case OPT_KEEP_LAST:
+    case OPT_KEEP_HOURLY:
+    case OPT_KEEP_DAILY:
+    case OPT_KEEP_WEEKLY:
+    case OPT_KEEP_MONTHLY:
+      if (!parse_unsigned (value, 1, BACKUP_RETENTION_MAX, &number))
+        return invalid_value (spec, value, _("expected a number from 1 to 65535"), error);
+      *retention_rule (options, spec->id) = (guint) number;
+      break;
+    case OPT_PRUNE:
+      options->prune = flag;
+      break;
+    case OPT_DRY_RUN:
+      options->dry_run = flag;
       break;
     case OPT_VERSION:
       options->version = flag;
@@ -1021,7 +1083,8 @@ static const OptionId profile_options[] = {
   OPT_DSTDIR, OPT_ENCRYPT, OPT_OUTFILE, OPT_PASSWORD1, OPT_PASSWORD2, OPT_SRCENTRY,
   OPT_STUN, OPT_UUID, OPT_VERSIONS, OPT_ZIPDIR, OPT_SIGNALING, OPT_TURN, OPT_ICE_ADDRESS,
   OPT_RELAY_ONLY, OPT_ZIP_ENCRYPTION, OPT_TIMEOUT, OPT_KEEP_LISTENING, OPT_RESTORE, OPT_LIST,
-  OPT_VERIFY, OPT_FORCE, OPT_SHOW_PASSWORDS, OPT_YES,
+  OPT_VERIFY, OPT_FORCE, OPT_SHOW_PASSWORDS, OPT_YES, OPT_KEEP_LAST, OPT_KEEP_HOURLY,
+  OPT_KEEP_DAILY, OPT_KEEP_WEEKLY, OPT_KEEP_MONTHLY,
 };
 
 static gboolean
@@ -1101,6 +1164,117 @@ validate_config_mode (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* --- Versions and retention: --keep-…, --prune, --dry-run ------------- */
+
+static gboolean
+given (BackupOptions *options, OptionId id)
+{
+  return (options->given & (G_GUINT64_CONSTANT (1) << id)) != 0;
+}
+
+static const OptionId keep_options[] = {
+  OPT_KEEP_LAST, OPT_KEEP_HOURLY, OPT_KEEP_DAILY, OPT_KEEP_WEEKLY, OPT_KEEP_MONTHLY,
+};
+
+/* The first --keep-… given, for messages. */
+static const char *
+first_keep_option (BackupOptions *options)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keep_options); i++)
+    if (given (options, keep_options[i]))
+      for (gsize j = 0; j < G_N_ELEMENTS (option_specs); j++)
+        if (option_specs[j].id == keep_options[i])
+          return option_specs[j].long_name;
+  return NULL;
+}
+
+/* Where the policy may be given and how it goes with -v: with a policy,
+ * -v is the most versions kept (65535 when not given), and a rule that
+ * alone keeps more than -v is a contradiction. */
+static gboolean
+check_retention_options (BackupOptions *options, GError **error)
+{
+  const char *keep = first_keep_option (options);
+  const char *mode = options->restore != NULL  ? "--restore"
+                     : options->list != NULL   ? "--list"
+                     : options->verify != NULL ? "--verify"
+                     : options->show_passwords ? "--show-passwords"
+                     : options->encrypt        ? "-e"
+                                               : NULL;
+
+  if (options->dry_run && !options->prune)
+    return usage_error (error, _("--dry-run is only used with --prune"));
+  if (mode != NULL && options->prune)
+    return usage_error (error, _("--prune cannot be used with %s"), mode);
+  if (mode != NULL && keep != NULL)
+    return usage_error (error, _("--%s cannot be used with %s"), keep, mode);
+  /* With --config, the profile holds the policy (--keep-… is refused
+   * there like every option the profile says). */
+  if (options->config != NULL)
+    return TRUE;
+
+  if (options->prune)
+    {
+      if (options->dstdir == NULL || options->dstdir[0] == '\0')
+        return usage_error (error, _("--prune needs -d DIR, the folder of the versions"));
+      if (keep == NULL && !given (options, OPT_VERSIONS))
+        return usage_error (error, _("--prune needs a policy (--keep-last, --keep-hourly, "
+                                     "--keep-daily, --keep-weekly, --keep-monthly) or -v"));
+      if (!check_no_backup_options (options, "--prune", error))
+        return FALSE;
+    }
+  else if (keep != NULL && options->srcentry != NULL)
+    return usage_error (error, _("--%s is only used when receiving (-d) or with --prune"), keep);
+
+  if (keep == NULL)
+    return TRUE;
+  if (!given (options, OPT_VERSIONS))
+    {
+      options->versions = BACKUP_STORE_MAX_VERSIONS;
+      return TRUE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (keep_options); i++)
+    {
+      guint count = *retention_rule (options, keep_options[i]);
+
+      if (count > options->versions)
+        for (gsize j = 0; j < G_N_ELEMENTS (option_specs); j++)
+          if (option_specs[j].id == keep_options[i])
+            return usage_error (error,
+                                _("--%s %u keeps more versions than -v %u allows: raise -v or "
+                                  "leave it out"),
+                                option_specs[j].long_name, count, (guint) options->versions);
+    }
+  return TRUE;
+}
+
+/* --prune: a folder to prune, nothing else of backup mode. */
+static gboolean
+validate_prune_mode (BackupOptions *options, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (options->dstdir);
+  struct stat st;
+
+  if (options->password1 != NULL || options->password2 != NULL)
+    return usage_error (error, _("-1 and -2 cannot be used with --prune"));
+  if (stat (options->dstdir, &st) < 0)
+    return usage_error (error, _("cannot prune “%s” (-d): %s"), display, g_strerror (errno));
+  if (!S_ISDIR (st.st_mode))
+    return usage_error (error, _("cannot prune “%s” (-d): not a directory"), display);
+  resolve_progress (options);
+  return TRUE;
+}
+
+/* --config FILE --prune: the profile must be a receiver's. */
+static gboolean
+check_config_prune (BackupOptions *options, GError **error)
+{
+  if (options->prune
+      && backup_profile_get_role (options->profile) != BACKUP_PROFILE_ROLE_RECEIVE)
+    return usage_error (error, _("--prune needs the profile of a receiver (role=receive)"));
+  return TRUE;
+}
+
 gboolean
 backup_options_validate (BackupOptions *options, GError **error)
 {
@@ -1118,8 +1292,12 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_ptr_array_set_size (options->warnings, 0);
 
   g_clear_object (&options->profile);
+  if (!check_retention_options (options, error))
+    return FALSE;
   if (options->config != NULL)
-    return validate_config_mode (options, error);
+    return validate_config_mode (options, error) && check_config_prune (options, error);
+  if (options->prune)
+    return validate_prune_mode (options, error);
   if (options->restore != NULL || options->list != NULL || options->verify != NULL)
     return validate_restore_mode (options, error);
   if (options->show_passwords)

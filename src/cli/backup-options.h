@@ -72,6 +72,14 @@ typedef struct
   gboolean show_passwords; /* --show-passwords: print the passwords of -p */
   gboolean yes;            /* --yes: no confirmation for --show-passwords */
 
+  /* Versions and retention (backup-cli-prune.c): the policy applied by a
+   * receiver (-d) after each backup, or now with --prune; a rule given is
+   * 1 to 65535, 0 when not given. With a policy and no -v, versions is
+   * the largest, 65535 (set by backup_options_validate()). */
+  BackupRetention retention; /* --keep-last/-hourly/-daily/-weekly/-monthly */
+  gboolean prune;            /* --prune: apply the policy to -d now, no transfer */
+  gboolean dry_run;          /* --dry-run: with --prune, only show what would go */
+
   /* A profile file (--config): it says everything the options of a backup
    * would; only how to run (progress, quiet, where secrets are) may be
    * added. */

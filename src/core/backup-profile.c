@@ -39,6 +39,7 @@ struct _BackupProfile
   GFile *destination;
   guint versions;
   gboolean keep_listening;
+  BackupRetention retention;
 };
 
 G_DEFINE_FINAL_TYPE (BackupProfile, backup_profile, G_TYPE_OBJECT)
@@ -327,6 +328,26 @@ backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_listening)
   self->keep_listening = keep_listening;
 }
 
+void
+backup_profile_set_retention (BackupProfile *self, const BackupRetention *retention)
+{
+  static const BackupRetention none = { 0 };
+
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  self->retention = retention != NULL ? *retention : none;
+}
+
+gboolean
+backup_profile_get_retention (BackupProfile *self, BackupRetention *retention)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), FALSE);
+  g_return_val_if_fail (retention != NULL, FALSE);
+
+  *retention = self->retention;
+  return backup_retention_is_set (&self->retention);
+}
+
 static gboolean
 invalid (GError **error, GError *cause)
 {
@@ -384,6 +405,8 @@ backup_profile_validate (BackupProfile *self, GError **error)
                    _("Keep between 1 and %u versions"), BACKUP_STORE_MAX_VERSIONS);
       return FALSE;
     }
+  if (!backup_retention_check (&self->retention, self->versions, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -465,6 +488,19 @@ backup_profile_check_files (BackupProfile *self, GError **error)
 
 static const char *const zip_encryption_names[] = { "aes256", "aes128", "zipcrypto" };
 
+/* The policy's keys, as BackupRetention's members. */
+static const struct
+{
+  const char *key;
+  gsize offset;
+} retention_keys[] = {
+  { "keep-last", G_STRUCT_OFFSET (BackupRetention, last) },
+  { "keep-hourly", G_STRUCT_OFFSET (BackupRetention, hourly) },
+  { "keep-daily", G_STRUCT_OFFSET (BackupRetention, daily) },
+  { "keep-weekly", G_STRUCT_OFFSET (BackupRetention, weekly) },
+  { "keep-monthly", G_STRUCT_OFFSET (BackupRetention, monthly) },
+};
+
 static void
 save_strv (GKeyFile *key_file, const char *group, const char *key, GStrv values)
 {
@@ -512,6 +548,13 @@ backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group)
       save_file (key_file, group, "destination", self->destination);
       g_key_file_set_uint64 (key_file, group, "versions", self->versions);
       g_key_file_set_boolean (key_file, group, "keep-listening", self->keep_listening);
+      for (guint i = 0; i < G_N_ELEMENTS (retention_keys); i++)
+        {
+          guint count = *(guint *) G_STRUCT_MEMBER_P (&self->retention, retention_keys[i].offset);
+
+          if (count > 0)
+            g_key_file_set_uint64 (key_file, group, retention_keys[i].key, count);
+        }
     }
 }
 
@@ -643,6 +686,14 @@ backup_profile_load (GKeyFile *key_file, const char *group, GError **error)
                       error)
           || !load_bool (key_file, group, "keep-listening", &self->keep_listening, error))
         return NULL;
+      for (guint i = 0; i < G_N_ELEMENTS (retention_keys); i++)
+        if (!load_uint (key_file, group, retention_keys[i].key, BACKUP_RETENTION_MAX,
+                        G_STRUCT_MEMBER_P (&self->retention, retention_keys[i].offset), error))
+          return NULL;
+      /* A policy without versions: no bound but the largest. */
+      if (backup_retention_is_set (&self->retention)
+          && !g_key_file_has_key (key_file, group, "versions", NULL))
+        self->versions = BACKUP_STORE_MAX_VERSIONS;
     }
   return g_steal_pointer (&self);
 }
@@ -699,6 +750,7 @@ backup_profile_create_session (BackupProfile *self, BackupSignalingStore *signal
       g_return_val_if_fail (self->destination != NULL, NULL);
 
       store = backup_store_new (self->destination, self->versions);
+      backup_store_set_retention (store, &self->retention);
       session = backup_session_new_receiver (signaling, self->session_id, rtc, store);
       /* A receiver that stays up waits for each backup as long as it takes. */
       backup_session_set_timeout (session, self->keep_listening ? 0 : self->timeout);

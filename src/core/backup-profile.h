@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 
 #include "backup-archiver.h"
+#include "backup-retention.h"
 #include "backup-session.h"
 #include "backup-signaling-store.h"
 #include "rtc-configuration.h"
@@ -81,6 +82,14 @@ void backup_profile_set_versions (BackupProfile *self, guint versions);
 gboolean backup_profile_get_keep_listening (BackupProfile *self);
 void backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_listening);
 
+/* Receiver: the retention policy applied after each backup (see
+ * backup-retention.h); NULL or no rule: none, versions alone.  With a
+ * policy, the versions are its upper bound (BACKUP_STORE_MAX_VERSIONS for
+ * none); validation refuses a rule above them. get_retention copies the
+ * policy and says whether one is set. */
+void backup_profile_set_retention (BackupProfile *self, const BackupRetention *retention);
+gboolean backup_profile_get_retention (BackupProfile *self, BackupRetention *retention);
+
 /* Checks what every front end must have checked before a run: a session id
  * that can be one, servers and addresses that parse, a signaling location
  * that names a store, a source or a destination, an archive name that can
@@ -95,8 +104,10 @@ gboolean backup_profile_check_files (BackupProfile *self, GError **error);
 /* A profile as a group of a key file (a receiver's or a sender's config
  * file): role = send|receive, session-id, signaling, stun-servers,
  * turn-servers, ice-addresses, relay-only, timeout, then source,
- * archive-name and zip-encryption, or destination, versions and
- * keep-listening. Secrets (the API key, the zip passwords) are never
+ * archive-name and zip-encryption, or destination, versions,
+ * keep-listening and the policy: keep-last, keep-hourly, keep-daily,
+ * keep-weekly, keep-monthly (0 to 65535, 0 or absent: that rule is off; a
+ * policy without "versions" has no other bound). Secrets (the API key, the zip passwords) are never
  * written; loading fails with BACKUP_ERROR_INVALID_ARGUMENT on a missing
  * or bad value, and leaves what is not given at its default. */
 void backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group);

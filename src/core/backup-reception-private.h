@@ -5,6 +5,7 @@
 #pragma once
 
 #include "backup-reception.h"
+#include "backup-store.h"
 
 G_BEGIN_DECLS
 
@@ -43,8 +44,13 @@ BackupPartKind _backup_part_kind (const char *name,
  * cannot lock. */
 int _backup_part_lock (int fd);
 
-/* Takes ownership of @dir_fd.  Creates the temporary file. */
-BackupReception *_backup_reception_new (int dir_fd,
+/* ".NAME.XXXXXX" @mark ".part" with a fresh XXXXXX, NAME cut to 200 bytes. */
+char *_backup_reception_make_part_name (const char *name, const char *mark);
+
+/* Takes ownership of @dir_fd, and a reference on @store (its policy, clock
+ * and hooks).  Creates the temporary file. */
+BackupReception *_backup_reception_new (BackupStore *store,
+                                        int dir_fd,
                                         const char *dir_display,
                                         const char *name,
                                         guint versions,

@@ -16,6 +16,8 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-reception-private.h"
+#include "backup-store-private.h"
+#include "backup-versions-private.h"
 
 /* Longest part of the received name kept in the temporary file name, so
  * that ".NAME.XXXXXX.recv.part" stays within NAME_MAX. */
@@ -33,6 +35,7 @@ struct _BackupReception
 {
   GObject parent_instance;
 
+  BackupStore *store; /* its policy, clock and hooks */
   char *name;
   char *display;     /* @name, escaped for messages */
   char *dir_display;
@@ -115,6 +118,7 @@ backup_reception_dispose (GObject *object)
       backup_reception_abort (self);
     }
   g_clear_object (&self->stream);
+  g_clear_object (&self->store);
 
   G_OBJECT_CLASS (backup_reception_parent_class)->dispose (object);
 }
@@ -193,8 +197,8 @@ _backup_part_lock (int fd)
 }
 
 /* ".NAME.XXXXXX" @mark ".part", with NAME cut to PART_NAME_MAX bytes. */
-static char *
-make_part_name (const char *name, const char *mark)
+char *
+_backup_reception_make_part_name (const char *name, const char *mark)
 {
   static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   char random_part[BACKUP_RECEPTION_RANDOM_LEN + 1];
@@ -231,7 +235,8 @@ lock_new_part (BackupReception *self, int fd)
 }
 
 BackupReception *
-_backup_reception_new (int dir_fd,
+_backup_reception_new (BackupStore *store,
+                       int dir_fd,
                        const char *dir_display,
                        const char *name,
                        guint versions,
@@ -240,6 +245,7 @@ _backup_reception_new (int dir_fd,
   g_autoptr (BackupReception) self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
   int errsv = EEXIST;
 
+  self->store = g_object_ref (store);
   self->dir_fd = dir_fd;
   self->dir_display = g_strdup (dir_display);
   self->name = g_strdup (name);
@@ -251,7 +257,8 @@ _backup_reception_new (int dir_fd,
 
   for (guint attempt = 0; attempt < 100; attempt++)
     {
-      g_autofree char *part_name = make_part_name (name, BACKUP_RECEPTION_DATA_MARK);
+      g_autofree char *part_name
+          = _backup_reception_make_part_name (name, BACKUP_RECEPTION_DATA_MARK);
       int fd = openat (dir_fd, part_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                        0600);
       PartLock lock;
@@ -440,7 +447,8 @@ rename_entry (BackupReception *self, const char *from, const char *to, GError **
 static gboolean
 keep_previous (BackupReception *self, const char *name, const char *name_1, GError **error)
 {
-  g_autofree char *link_name = make_part_name (name, BACKUP_RECEPTION_LINK_MARK);
+  g_autofree char *link_name
+      = _backup_reception_make_part_name (name, BACKUP_RECEPTION_LINK_MARK);
 
   if (linkat (self->dir_fd, name, self->dir_fd, link_name, 0) == 0)
     {
@@ -538,10 +546,59 @@ rotate_and_install (BackupReception *self, GError **error)
   return TRUE;
 }
 
+/* With a retention policy: every version moves up one number (kept
+ * under both for a moment), the new file is renamed over NAME, then the
+ * policy is applied (see backup-versions-private.h).  Either the new
+ * version is in place, or the versions are as they were (possibly with one
+ * of them under two numbers, which the next start repairs).  A prune that
+ * fails after that does not undo the commit: it is reported, and the next
+ * commit or start finishes it. */
+static gboolean
+install_with_policy (BackupReception *self, gint64 time, GError **error)
+{
+  g_autoptr (GError) prune_error = NULL;
+
+  if (!_backup_versions_shift (self->store, self->dir_fd, self->dir_display, self->name, error)
+      || !_backup_store_step (self->store, "install", error)
+      || !rename_entry (self, self->part_name, self->name, error))
+    return FALSE;
+  g_clear_pointer (&self->part_name, g_free);
+  release_lock (self);
+
+  if (!_backup_versions_prune (self->store, self->dir_fd, self->dir_display, self->name, &time,
+                               FALSE, FALSE, NULL, &prune_error))
+    g_warning ("Stored “%s”, but its old versions could not be pruned: %s", self->display,
+               prune_error->message);
+
+  if (fsync (self->dir_fd) != 0 && errno != EINVAL)
+    {
+      _backup_store_set_errno_error (error, errno, self->name, self->dir_display);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+install (BackupReception *self, gint64 time, GError **error)
+{
+  BackupRetention retention;
+  gboolean locked = _backup_versions_lock (self->dir_fd);
+  gboolean ok;
+
+  if (backup_store_get_retention (self->store, &retention))
+    ok = install_with_policy (self, time, error);
+  else
+    ok = rotate_and_install (self, error);
+  _backup_versions_unlock (self->dir_fd, locked);
+  return ok;
+}
+
 gboolean
 backup_reception_commit (BackupReception *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
+  BackupRetention retention;
+  gint64 time = 0;
 
   g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
@@ -556,6 +613,22 @@ backup_reception_commit (BackupReception *self, GCancellable *cancellable, GErro
 
   if (self->stream != NULL && !g_output_stream_flush (self->stream, cancellable, &local_error))
     goto failed;
+
+  /* With a policy, the version's time is that of its commit, kept in the
+   * index and as its modification time, from which the index is rebuilt. */
+  if (backup_store_get_retention (self->store, &retention))
+    {
+      struct timespec times[2];
+
+      time = _backup_store_now (self->store);
+      times[0].tv_sec = times[1].tv_sec = time / G_USEC_PER_SEC;
+      times[0].tv_nsec = times[1].tv_nsec = (time % G_USEC_PER_SEC) * 1000;
+      if (futimens (self->fd, times) != 0)
+        {
+          _backup_store_set_errno_error (&local_error, errno, self->name, self->dir_display);
+          goto failed;
+        }
+    }
 
   if (fsync (self->fd) != 0)
     {
@@ -576,7 +649,7 @@ backup_reception_commit (BackupReception *self, GCancellable *cancellable, GErro
     }
   self->fd = -1;
 
-  if (!rotate_and_install (self, &local_error))
+  if (!install (self, time, &local_error))
     goto failed;
 
   self->state = RECEPTION_COMMITTED;

@@ -15,7 +15,8 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-reception-private.h"
-#include "backup-store.h"
+#include "backup-store-private.h"
+#include "backup-versions-private.h"
 
 #define NAME_MAX_BYTES 255
 /* Bytes of a hostile name shown in an error message. */
@@ -28,6 +29,13 @@ struct _BackupStore
   GFile *directory;
   guint versions;
   GMainContext *context; /* home context */
+
+  BackupRetention retention; /* all 0: none */
+  BackupStoreClock clock;    /* NULL: the real time */
+  gpointer clock_data;
+  GTimeZone *zone;           /* of the periods of the policy */
+  BackupStoreStepHook step_hook;
+  gpointer step_data;
 };
 
 G_DEFINE_FINAL_TYPE (BackupStore, backup_store, G_TYPE_OBJECT)
@@ -58,6 +66,7 @@ backup_store_finalize (GObject *object)
   BackupStore *self = BACKUP_STORE (object);
 
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->zone, g_time_zone_unref);
 
   G_OBJECT_CLASS (backup_store_parent_class)->finalize (object);
 }
@@ -126,6 +135,7 @@ backup_store_init (BackupStore *self)
 {
   self->versions = 1;
   self->context = g_main_context_ref_thread_default ();
+  self->zone = g_time_zone_new_local ();
 }
 
 BackupStore *
@@ -151,6 +161,91 @@ backup_store_get_versions (BackupStore *self)
   g_return_val_if_fail (BACKUP_IS_STORE (self), 0);
 
   return self->versions;
+}
+
+void
+backup_store_set_retention (BackupStore *self, const BackupRetention *retention)
+{
+  static const BackupRetention none = { 0 };
+
+  g_return_if_fail (BACKUP_IS_STORE (self));
+
+  self->retention = retention != NULL ? *retention : none;
+}
+
+gboolean
+backup_store_get_retention (BackupStore *self, BackupRetention *retention)
+{
+  g_return_val_if_fail (BACKUP_IS_STORE (self), FALSE);
+  g_return_val_if_fail (retention != NULL, FALSE);
+
+  *retention = self->retention;
+  return backup_retention_is_set (&self->retention);
+}
+
+void
+_backup_store_set_clock (BackupStore *self, BackupStoreClock clock, gpointer user_data)
+{
+  g_return_if_fail (BACKUP_IS_STORE (self));
+
+  self->clock = clock;
+  self->clock_data = user_data;
+}
+
+void
+_backup_store_set_time_zone (BackupStore *self, GTimeZone *zone)
+{
+  g_return_if_fail (BACKUP_IS_STORE (self));
+  g_return_if_fail (zone != NULL);
+
+  g_time_zone_unref (self->zone);
+  self->zone = g_time_zone_ref (zone);
+}
+
+void
+_backup_store_set_step_hook (BackupStore *self, BackupStoreStepHook hook, gpointer user_data)
+{
+  g_return_if_fail (BACKUP_IS_STORE (self));
+
+  self->step_hook = hook;
+  self->step_data = user_data;
+}
+
+gint64
+_backup_store_now (BackupStore *self)
+{
+  g_autoptr (GDateTime) now = NULL;
+
+  if (self->clock == NULL)
+    return g_get_real_time ();
+  now = self->clock (self->clock_data);
+  return g_date_time_to_unix (now) * G_USEC_PER_SEC + g_date_time_get_microsecond (now);
+}
+
+GTimeZone *
+_backup_store_get_time_zone (BackupStore *self)
+{
+  return self->zone;
+}
+
+gboolean
+_backup_store_step (BackupStore *self, const char *step, GError **error)
+{
+  if (self->step_hook == NULL || self->step_hook (step, self->step_data))
+    return TRUE;
+  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO, "Stopped before the step “%s”", step);
+  return FALSE;
+}
+
+void
+backup_store_version_free (BackupStoreVersion *version)
+{
+  if (version == NULL)
+    return;
+  g_free (version->name);
+  g_free (version->file);
+  g_free (version->new_file);
+  g_free (version);
 }
 
 /* @tail (of @tail_len bytes) ends the first @len bytes of @name after
@@ -235,6 +330,8 @@ backup_store_check_name_len (const char *name, gsize len, GError **error)
     reason = _("“.” and “..” are not file names");
   else if (_backup_part_kind (name, len) != BACKUP_PART_NONE)
     reason = _("the name has the form of a temporary file");
+  else if (_backup_versions_is_index_name (name, len))
+    reason = _("the name has the form of a version index");
 
   if (reason != NULL)
     {
@@ -341,8 +438,13 @@ backup_store_begin (BackupStore *self, const char *name, gsize name_len, GError 
   if (!backup_store_check_name_len (name, name_len, error))
     return NULL;
 
-  /* NAME.(versions-1) must be a valid file name too. */
-  if (self->versions > 1 && name_len + 1 + count_digits (self->versions - 1) > NAME_MAX_BYTES)
+  /* NAME.(versions-1) must be a valid file name too (NAME.versions with a
+   * policy, for a moment during a commit). */
+  if (self->versions > 1
+      && name_len + 1
+                 + count_digits (backup_retention_is_set (&self->retention) ? self->versions
+                                                                            : self->versions - 1)
+             > NAME_MAX_BYTES)
     {
       g_autofree char *shown = display_name (name, name_len);
 
@@ -357,7 +459,7 @@ backup_store_begin (BackupStore *self, const char *name, gsize name_len, GError 
   if (dir_fd < 0)
     return NULL;
 
-  return _backup_reception_new (dir_fd, display, checked, self->versions, error);
+  return _backup_reception_new (self, dir_fd, display, checked, self->versions, error);
 }
 
 /* Removes the ".recv.part" file @name (@st from lstat) if nobody holds its
@@ -401,6 +503,8 @@ remove_if_unowned (int dir_fd, const char *name, const struct stat *st)
   close (fd);
   return removed;
 }
+
+static void repair_interrupted (BackupStore *self, const char *display);
 
 static gint64
 timespec_to_us (const struct timespec *ts)
@@ -479,7 +583,169 @@ backup_store_remove_stale_parts (BackupStore *self,
 
   closedir (dir);
 
+  repair_interrupted (self, display);
+
   if (n_removed != NULL)
     *n_removed = removed;
+  return TRUE;
+}
+
+/* Names whose commit or prune was interrupted (one file under two
+ * numbers) get a clean numbering back; nothing else is removed. */
+static void
+repair_interrupted (BackupStore *self, const char *display)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *unused = NULL;
+  gboolean locked;
+  int dir_fd;
+
+  dir_fd = open_directory (self, ".", &unused, NULL);
+  if (dir_fd < 0)
+    return;
+  locked = _backup_versions_lock (dir_fd);
+  _backup_versions_find_interrupted (dir_fd, names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_autofree char *shown = backup_display_name (name, -1);
+      g_autoptr (GError) error = NULL;
+
+      if (_backup_versions_prune (self, dir_fd, display, name, NULL, FALSE, TRUE, NULL, &error))
+        g_debug ("Finished the numbering of the versions of “%s” in “%s”", shown, display);
+      else
+        g_debug ("Cannot finish the numbering of the versions of “%s”: %s", shown,
+                 error->message);
+    }
+  _backup_versions_unlock (dir_fd, locked);
+  close (dir_fd);
+}
+
+gboolean
+backup_store_prune (BackupStore *self,
+                    const char *name,
+                    gboolean dry_run,
+                    GPtrArray **versions_out,
+                    GCancellable *cancellable,
+                    GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) orphans = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) report = NULL;
+  g_autofree char *display = NULL;
+  gboolean locked;
+  gboolean ok = TRUE;
+  int dir_fd;
+
+  g_return_val_if_fail (BACKUP_IS_STORE (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (name != NULL && !backup_store_check_name (name, error))
+    return FALSE;
+  if (versions_out != NULL)
+    report = g_ptr_array_new_with_free_func ((GDestroyNotify) backup_store_version_free);
+
+  dir_fd = open_directory (self, name != NULL ? name : ".", &display, error);
+  if (dir_fd < 0)
+    return FALSE;
+  locked = _backup_versions_lock (dir_fd);
+
+  if (name != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  else
+    ok = _backup_versions_list_names (dir_fd, names, orphans, error);
+
+  for (guint i = 0; ok && i < names->len; i++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        ok = FALSE;
+      else
+        ok = _backup_versions_prune (self, dir_fd, display, g_ptr_array_index (names, i), NULL,
+                                     dry_run, FALSE, report, error);
+    }
+
+  for (guint i = 0; ok && !dry_run && i < orphans->len; i++)
+    if (unlinkat (dir_fd, g_ptr_array_index (orphans, i), 0) == 0)
+      g_debug ("Removed the version index of a name that is gone");
+
+  _backup_versions_unlock (dir_fd, locked);
+  close (dir_fd);
+
+  if (ok && versions_out != NULL)
+    *versions_out = g_steal_pointer (&report);
+  return ok;
+}
+
+typedef struct
+{
+  char *name;
+  gboolean dry_run;
+} PruneData;
+
+static void
+prune_data_free (PruneData *data)
+{
+  g_free (data->name);
+  g_free (data);
+}
+
+static void
+prune_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  PruneData *data = task_data;
+  GPtrArray *versions = NULL;
+  GError *error = NULL;
+
+  if (backup_store_prune (source_object, data->name, data->dry_run, &versions, cancellable,
+                          &error))
+    g_task_return_pointer (task, versions, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+backup_store_prune_async (BackupStore *self,
+                          const char *name,
+                          gboolean dry_run,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  PruneData *data;
+
+  g_return_if_fail (BACKUP_IS_STORE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  data = g_new0 (PruneData, 1);
+  data->name = g_strdup (name);
+  data->dry_run = dry_run;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, backup_store_prune_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) prune_data_free);
+  g_task_run_in_thread (task, prune_worker);
+}
+
+gboolean
+backup_store_prune_finish (BackupStore *self,
+                           GAsyncResult *result,
+                           GPtrArray **versions_out,
+                           GError **error)
+{
+  GPtrArray *versions;
+
+  g_return_val_if_fail (BACKUP_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == backup_store_prune_async,
+                        FALSE);
+
+  versions = g_task_propagate_pointer (G_TASK (result), error);
+  if (versions == NULL)
+    return FALSE;
+  if (versions_out != NULL)
+    *versions_out = versions;
+  else
+    g_ptr_array_unref (versions);
   return TRUE;
 }

@@ -8,6 +8,15 @@
  * through a BackupReception (see backup-reception.h) and becomes visible
  * only when it is committed.
  *
+ * With a retention policy (backup_store_set_retention(), see
+ * backup-retention.h), each commit applies it to the versions of its name
+ * right after the new file is in place, and keeps the times of the
+ * versions in a hidden index beside them (see backup-versions-private.h
+ * for how a commit or a prune interrupted at any step loses nothing the
+ * policy keeps).  @versions is then the upper bound of versions kept.
+ * Without a policy, a commit rotates as the original tool did and writes
+ * no index.
+ *
  * Home context: the thread-default main context at creation; the store
  * itself emits nothing and may be used from any thread.
  */
@@ -16,6 +25,7 @@
 #include <gio/gio.h>
 
 #include "backup-reception.h"
+#include "backup-retention.h"
 
 G_BEGIN_DECLS
 
@@ -34,7 +44,7 @@ guint backup_store_get_versions (BackupStore *self);
 /* A received name must be one path component: not empty, at most 255
  * bytes, no '/', no NUL, not "." or "..", and not the form of our own
  * temporary files (".X.XXXXXX.part", ".X.XXXXXX.recv.part",
- * ".X.XXXXXX.link.part").  Fails with BACKUP_ERROR_INVALID_NAME.
+ * ".X.XXXXXX.link.part") or version indexes (".X.versions").  Fails with BACKUP_ERROR_INVALID_NAME.
  * The _len variant sees NUL bytes inside the first @len bytes. */
 gboolean backup_store_check_name (const char *name, GError **error);
 gboolean backup_store_check_name_len (const char *name, gsize len, GError **error);
@@ -50,7 +60,10 @@ BackupReception *backup_store_begin (BackupStore *self,
                                      GError **error);
 
 /* Removes the temporary files (regular files owned by this user) that a
- * receiver killed or crashed during a reception left behind:
+ * receiver killed or crashed during a reception left behind, and gives
+ * back a clean numbering to the names whose commit or prune with a
+ * retention policy was interrupted (one file under two numbers; nothing
+ * is removed but that second number):
  *
  * - the data of a reception (".NAME.XXXXXX.recv.part") that no live
  *   receiver holds locked, whatever its age, and any older than @min_age
@@ -68,5 +81,52 @@ gboolean backup_store_remove_stale_parts (BackupStore *self,
                                           GTimeSpan min_age,
                                           guint *n_removed,
                                           GError **error);
+
+/* The policy applied after each commit; NULL or a policy without any rule:
+ * none (plain rotation).  Set it before the first reception.  The store
+ * checks nothing: backup_retention_check() is for front ends. */
+void backup_store_set_retention (BackupStore *self, const BackupRetention *retention);
+/* Copies the policy into @retention; TRUE when one is set. */
+gboolean backup_store_get_retention (BackupStore *self, BackupRetention *retention);
+
+/* One version, as a prune sees it. */
+typedef struct
+{
+  char *name;     /* the received name */
+  char *file;     /* its file now: NAME, or NAME.K */
+  guint number;   /* K (0 for NAME) */
+  char *new_file; /* its file after the prune, or NULL when it goes */
+  gint64 time;    /* of its commit (else its modification), µs since the epoch */
+  guint64 size;
+  BackupRetentionReason reasons; /* why it stays; 0: it goes */
+} BackupStoreVersion;
+
+void backup_store_version_free (BackupStoreVersion *version);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BackupStoreVersion, backup_store_version_free)
+
+/* Applies the policy (and the bound @versions) now to @name, or with
+ * @name NULL to every received name in the directory (a file "A.K" whose
+ * "A", "A.1" … "A.(K-1)" exist is a version of "A", not a name; indexes
+ * whose name is gone are removed).  With @dry_run nothing changes.
+ * @versions_out, if not NULL, receives a new array of BackupStoreVersion:
+ * every version of every name pruned, in order of name then number.
+ * Without a policy, the newest @versions versions are kept.
+ * Blocking; errors as backup_store_begin(). */
+gboolean backup_store_prune (BackupStore *self,
+                             const char *name,
+                             gboolean dry_run,
+                             GPtrArray **versions_out,
+                             GCancellable *cancellable,
+                             GError **error);
+void backup_store_prune_async (BackupStore *self,
+                               const char *name,
+                               gboolean dry_run,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean backup_store_prune_finish (BackupStore *self,
+                                    GAsyncResult *result,
+                                    GPtrArray **versions_out,
+                                    GError **error);
 
 G_END_DECLS

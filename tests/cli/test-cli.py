@@ -20,7 +20,10 @@
 #   without touching the stored versions; SIGTERM and SIGINT end a waiting
 #   peer with 143 and 130; an --apikey-file that others can read gives one
 #   warning line; a receiver run from a profile file (--config, as the
-#   systemd unit does) stores what a sender sends, keeping its versions.
+#   systemd unit does) stores what a sender sends, keeping its versions;
+#   a receiver with --keep-daily keeps one version per day after each
+#   backup; --prune --dry-run lists what would go and changes nothing,
+#   --prune (also from a profile file) removes it.
 # - A profile file with an unknown key or group, a relative path, a bad
 #   value, or given together with an option it already sets fails like a
 #   bad command line.
@@ -307,6 +310,41 @@ def validation_cases(env):
         ("--config missing password-file",
          ["--config", profile("passfile", f"destination={dst}\npassword-file={missing}")], 2,
          "Cannot read the password file"),
+        # Versions and retention.
+        ("--dry-run without --prune", ["--dry-run", "-d", dst] + common, 2,
+         "--dry-run is only used with --prune"),
+        ("--prune without -d", ["--prune", "--keep-daily", "3"], 2, "--prune needs -d"),
+        ("--prune without a policy", ["--prune", "-d", dst], 2, "--prune needs a policy"),
+        ("--prune -d missing", ["--prune", "-d", missing, "--keep-last=2"], 2, "cannot prune"),
+        ("--keep-daily 0", ["-d", dst, "--keep-daily", "0"] + common, 2, "--keep-daily"),
+        ("--keep-weekly abc", ["-d", dst, "--keep-weekly=abc"] + common, 2, "--keep-weekly"),
+        ("--keep-hourly too big", ["-d", dst, "--keep-hourly", "65536"] + common, 2,
+         "--keep-hourly"),
+        ("--keep-daily above -v", ["-d", dst, "-v", "3", "--keep-daily", "7"] + common, 2,
+         "--keep-daily 7 keeps more versions than -v 3"),
+        ("--keep-last when sending", ["-s", f, "--keep-last", "2"] + common, 2,
+         "only used when receiving"),
+        ("--prune with -s", ["--prune", "-d", dst, "-s", f, "--keep-last", "1"], 2,
+         "-s cannot be used with --prune"),
+        ("--prune with -u", ["--prune", "-d", dst, "-u", "x", "--keep-last", "1"], 2,
+         "-u cannot be used with --prune"),
+        ("--prune with --restore", ["--restore", f, "-d", dst, "--prune", "--keep-last=1"], 2,
+         "--prune cannot be used with --restore"),
+        ("--keep-monthly in encryption mode",
+         ["-e", "-p", env.path("y.txt"), "-1=a", "-2=b", "--keep-monthly", "2"], 2,
+         "--keep-monthly cannot be used with -e"),
+        ("--config and --keep-daily",
+         ["--config", profile("ok", f"destination={dst}"), "--keep-daily", "2"], 2,
+         "--keep-daily cannot be given with --config"),
+        ("--config bad keep-daily",
+         ["--config", profile("keep", f"destination={dst}\nkeep-daily=often")], 2,
+         "“keep-daily”"),
+        ("--config keep-daily above versions",
+         ["--config", profile("keepv", f"destination={dst}\nversions=2\nkeep-daily=5")], 2,
+         "keep-daily is 5"),
+        ("--config --prune of a sender",
+         ["--config", profile("sendprune", f"source={f}", role="send"), "--prune"], 2,
+         "--prune needs the profile of a receiver"),
         ("-e without -p", ["-e", "-1=qwerty", "-2=asdfgh"], 2, "needs -p"),
         ("-e with -s", ["-e", "-p", env.path("x.txt"), "-1=a", "-2=b", "-s", f], 2,
          "encryption mode"),
@@ -883,7 +921,153 @@ def test_profile_file(env):
         assert f.read() == versions[1]
 
 
+# --- Versions and retention ---------------------------------------------------
+
+
+def avoid_midnight():
+    """The tests below count local days: not across a midnight."""
+    now = time.localtime()
+    left = 86400 - (now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec)
+    if left < 180:
+        time.sleep(left + 1)
+
+
+def local_days_ago(days, hour):
+    """A time @days local days before today, at @hour:00 (local)."""
+    today = time.localtime()
+    return time.mktime((today.tm_year, today.tm_mon, today.tm_mday - days, hour, 0, 0, 0, 0, -1))
+
+
+def write_version(directory, name, content, mtime):
+    path = os.path.join(directory, name)
+    with open(path, "wb") as f:
+        f.write(content)
+    os.utime(path, (mtime, mtime))
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def visible(directory):
+    return sorted(n for n in os.listdir(directory) if not n.startswith("."))
+
+
+def test_retention_receiver(env):
+    """A receiver with --keep-daily (and --keep-last) stores backups from a
+    real sender, pruning after each: one version per day, the newest."""
+    avoid_midnight()
+    src = fresh_dir(env, "retention-src")
+    dst = fresh_dir(env, "retention-dst")
+    sig = fresh_dir(env, "retention-sig")
+    data = os.path.join(src, "notes.bin")
+    # Five earlier days, one version each (as a receiver without an index
+    # left them: their times are their modification times).
+    old = {}
+    for day in range(1, 6):
+        old[day] = b"day -%d\n" % day
+        write_version(dst, "notes.bin" if day == 1 else f"notes.bin.{day - 1}", old[day],
+                      local_days_ago(day, 12))
+    rounds = [
+        # (policy, expected contents of notes.bin, notes.bin.1, ...)
+        (["--keep-daily", "3"], lambda r: [r[0], old[1], old[2]]),
+        (["--keep-daily", "3"], lambda r: [r[1], old[1], old[2]]),
+        (["--keep-daily=3", "--keep-last=2"], lambda r: [r[2], r[1], old[1], old[2]]),
+    ]
+    sent = []
+    for index, (policy, expected) in enumerate(rounds):
+        content = os.urandom(100 * 1024 + index)
+        sent.append(content)
+        with open(data, "wb") as f:
+            f.write(content)
+        session = f"retention-{index}"
+        common = ["--signaling", sig, "-u", session, "--timeout", "60"] + LOOPBACK
+        receiver = Peer(env, common + ["-d", dst] + policy, f"retention-receiver-{index}")
+        sender = Peer(env, common + ["-s", data], f"retention-sender-{index}")
+        try:
+            assert sender.wait() == 0, sender.stderr()
+            assert receiver.wait() == 0, receiver.stderr()
+        finally:
+            sender.kill()
+            receiver.kill()
+        assert b"Received notes.bin into " in receiver.stderr(), receiver.stderr()
+        want = expected(sent)
+        names = ["notes.bin"] + [f"notes.bin.{k}" for k in range(1, len(want))]
+        assert visible(dst) == sorted(names), (index, visible(dst))
+        for name, content_wanted in zip(names, want):
+            assert read(os.path.join(dst, name)) == content_wanted, (index, name)
+        # The times are in the index beside the versions.
+        assert os.path.isfile(os.path.join(dst, ".notes.bin.versions")), os.listdir(dst)
+        assert parts_in(dst) == [], os.listdir(dst)
+
+
+def test_prune_dry_run(env):
+    """--prune --dry-run lists what would go and changes nothing; --prune
+    does it; a receiver's profile file prunes the same way."""
+    avoid_midnight()
+    dst = fresh_dir(env, "prune-dst")
+    now = time.time()
+    versions = [
+        ("notes.bin", b"today\n", now - 60),
+        ("notes.bin.1", b"today, earlier\n", now - 120),
+        ("notes.bin.2", b"yesterday\n", local_days_ago(1, 12)),
+        ("notes.bin.3", b"two days ago\n", local_days_ago(2, 12)),
+        ("notes.bin.4", b"two days ago, earlier\n", local_days_ago(2, 8)),
+    ]
+    for name, content, mtime in versions:
+        write_version(dst, name, content, mtime)
+
+    def state():
+        return [(n, read(os.path.join(dst, n)), os.stat(os.path.join(dst, n)).st_mtime)
+                for n in sorted(os.listdir(dst))]
+
+    before = state()
+    proc, _ = env.run(["--prune", "--dry-run", "-d", dst, "--keep-daily", "2"])
+    assert proc.returncode == 0, proc.stderr
+    assert state() == before, "a dry run changed the folder"
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 5, lines
+    words = [line.split()[:2] for line in lines]
+    assert words == [["keep", "notes.bin"], ["remove", "notes.bin.1"],
+                     ["keep", "notes.bin.2"], ["remove", "notes.bin.3"],
+                     ["remove", "notes.bin.4"]], lines
+    assert "daily" in lines[0] and "newest" in lines[0], lines[0]
+    assert lines[2].endswith("daily  -> notes.bin.1"), lines[2]
+    yesterday = time.strftime("%Y-%m-%d 12:00:00", time.localtime(local_days_ago(1, 12)))
+    assert yesterday in lines[2], (yesterday, lines[2])
+    assert proc.stderr.decode() == (
+        "Dry run: 3 of 5 versions would be removed; nothing was changed\n"), proc.stderr
+
+    # The same from a receiver's profile file.
+    config = env.path("prune.conf")
+    with open(config, "w") as out:
+        out.write(f"[Profile]\nrole=receive\nsession-id=prune\ndestination={dst}\n"
+                  "keep-daily=2\n")
+    proc, _ = env.run(["--config", config, "--prune", "--dry-run", "-q"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b"", proc.stderr
+    assert proc.stdout.decode().splitlines() == lines
+    assert state() == before
+
+    # For real, quietly.
+    proc, _ = env.run(["--prune", "-d", dst, "--keep-daily=2", "-q"])
+    assert proc.returncode == 0 and proc.stdout == b"" and proc.stderr == b"", proc
+    assert visible(dst) == ["notes.bin", "notes.bin.1"], os.listdir(dst)
+    assert read(os.path.join(dst, "notes.bin")) == b"today\n"
+    assert read(os.path.join(dst, "notes.bin.1")) == b"yesterday\n"
+    assert os.path.isfile(os.path.join(dst, ".notes.bin.versions"))
+    # Nothing more to do.
+    proc, _ = env.run(["--prune", "-d", dst, "--keep-daily=2"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode() == "Removed 0 of 2 versions\n", proc.stderr
+    assert [line.split()[:2] for line in proc.stdout.decode().splitlines()] == [
+        ["kept", "notes.bin"], ["kept", "notes.bin.1"]], proc.stdout
+
+
 PROCESS_TESTS = [
+    ("process: a receiver with --keep-daily prunes after each backup", test_retention_receiver),
+    ("process: --prune --dry-run lists, --prune removes", test_prune_dry_run),
     ("process: a receiver runs a profile file", test_profile_file),
     ("process: a hostile file name is shown escaped", test_hostile_name),
     ("process: a killed receiver's temporary file goes at the next start", test_killed_receiver),
