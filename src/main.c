@@ -15,8 +15,12 @@
 int
 main (int argc, char **argv)
 {
+  const char *localedir;
+
+  /* The tests run the catalogues of the build tree. */
+  localedir = g_getenv ("DISTRIBUTED_BACKUP_LOCALEDIR");
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -39,6 +39,15 @@ is_gapplication_option (const char *arg, gboolean *takes_value)
   return g_str_has_prefix (arg, "--gapplication-") || strcmp (arg, "--help-gapplication") == 0;
 }
 
+/* "scheme://…", as a file manager passes a file it opens with us. */
+static gboolean
+is_uri (const char *arg)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (arg);
+
+  return scheme != NULL && g_str_has_prefix (arg + strlen (scheme), "://");
+}
+
 gboolean
 backup_cli_wants_cli (int argc, char **argv)
 {
@@ -47,8 +56,11 @@ backup_cli_wants_cli (int argc, char **argv)
       gboolean takes_value;
 
       /* "distributed-backup FILE…" opens the desktop application with that
-       * file or folder to send, as a file manager's "Open With" does. */
-      if (argv[i][0] != '-' && g_file_test (argv[i], G_FILE_TEST_EXISTS))
+       * file or folder to send, as a file manager's "Open With" does: with a
+       * path, or with a URI (the desktop file's %U); the window refuses a
+       * file that is not on this computer. */
+      if (argv[i][0] != '-'
+          && (g_file_test (argv[i], G_FILE_TEST_EXISTS) || is_uri (argv[i])))
         continue;
       if (!is_gapplication_option (argv[i], &takes_value))
         return TRUE;

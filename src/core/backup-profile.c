@@ -582,7 +582,7 @@ load_uint (GKeyFile *key_file, const char *group, const char *key, guint64 max, 
   if (value > max)
     return bad_value (error, group, key,
                       g_error_new (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
-                                   _("more than %" G_GUINT64_FORMAT), max));
+                                   _("more than %llu"), (unsigned long long) max));
   *out = (guint) value;
   return TRUE;
 }

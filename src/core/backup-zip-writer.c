@@ -633,8 +633,8 @@ write_regular_file (WriteState *state, struct archive *a, struct archive_entry *
 
       state_fail (state, g_error_new (BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
                                       _ ("“%s” changed size while the folder was being "
-                                         "archived (%" G_GINT64_FORMAT " bytes expected)"),
-                                      display, entry->size));
+                                         "archived (%lld bytes expected)"),
+                                      display, (long long) entry->size));
       return FALSE;
     }
 

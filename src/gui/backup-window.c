@@ -265,15 +265,16 @@ drop_value_cb (GtkDropTarget *target, GParamSpec *pspec, gpointer user_data)
   update_drop_highlight (user_data, gtk_drop_target_get_value (target));
 }
 
+/* A drop, or a file opened with the application: it becomes what the Send
+ * page sends, and Send Backup takes the focus; else the user is told why
+ * not. */
 static gboolean
-drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
+take_source (BackupWindow *self, const GValue *value)
 {
-  BackupWindow *self = user_data;
   g_autoptr (AdwToast) toast = NULL;
   GFile *file = NULL;
   const char *why;
 
-  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
   why = refusal (self, value, &file);
   if (why != NULL)
     {
@@ -284,6 +285,15 @@ drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, gpointe
   self->focus_on_source = TRUE;
   backup_send_page_choose_source (self->send_page, file);
   return TRUE;
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
+{
+  BackupWindow *self = user_data;
+
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+  return take_source (self, value);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -553,10 +563,14 @@ backup_window_new (AdwApplication *application, GSettings *settings)
 void
 backup_window_set_source (BackupWindow *self, GFile *file)
 {
+  g_auto (GValue) value = G_VALUE_INIT;
+
   g_return_if_fail (BACKUP_IS_WINDOW (self));
   g_return_if_fail (G_IS_FILE (file));
 
-  backup_send_page_choose_source (self->send_page, file);
+  g_value_init (&value, G_TYPE_FILE);
+  g_value_set_object (&value, file);
+  take_source (self, &value);
 }
 
 BackupSendPage *

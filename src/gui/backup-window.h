@@ -15,7 +15,9 @@ G_DECLARE_FINAL_TYPE (BackupWindow, backup_window, BACKUP, WINDOW, AdwApplicatio
 BackupWindow *backup_window_new (AdwApplication *application, GSettings *settings);
 /* The FILE.io API key of this run, for the pages (NULL: none). */
 void backup_window_set_api_key (BackupWindow *self, const char *api_key);
-/* Chooses the file or folder to send (as a drop or "Open With" would). */
+/* Chooses the file or folder to send, and focuses Send Backup, as a drop
+ * does (and "Open With"); refused with a toast while a backup runs or for a
+ * file that is not on this computer. */
 void backup_window_set_source (BackupWindow *self, GFile *file);
 
 G_END_DECLS
