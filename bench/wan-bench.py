@@ -13,7 +13,7 @@
 # over every path of RTT × loss × rate. Prints a table; asserts nothing.
 #
 #   bench/wan-bench.py --build-dir BUILD [--quick] [--size 16M] [--impl ours ...]
-#                      [--rtt 10,50,150] [--loss 0,0.1,1] [--rate 100mbit,1gbit]
+#                      [--rtt 10,50,150] [--loss 0,0.1,1] [--rate 100mbit,1gbit] [--runs N]
 #
 # Needs root (network namespaces, TUN); see bench/README.md.
 #
@@ -25,6 +25,7 @@ import os
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -156,15 +157,18 @@ def measure_pair(args, impl, work):
 
 def inner(args):
     work = tempfile.mkdtemp(prefix="wan-bench-", dir=os.environ.get("LAB_DIR"))
-    for impl in args.impl:
-        if impl == "ours":
-            r = measure_ours(args, work)
-        elif impl in ("pion", "rtc"):
-            r = measure_pair(args, impl, work)
-        else:
-            r = measure_tcp(args, impl[4:])
-        r["impl"] = impl
-        print(json.dumps(r), flush=True)
+    # Runs interleave the implementations, so that a change of load on the
+    # machine falls on all of them alike.
+    for _ in range(args.runs):
+        for impl in args.impl:
+            if impl == "ours":
+                r = measure_ours(args, work)
+            elif impl in ("pion", "rtc"):
+                r = measure_pair(args, impl, work)
+            else:
+                r = measure_tcp(args, impl[4:])
+            r["impl"] = impl
+            print(json.dumps(r), flush=True)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
@@ -187,6 +191,8 @@ def main(argv):
     ap.add_argument("--rtt", type=floats, help="RTTs in ms (default 10,50,150)")
     ap.add_argument("--loss", type=floats, help="loss each way in %% (default 0,0.1,1)")
     ap.add_argument("--rate", help="rates, comma-separated (default 100mbit,1gbit)")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="runs per path and implementation, in one lab; the median is shown")
     ap.add_argument("--timeout", type=int, help="cap per run in seconds (default 120; quick 60)")
     ap.add_argument("--pion-peer", help="pion-peer executable (default: BUILD/tests/interop/"
                     "pion-peer, else built from bench/pion-peer)")
@@ -261,6 +267,7 @@ def main(argv):
                            "--rate", rate, "--"]
                     inner_cmd = [sys.executable, os.path.abspath(__file__), "--inner",
                                  "--size", str(args.size), "--timeout", str(args.timeout),
+                                 "--runs", str(args.runs),
                                  "--payload", payload, "--app", app, "--lab-tcp", lab_tcp,
                                  "--rtc-peer", rtc_peer, "--pion-peer", pion or ""]
                     for i in impls:
@@ -274,24 +281,30 @@ def main(argv):
                             r = json.loads(line)
                         except ValueError:
                             continue
-                        results[r["impl"]] = r
+                        results.setdefault(r["impl"], []).append(r)
                     if p.returncode == 77:
                         raise SystemExit("wan-bench: the lab cannot be built here: "
                                          + p.stderr.strip()[-200:])
                     cells = []
+                    every = []
                     for impl in impls:
-                        r = results.get(impl, {"error": "no result"})
-                        if "seconds" in r and r["seconds"] > 0:
-                            cells.append("%.2f" % (args.size / r["seconds"] / 1e6))
+                        rates_seen = []
+                        for r in results.get(impl, [{"error": "no result"}]):
+                            if "seconds" in r and r["seconds"] > 0:
+                                rates_seen.append(args.size / r["seconds"] / 1e6)
+                            else:
+                                notes.append("%s, %g ms, %g %%, %s: %s"
+                                             % (impl, rtt, loss, rate, r.get("error")))
+                        # A failed run counts as none: the median of what finished.
+                        if rates_seen:
+                            cells.append("%.2f" % statistics.median(rates_seen))
                         else:
                             cells.append("-")
-                            notes.append("%s, %g ms, %g %%, %s: %s"
-                                         % (impl, rtt, loss, rate, r.get("error")))
+                        every.append("%s=%s" % (impl, "/".join("%.2f" % x for x in rates_seen)))
                     row = (rate_text(rate), "%g" % rtt, "%g" % loss, cells)
                     rows.append(row)
                     print("  %s, RTT %s ms, loss %s %%: %s"
-                          % (row[0], row[1], row[2], " ".join(
-                              "%s=%s" % (i, c) for i, c in zip(impls, cells))),
+                          % (row[0], row[1], row[2], " ".join(every)),
                           file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)

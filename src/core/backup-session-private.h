@@ -25,9 +25,13 @@
 
 G_BEGIN_DECLS
 
-/* Pacing of the sender on the channel's buffered amount. */
-#define HIGH_WATER (1024 * 1024)
-#define LOW_WATER (256 * 1024)
+/* Pacing of the sender on the channel's buffered amount, which counts what
+ * SCTP holds until the peer acknowledges it: the low mark is above the
+ * largest window SCTP may have in flight (our receive window, 4 MiB), so
+ * that SCTP never runs out of data to send; the high mark bounds what a
+ * transfer holds on the sender (8 MiB and one chunk). */
+#define HIGH_WATER (8 * 1024 * 1024)
+#define LOW_WATER (6 * 1024 * 1024)
 /* Content message size with a peer of this program. */
 #define CHUNK_SIZE (64 * 1024)
 /* How long gathering may take before the SDP is sent anyway (the rest is

@@ -28,7 +28,14 @@
 /* Packets must fit any path once DTLS, UDP, IP and TURN headers are added. */
 #define RTC_SCTP_PATH_MTU 1200
 #define RTC_SCTP_SEND_BUFFER (8 * 1024 * 1024)
-#define RTC_SCTP_RECEIVE_BUFFER (1024 * 1024)
+/* The receive window. usrsctp tracks at most 4,096 TSNs past the first
+ * one missing and drops what arrives beyond them unseen: a window of more
+ * than ~4,000 chunks of ~1,150 bytes turns one loss into a train of
+ * retransmissions. 4 MiB stays below (~3,600 chunks) and fills 50 ms at
+ * 670 Mbit/s; 1 MiB capped a 50 ms path at ~17 MB/s, and 8 MiB lost half
+ * of 500 Mbit/s to those retransmissions (tests/lab, bench/README.md). It
+ * also bounds what out-of-order data holds on a receiver. */
+#define RTC_SCTP_RECEIVE_BUFFER (4 * 1024 * 1024)
 #define RTC_SCTP_WRITABLE_THRESHOLD (1024 * 1024)
 /* Larger messages arrive in pieces, reassembled here up to our limit. */
 #define RTC_SCTP_PD_POINT (128 * 1024)
@@ -37,6 +44,8 @@
 #define RTC_SCTP_SHUTDOWN_TIMEOUT_MS 2000
 #define RTC_SCTP_RESET_RETRY_MS 100
 #define RTC_SCTP_DRY_POLL_MS 200
+/* How often the association's state is logged (G_MESSAGES_DEBUG=Rtc). */
+#define RTC_SCTP_STATUS_INTERVAL_US G_USEC_PER_SEC
 #define RTC_SCTP_MAX_IN_STREAMS 65535
 
 typedef enum
@@ -122,6 +131,11 @@ struct _RtcSctpTransport
   gboolean acked_event_queued;
   guint64 sndbuf_limit;
   GQueue sent_records; /* SentRecord */
+  /* The status line (log_status) */
+  gint64 last_status_log;
+  gint64 last_timer_run;
+  gint64 longest_timer_wait;
+  struct sctpstat last_stat; /* the process's counters at the last line */
   GSource *shutdown_source;
 };
 
@@ -343,6 +357,15 @@ sctp_global_acquire (void)
       usrsctp_sysctl_set_sctp_auto_asconf (0);
       usrsctp_sysctl_set_sctp_sendspace (RTC_SCTP_SEND_BUFFER);
       usrsctp_sysctl_set_sctp_recvspace (RTC_SCTP_RECEIVE_BUFFER);
+      /* The burst limit (4 packets) applies to each output call, without
+       * touching the congestion window. In its default form it sets the
+       * window to what is in flight plus 4 packets whenever less than the
+       * window is in flight: in loss recovery, with the lost chunks out of
+       * the flight, that cut the halved window to a fraction of it, the
+       * next recovery halved what was left, and the window then grew by
+       * one packet per round trip (tests/lab, 50 ms RTT, 100 Mbit/s, 4 MiB
+       * window: 3 runs of 6 at 1.5-2.0 MB/s; without it 4.4-9.6). */
+      usrsctp_sysctl_set_sctp_use_cwnd_based_maxburst (0);
       usrsctp_sysctl_set_sctp_max_chunks_on_queue (64 * 1024);
       usrsctp_sysctl_set_sctp_delayed_sack_time_default (20);
       usrsctp_sysctl_set_sctp_initial_cwnd (10);
@@ -686,6 +709,55 @@ sctp_send_cb (struct socket *sock, uint32_t sb_free, void *ulp_info)
   return 1;
 }
 
+/* One line a second while debugging: what limits the sender (its
+ * congestion window, the peer's window, what usrsctp holds), how it
+ * recovers from loss, and how late the timers ran. T3 timeouts come every
+ * RTO while data flows, since usrsctp restarts the timer only when nothing
+ * is in flight: those that mark no chunk for retransmission cost nothing.
+ * The counters are the process's, as differences. */
+static void
+log_status (RtcSctpTransport *self, gint64 now)
+{
+  struct sctp_status status;
+  struct sctpstat stat;
+  socklen_t length = sizeof status;
+  int ret;
+
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    return;
+  if (self->last_status_log == 0)
+    {
+      self->last_status_log = now;
+      usrsctp_get_stat (&self->last_stat);
+      return;
+    }
+  if (now - self->last_status_log < RTC_SCTP_STATUS_INTERVAL_US)
+    return;
+  self->last_status_log = now;
+
+  memset (&status, 0, sizeof status);
+  self->depth++;
+  ret = usrsctp_getsockopt (self->sock, IPPROTO_SCTP, SCTP_STATUS, &status, &length);
+  self->depth--;
+  if (ret != 0)
+    return;
+  usrsctp_get_stat (&stat);
+  g_debug ("SCTP status: cwnd %u, peer window %u, srtt %u ms, rto %u ms, %u chunks unacknowledged, "
+           "%" G_GUINT64_FORMAT " bytes held; since the last line: %u packets in, %u T3 timeouts "
+           "marking %u chunks, %u fast retransmissions, %u duplicates received, timers up to "
+           "%" G_GINT64_FORMAT " ms late",
+           status.sstat_primary.spinfo_cwnd, status.sstat_rwnd, status.sstat_primary.spinfo_srtt,
+           status.sstat_primary.spinfo_rto, status.sstat_unackdata, self->sctp_held,
+           stat.sctps_recvpackets - self->last_stat.sctps_recvpackets,
+           stat.sctps_timodata - self->last_stat.sctps_timodata,
+           stat.sctps_markedretrans - self->last_stat.sctps_markedretrans,
+           stat.sctps_sendfastretrans - self->last_stat.sctps_sendfastretrans,
+           stat.sctps_recvdupdata - self->last_stat.sctps_recvdupdata,
+           MAX (self->longest_timer_wait / 1000 - RTC_SCTP_TIMER_INTERVAL_MS, 0));
+  self->longest_timer_wait = 0;
+  self->last_stat = stat;
+}
+
 static gboolean
 timer_cb (gpointer user_data)
 {
@@ -693,6 +765,13 @@ timer_cb (gpointer user_data)
   gint64 now = g_get_monotonic_time ();
   guint32 elapsed = 0;
 
+  if (self->last_timer_run != 0 && now - self->last_timer_run > self->longest_timer_wait)
+    self->longest_timer_wait = now - self->last_timer_run;
+  self->last_timer_run = now;
+  /* Before the timers: what they dispatch may release the transport. */
+  if (self->sock != NULL
+      && rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED)
+    log_status (self, now);
   /* One clock for every association: several timeouts may drive it. */
   G_LOCK (sctp_registry);
   if (now - sctp_last_tick >= 1000)
