@@ -4,12 +4,15 @@
 # private X server and session bus:
 #
 #   build-aux/screenshots.sh [BUILD_DIR]      (default: _build/polish)
+#
+# SCREENSHOT_DIR=FOLDER renders into FOLDER instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/_build/polish}
-out=$root/data/screenshots
+out=${SCREENSHOT_DIR:-$root/data/screenshots}
 test_bin=$build/tests/gui/test-gui-window
-if [ ! -x "$test_bin" ]; then
+history_bin=$build/tests/gui/test-gui-history
+if [ ! -x "$test_bin" ] || [ ! -x "$history_bin" ]; then
   echo "screenshots: build $build first (ninja -C $build)" >&2
   exit 1
 fi
@@ -20,4 +23,8 @@ xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$test_bin" \
   -p /gui/window/render -p /gui/window/render-narrow -p /gui/window/render-states \
   -p /gui/window/drop -p /gui/window/shortcuts -p /gui/window/escape-asks \
   -p /gui/preferences/signaling-check 2>/dev/null | grep -E '^(ok|not ok)'
+# The Backups page: empty, a folder with versions and sent backups, a
+# restore that ended (window-, narrow-history-*.png).
+xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$history_bin" \
+  -p /gui/history/render -p /gui/history/render-narrow 2>/dev/null | grep -E '^(ok|not ok)'
 ls "$out"

@@ -17,6 +17,7 @@
 #include "backup-gui-utils.h"
 #include "backup-progress-view.h"
 #include "backup-send-page.h"
+#include "backup-sent-history.h"
 #include "backup-vault.h"
 
 struct _BackupSendPage
@@ -373,7 +374,13 @@ session_finished_cb (BackupRunner *runner, BackupSession *session, const GError 
   if (error != NULL)
     self->failure = g_strdup (error->message);
   else
-    self->sent_name = backup_display_name (backup_session_get_file_name (session), -1);
+    {
+      self->sent_name = backup_display_name (backup_session_get_file_name (session), -1);
+      /* The Backups page lists what was sent. */
+      backup_sent_history_add (backup_sent_history_get_default (), self->sent_name,
+                               backup_profile_get_session_id (backup_runner_get_profile (runner)),
+                               backup_session_get_bytes_done (session));
+    }
 }
 
 static void

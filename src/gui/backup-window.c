@@ -2,9 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Hosts the Send, Receive and Encrypt pages (each shows its own run) and
- * the toasts they show. One backup runs at a time: while one page runs,
- * the other is locked. A file or folder dragged over the window is
+ * Hosts the Send, Receive and Encrypt pages (each shows its own run), the
+ * Backups page (what was received and sent) and the toasts they show. One
+ * backup runs at a time: while one page runs, the other is locked. A file or folder dragged over the window is
  * highlighted, and dropped it becomes what the Send page sends. Escape and
  * closing ask before a running backup is stopped.
  */
@@ -14,6 +14,7 @@
 
 #include "backup-encrypt-page.h"
 #include "backup-gui-utils.h"
+#include "backup-history-page.h"
 #include "backup-receive-page.h"
 #include "backup-send-page.h"
 #include "backup-window-private.h"
@@ -29,6 +30,7 @@ struct _BackupWindow
   BackupSendPage *send_page;
   BackupReceivePage *receive_page;
   BackupEncryptPage *encrypt_page;
+  BackupHistoryPage *history_page;
   GtkRevealer *drop_revealer;
   AdwStatusPage *drop_status;
 
@@ -38,6 +40,7 @@ struct _BackupWindow
   gboolean focus_on_source; /* a drop: focus Send Backup once it is taken */
   GtkWidget *stop_dialog;   /* the question before stopping, while shown */
   GtkDropTarget *drop_target; /* owned by the window */
+  BackupRunner *watched_receiver; /* the Receive page's runner, for the Backups page */
 };
 
 G_DEFINE_FINAL_TYPE (BackupWindow, backup_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -74,6 +77,35 @@ page_toast_cb (GtkWidget *page, AdwToast *toast, BackupWindow *self)
   add_toast (self, toast);
 }
 
+/* The Backups page lists each backup the Receive page stores, and what the
+ * folder holds once a run ends. */
+static void
+received_cb (BackupRunner *runner, BackupSession *session, const GError *error,
+             BackupWindow *self)
+{
+  if (error == NULL && self->history_page != NULL)
+    backup_history_page_refresh (self->history_page);
+}
+
+static void
+watch_receiver (BackupWindow *self, BackupRunner *runner)
+{
+  if (self->watched_receiver == runner)
+    return;
+  if (self->watched_receiver != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->watched_receiver, self);
+      g_clear_object (&self->watched_receiver);
+      if (self->history_page != NULL)
+        backup_history_page_refresh (self->history_page);
+    }
+  if (runner != NULL)
+    {
+      self->watched_receiver = g_object_ref (runner);
+      g_signal_connect (runner, "session-finished", G_CALLBACK (received_cb), self);
+    }
+}
+
 static gboolean
 is_busy (BackupWindow *self)
 {
@@ -102,6 +134,7 @@ page_runner_cb (GtkWidget *page, GParamSpec *pspec, BackupWindow *self)
   /* A question about a run that ended meanwhile has no object. */
   if (sending == NULL && receiving == NULL && self->stop_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->stop_dialog));
+  watch_receiver (self, receiving);
 }
 
 static void
@@ -460,6 +493,7 @@ backup_window_dispose (GObject *object)
   BackupWindow *self = BACKUP_WINDOW (object);
 
   g_clear_object (&self->settings);
+  watch_receiver (self, NULL);
   if (self->stop_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->stop_dialog));
   gtk_widget_dispose_template (GTK_WIDGET (self), BACKUP_TYPE_WINDOW);
@@ -502,6 +536,7 @@ backup_window_class_init (BackupWindowClass *klass)
   g_type_ensure (BACKUP_TYPE_SEND_PAGE);
   g_type_ensure (BACKUP_TYPE_RECEIVE_PAGE);
   g_type_ensure (BACKUP_TYPE_ENCRYPT_PAGE);
+  g_type_ensure (BACKUP_TYPE_HISTORY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/DistributedBackup/backup-window.ui");
@@ -511,6 +546,7 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, send_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, receive_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, encrypt_page);
+  gtk_widget_class_bind_template_child (widget_class, BackupWindow, history_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_revealer);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_status);
   gtk_widget_class_bind_template_callback (widget_class, page_toast_cb);
@@ -536,6 +572,12 @@ backup_window_init (BackupWindow *self)
   GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_FILE };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The Backups page lists the Receive page's folder, and opens zips with
+   * the Send page's password file. */
+  g_object_bind_property (self->receive_page, "destination", self->history_page, "folder",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self->send_page, "password-file", self->history_page, "password-file",
+                          G_BINDING_SYNC_CREATE);
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
@@ -587,6 +629,14 @@ backup_window_get_receive_page (BackupWindow *self)
   g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
 
   return self->receive_page;
+}
+
+BackupHistoryPage *
+backup_window_get_history_page (BackupWindow *self)
+{
+  g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
+
+  return self->history_page;
 }
 
 BackupEncryptPage *
