@@ -43,8 +43,8 @@ session_display_name (BackupSession *session)
   return backup_display_name (name != NULL ? name : "", -1);
 }
 
-static char *
-format_duration (gint64 seconds)
+char *
+backup_cli_format_duration (gint64 seconds)
 {
   if (seconds >= 3600)
     return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
@@ -81,7 +81,7 @@ draw_progress (Run *run, gboolean final)
                               total_text);
       if (speed > 0 && (guint64) total > done && !final)
         {
-          g_autofree char *left = format_duration ((gint64) ((total - done) / speed));
+          g_autofree char *left = backup_cli_format_duration ((gint64) ((total - done) / speed));
           g_string_append_printf (line, _("  %s/s  %s left"), speed_text, left);
         }
       else

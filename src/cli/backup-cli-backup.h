@@ -14,5 +14,8 @@ G_BEGIN_DECLS
  * SIGINT (130) or SIGTERM (143) stopped it. */
 int backup_cli_run_backup (BackupOptions *options);
 
+/* "M:SS" or "H:MM:SS", for progress lines. */
+char *backup_cli_format_duration (gint64 seconds);
+
 /* The exit status after stopping on signal @signum: 128 + @signum. */
 G_END_DECLS

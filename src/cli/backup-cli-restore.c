@@ -119,15 +119,6 @@ list_entry_cb (const BackupRestoreEntry *entry, gpointer user_data)
 /* ------------------------------------------------------------------------ */
 /* Progress */
 
-static char *
-format_duration (gint64 seconds)
-{
-  if (seconds >= 3600)
-    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
-                            (int) (seconds / 60 % 60), (int) (seconds % 60));
-  return g_strdup_printf ("%d:%02d", (int) (seconds / 60), (int) (seconds % 60));
-}
-
 static void
 draw_progress (Run *run, guint64 done, guint64 total, gboolean final)
 {
@@ -146,7 +137,7 @@ draw_progress (Run *run, guint64 done, guint64 total, gboolean final)
   g_string_append_printf (line, _("%3d%%  %s of %s"), MIN (percent, 100), done_text, total_text);
   if (speed > 0 && total > done && !final)
     {
-      g_autofree char *left = format_duration ((gint64) ((total - done) / speed));
+      g_autofree char *left = backup_cli_format_duration ((gint64) ((total - done) / speed));
 
       g_string_append_printf (line, _("  %s/s  %s left"), speed_text, left);
     }
