@@ -350,7 +350,9 @@ fill_sent (BackupHistoryPage *self)
   for (guint i = 0; entries != NULL && i < entries->len; i++)
     {
       const BackupSentEntry *entry = g_ptr_array_index (entries, i);
-      g_autofree char *title = row_text (entry->name);
+      g_autofree char *shown = backup_display_name (entry->name, -1);
+      g_autofree char *session = backup_display_name (entry->session_id, -1);
+      g_autofree char *title = row_text (shown);
       g_autofree char *time = format_time (entry->time);
       g_autofree char *size = g_format_size (entry->size);
       g_autofree char *subtitle_text = NULL;
@@ -358,7 +360,7 @@ fill_sent (BackupHistoryPage *self)
       GtkWidget *row = adw_action_row_new ();
 
       /* Translators: when, how big, and the session id it was sent to */
-      subtitle_text = g_strdup_printf (_ ("%s · %s · session %s"), time, size, entry->session_id);
+      subtitle_text = g_strdup_printf (_ ("%s · %s · session %s"), time, size, session);
       subtitle = row_text (subtitle_text);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
