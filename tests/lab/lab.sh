@@ -73,6 +73,13 @@ skip () {
 }
 [ "$(id -u)" = 0 ] || skip "the WAN lab needs root (network namespaces, TUN devices)"
 command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
+# A fresh machine may not have loaded the TUN driver, or made its node, yet.
+if [ ! -c /dev/net/tun ]; then
+  modprobe tun 2>/dev/null || true
+  if [ ! -c /dev/net/tun ]; then
+    mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200 2>/dev/null || true
+  fi
+fi
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 linkem=${LINKEM:-}
 if [ -z "$linkem" ] || [ ! -x "$linkem" ]; then
