@@ -293,7 +293,8 @@ test_open_executable (void)
 /* Translations                                                             */
 
 /* Collects the mnemonic keys of the labels under @widget that are shown;
- * a row counts once, whichever of its labels shows its title. */
+ * a row counts once, whichever of its labels shows its title, and so does
+ * a page's name in the view switchers. */
 static void
 collect_mnemonics (GtkWidget *widget, GHashTable *keys, GString *clashes)
 {
@@ -305,6 +306,11 @@ collect_mnemonics (GtkWidget *widget, GHashTable *keys, GString *clashes)
       GtkWidget *owner = gtk_widget_get_ancestor (widget, ADW_TYPE_PREFERENCES_ROW);
       GtkWidget *other;
 
+      /* The view switcher title holds a wide and a narrow switcher, both
+       * shown while it changes from one to the other: a page's name counts
+       * once. */
+      if (owner == NULL && gtk_widget_get_ancestor (widget, ADW_TYPE_VIEW_SWITCHER) != NULL)
+        owner = (GtkWidget *) g_intern_string (gtk_label_get_label (GTK_LABEL (widget)));
       if (owner == NULL)
         owner = widget;
       other = g_hash_table_lookup (keys, GUINT_TO_POINTER (key));
