@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "gui-test-util.h"
+
 #include <glib/gstdio.h>
 #include <fcntl.h>
 #include <string.h>
@@ -99,25 +101,6 @@ static void
 wait_idle (BackupHistoryPage *page)
 {
   wait_until (page_idle, page, "the Backups page");
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child_path = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child_path, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child_path, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child_path);
-      else
-        g_unlink (child_path);
-    }
-  g_rmdir (path);
 }
 
 static BackupWindow *
@@ -1395,7 +1378,7 @@ main (int argc, char **argv)
   status = g_test_run ();
 
   g_clear_object (&app);
-  remove_tree (tmpdir);
+  gui_test_remove_tree (tmpdir);
   g_free (tmpdir);
   return status;
 }

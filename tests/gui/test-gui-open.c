@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "gui-test-util.h"
+
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
@@ -60,25 +62,6 @@ template_child (gpointer widget, GType type, const char *name)
 
   g_assert_nonnull (object);
   return object;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child_path = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child_path, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child_path, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child_path);
-      else
-        g_unlink (child_path);
-    }
-  g_rmdir (path);
 }
 
 /* The window that g_application_open() made, once it took the file. */
@@ -444,7 +427,7 @@ main (int argc, char **argv)
   status = g_test_run ();
 
   g_clear_object (&app);
-  remove_tree (tmpdir);
+  gui_test_remove_tree (tmpdir);
   g_free (tmpdir);
   return status;
 }

@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "gui-test-util.h"
+
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -114,25 +116,6 @@ run_for (guint ms)
   while (!expired)
     g_main_context_iteration (NULL, TRUE);
   (void)id;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child_path = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child_path, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child_path, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child_path);
-      else
-        g_unlink (child_path);
-    }
-  g_rmdir (path);
 }
 
 static BackupWindow *
@@ -1735,7 +1718,7 @@ main (int argc, char **argv)
   /* A registered GtkApplication is still referenced by GTK at this point:
    * it is only unreferenced. */
   g_clear_object (&app);
-  remove_tree (tmpdir);
+  gui_test_remove_tree (tmpdir);
   g_free (tmpdir);
   return status;
 }
