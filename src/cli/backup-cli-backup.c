@@ -60,7 +60,9 @@ draw_progress (Run *run, gboolean final)
   gint64 total = backup_session_get_total_bytes (session);
   gint64 now = g_get_monotonic_time ();
   double elapsed = (now - run->started_us) / 1e6;
-  double speed = elapsed > 0.2 ? done / elapsed : 0;
+  /* What an interrupted transfer kept arrived before this run. */
+  guint64 moved = done - MIN (done, backup_session_get_resumed_bytes (session));
+  double speed = elapsed > 0.2 ? moved / elapsed : 0;
   g_autofree char *done_text = g_format_size (done);
   g_autofree char *speed_text = g_format_size ((guint64) speed);
   g_autoptr (GString) line = g_string_new ("\r");
@@ -172,6 +174,14 @@ session_finished_cb (BackupRunner *runner,
         }
       else
         fprintf (stderr, _("Sent %s\n"), name);
+      if (backup_session_get_resumed_bytes (session) > 0)
+        {
+          g_autofree char *kept = g_format_size (backup_session_get_resumed_bytes (session));
+
+          /* TRANSLATORS: %s is a size, e.g. "150.2 MB" */
+          fprintf (stderr, _("Resumed an interrupted transfer: its first %s were not sent again\n"),
+                   kept);
+        }
     }
 }
 

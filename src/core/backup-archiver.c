@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <gnutls/crypto.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -27,6 +28,7 @@
 #include "backup-core-enum-types.h"
 #include "backup-archiver.h"
 #include "backup-error.h"
+#include "backup-zip-random.h"
 #include "backup-zip-writer.h"
 
 #define PROGRESS_INTERVAL_USEC (G_USEC_PER_SEC / 10)
@@ -42,6 +44,9 @@ struct _BackupArchiver
   char *password1;
   char *password2;
   BackupZipEncryption encryption;
+
+  guint8 *reproducible_key; /* BACKUP_ZIP_RANDOM_KEY_LEN bytes, or NULL */
+  gint64 reproducible_mtime;
 
   BackupZipTree *tree; /* from the last scan, consumed by the next write */
   gint64 total_bytes;
@@ -97,6 +102,7 @@ backup_archiver_finalize (GObject *object)
   g_clear_pointer (&self->inner_name, g_free);
   clear_secret (&self->password1);
   clear_secret (&self->password2);
+  backup_archiver_set_reproducible (self, NULL, 0);
   g_clear_pointer (&self->home, g_main_context_unref);
 
   G_OBJECT_CLASS (backup_archiver_parent_class)->finalize (object);
@@ -289,6 +295,71 @@ backup_archiver_set_encryption (BackupArchiver *self, BackupZipEncryption encryp
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENCRYPTION]);
 }
 
+void
+backup_archiver_set_reproducible (BackupArchiver *self, const guint8 *key, gint64 mtime)
+{
+  g_return_if_fail (BACKUP_IS_ARCHIVER (self));
+
+  if (self->reproducible_key != NULL)
+    {
+      explicit_bzero (self->reproducible_key, BACKUP_ZIP_RANDOM_KEY_LEN);
+      g_clear_pointer (&self->reproducible_key, g_free);
+    }
+  if (key != NULL)
+    self->reproducible_key = g_memdup2 (key, BACKUP_ZIP_RANDOM_KEY_LEN);
+  self->reproducible_mtime = mtime;
+}
+
+static void
+hash_field (gnutls_hash_hd_t hash, const void *data, gsize length)
+{
+  guint64 be = GUINT64_TO_BE ((guint64) length);
+
+  gnutls_hash (hash, &be, sizeof be);
+  gnutls_hash (hash, data, length);
+}
+
+static void
+hash_number (gnutls_hash_hd_t hash, gint64 value)
+{
+  guint64 be = GUINT64_TO_BE ((guint64) value);
+
+  gnutls_hash (hash, &be, sizeof be);
+}
+
+gboolean
+backup_archiver_get_fingerprint (BackupArchiver *self, guint8 out[32])
+{
+  gnutls_hash_hd_t hash;
+
+  g_return_val_if_fail (BACKUP_IS_ARCHIVER (self), FALSE);
+
+  if (self->tree == NULL || gnutls_hash_init (&hash, GNUTLS_DIG_SHA256) < 0)
+    return FALSE;
+  hash_field (hash, self->inner_name, strlen (self->inner_name));
+  for (guint i = 0; i < self->tree->entries->len; i++)
+    {
+      const BackupZipEntry *entry = g_ptr_array_index (self->tree->entries, i);
+
+      hash_field (hash, entry->path, strlen (entry->path));
+      hash_number (hash, entry->mode);
+      hash_number (hash, entry->size);
+      hash_number (hash, entry->mtime);
+      hash_number (hash, entry->mtime_nsec);
+      hash_number (hash, entry->ctime);
+      hash_number (hash, entry->ctime_nsec);
+      hash_number (hash, (gint64) entry->inode);
+      hash_number (hash, entry->uid);
+      hash_number (hash, entry->gid);
+      if (entry->link_target != NULL)
+        hash_field (hash, entry->link_target, strlen (entry->link_target));
+      else
+        hash_number (hash, -1);
+    }
+  gnutls_hash_deinit (hash, out);
+  return TRUE;
+}
+
 gint64
 backup_archiver_get_total_bytes (BackupArchiver *self)
 {
@@ -414,6 +485,8 @@ typedef struct
   char *password1;
   char *password2;
   BackupZipEncryption encryption;
+  guint8 *reproducible_key;
+  gint64 reproducible_mtime;
   int priority;
   guint serial;
   BackupArchiver *self; /* borrowed: the task holds a reference */
@@ -431,6 +504,9 @@ write_data_free (gpointer data)
   g_free (wd->inner_name);
   clear_secret (&wd->password1);
   clear_secret (&wd->password2);
+  if (wd->reproducible_key != NULL)
+    explicit_bzero (wd->reproducible_key, BACKUP_ZIP_RANDOM_KEY_LEN);
+  g_free (wd->reproducible_key);
   g_free (wd);
 }
 
@@ -551,6 +627,8 @@ write_worker (GTask *task, gpointer source_object, gpointer task_data, GCancella
   params.password1 = wd->password1;
   params.password2 = wd->password2;
   params.encryption = wd->encryption;
+  params.reproducible_key = wd->reproducible_key;
+  params.outer_mtime = wd->reproducible_mtime;
   params.out = wd->out;
   params.cancellable = cancellable;
   params.progress = write_progress_cb;
@@ -612,6 +690,9 @@ backup_archiver_write_async (BackupArchiver *self, GOutputStream *out, int io_pr
   wd->password1 = g_strdup (self->password1);
   wd->password2 = g_strdup (self->password2);
   wd->encryption = self->encryption;
+  if (self->reproducible_key != NULL)
+    wd->reproducible_key = g_memdup2 (self->reproducible_key, BACKUP_ZIP_RANDOM_KEY_LEN);
+  wd->reproducible_mtime = self->reproducible_mtime;
   wd->priority = io_priority;
   wd->serial = ++self->write_serial;
   wd->self = self;

@@ -23,6 +23,19 @@ const char *backup_archiver_get_inner_name (BackupArchiver *self);
 BackupZipEncryption backup_archiver_get_encryption (BackupArchiver *self);
 void backup_archiver_set_encryption (BackupArchiver *self, BackupZipEncryption encryption);
 
+/* With @key (BACKUP_ZIP_RANDOM_KEY_LEN bytes; NULL: off), the next writes
+ * derive their salts from it and date the outer entry @mtime (seconds):
+ * the same tree gives the same archive, byte for byte, so that an
+ * interrupted transfer can resume. @key must be fresh for each tree (see
+ * backup-zip-random.h). */
+void backup_archiver_set_reproducible (BackupArchiver *self, const guint8 *key, gint64 mtime);
+
+/* After a scan, before the next write: SHA-256 over what the scan saw of
+ * every entry (name, type, mode, size, times including ctime, inode,
+ * owner, link target); two scans that give the same value saw an
+ * unchanged tree. FALSE without a scanned tree. */
+gboolean backup_archiver_get_fingerprint (BackupArchiver *self, guint8 out[32]);
+
 gint64 backup_archiver_get_total_bytes (BackupArchiver *self);
 gint64 backup_archiver_get_bytes_done (BackupArchiver *self);
 gint64 backup_archiver_get_n_entries (BackupArchiver *self);

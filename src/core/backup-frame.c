@@ -29,11 +29,12 @@ backup_frame_free (BackupFrame *frame)
     return;
 
   g_free (frame->name);
+  g_free (frame->id);
   g_free (frame->message);
   g_free (frame);
 }
 
-static const char *const type_names[] = { "header", "end", "ack", "error" };
+static const char *const type_names[] = { "header", "end", "ack", "error", "offset", "resume" };
 static const char *const kind_names[] = { "file", "zip" };
 
 static char *
@@ -69,6 +70,23 @@ hex_decode (const char *text, guint8 *out, gsize length)
   return TRUE;
 }
 
+gboolean
+backup_frame_check_id (const char *id)
+{
+  if (id == NULL || strlen (id) != BACKUP_FRAME_ID_LEN * 2)
+    return FALSE;
+  for (const char *p = id; *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+backup_frame_id_from_bytes (const guint8 id[BACKUP_FRAME_ID_LEN])
+{
+  return hex_encode (id, BACKUP_FRAME_ID_LEN);
+}
+
 GBytes *
 backup_frame_encode (const BackupFrame *frame)
 {
@@ -80,7 +98,7 @@ backup_frame_encode (const BackupFrame *frame)
   char *text;
 
   g_return_val_if_fail (frame != NULL, NULL);
-  g_return_val_if_fail (frame->type <= BACKUP_FRAME_ERROR, NULL);
+  g_return_val_if_fail (frame->type <= BACKUP_FRAME_RESUME, NULL);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
@@ -95,10 +113,21 @@ backup_frame_encode (const BackupFrame *frame)
       json_builder_add_int_value (builder, frame->size < 0 ? -1 : frame->size);
       json_builder_set_member_name (builder, "kind");
       json_builder_add_string_value (builder, kind_names[frame->kind]);
+      if (frame->id != NULL)
+        {
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, frame->id);
+        }
+      break;
+
+    case BACKUP_FRAME_RESUME:
+      json_builder_set_member_name (builder, "bytes");
+      json_builder_add_int_value (builder, (gint64) frame->bytes);
       break;
 
     case BACKUP_FRAME_END:
     case BACKUP_FRAME_ACK:
+    case BACKUP_FRAME_OFFSET:
       sha = hex_encode (frame->sha256, sizeof frame->sha256);
       json_builder_set_member_name (builder, "bytes");
       json_builder_add_int_value (builder, (gint64) frame->bytes);
@@ -233,13 +262,38 @@ backup_frame_decode (const guint8 *data, gsize length, GError **error)
             protocol_error (error, "header with an unknown kind");
             return NULL;
           }
+        if (json_object_has_member (object, "id"))
+          {
+            const char *id = get_string (object, "id");
+
+            if (id == NULL || !backup_frame_check_id (id))
+              {
+                protocol_error (error, "header with a bad id");
+                return NULL;
+              }
+            frame->id = g_strdup (id);
+          }
         frame->name = g_strdup (name);
         frame->kind = (BackupFrameKind) kind;
         break;
       }
 
+    case BACKUP_FRAME_RESUME:
+      {
+        gint64 bytes;
+
+        if (!get_int (object, "bytes", &bytes) || bytes < 0)
+          {
+            protocol_error (error, "bad byte count");
+            return NULL;
+          }
+        frame->bytes = (guint64) bytes;
+        break;
+      }
+
     case BACKUP_FRAME_END:
     case BACKUP_FRAME_ACK:
+    case BACKUP_FRAME_OFFSET:
       {
         const char *sha = get_string (object, "sha256");
         gint64 bytes;

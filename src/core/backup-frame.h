@@ -19,6 +19,20 @@
  *                  or  {"type":"error","message":TEXT}              (nothing stored)
  *
  * The sender reports success only after the ack.
+ *
+ * Version 2 adds resuming an interrupted transfer. The header carries the
+ * backup's id (32 hex digits; the same when the same content is sent
+ * again), and no content flows before two more messages:
+ *
+ *   receiver → sender  {"type":"offset","bytes":N,"sha256":HEX}
+ *                      N bytes of this id are kept from an interrupted
+ *                      transfer, with that SHA-256 (N = 0: none)
+ *   sender → receiver  {"type":"resume","bytes":M}
+ *                      M = N when the sender's first N bytes have that hash
+ *                      (content follows from byte N), else M = 0 (the kept
+ *                      bytes are dropped, content follows from the start)
+ *
+ * End and ack still count and hash the whole content.
  */
 #pragma once
 
@@ -34,7 +48,11 @@ G_BEGIN_DECLS
 /* The member a peer adds to its signaling SDP file to advertise the
  * extended protocol, and the version it speaks. */
 #define BACKUP_FRAME_EXTENSION "distributed-backup"
-#define BACKUP_FRAME_PROTOCOL_VERSION 1
+#define BACKUP_FRAME_PROTOCOL_VERSION 2
+/* The first version that resumes. */
+#define BACKUP_FRAME_PROTOCOL_RESUME 2
+/* Bytes of a backup id (sent as twice as many hex digits). */
+#define BACKUP_FRAME_ID_LEN 16
 
 typedef enum
 {
@@ -42,6 +60,8 @@ typedef enum
   BACKUP_FRAME_END,
   BACKUP_FRAME_ACK,
   BACKUP_FRAME_ERROR,
+  BACKUP_FRAME_OFFSET,
+  BACKUP_FRAME_RESUME,
 } BackupFrameType;
 
 typedef enum
@@ -56,13 +76,18 @@ typedef struct
   char *name;      /* HEADER */
   gint64 size;     /* HEADER: -1 when unknown */
   BackupFrameKind kind; /* HEADER */
-  guint64 bytes;   /* END, ACK */
-  guint8 sha256[BACKUP_FRAME_SHA256_LEN]; /* END, ACK */
+  char *id;        /* HEADER: 32 lower-case hex digits, or NULL */
+  guint64 bytes;   /* END, ACK, OFFSET, RESUME */
+  guint8 sha256[BACKUP_FRAME_SHA256_LEN]; /* END, ACK, OFFSET */
   char *message;   /* ERROR */
 } BackupFrame;
 
 BackupFrame *backup_frame_new (BackupFrameType type);
 void backup_frame_free (BackupFrame *frame);
+
+/* TRUE when @id is a backup id: BACKUP_FRAME_ID_LEN bytes as lower-case hex. */
+gboolean backup_frame_check_id (const char *id);
+char *backup_frame_id_from_bytes (const guint8 id[BACKUP_FRAME_ID_LEN]);
 
 /* Encodes a control message as compact JSON (UTF-8, no terminator). */
 GBytes *backup_frame_encode (const BackupFrame *frame);

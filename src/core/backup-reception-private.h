@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 #define BACKUP_RECEPTION_PART_SUFFIX ".part"
 #define BACKUP_RECEPTION_DATA_MARK ".recv"
 #define BACKUP_RECEPTION_LINK_MARK ".link"
+#define BACKUP_RECEPTION_RESUME_MARK ".resume"
+/* Hex digits of the backup id in a resumable reception's file name. */
+#define BACKUP_RECEPTION_ID_CHARS 32
 #define BACKUP_RECEPTION_RANDOM_LEN 6
 
 typedef enum
@@ -31,6 +34,7 @@ typedef enum
   BACKUP_PART_LEGACY, /* ".NAME.XXXXXX.part" */
   BACKUP_PART_DATA,   /* ".NAME.XXXXXX.recv.part" */
   BACKUP_PART_LINK,   /* ".NAME.XXXXXX.link.part" */
+  BACKUP_PART_RESUME, /* ".NAME.<id>.resume.part": kept to resume */
 } BackupPartKind;
 
 /* Which temporary file the first @len bytes of @name name, if any. */
@@ -58,6 +62,18 @@ BackupReception *_backup_reception_new (BackupStore *store,
 
 /* Sets @error from @errsv (an errno value) with a message naming @name and
  * the directory @dir_display. */
+/* A reception that keeps its data under the backup's @id when it is
+ * interrupted, and takes over what an earlier one kept (if younger than
+ * @window, by its last write). */
+BackupReception *_backup_reception_new_resumable (BackupStore *store,
+                                                  int dir_fd,
+                                                  const char *dir_display,
+                                                  const char *name,
+                                                  guint versions,
+                                                  const char *id,
+                                                  GTimeSpan window,
+                                                  GError **error);
+
 void _backup_store_set_errno_error (GError **error,
                                     int errsv,
                                     const char *name,

@@ -47,6 +47,8 @@ struct _BackupReception
   guint64 bytes_written;
   GOutputStream *stream;
   ReceptionState state;
+  gboolean resumable;     /* the file is named by the backup's id */
+  guint64 resume_offset;  /* bytes kept from an earlier transfer */
 };
 
 G_DEFINE_FINAL_TYPE (BackupReception, backup_reception, G_TYPE_OBJECT)
@@ -303,6 +305,300 @@ _backup_reception_new (BackupStore *store,
 
   _backup_store_set_errno_error (error, errsv, name, dir_display);
   return NULL;
+}
+
+static gboolean check_open (BackupReception *self, GError **error);
+
+/* ".NAME.<id>.resume.part", with NAME cut to PART_NAME_MAX bytes. */
+static char *
+make_resume_part_name (const char *name, const char *id)
+{
+  gsize len = strlen (name);
+
+  return g_strdup_printf (".%.*s.%s" BACKUP_RECEPTION_RESUME_MARK BACKUP_RECEPTION_PART_SUFFIX,
+                          (int) MIN (len, PART_NAME_MAX), name, id);
+}
+
+/* Opens (or creates) the kept file @part_name and locks it. -1 with errno
+ * EAGAIN when another reception holds it, or on any error. */
+static int
+open_resume_part (BackupReception *self, const char *part_name, GTimeSpan window, guint64 *kept)
+{
+  struct stat st;
+  int fd;
+
+  *kept = 0;
+  fd = openat (self->dir_fd, part_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+  if (fd >= 0)
+    {
+      gint64 age;
+
+      if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ())
+        {
+          close (fd);
+          errno = EEXIST;
+          return -1;
+        }
+      if (_backup_part_lock (fd) != 0)
+        {
+          close (fd);
+          errno = EAGAIN;
+          return -1;
+        }
+      age = g_get_real_time ()
+            - ((gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000);
+      if (age < 0 || age >= window)
+        {
+          g_debug ("The kept part of “%s” is too old to resume: starting over", self->display);
+          if (ftruncate (fd, 0) != 0)
+            {
+              int errsv = errno;
+
+              close (fd);
+              errno = errsv;
+              return -1;
+            }
+        }
+      else
+        *kept = (guint64) st.st_size;
+      if (lseek (fd, (off_t) *kept, SEEK_SET) < 0)
+        {
+          int errsv = errno;
+
+          close (fd);
+          errno = errsv;
+          return -1;
+        }
+      return fd;
+    }
+  if (errno != ENOENT)
+    return -1;
+
+  fd = openat (self->dir_fd, part_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return -1;
+  if (lock_new_part (self, fd) == PART_TAKEN)
+    {
+      /* A scan found it unlocked and removes it. */
+      close (fd);
+      errno = EAGAIN;
+      return -1;
+    }
+  return fd;
+}
+
+BackupReception *
+_backup_reception_new_resumable (BackupStore *store,
+                                 int dir_fd,
+                                 const char *dir_display,
+                                 const char *name,
+                                 guint versions,
+                                 const char *id,
+                                 GTimeSpan window,
+                                 GError **error)
+{
+  g_autoptr (BackupReception) self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
+  g_autofree char *part_name = make_resume_part_name (name, id);
+  guint64 kept;
+  int fd;
+
+  self->store = g_object_ref (store);
+  self->dir_fd = dir_fd;
+  self->dir_display = g_strdup (dir_display);
+  self->name = g_strdup (name);
+  self->display = backup_display_name (name, -1);
+  self->versions = versions;
+  self->state = RECEPTION_ABORTED;
+
+  fd = open_resume_part (self, part_name, window, &kept);
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      if (errsv != EAGAIN && errsv != EEXIST)
+        {
+          _backup_store_set_errno_error (error, errsv, name, dir_display);
+          return NULL;
+        }
+      /* Another receiver has this id: this one cannot resume. */
+      g_debug ("The kept part of “%s” is in use: receiving without resume", self->display);
+      self->dir_fd = -1;
+      return _backup_reception_new (store, dir_fd, dir_display, name, versions, error);
+    }
+
+  self->lock_fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (self->lock_fd < 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      self->dir_fd = -1;
+      _backup_store_set_errno_error (error, errsv, name, dir_display);
+      close (dir_fd);
+      return NULL;
+    }
+  self->fd = fd;
+  self->part_name = g_steal_pointer (&part_name);
+  self->resumable = TRUE;
+  self->resume_offset = kept;
+  self->bytes_written = kept;
+  self->state = RECEPTION_OPEN;
+  g_debug ("Receiving “%s” into a resumable file (%" G_GUINT64_FORMAT " bytes kept)",
+           self->display, kept);
+  return g_steal_pointer (&self);
+}
+
+gboolean
+backup_reception_is_resumable (BackupReception *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
+
+  return self->resumable;
+}
+
+guint64
+backup_reception_get_resume_offset (BackupReception *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), 0);
+
+  return self->resume_offset;
+}
+
+gboolean
+backup_reception_restart (BackupReception *self, GError **error)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
+
+  if (!check_open (self, error))
+    return FALSE;
+  if (ftruncate (self->fd, 0) != 0 || lseek (self->fd, 0, SEEK_SET) < 0)
+    {
+      _backup_store_set_errno_error (error, errno, self->name, self->dir_display);
+      remove_part_file (self);
+      self->state = RECEPTION_ABORTED;
+      return FALSE;
+    }
+  self->bytes_written = 0;
+  self->resume_offset = 0;
+  return TRUE;
+}
+
+gboolean
+backup_reception_keep (BackupReception *self)
+{
+  g_return_val_if_fail (BACKUP_IS_RECEPTION (self), FALSE);
+
+  if (self->state != RECEPTION_OPEN)
+    return FALSE;
+  if (!self->resumable)
+    {
+      backup_reception_abort (self);
+      return FALSE;
+    }
+
+  /* What is kept is read back and hashed before it is used again, so a
+   * sync is not needed for safety; it keeps the most after a power cut. */
+  if (self->fd >= 0 && fdatasync (self->fd) != 0)
+    g_debug ("Syncing the kept part of “%s”: %s", self->display, g_strerror (errno));
+  close_part_file (self);
+  g_clear_pointer (&self->part_name, g_free);
+  release_lock (self);
+  self->state = RECEPTION_ABORTED;
+  g_debug ("Kept %" G_GUINT64_FORMAT " bytes of “%s” to resume", self->bytes_written,
+           self->display);
+  return TRUE;
+}
+
+typedef struct
+{
+  int fd;
+  guint64 length;
+  BackupReceptionReadFunc func;
+  gpointer func_data;
+} ReadKept;
+
+static void
+read_kept_free (gpointer data)
+{
+  ReadKept *rk = data;
+
+  if (rk->fd >= 0)
+    close (rk->fd);
+  g_free (rk);
+}
+
+static void
+read_kept_worker (GTask *task, gpointer source_object, gpointer task_data,
+                  GCancellable *cancellable)
+{
+  BackupReception *self = source_object;
+  ReadKept *rk = task_data;
+  g_autofree guint8 *buffer = g_malloc (1024 * 1024);
+  guint64 offset = 0;
+
+  while (offset < rk->length)
+    {
+      ssize_t n = pread (rk->fd, buffer, MIN (rk->length - offset, 1024 * 1024), (off_t) offset);
+
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          GError *error = NULL;
+
+          _backup_store_set_errno_error (&error, n < 0 ? errno : EIO, self->name,
+                                         self->dir_display);
+          g_task_return_error (task, error);
+          return;
+        }
+      rk->func (buffer, (gsize) n, rk->func_data);
+      offset += (guint64) n;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+backup_reception_read_kept_async (BackupReception *self,
+                                  BackupReceptionReadFunc func,
+                                  gpointer func_data,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ReadKept *rk;
+
+  g_return_if_fail (BACKUP_IS_RECEPTION (self));
+  g_return_if_fail (func != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, backup_reception_read_kept_async);
+  rk = g_new0 (ReadKept, 1);
+  rk->fd = -1;
+  rk->length = self->resume_offset;
+  rk->func = func;
+  rk->func_data = func_data;
+  g_task_set_task_data (task, rk, read_kept_free);
+
+  /* The worker reads its own descriptor: the reception may end meanwhile. */
+  if (self->state != RECEPTION_OPEN || self->fd < 0
+      || (rk->fd = fcntl (self->fd, F_DUPFD_CLOEXEC, 0)) < 0)
+    {
+      g_task_return_new_error (task, BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                               _("The reception of “%s” is already finished"), self->display);
+      return;
+    }
+  g_task_run_in_thread (task, read_kept_worker);
+}
+
+gboolean
+backup_reception_read_kept_finish (BackupReception *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 const char *

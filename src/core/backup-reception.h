@@ -57,6 +57,33 @@ gboolean backup_reception_commit_finish (BackupReception *self,
                                          GAsyncResult *result,
                                          GError **error);
 
+/* Resuming (see backup_store_begin_resumable()). A resumable reception's
+ * temporary file is named by the backup's id; it may start with bytes an
+ * interrupted transfer of that id kept (the resume offset), and writes go
+ * after them. */
+gboolean backup_reception_is_resumable (BackupReception *self);
+guint64 backup_reception_get_resume_offset (BackupReception *self);
+
+/* Drops the kept bytes: the content starts over. */
+gboolean backup_reception_restart (BackupReception *self, GError **error);
+
+/* Ends an interrupted reception: a resumable one keeps its file for the
+ * next transfer of the same backup (TRUE); any other is aborted (FALSE). */
+gboolean backup_reception_keep (BackupReception *self);
+
+/* Reads the kept bytes (the first resume-offset bytes) in a worker thread,
+ * handing each block to @func there. */
+typedef void (*BackupReceptionReadFunc) (const guint8 *data, gsize length, gpointer user_data);
+void backup_reception_read_kept_async (BackupReception *self,
+                                       BackupReceptionReadFunc func,
+                                       gpointer func_data,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean backup_reception_read_kept_finish (BackupReception *self,
+                                            GAsyncResult *result,
+                                            GError **error);
+
 /* Closes and removes the temporary file.  Does nothing after a commit or a
  * previous abort. */
 void backup_reception_abort (BackupReception *self);

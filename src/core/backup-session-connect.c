@@ -172,6 +172,17 @@ remote_description_cb (BackupPairing *pairing,
 
   ext = backup_pairing_get_remote_extensions (pairing);
   run->peer_is_legacy = ext == NULL || !json_object_has_member (ext, BACKUP_FRAME_EXTENSION);
+  run->peer_protocol = 0;
+  if (!run->peer_is_legacy)
+    {
+      JsonNode *version = json_object_get_member (ext, BACKUP_FRAME_EXTENSION);
+
+      /* Any other value is the first version, which every peer speaks. */
+      run->peer_protocol = 1;
+      if (JSON_NODE_HOLDS_VALUE (version) && json_node_get_value_type (version) == G_TYPE_INT64
+          && json_node_get_int (version) > 1)
+        run->peer_protocol = (guint) MIN (json_node_get_int (version), G_MAXUINT);
+    }
   g_debug ("remote %s from a %s peer", type, run->peer_is_legacy ? "legacy" : "current");
 
   if (!rtc_sdp_type_from_string (type, &sdp_type))

@@ -18,6 +18,7 @@
 #include "backup-frame.h"
 #include "backup-pairing.h"
 #include "backup-reception.h"
+#include "backup-resume.h"
 #include "backup-session.h"
 #include "backup-store.h"
 #include "backup-transfer-machine.h"
@@ -68,6 +69,8 @@ typedef struct
   guint gather_timeout_id;
   guint finish_timeout_id;
   gboolean peer_is_legacy;
+  guint peer_protocol; /* the peer's BACKUP_FRAME_PROTOCOL_VERSION; 0: the original framing */
+  guint64 resumed;     /* bytes of the content not sent again: the receiver kept them */
   gnutls_hash_hd_t hash;
   guint8 digest[BACKUP_FRAME_SHA256_LEN]; /* of the whole content, once known */
   GError *failure;
@@ -81,6 +84,12 @@ typedef struct
   gboolean reading;
   guint64 sent;
   BackupSenderState sender;
+  GCancellable *source_cancellable; /* the archiver's, replaced when the source starts over */
+  char *resume_key;                 /* the ticket's key, when the receiver can resume */
+  BackupResumeTicket ticket;
+  gboolean awaiting_offset;         /* the header is sent; no content before the offset */
+  guint64 skip_to;                  /* > 0: the first skip_to bytes are hashed, not sent */
+  guint8 skip_sha256[BACKUP_FRAME_SHA256_LEN];
 
   /* Receiver run. */
   BackupReceiverState receiver;
@@ -89,6 +98,9 @@ typedef struct
   BackupLegacyParser *legacy;
   gboolean extended;
   guint64 received;
+  gboolean awaiting_resume; /* the kept bytes are offered; no content before the answer */
+  gboolean offset_sent;
+  guint64 offered;
 } SessionRun;
 
 struct _BackupSession
@@ -116,6 +128,7 @@ struct _BackupSession
   char *file_name;
   guint64 bytes_done;
   gint64 total_bytes;
+  guint64 resumed_bytes;
   gboolean peer_is_legacy;
 
   /* The run in progress, or NULL: its task (a reference, dropped when it
@@ -135,6 +148,11 @@ G_GNUC_INTERNAL void session_set_state (SessionRun *run, BackupSessionState stat
 G_GNUC_INTERNAL void session_report_progress (SessionRun *run, guint64 done);
 G_GNUC_INTERNAL void session_set_total (SessionRun *run, gint64 total);
 G_GNUC_INTERNAL void session_set_file_name (SessionRun *run, const char *name);
+G_GNUC_INTERNAL void session_set_resumed (SessionRun *run, guint64 resumed);
+/* The error of an interrupted transfer, after which a receiver keeps what
+ * it got (a lost transport, a timeout, a cancellation), as opposed to
+ * content or a peer that cannot be trusted. */
+G_GNUC_INTERNAL gboolean session_error_is_interruption (const GError *error);
 G_GNUC_INTERNAL char *session_hex_digest (const guint8 *digest);
 G_GNUC_INTERNAL gboolean session_send_frame (SessionRun *run, BackupFrame *frame,
                                              GError **error);
@@ -156,12 +174,12 @@ G_GNUC_INTERNAL void session_adopt_channel (SessionRun *run, BackupChannel *chan
 
 /* Runs only the transfer, on @channel (open, or "open" follows), without
  * pairing or connecting: how the tests drive both roles through a fake
- * channel. @peer_is_legacy: the peer speaks the original framing (a
- * receiver also tells it from the first message). Finish with
- * backup_session_run_finish(). */
+ * channel. @peer_protocol: the version the peer advertised, 0 for the
+ * original framing (a receiver also tells it from the first message).
+ * Finish with backup_session_run_finish(). */
 void backup_session_transfer_async (BackupSession *self,
                                     BackupChannel *channel,
-                                    gboolean peer_is_legacy,
+                                    guint peer_protocol,
                                     GCancellable *cancellable,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data);

@@ -16,11 +16,14 @@
 #include "backup-session-private.h"
 
 static gboolean
-receiver_begin (SessionRun *run, const char *name, gsize length, GError **error)
+receiver_begin (SessionRun *run, const char *name, gsize length, const char *id, GError **error)
 {
   g_autofree char *display = backup_display_name (name, (gssize) length);
 
-  run->reception = backup_store_begin (run->session->store, name, length, error);
+  if (id != NULL)
+    run->reception = backup_store_begin_resumable (run->session->store, name, length, id, error);
+  else
+    run->reception = backup_store_begin (run->session->store, name, length, error);
   if (run->reception == NULL)
     return FALSE;
   session_set_file_name (run, display);
@@ -43,7 +46,7 @@ receiver_write (SessionRun *run, const guint8 *data, gsize length, GError **erro
 static gboolean
 legacy_name_cb (const char *name, gsize length, gpointer user_data, GError **error)
 {
-  return receiver_begin (user_data, name, length, error);
+  return receiver_begin (user_data, name, length, NULL, error);
 }
 
 static gboolean
@@ -163,6 +166,139 @@ receiver_on_end (SessionRun *run, BackupFrame *frame)
                                       _("The peer sent an unexpected end message")));
 }
 
+/* --- resuming (protocol version 2) ---------------------------------------- */
+
+static void
+receiver_send_offset (SessionRun *run, const guint8 *prefix_sha256)
+{
+  g_autoptr (BackupFrame) offset = backup_frame_new (BACKUP_FRAME_OFFSET);
+  g_autoptr (GError) error = NULL;
+
+  offset->bytes = run->offered;
+  memcpy (offset->sha256, prefix_sha256, sizeof offset->sha256);
+  if (!session_send_frame (run, offset, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  run->offset_sent = TRUE;
+  g_debug ("offered to resume at %" G_GUINT64_FORMAT " bytes", run->offered);
+}
+
+static void
+hash_kept_block (const guint8 *data, gsize length, gpointer user_data)
+{
+  gnutls_hash ((gnutls_hash_hd_t) user_data, data, length);
+}
+
+typedef struct
+{
+  GTask *task; /* the run's */
+  gnutls_hash_hd_t hash;
+} KeptHash;
+
+static void
+kept_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  KeptHash *kh = user_data;
+  g_autoptr (GTask) task = kh->task;
+  SessionRun *run = session_run_from_task (task);
+  g_autoptr (GError) error = NULL;
+  gnutls_hash_hd_t hash = kh->hash;
+  gnutls_hash_hd_t copy;
+  guint8 prefix[BACKUP_FRAME_SHA256_LEN];
+
+  g_free (kh);
+  if (!backup_reception_read_kept_finish (BACKUP_RECEPTION (object), result, &error)
+      || run->completing || run->returned || BACKUP_RECEPTION (object) != run->reception)
+    {
+      gnutls_hash_deinit (hash, NULL);
+      if (error != NULL && !run->completing && !run->returned)
+        session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+
+  /* The kept bytes are the start of the content's hash. */
+  copy = gnutls_hash_copy (hash);
+  if (copy == NULL)
+    {
+      gnutls_hash_deinit (hash, NULL);
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                                               "SHA-256 state cannot be copied"));
+      return;
+    }
+  gnutls_hash_deinit (copy, prefix);
+  gnutls_hash_deinit (run->hash, NULL);
+  run->hash = hash;
+  receiver_send_offset (run, prefix);
+}
+
+/* A header with an id: offer what an interrupted transfer of it kept. */
+static void
+receiver_offer (SessionRun *run)
+{
+  guint8 empty[BACKUP_FRAME_SHA256_LEN];
+  KeptHash *kh;
+
+  run->awaiting_resume = TRUE;
+  run->offered = backup_reception_get_resume_offset (run->reception);
+  if (run->offered == 0)
+    {
+      gnutls_hash_fast (GNUTLS_DIG_SHA256, NULL, 0, empty);
+      receiver_send_offset (run, empty);
+      return;
+    }
+
+  kh = g_new0 (KeptHash, 1);
+  if (gnutls_hash_init (&kh->hash, GNUTLS_DIG_SHA256) < 0)
+    {
+      g_free (kh);
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                                               "SHA-256 is not available"));
+      return;
+    }
+  kh->task = g_object_ref (run->task);
+  backup_reception_read_kept_async (run->reception, hash_kept_block, kh->hash, run->cancellable,
+                                    kept_read_cb, kh);
+}
+
+static void
+receiver_on_resume (SessionRun *run, BackupFrame *frame)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!run->awaiting_resume || !run->offset_sent
+      || (frame->bytes != run->offered && frame->bytes != 0))
+    {
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                               _("The peer sent an unexpected resume message")));
+      return;
+    }
+  run->awaiting_resume = FALSE;
+
+  if (frame->bytes == 0 && run->offered > 0)
+    {
+      /* The sender's content does not start with what was kept. */
+      g_debug ("the kept %" G_GUINT64_FORMAT " bytes do not match: starting over", run->offered);
+      if (!backup_reception_restart (run->reception, &error))
+        {
+          session_fail (run, g_steal_pointer (&error));
+          return;
+        }
+      gnutls_hash_deinit (run->hash, NULL);
+      run->hash = NULL;
+      if (gnutls_hash_init (&run->hash, GNUTLS_DIG_SHA256) < 0)
+        {
+          session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                                                   "SHA-256 is not available"));
+          return;
+        }
+    }
+  run->received = frame->bytes;
+  session_set_resumed (run, frame->bytes);
+  session_report_progress (run, run->received);
+}
+
 void
 receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
 {
@@ -195,9 +331,10 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
     {
       BackupTransferAction action = session_receiver_step (run, BACKUP_RECEIVER_EVENT_DATA);
 
-      if (action != BACKUP_TRANSFER_ACTION_NONE)
+      if (action != BACKUP_TRANSFER_ACTION_NONE || run->awaiting_resume)
         {
-          session_act (run, action,
+          session_act (run, action == BACKUP_TRANSFER_ACTION_NONE ? BACKUP_TRANSFER_ACTION_FAIL
+                                                                 : action,
                        g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                             _("The peer sent data out of place")));
           return;
@@ -227,24 +364,41 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
           }
         if (frame->size >= 0)
           session_set_total (run, frame->size);
-        if (!receiver_begin (run, frame->name, strlen (frame->name), &error))
-          session_fail (run, g_steal_pointer (&error));
+        if (!receiver_begin (run, frame->name, strlen (frame->name), frame->id, &error))
+          {
+            session_fail (run, g_steal_pointer (&error));
+            return;
+          }
+        if (frame->id != NULL)
+          receiver_offer (run);
         return;
 
       case BACKUP_FRAME_END:
+        if (run->awaiting_resume)
+          {
+            session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                                     _("The peer sent an unexpected end message")));
+            return;
+          }
         receiver_on_end (run, frame);
+        return;
+
+      case BACKUP_FRAME_RESUME:
+        receiver_on_resume (run, frame);
         return;
 
       case BACKUP_FRAME_ERROR:
         {
           g_autofree char *message = backup_display_name (frame->message, -1);
 
-          session_fail (run, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+          /* Not a broken protocol: what arrived so far may resume. */
+          session_fail (run, g_error_new (BACKUP_ERROR, BACKUP_ERROR_FAILED,
                                            _("The sender failed: %s"), message));
         }
         return;
 
       case BACKUP_FRAME_ACK:
+      case BACKUP_FRAME_OFFSET:
       default:
         session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                                  _("The peer sent an unexpected message")));

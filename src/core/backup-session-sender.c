@@ -19,6 +19,11 @@
 #include "backup-error.h"
 #include "backup-session-private.h"
 
+static gboolean sender_skipped (SessionRun *run);
+static void sender_restart_source (SessionRun *run);
+static void archiver_written_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+static void archiver_progress_cb (GObject *object, GParamSpec *pspec, gpointer user_data);
+
 static gsize
 chunk_size (SessionRun *run)
 {
@@ -82,12 +87,47 @@ sender_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  if (g_bytes_get_size (bytes) == 0 && run->skip_to > 0)
+    {
+      /* Shorter than what the receiver kept: not the same content. */
+      sender_restart_source (run);
+      return;
+    }
   if (g_bytes_get_size (bytes) == 0)
     {
       run->input_eof = TRUE;
       if (run->archiver == NULL || run->archiver_done)
         sender_finish (run);
       return;
+    }
+
+  if (run->skip_to > 0)
+    {
+      gsize length = g_bytes_get_size (bytes);
+      gsize take = (gsize) MIN ((guint64) length, run->skip_to - run->sent);
+
+      /* The receiver kept these bytes: hash them, send nothing. */
+      gnutls_hash (run->hash, g_bytes_get_data (bytes, NULL), take);
+      run->sent += take;
+      session_report_progress (run, run->sent);
+      if (run->sent < run->skip_to)
+        {
+          sender_pump (run);
+          return;
+        }
+      if (!sender_skipped (run))
+        return;
+      if (take == length)
+        {
+          sender_pump (run);
+          return;
+        }
+      {
+        GBytes *rest = g_bytes_new_from_bytes (bytes, take, length - take);
+
+        g_bytes_unref (bytes);
+        bytes = rest;
+      }
     }
 
   gnutls_hash (run->hash, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
@@ -106,8 +146,8 @@ sender_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 void
 sender_pump (SessionRun *run)
 {
-  if (run->reading || run->input_eof || run->completing
-      || run->sender != BACKUP_SENDER_SENDING)
+  if (run->reading || run->input_eof || run->completing || run->awaiting_offset
+      || run->input == NULL || run->sender != BACKUP_SENDER_SENDING)
     return;
   if (backup_channel_get_buffered_amount (run->channel) >= HIGH_WATER)
     return; /* resumed by buffered-amount-low */
@@ -131,8 +171,11 @@ archiver_written_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   SessionRun *run = session_run_from_task (task);
   g_autoptr (GError) error = NULL;
+  gboolean ok = backup_archiver_write_finish (BACKUP_ARCHIVER (object), result, &error);
 
-  if (!backup_archiver_write_finish (BACKUP_ARCHIVER (object), result, &error))
+  if (BACKUP_ARCHIVER (object) != run->archiver)
+    return; /* one that the source's restart replaced */
+  if (!ok)
     {
       session_fail (run, g_steal_pointer (&error));
       return;
@@ -143,6 +186,44 @@ archiver_written_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   run->archiver_done = TRUE;
   if (run->input_eof)
     sender_finish (run);
+}
+
+/* Starts run->archiver writing into a pipe that run->input reads. */
+static gboolean
+sender_start_archiver (SessionRun *run, GError **error)
+{
+  g_autoptr (GOutputStream) out = NULL;
+  int fds[2];
+
+  /* The archiver writes from its worker threads into a pipe; the session
+   * reads the other end on its own context. The pipe bounds what is in
+   * flight. */
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
+    return FALSE;
+  (void) fcntl (fds[0], F_SETPIPE_SZ, 1024 * 1024);
+  run->input = g_unix_input_stream_new (fds[0], TRUE);
+  out = g_unix_output_stream_new (fds[1], TRUE);
+
+  g_clear_object (&run->source_cancellable);
+  run->source_cancellable = g_cancellable_new ();
+  run->archiver_done = FALSE;
+  backup_archiver_write_async (run->archiver, out, G_PRIORITY_DEFAULT, run->source_cancellable,
+                               archiver_written_cb, g_object_ref (run->task));
+  return TRUE;
+}
+
+static BackupArchiver *
+sender_new_archiver (SessionRun *run)
+{
+  BackupArchiver *archiver = backup_archiver_new (run->session->source, run->session->outer_name,
+                                                  run->session->password1,
+                                                  run->session->password2);
+
+  backup_archiver_set_encryption (archiver, run->session->encryption);
+  if (run->resume_key != NULL)
+    backup_archiver_set_reproducible (archiver, run->ticket.secret, run->ticket.created);
+  g_signal_connect (archiver, "notify::bytes-done", G_CALLBACK (archiver_progress_cb), run);
+  return archiver;
 }
 
 static gboolean
@@ -162,30 +243,125 @@ sender_open_source (SessionRun *run, GError **error)
         return FALSE;
       session_set_total (run, g_file_info_get_size (info));
       run->input = G_INPUT_STREAM (g_steal_pointer (&stream));
+      return TRUE;
+    }
+
+  if (run->archiver == NULL)
+    run->archiver = sender_new_archiver (run);
+  return sender_start_archiver (run, error);
+}
+
+/* The content does not start with what the receiver kept: tell it, and
+ * send everything from the start. */
+static void
+sender_restart_source (SessionRun *run)
+{
+  g_autoptr (BackupFrame) resume = backup_frame_new (BACKUP_FRAME_RESUME);
+  g_autoptr (GError) error = NULL;
+
+  g_debug ("the receiver's %" G_GUINT64_FORMAT " kept bytes are not this content: "
+           "starting over", run->skip_to);
+  run->skip_to = 0;
+  resume->bytes = 0;
+  if (!session_send_frame (run, resume, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  gnutls_hash_deinit (run->hash, NULL);
+  run->hash = NULL;
+  if (gnutls_hash_init (&run->hash, GNUTLS_DIG_SHA256) < 0)
+    {
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                                               "SHA-256 is not available"));
+      return;
+    }
+  run->sent = 0;
+  run->input_eof = FALSE;
+  g_clear_object (&run->input);
+  if (run->archiver != NULL)
+    {
+      /* The old archiver stops; its result is ignored. */
+      g_cancellable_cancel (run->source_cancellable);
+      g_signal_handlers_disconnect_by_data (run->archiver, run);
+      g_clear_object (&run->archiver);
+    }
+  if (!sender_open_source (run, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  session_report_progress (run, 0);
+  sender_pump (run);
+}
+
+/* The first skip_to bytes are hashed: resume after them if the receiver
+ * kept the same. FALSE when the source starts over instead. */
+static gboolean
+sender_skipped (SessionRun *run)
+{
+  g_autoptr (BackupFrame) resume = backup_frame_new (BACKUP_FRAME_RESUME);
+  g_autoptr (GError) error = NULL;
+  guint8 prefix[BACKUP_FRAME_SHA256_LEN];
+  gnutls_hash_hd_t copy = gnutls_hash_copy (run->hash);
+
+  if (copy == NULL)
+    {
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                                               "SHA-256 state cannot be copied"));
+      return FALSE;
+    }
+  gnutls_hash_deinit (copy, prefix);
+  if (memcmp (prefix, run->skip_sha256, sizeof prefix) != 0)
+    {
+      sender_restart_source (run);
+      return FALSE;
+    }
+
+  resume->bytes = run->skip_to;
+  if (!session_send_frame (run, resume, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return FALSE;
+    }
+  g_debug ("resuming at %" G_GUINT64_FORMAT " bytes", run->skip_to);
+  session_set_resumed (run, run->skip_to);
+  run->skip_to = 0;
+  return TRUE;
+}
+
+static void
+sender_on_offset (SessionRun *run, BackupFrame *frame)
+{
+  g_autoptr (BackupFrame) resume = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 total = run->session->total_bytes;
+
+  if (!run->awaiting_offset)
+    {
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                               _("The peer sent an unexpected message")));
+      return;
+    }
+  run->awaiting_offset = FALSE;
+
+  if (frame->bytes > 0 && (run->archiver != NULL || total < 0 || frame->bytes <= (guint64) total))
+    {
+      /* Checked once the source has given as many bytes. */
+      run->skip_to = frame->bytes;
+      memcpy (run->skip_sha256, frame->sha256, sizeof run->skip_sha256);
     }
   else
     {
-      g_autoptr (GOutputStream) out = NULL;
-      int fds[2];
-
-      /* The archiver writes from its worker threads into a pipe; the
-       * session reads the other end on its own context. The pipe bounds
-       * what is in flight. */
-      if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
-        return FALSE;
-      (void) fcntl (fds[0], F_SETPIPE_SZ, 1024 * 1024);
-      run->input = g_unix_input_stream_new (fds[0], TRUE);
-      out = g_unix_output_stream_new (fds[1], TRUE);
-
-      run->archiver = backup_archiver_new (run->session->source, run->session->outer_name,
-                                            run->session->password1, run->session->password2);
-      backup_archiver_set_encryption (run->archiver, run->session->encryption);
-      g_signal_connect (run->archiver, "notify::bytes-done", G_CALLBACK (archiver_progress_cb),
-                        run);
-      backup_archiver_write_async (run->archiver, out, G_PRIORITY_DEFAULT, run->cancellable,
-                                   archiver_written_cb, g_object_ref (run->task));
+      resume = backup_frame_new (BACKUP_FRAME_RESUME);
+      resume->bytes = 0;
+      if (!session_send_frame (run, resume, &error))
+        {
+          session_fail (run, g_steal_pointer (&error));
+          return;
+        }
     }
-  return TRUE;
+  sender_pump (run);
 }
 
 static void
@@ -205,30 +381,12 @@ archiver_scanned_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   session_set_total (run, backup_archiver_get_total_bytes (BACKUP_ARCHIVER (object)));
 }
 
-void
-sender_start (SessionRun *run)
+/* The header, after which content flows (or, with an id, after the
+ * receiver's offset). */
+static void
+sender_send_header (SessionRun *run)
 {
   g_autoptr (GError) error = NULL;
-
-  session_set_state (run, BACKUP_SESSION_STATE_TRANSFERRING);
-  if (gnutls_hash_init (&run->hash, GNUTLS_DIG_SHA256) < 0)
-    {
-      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
-                                               "SHA-256 is not available"));
-      return;
-    }
-  if (!sender_open_source (run, &error))
-    {
-      session_fail (run, g_steal_pointer (&error));
-      return;
-    }
-  if (run->archiver != NULL)
-    {
-      g_autoptr (BackupArchiver) scanner = backup_archiver_new (run->session->source, run->session->outer_name,
-                                                                run->session->password1, run->session->password2);
-      backup_archiver_scan_async (scanner, G_PRIORITY_DEFAULT, run->cancellable,
-                                  archiver_scanned_cb, g_object_ref (run->task));
-    }
 
   if (run->peer_is_legacy)
     {
@@ -252,14 +410,164 @@ sender_start (SessionRun *run)
       header->name = g_strdup (run->session->file_name);
       header->size = run->archiver != NULL ? -1 : run->session->total_bytes;
       header->kind = run->archiver != NULL ? BACKUP_FRAME_KIND_ZIP : BACKUP_FRAME_KIND_FILE;
+      if (run->resume_key != NULL)
+        header->id = backup_frame_id_from_bytes (run->ticket.id);
       if (!session_send_frame (run, header, &error))
         {
           session_fail (run, g_steal_pointer (&error));
           return;
         }
+      run->awaiting_offset = run->resume_key != NULL;
     }
 
   sender_pump (run);
+}
+
+/* --- what a resumable backup needs before its header ---------------------- */
+
+typedef struct
+{
+  GFile *file; /* a file source, fingerprinted in the worker; or NULL */
+  guint8 fingerprint[BACKUP_RESUME_FINGERPRINT_LEN];
+  char *key;
+  BackupResumeTicket ticket;
+} TicketData;
+
+static void
+ticket_data_free (gpointer data)
+{
+  TicketData *td = data;
+
+  g_clear_object (&td->file);
+  g_free (td->key);
+  backup_resume_ticket_clear (&td->ticket);
+  g_free (td);
+}
+
+static void
+ticket_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  TicketData *td = task_data;
+  g_autofree char *directory = backup_resume_default_directory ();
+  GError *error = NULL;
+
+  if (td->file != NULL && !backup_resume_file_fingerprint (td->file, td->fingerprint, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  backup_resume_ticket_get (directory, td->key, td->fingerprint, g_get_real_time () / G_USEC_PER_SEC,
+                            BACKUP_RESUME_WINDOW, &td->ticket);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+ticket_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SessionRun *run = session_run_from_task (task);
+  TicketData *td = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_prefix_error (&error, _("Could not read %s: "), run->session->file_name);
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  if (run->completing || run->returned)
+    return;
+
+  run->ticket = td->ticket;
+  run->resume_key = g_strdup (td->key);
+  if (run->archiver != NULL)
+    backup_archiver_set_reproducible (run->archiver, run->ticket.secret, run->ticket.created);
+  if (!sender_open_source (run, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  sender_send_header (run);
+}
+
+static void
+sender_get_ticket (SessionRun *run, const guint8 *fingerprint)
+{
+  g_autoptr (GTask) ticket = g_task_new (NULL, run->cancellable, ticket_cb,
+                                         g_object_ref (run->task));
+  TicketData *td = g_new0 (TicketData, 1);
+
+  td->key = backup_resume_key (run->session->session_id, run->session->source,
+                               run->session->outer_name);
+  if (fingerprint != NULL)
+    memcpy (td->fingerprint, fingerprint, sizeof td->fingerprint);
+  else
+    td->file = g_object_ref (run->session->source);
+  g_task_set_task_data (ticket, td, ticket_data_free);
+  g_task_run_in_thread (ticket, ticket_worker);
+}
+
+static void
+resume_scanned_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SessionRun *run = session_run_from_task (task);
+  g_autoptr (GError) error = NULL;
+  guint8 fingerprint[BACKUP_RESUME_FINGERPRINT_LEN];
+
+  if (!backup_archiver_scan_finish (BACKUP_ARCHIVER (object), result, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  if (run->completing || run->returned || BACKUP_ARCHIVER (object) != run->archiver)
+    return;
+  session_set_total (run, backup_archiver_get_total_bytes (run->archiver));
+  backup_archiver_get_fingerprint (run->archiver, fingerprint);
+  sender_get_ticket (run, fingerprint);
+}
+
+void
+sender_start (SessionRun *run)
+{
+  g_autoptr (GError) error = NULL;
+
+  session_set_state (run, BACKUP_SESSION_STATE_TRANSFERRING);
+  if (gnutls_hash_init (&run->hash, GNUTLS_DIG_SHA256) < 0)
+    {
+      session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                                               "SHA-256 is not available"));
+      return;
+    }
+
+  if (!run->peer_is_legacy && run->peer_protocol >= BACKUP_FRAME_PROTOCOL_RESUME)
+    {
+      /* A resumable backup: the same content gets the same id. A folder
+       * is scanned first, and the archive written from that scan. */
+      if (run->session->outer_name != NULL)
+        {
+          run->archiver = sender_new_archiver (run);
+          backup_archiver_scan_async (run->archiver, G_PRIORITY_DEFAULT, run->cancellable,
+                                      resume_scanned_cb, g_object_ref (run->task));
+        }
+      else
+        sender_get_ticket (run, NULL);
+      return;
+    }
+
+  if (!sender_open_source (run, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  if (run->archiver != NULL)
+    {
+      g_autoptr (BackupArchiver) scanner = backup_archiver_new (run->session->source, run->session->outer_name,
+                                                                run->session->password1, run->session->password2);
+      backup_archiver_scan_async (scanner, G_PRIORITY_DEFAULT, run->cancellable,
+                                  archiver_scanned_cb, g_object_ref (run->task));
+    }
+  sender_send_header (run);
 }
 
 void
@@ -286,6 +594,13 @@ sender_on_control (SessionRun *run, BackupFrame *frame)
         if (action == BACKUP_TRANSFER_ACTION_SUCCEED)
           {
             g_debug ("acknowledged by the peer");
+            if (run->resume_key != NULL)
+              {
+                /* Done: the next backup of this source is a new one. */
+                g_autofree char *directory = backup_resume_default_directory ();
+
+                backup_resume_ticket_forget (directory, run->resume_key);
+              }
             backup_channel_close (run->channel);
           }
         session_act (run, action,
@@ -303,8 +618,13 @@ sender_on_control (SessionRun *run, BackupFrame *frame)
       }
       return;
 
+    case BACKUP_FRAME_OFFSET:
+      sender_on_offset (run, frame);
+      return;
+
     case BACKUP_FRAME_HEADER:
     case BACKUP_FRAME_END:
+    case BACKUP_FRAME_RESUME:
     default:
       session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                                _("The peer sent an unexpected message")));

@@ -35,6 +35,7 @@ enum
   PROP_BYTES_DONE,
   PROP_TOTAL_BYTES,
   PROP_FILE_NAME,
+  PROP_RESUMED_BYTES,
   N_PROPS
 };
 
@@ -86,6 +87,43 @@ session_set_file_name (SessionRun *run, const char *name)
   g_object_notify_by_pspec (G_OBJECT (run->session), properties[PROP_FILE_NAME]);
 }
 
+void
+session_set_resumed (SessionRun *run, guint64 resumed)
+{
+  run->resumed = resumed;
+  if (run->session->resumed_bytes == resumed)
+    return;
+  run->session->resumed_bytes = resumed;
+  g_object_notify_by_pspec (G_OBJECT (run->session), properties[PROP_RESUMED_BYTES]);
+}
+
+gboolean
+session_error_is_interruption (const GError *error)
+{
+  if (error == NULL)
+    return TRUE; /* torn down while receiving */
+  if (error->domain != BACKUP_ERROR)
+    return TRUE; /* the transport, a timeout, a cancellation */
+  switch (error->code)
+    {
+    case BACKUP_ERROR_TIMEOUT:
+    case BACKUP_ERROR_FAILED:
+      return TRUE;
+    default:
+      /* The peer broke the protocol or sent other content, or the store
+       * refused: nothing of it is worth keeping. */
+      return FALSE;
+    }
+}
+
+guint64
+backup_session_get_resumed_bytes (BackupSession *self)
+{
+  g_return_val_if_fail (BACKUP_IS_SESSION (self), 0);
+
+  return self->resumed_bytes;
+}
+
 char *
 session_hex_digest (const guint8 *digest)
 {
@@ -102,6 +140,8 @@ static void
 session_run_free (SessionRun *run)
 {
   g_assert (run->pc == NULL && run->channel == NULL && run->reception == NULL);
+  g_free (run->resume_key);
+  backup_resume_ticket_clear (&run->ticket);
   g_clear_object (&run->pairing);
   g_clear_object (&run->cancellable);
   g_clear_error (&run->failure);
@@ -140,9 +180,18 @@ release_run (SessionRun *run)
   clear_timeouts (run);
   if (run->cancellable != NULL)
     g_cancellable_cancel (run->cancellable);
+  if (run->source_cancellable != NULL)
+    g_cancellable_cancel (run->source_cancellable);
+  g_clear_object (&run->source_cancellable);
   if (run->reception != NULL)
     {
-      if (run->receiver != BACKUP_RECEIVER_STORED && run->receiver != BACKUP_RECEIVER_DONE)
+      if (run->receiver == BACKUP_RECEIVER_STORED || run->receiver == BACKUP_RECEIVER_DONE)
+        ;
+      /* An interrupted transfer keeps what arrived (a failed commit has
+       * already removed it). */
+      else if (session_error_is_interruption (run->failure))
+        backup_reception_keep (run->reception);
+      else
         backup_reception_abort (run->reception);
       g_clear_object (&run->reception);
     }
@@ -395,7 +444,18 @@ session_transport_lost (SessionRun *run, const GError *error)
 {
   GError *reported;
 
-  if (run->session->mode == MODE_RECEIVE && run->receiver == BACKUP_RECEIVER_RECEIVING)
+  if (run->session->mode == MODE_RECEIVE && run->receiver == BACKUP_RECEIVER_RECEIVING
+      && run->reception != NULL && backup_reception_is_resumable (run->reception))
+    {
+      g_autofree char *size = g_format_size (run->received);
+
+      reported = g_error_new (error->domain, error->code,
+                              _("The transfer of %s was interrupted after %s (%s); what "
+                                "arrived is kept, and the transfer resumes there when the "
+                                "same backup is sent again within a day"),
+                              run->session->file_name, size, error->message);
+    }
+  else if (run->session->mode == MODE_RECEIVE && run->receiver == BACKUP_RECEIVER_RECEIVING)
     {
       g_autofree char *size = g_format_size (run->received);
 
@@ -578,6 +638,7 @@ session_start_run (BackupSession *self,
   self->task = run->task; /* the reference g_task_new() gave */
   self->bytes_done = 0;
   self->total_bytes = -1;
+  self->resumed_bytes = 0;
   self->peer_is_legacy = FALSE;
 
   run->cancellable = g_cancellable_new ();
@@ -620,7 +681,7 @@ backup_session_run_async (BackupSession *self,
 void
 backup_session_transfer_async (BackupSession *self,
                                BackupChannel *channel,
-                               gboolean peer_is_legacy,
+                               guint peer_protocol,
                                GCancellable *cancellable,
                                GAsyncReadyCallback callback,
                                gpointer user_data)
@@ -634,7 +695,8 @@ backup_session_transfer_async (BackupSession *self,
   run = session_start_run (self, cancellable, callback, user_data);
   if (run == NULL)
     return;
-  run->peer_is_legacy = peer_is_legacy;
+  run->peer_is_legacy = peer_protocol == 0;
+  run->peer_protocol = peer_protocol;
   session_set_state (run, BACKUP_SESSION_STATE_CONNECTING);
   session_adopt_channel (run, channel);
 }
@@ -717,6 +779,9 @@ backup_session_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_FILE_NAME:
       g_value_set_string (value, self->file_name);
       break;
+    case PROP_RESUMED_BYTES:
+      g_value_set_uint64 (value, self->resumed_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -743,6 +808,9 @@ backup_session_class_init (BackupSessionClass *klass)
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_FILE_NAME] =
     g_param_spec_string ("file-name", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RESUMED_BYTES] =
+    g_param_spec_uint64 ("resumed-bytes", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -68,6 +68,9 @@ BackupSessionState backup_session_get_state (BackupSession *self);
 guint64 backup_session_get_bytes_done (BackupSession *self);
 /* Total bytes when known, -1 otherwise. */
 gint64 backup_session_get_total_bytes (BackupSession *self);
+/* Bytes of the content that were not sent again, because the receiver
+ * kept them from an interrupted transfer of the same backup. */
+guint64 backup_session_get_resumed_bytes (BackupSession *self);
 /* The name of the file on the wire, once known. */
 const char *backup_session_get_file_name (BackupSession *self);
 /* TRUE when the peer speaks only the original tool's protocol. */

@@ -15,6 +15,7 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-reception-private.h"
+#include "backup-resume.h"
 #include "backup-store-private.h"
 #include "backup-versions-private.h"
 
@@ -36,6 +37,7 @@ struct _BackupStore
   GTimeZone *zone;           /* of the periods of the policy */
   BackupStoreStepHook step_hook;
   gpointer step_data;
+  GTimeSpan resume_window;   /* how long kept parts may resume */
 };
 
 G_DEFINE_FINAL_TYPE (BackupStore, backup_store, G_TYPE_OBJECT)
@@ -134,6 +136,7 @@ static void
 backup_store_init (BackupStore *self)
 {
   self->versions = 1;
+  self->resume_window = BACKUP_RESUME_WINDOW;
   self->context = g_main_context_ref_thread_default ();
   self->zone = g_time_zone_new_local ();
 }
@@ -272,6 +275,28 @@ has_part_form (const char *name, gsize len, const char *tail, gsize tail_len)
   return TRUE;
 }
 
+/* ".NAME.<id>.resume.part" with a non-empty NAME and an id of
+ * BACKUP_RECEPTION_ID_CHARS lower-case hex digits. */
+static gboolean
+has_resume_form (const char *name, gsize len)
+{
+  static const char tail[] = BACKUP_RECEPTION_RESUME_MARK BACKUP_RECEPTION_PART_SUFFIX;
+  gsize tail_len = sizeof tail - 1;
+  const char *id;
+
+  if (len < 2 + 1 + BACKUP_RECEPTION_ID_CHARS + tail_len || name[0] != '.')
+    return FALSE;
+  if (memcmp (name + len - tail_len, tail, tail_len) != 0)
+    return FALSE;
+  id = name + len - tail_len - BACKUP_RECEPTION_ID_CHARS;
+  if (id[-1] != '.')
+    return FALSE;
+  for (guint i = 0; i < BACKUP_RECEPTION_ID_CHARS; i++)
+    if (!g_ascii_isdigit (id[i]) && !(id[i] >= 'a' && id[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
 BackupPartKind
 _backup_part_kind (const char *name, gsize len)
 {
@@ -279,6 +304,8 @@ _backup_part_kind (const char *name, gsize len)
   static const char link_tail[] = BACKUP_RECEPTION_LINK_MARK BACKUP_RECEPTION_PART_SUFFIX;
   static const char legacy_tail[] = BACKUP_RECEPTION_PART_SUFFIX;
 
+  if (has_resume_form (name, len))
+    return BACKUP_PART_RESUME;
   if (has_part_form (name, len, data_tail, sizeof data_tail - 1))
     return BACKUP_PART_DATA;
   if (has_part_form (name, len, link_tail, sizeof link_tail - 1))
@@ -424,8 +451,12 @@ open_directory (BackupStore *self, const char *name, char **display, GError **er
   return fd;
 }
 
-BackupReception *
-backup_store_begin (BackupStore *self, const char *name, gsize name_len, GError **error)
+static BackupReception *
+begin_reception (BackupStore *self,
+                 const char *name,
+                 gsize name_len,
+                 const char *id,
+                 GError **error)
 {
   g_autofree char *display = NULL;
   g_autofree char *checked = NULL;
@@ -459,7 +490,39 @@ backup_store_begin (BackupStore *self, const char *name, gsize name_len, GError 
   if (dir_fd < 0)
     return NULL;
 
+  if (id != NULL)
+    return _backup_reception_new_resumable (self, dir_fd, display, checked, self->versions, id,
+                                            self->resume_window, error);
   return _backup_reception_new (self, dir_fd, display, checked, self->versions, error);
+}
+
+BackupReception *
+backup_store_begin (BackupStore *self, const char *name, gsize name_len, GError **error)
+{
+  return begin_reception (self, name, name_len, NULL, error);
+}
+
+BackupReception *
+backup_store_begin_resumable (BackupStore *self,
+                              const char *name,
+                              gsize name_len,
+                              const char *id,
+                              GError **error)
+{
+  g_return_val_if_fail (id != NULL && strlen (id) == BACKUP_RECEPTION_ID_CHARS, NULL);
+  for (const char *p = id; *p != '\0'; p++)
+    g_return_val_if_fail (g_ascii_isdigit (*p) || (*p >= 'a' && *p <= 'f'), NULL);
+
+  return begin_reception (self, name, name_len, id, error);
+}
+
+void
+backup_store_set_resume_window (BackupStore *self, GTimeSpan window)
+{
+  g_return_if_fail (BACKUP_IS_STORE (self));
+  g_return_if_fail (window >= 0);
+
+  self->resume_window = window;
 }
 
 /* Removes the ".recv.part" file @name (@st from lstat) if nobody holds its
@@ -562,7 +625,13 @@ backup_store_remove_stale_parts (BackupStore *self,
       changed = timespec_to_us (kind == BACKUP_PART_LINK ? &st.st_ctim : &st.st_mtim);
       shown = backup_display_name (entry->d_name, -1);
 
-      if (now - changed >= min_age)
+      if (kind == BACKUP_PART_RESUME)
+        {
+          /* Kept to resume, for as long as a transfer may resume. */
+          gone = now - changed >= self->resume_window
+                 && remove_if_unowned (dir_fd, entry->d_name, &st);
+        }
+      else if (now - changed >= min_age)
         {
           gone = unlinkat (dir_fd, entry->d_name, 0) == 0;
           if (!gone && errno != ENOENT)

@@ -59,6 +59,21 @@ BackupReception *backup_store_begin (BackupStore *self,
                                      gsize name_len,
                                      GError **error);
 
+/* As backup_store_begin(), for a backup with an @id (32 lower-case hex
+ * digits) that may resume: the temporary file is named by @id and kept by
+ * backup_reception_keep() when the transfer is interrupted; a later
+ * reception of the same @id and name takes it over, with its bytes (see
+ * backup_reception_get_resume_offset()), if it was written to within the
+ * resume window (default BACKUP_RESUME_WINDOW) and no other reception
+ * holds it. Such a kept file is never a version; it is hidden, and removed
+ * by backup_store_remove_stale_parts() once older than the window. */
+BackupReception *backup_store_begin_resumable (BackupStore *self,
+                                               const char *name,
+                                               gsize name_len,
+                                               const char *id,
+                                               GError **error);
+void backup_store_set_resume_window (BackupStore *self, GTimeSpan window);
+
 /* Removes the temporary files (regular files owned by this user) that a
  * receiver killed or crashed during a reception left behind, and gives
  * back a clean numbering to the names whose commit or prune with a
@@ -70,6 +85,8 @@ BackupReception *backup_store_begin (BackupStore *self,
  *   microseconds (last write);
  * - a second name of a version during a commit (".NAME.XXXXXX.link.part")
  *   older than @min_age (last link);
+ * - the data kept to resume (".NAME.<id>.resume.part") once older than
+ *   the resume window, whatever @min_age, unless a reception holds it;
  * - the data of a reception by an earlier version of this program
  *   (".NAME.XXXXXX.part"), which took no lock, older than @min_age.
  *

@@ -33,6 +33,7 @@
 #include <glib/gi18n.h>
 
 #include "backup-error.h"
+#include "backup-zip-random.h"
 #include "backup-zip-writer.h"
 
 #define CHUNK_SIZE (1024 * 1024)
@@ -191,6 +192,9 @@ scan_dir (BackupZipTree *tree, int dir_fd, const char *rel_dir, GCancellable *ca
       entry->mode = st.st_mode;
       entry->mtime = st.st_mtim.tv_sec;
       entry->mtime_nsec = st.st_mtim.tv_nsec;
+      entry->ctime = st.st_ctim.tv_sec;
+      entry->ctime_nsec = st.st_ctim.tv_nsec;
+      entry->inode = st.st_ino;
       entry->uid = st.st_uid;
       entry->gid = st.st_gid;
       g_ptr_array_add (tree->entries, entry);
@@ -693,6 +697,8 @@ inner_thread (gpointer user_data)
   locale_t old = utf8 != (locale_t)0 ? uselocale (utf8) : (locale_t)0;
   gboolean ok = TRUE;
 
+  if (params->reproducible_key != NULL)
+    backup_zip_random_begin (params->reproducible_key, "inner");
   state->probe = G_CONVERTER (g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, 1));
   state->probe_out = g_malloc (PROBE_SIZE);
 
@@ -740,6 +746,7 @@ inner_thread (gpointer user_data)
 
   g_clear_object (&state->probe);
   g_clear_pointer (&state->probe_out, g_free);
+  backup_zip_random_end ();
   if (utf8 != (locale_t)0)
     {
       uselocale (old);
@@ -806,7 +813,10 @@ outer_write (WriteState *state, struct archive *a)
   archive_entry_set_pathname_utf8 (ae, params->inner_name);
   archive_entry_set_filetype (ae, AE_IFREG);
   archive_entry_set_perm (ae, 0644);
-  archive_entry_set_mtime (ae, g_get_real_time () / G_USEC_PER_SEC, 0);
+  archive_entry_set_mtime (ae,
+                           params->reproducible_key != NULL ? params->outer_mtime
+                                                            : g_get_real_time () / G_USEC_PER_SEC,
+                           0);
   if (archive_write_header (a, ae) != ARCHIVE_OK)
     {
       fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), params->inner_name);
@@ -877,7 +887,10 @@ backup_zip_write (const BackupZipWriteParams *params, GError **error)
       goto out;
     }
 
+  if (params->reproducible_key != NULL)
+    backup_zip_random_begin (params->reproducible_key, "outer");
   ok = outer_write (&state, a);
+  backup_zip_random_end ();
   if (!ok)
     {
       /* Stops the inner thread at its next chunk or file block. */

@@ -20,6 +20,9 @@ typedef struct
   gint64 size;  /* regular files only */
   gint64 mtime; /* seconds */
   long mtime_nsec;
+  gint64 ctime; /* seconds: any change to the file's content or metadata moves it */
+  long ctime_nsec;
+  guint64 inode;
   guint32 uid;
   guint32 gid;
   char *link_target; /* symbolic links only */
@@ -50,6 +53,11 @@ typedef struct
   GCancellable *cancellable;
   BackupZipProgressFunc progress;
   gpointer progress_data;
+  /* NULL: fresh random salts. Else the salts derive from this key (see
+   * backup-zip-random.h) and the outer entry's time is @outer_mtime, so the
+   * same tree gives the same bytes. */
+  const guint8 *reproducible_key;
+  gint64 outer_mtime; /* seconds */
 } BackupZipWriteParams;
 
 /* Writes the outer archive to params->out. Blocks; starts one extra thread

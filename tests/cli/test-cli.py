@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -732,7 +733,8 @@ def test_hostile_name(env):
 
 def test_killed_receiver(env):
     """A receiver killed during a transfer leaves its temporary file; the next
-    receiver on that folder removes it at start-up and keeps the versions."""
+    receiver on that folder keeps it while the backup may resume, removes it
+    at start-up once it is a day old, and keeps the versions."""
     src = fresh_dir(env, "killed-src")
     dst = fresh_dir(env, "killed-dst")
     sig = fresh_dir(env, "killed-sig")
@@ -758,7 +760,17 @@ def test_killed_receiver(env):
         assert len(left) == 1, f"no temporary file left by the killed receiver: {os.listdir(dst)}"
         assert os.path.getsize(os.path.join(dst, left[0])) > 0
 
-        # Another receiver of the same folder, for another session.
+        # Between two peers of this program, what arrived is kept for the
+        # backup to resume: another receiver of the same folder leaves it
+        # while it is younger than a day, and removes it after.
+        assert re.fullmatch(r"\.big\.bin\.[0-9a-f]{32}\.resume\.part", left[0]), left
+        later = Peer(env, common + ["-u", "killed-2", "-d", dst, "-v", "2"], "later-receiver")
+        wait_until(lambda: waiting_for_peer(sig, "killed-2"), "the new receiver to wait", (later,))
+        assert parts_in(dst) == left, f"the resumable part went: {os.listdir(dst)}"
+        later.proc.send_signal(signal.SIGTERM)
+        assert later.wait() == 143, later.stderr()
+        day_ago = time.time() - 25 * 3600
+        os.utime(os.path.join(dst, left[0]), (day_ago, day_ago))
         later = Peer(env, common + ["-u", "killed-2", "-d", dst, "-v", "2"], "later-receiver")
         wait_until(lambda: waiting_for_peer(sig, "killed-2"), "the new receiver to wait", (later,))
         assert parts_in(dst) == [], f"the temporary file stayed: {os.listdir(dst)}"
@@ -1070,7 +1082,8 @@ PROCESS_TESTS = [
     ("process: --prune --dry-run lists, --prune removes", test_prune_dry_run),
     ("process: a receiver runs a profile file", test_profile_file),
     ("process: a hostile file name is shown escaped", test_hostile_name),
-    ("process: a killed receiver's temporary file goes at the next start", test_killed_receiver),
+    ("process: a killed receiver's temporary file stays a day to resume, then goes",
+     test_killed_receiver),
     ("process: receivers share a folder", test_receivers_share_folder),
     ("process: SIGTERM exits 143, SIGINT 130", test_signal_status),
     ("process: an --apikey-file readable by others is warned about", test_apikey_file_warning),

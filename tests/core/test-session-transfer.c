@@ -388,7 +388,8 @@ start_sender (Fixture *f, gboolean legacy)
   g_assert_no_error (error);
   f->session = backup_session_new_sender (f->signaling, "fake", NULL, source, NULL, NULL, NULL,
                                           BACKUP_ZIP_ENCRYPTION_AES256);
-  backup_session_transfer_async (f->session, BACKUP_CHANNEL (f->channel), legacy, f->cancellable,
+  backup_session_transfer_async (f->session, BACKUP_CHANNEL (f->channel), legacy ? 0 : 1,
+                                 f->cancellable,
                                  run_done_cb, f);
 }
 
@@ -400,7 +401,8 @@ start_receiver (Fixture *f, gboolean legacy)
   g_autoptr (BackupStore) store = backup_store_new (dest, 2);
 
   f->session = backup_session_new_receiver (f->signaling, "fake", NULL, store);
-  backup_session_transfer_async (f->session, BACKUP_CHANNEL (f->channel), legacy, f->cancellable,
+  backup_session_transfer_async (f->session, BACKUP_CHANNEL (f->channel), legacy ? 0 : 1,
+                                 f->cancellable,
                                  run_done_cb, f);
 }
 
@@ -920,7 +922,7 @@ test_runs_are_fresh (Fixture *f, gconstpointer data)
   g_clear_error (&f->error);
   f->finished = FALSE;
 
-  backup_session_transfer_async (f->session, BACKUP_CHANNEL (second), FALSE, NULL, run_done_cb, f);
+  backup_session_transfer_async (f->session, BACKUP_CHANNEL (second), 1, NULL, run_done_cb, f);
   g_assert_cmpuint (backup_session_get_bytes_done (f->session), ==, 0);
   fake_open (second);
   g_set_object (&f->channel, second);

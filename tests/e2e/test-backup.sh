@@ -118,8 +118,24 @@ wait "$receiver"; receiver_status=$?
 check "interrupted: sender exits non-zero" [ "$sender_status" != 0 ]
 check "interrupted: receiver reports failure" [ "$receiver_status" != 0 ]
 check "interrupted: old version untouched" [ "$(sha256sum "$work/dst/big.bin" | cut -d' ' -f1)" = "$before" ]
-check "interrupted: no temporary file left" [ -z "$(ls -A "$work/dst" | grep '\.part$')" ]
+kept=$(ls -A "$work/dst" | grep '\.part$')
+check "interrupted: what arrived is kept hidden, to resume" \
+  [ "$(printf '%s\n' "$kept" | grep -cE '^\.big\.bin\.[0-9a-f]{32}\.resume\.part$')" = 1 ] \
+  && [ "$(printf '%s\n' "$kept" | wc -l)" = 1 ]
 check "interrupted: signaling store left empty" empty_dir "$sig"
+
+# --- sending the same file again resumes where the interrupted transfer stopped
+kept_bytes=$(stat -c %s "$work/dst/$kept")
+receive "$work/dst" 1
+"$app" --signaling "$sig" --ice-address 127.0.0.1 -S '' --timeout 30 --no-progress -u "$uid" \
+  -s "$work/src/big.bin" 2>"$work/sender.err"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "resumed: both succeed" [ "$sender_status" = 0 ] && [ "$receiver_status" = 0 ]
+check "resumed: content identical" cmp -s "$work/src/big.bin" "$work/dst/big.bin"
+check "resumed: the sender reports what it did not send again" \
+  grep -q "^Resumed an interrupted transfer: its first .* were not sent again" "$work/sender.err"
+check "resumed: nothing kept any more" [ -z "$(ls -A "$work/dst" | grep '\.part$')" ]
+check "resumed: the interrupted transfer had delivered something" [ "$kept_bytes" -gt 0 ]
 
 # --- a receiver nobody talks to gives up with one clear line; SIGTERM cleans up
 new_session

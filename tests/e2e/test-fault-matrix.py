@@ -31,7 +31,9 @@
 # (SHA-256) and nothing else is visible unless the backup completed, in which
 # case the new version is in place and the versions rotated; a receiver of
 # ours that was not SIGKILLed leaves no temporary file, and the one a killed
-# receiver left is hidden and removed by the next receiver that starts; every
+# receiver left is hidden and removed by the next receiver that starts,
+# except what a transfer between two peers of ours keeps to resume (one
+# hidden ".data.bin.<id>.resume.part"); every
 # process of ours that was not killed exits 0 with nothing on stderr when the
 # backup completed, and otherwise 1 with exactly one error line; a process of
 # ours stopped by SIGINT or SIGTERM exits 130 or 143 (the statuses the README
@@ -94,6 +96,9 @@ CRASH_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitize
 ERROR_LINE = re.compile(r"^distributed-backup: \S.*\w.*$")
 # The receiver's temporary file: hidden, ".data.bin.XXXXXX….part".
 PART = re.compile(r"^\." + re.escape(NAME) + r"\..+\.part$")
+# What a receiver of ours keeps of a transfer from a sender of ours that was
+# interrupted, to resume it: hidden, ".data.bin.<backup id>.resume.part".
+RESUME_PART = re.compile(r"^\." + re.escape(NAME) + r"\.[0-9a-f]{32}\.resume\.part$")
 
 
 # --- processes -----------------------------------------------------------------------
@@ -687,12 +692,22 @@ def case_body(ctx, case, res, work, procs, last):
     else:
         res.diag("the original receiver's directory (rotated before the data was complete, "
                  "as the original did): " + store.describe(ctx))
+    # Between two peers of ours, a transfer interrupted after data arrived
+    # leaves what arrived for a retry to resume from (unless the disk was
+    # full): one hidden file, never a version.
+    keeps = (case.group == "ours" and case.point == "transfer" and not case.completes
+             and case.fault != "full")
     if store_is_ours:
+        if keeps:
+            res.check("%s: what arrived is kept hidden, to resume, and nothing else" % case.name,
+                      len(store.hidden) == 1 and RESUME_PART.match(store.hidden[0]) is not None,
+                      store.describe(ctx))
         if rx.sent_signal == signal.SIGKILL:
             res.check("%s: only hidden temporary files left by the killed receiver" % case.name,
                       all(PART.match(n) for n in store.hidden), store.describe(ctx))
             if store.hidden and case.fault != "full":
-                # The next receiver removes what a dead one left, at start-up.
+                # The next receiver removes what a dead one left, at start-up,
+                # but keeps what may still resume.
                 sweep = os.path.join(work, "sweep-signaling")
                 os.makedirs(sweep)
                 again = Proc(work, "next-receiver", "ours",
@@ -701,12 +716,14 @@ def case_body(ctx, case, res, work, procs, last):
                               "-d", dst, "-v", str(VERSIONS)])
                 again.wait(END_BOUND)
                 later = Store.read(dst)
-                res.check("%s: the next receiver removes the killed one's temporary file and "
-                          "keeps every version" % case.name,
-                          not later.hidden and later.visible == store.visible,
+                resumable = [n for n in store.hidden if RESUME_PART.match(n)]
+                res.check("%s: the next receiver removes the killed one's temporary file, keeps "
+                          "what may resume, and keeps every version" % case.name,
+                          sorted(later.hidden) == sorted(resumable)
+                          and later.visible == store.visible,
                           "before: %s\nafter: %s\n%s" % (store.describe(ctx),
                                                           later.describe(ctx), again.report()))
-        else:
+        elif not keeps:
             res.check("%s: no temporary file left" % case.name, not store.hidden,
                       store.describe(ctx))
 
