@@ -11,14 +11,15 @@ build_pkgs=(
   libglib2.0-dev libglib2.0-bin
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev
   libnice-dev libusrsctp-dev libgnutls28-dev
-  libsoup-3.0-dev libjson-glib-dev libarchive-dev
+  libsoup-3.0-dev libjson-glib-dev libarchive-dev libsecret-1-dev
   appstream desktop-file-utils systemd
 )
 test_pkgs=(
   7zip libarchive-tools unzip zip openssl
   coturn python3-aiortc python3-gi
   iproute2 iptables procps psmisc util-linux strace
-  xvfb xauth dbus dbus-x11 python3-dogtail at-spi2-core gsettings-desktop-schemas
+  xvfb xauth xdotool dbus dbus-x11 python3-dogtail at-spi2-core gsettings-desktop-schemas
+  gnome-keyring
   libclang-rt-14-dev libfuzzer-14-dev
   golang-go golang-github-pion-webrtc.v3-dev curl time flatpak-builder man-db
 )

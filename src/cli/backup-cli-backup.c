@@ -260,6 +260,10 @@ make_profile (BackupOptions *o)
       backup_profile_set_passwords (profile, o->password1, o->password2);
       backup_profile_set_zip_encryption (profile, encryption);
     }
+  /* With a paired device: its session id and signaling, our certificate,
+   * and only its certificate on the other side. */
+  if (o->paired_device != NULL)
+    backup_profile_set_device (profile, o->paired_device, o->certificate);
   return g_steal_pointer (&profile);
 }
 

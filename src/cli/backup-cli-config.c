@@ -14,7 +14,7 @@
 static const char *const profile_keys[] = {
   "role", "session-id", "signaling", "stun-servers", "turn-servers", "ice-addresses",
   "relay-only", "timeout", "source", "archive-name", "zip-encryption", "destination",
-  "versions", "keep-listening",
+  "versions", "keep-listening", "device",
   /* the retention policy */
   "keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", NULL,
 };

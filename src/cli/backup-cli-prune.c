@@ -41,8 +41,8 @@ format_local_time (gint64 time_us)
   return g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
 }
 
-/* "keep    NAME.3  2024-05-01 10:00:00  daily, weekly  -> NAME.1"
- * "remove  NAME.4  2024-04-30 09:12:44" */
+/* "keep    NAME.3  2024-05-01 10:00:00  daily, weekly  -> NAME.1  from HOST"
+ * "remove  NAME.4  2024-04-30 09:12:44" (the origin, when one was kept) */
 static void
 print_version (const BackupStoreVersion *version, gboolean dry_run)
 {
@@ -66,6 +66,12 @@ print_version (const BackupStoreVersion *version, gboolean dry_run)
 
           g_string_append_printf (line, "  -> %s", new_file);
         }
+    }
+  if (version->origin != NULL)
+    {
+      g_autofree char *origin = backup_display_name (version->origin, -1);
+
+      g_string_append_printf (line, "  from %s", origin);
     }
   puts (line->str);
 }

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 
 #include "backup-cli-backup.h"
+#include "backup-cli-device.h"
 #include "backup-cli-prune.h"
 #include "backup-cli-restore.h"
 #include "backup-cli.h"
@@ -366,6 +367,12 @@ backup_cli_main (int argc, char **argv)
   for (guint i = 0; i < options->warnings->len; i++)
     print_error (g_ptr_array_index (options->warnings, i));
 
+  if (options->invite || options->pair != NULL)
+    return backup_cli_run_pairing (options);
+  if (options->devices)
+    return backup_cli_list_devices (options);
+  if (options->unpair != NULL)
+    return backup_cli_unpair (options);
   if (options->prune)
     return backup_cli_run_prune (options);
   if (options->restore != NULL || options->list != NULL || options->verify != NULL)

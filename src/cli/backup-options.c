@@ -16,15 +16,19 @@
 #include <glib/gi18n.h>
 
 #include "backup-cli-config.h"
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-options.h"
 #include "backup-pairing.h"
+#include "backup-secrets.h"
 #include "backup-signaling-open.h"
 #include "backup-store.h"
 #include "rtc-configuration.h"
 #include "backup-vault.h"
 
 #define MAX_NAME_LEN 255
+/* How long the keyring may take to give the kept API key. */
+#define KEPT_APIKEY_TIMEOUT_MS 5000
 /* So that the timeout in milliseconds fits in a gint. */
 #define MAX_TIMEOUT (G_MAXINT / 1000)
 
@@ -69,6 +73,12 @@ typedef enum
   OPT_KEEP_MONTHLY,
   OPT_PRUNE,
   OPT_DRY_RUN,
+  OPT_DEVICE,
+  OPT_INVITE,
+  OPT_PAIR,
+  OPT_DEVICE_NAME,
+  OPT_DEVICES,
+  OPT_UNPAIR,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
@@ -173,6 +183,23 @@ static const OptionSpec option_specs[] = {
     N_("Run the backup profile of FILE (a receiver or a sender, see the README); options "
        "that the profile sets cannot be given with it"),
     NULL },
+  { OPT_INVITE, 0, "invite", NULL,
+    N_("Pair with another device: print an invitation link, then wait (see --timeout) for it "
+       "to be opened with --pair"),
+    NULL },
+  { OPT_PAIR, 0, "pair", N_("LINK"),
+    N_("Pair with the device that printed the invitation LINK (“-”: read it from standard "
+       "input, which other users cannot see)"),
+    NULL },
+  { OPT_DEVICE_NAME, 0, "device-name", N_("NAME"),
+    N_("This device's name, shown to the device it pairs with"),
+    N_("the host's pretty name or host name") },
+  { OPT_DEVICES, 0, "devices", NULL, N_("List the paired devices"), NULL },
+  { OPT_UNPAIR, 0, "unpair", N_("NAME"), N_("Forget the paired device NAME"), NULL },
+  { OPT_DEVICE, 0, "device", N_("NAME"),
+    N_("Send or receive with the paired device NAME (its session id and signaling, and only "
+       "its certificate), instead of -u"),
+    NULL },
   { OPT_VERSION, 0, "version", NULL, N_("Print the version and exit"), NULL },
   { OPT_HELP, 'h', "help", NULL, N_("Print this help and exit"), NULL },
 };
@@ -237,6 +264,14 @@ backup_options_free (BackupOptions *options)
   g_free (options->restore);
   g_free (options->list);
   g_free (options->verify);
+  g_free (options->device);
+  free_secret (options->pair);
+  g_free (options->device_name);
+  g_free (options->unpair);
+  g_clear_object (&options->certificate);
+  g_clear_pointer (&options->link, backup_device_link_free);
+  g_free (options->own_device_name);
+  g_clear_pointer (&options->paired_device, backup_device_free);
   g_free (options);
 }
 
@@ -490,6 +525,27 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_DRY_RUN:
       options->dry_run = flag;
+      break;
+    case OPT_DEVICE:
+    case OPT_UNPAIR:
+    case OPT_DEVICE_NAME:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a device name"), error);
+      replace_string (spec->id == OPT_DEVICE     ? &options->device
+                      : spec->id == OPT_UNPAIR ? &options->unpair
+                                               : &options->device_name,
+                      value, FALSE);
+      break;
+    case OPT_PAIR:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected an invitation link"), error);
+      replace_string (&options->pair, value, TRUE);
+      break;
+    case OPT_INVITE:
+      options->invite = flag;
+      break;
+    case OPT_DEVICES:
+      options->devices = flag;
       break;
     case OPT_VERSION:
       options->version = flag;
@@ -858,6 +914,32 @@ resolve_apikey (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* No key given (-a, --apikey-file, $DISTRIBUTED_BACKUP_APIKEY) and a
+ * server at @url to talk to: the key that the desktop application keeps
+ * (keyring or private file), when there is one. Never asked for; a key
+ * that cannot be read is a warning, as if none was kept. An explicit
+ * empty -a means no key. */
+static void
+use_kept_apikey (BackupOptions *options, const char *url)
+{
+  g_autoptr (GError) error = NULL;
+  char *kept;
+
+  if (url == NULL || options->apikey_resolved != NULL || options->apikey != NULL)
+    return;
+  kept = backup_secret_lookup_sync (BACKUP_SECRET_API_KEY, KEPT_APIKEY_TIMEOUT_MS, NULL, NULL,
+                                    &error);
+  if (error != NULL)
+    {
+      g_ptr_array_add (options->warnings,
+                       /* Translators: %s says why (from the keyring or the file system) */
+                       g_strdup_printf (_("warning: the saved API key could not be read: %s"),
+                                        error->message));
+      return;
+    }
+  options->apikey_resolved = kept;
+}
+
 /* --signaling-ca: only with an https:// server, and a file that holds
  * certificates, loaded here for the connection. */
 static gboolean
@@ -957,6 +1039,8 @@ validate_encryption_mode (BackupOptions *options, GError **error)
     return usage_error (error, _("-z cannot be used in encryption mode (-e)"));
   if (options->outfile != NULL)
     return usage_error (error, _("-o cannot be used in encryption mode (-e)"));
+  if (options->device != NULL)
+    return usage_error (error, _("--device cannot be used in encryption mode (-e)"));
   return TRUE;
 }
 
@@ -992,6 +1076,8 @@ check_no_backup_options (BackupOptions *options, const char *mode, GError **erro
     return usage_error (error, _("-u cannot be used with %s"), mode);
   if (options->keep_listening)
     return usage_error (error, _("--keep-listening cannot be used with %s"), mode);
+  if (options->device != NULL)
+    return usage_error (error, _("--device cannot be used with %s"), mode);
   return TRUE;
 }
 
@@ -1084,7 +1170,7 @@ static const OptionId profile_options[] = {
   OPT_STUN, OPT_UUID, OPT_VERSIONS, OPT_ZIPDIR, OPT_SIGNALING, OPT_TURN, OPT_ICE_ADDRESS,
   OPT_RELAY_ONLY, OPT_ZIP_ENCRYPTION, OPT_TIMEOUT, OPT_KEEP_LISTENING, OPT_RESTORE, OPT_LIST,
   OPT_VERIFY, OPT_FORCE, OPT_SHOW_PASSWORDS, OPT_YES, OPT_KEEP_LAST, OPT_KEEP_HOURLY,
-  OPT_KEEP_DAILY, OPT_KEEP_WEEKLY, OPT_KEEP_MONTHLY,
+  OPT_KEEP_DAILY, OPT_KEEP_WEEKLY, OPT_KEEP_MONTHLY, OPT_DEVICE,
 };
 
 static gboolean
@@ -1132,9 +1218,21 @@ validate_config_mode (BackupOptions *options, GError **error)
     options->vault_key = g_strdup (config->vault_key);
   if (!config->stun_given)
     backup_profile_set_stun_servers (profile, default_stun);
+  if (backup_profile_get_device_name (profile) != NULL
+      && !backup_profile_load_device (profile, backup_profile_get_device_name (profile), NULL,
+                                      &cause))
+    return profile_error (error, options->config, cause);
 
   if (!resolve_apikey (options, error) || !check_signaling_ca (options, error))
     return FALSE;
+  if (options->apikey_resolved == NULL)
+    {
+      g_autofree char *url = NULL;
+
+      if (backup_signaling_resolve (backup_profile_get_signaling (profile), NULL, &url, NULL,
+                                    NULL))
+        use_kept_apikey (options, url);
+    }
   backup_profile_set_api_key (profile, options->apikey_resolved);
   backup_profile_set_signaling_trust (profile, options->signaling_ca_database);
 
@@ -1275,6 +1373,205 @@ check_config_prune (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+
+/* --- Paired devices: --invite, --pair, --devices, --unpair, --device --- */
+
+/* The options each mode of paired devices may be given with. */
+static const OptionId invite_options[] = {
+  OPT_INVITE, OPT_APIKEY, OPT_APIKEY_FILE, OPT_SIGNALING, OPT_SIGNALING_CA, OPT_STUN, OPT_TURN,
+  OPT_ICE_ADDRESS, OPT_RELAY_ONLY, OPT_TIMEOUT, OPT_DEVICE_NAME, OPT_QUIET, OPT_PROGRESS,
+  OPT_NO_PROGRESS,
+};
+static const OptionId pair_options[] = {
+  OPT_PAIR, OPT_APIKEY, OPT_APIKEY_FILE, OPT_SIGNALING_CA, OPT_STUN, OPT_TURN, OPT_ICE_ADDRESS,
+  OPT_RELAY_ONLY, OPT_TIMEOUT, OPT_DEVICE_NAME, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS,
+};
+static const OptionId list_options[] = { OPT_DEVICES, OPT_QUIET };
+static const OptionId unpair_options[] = { OPT_UNPAIR, OPT_QUIET };
+
+static char *
+option_name_of (OptionId id)
+{
+  for (gsize j = 0; j < G_N_ELEMENTS (option_specs); j++)
+    if (option_specs[j].id == id)
+      return option_display_name (&option_specs[j]);
+  g_return_val_if_reached (NULL);
+}
+
+/* Every option given is one of @allowed. */
+static gboolean
+check_only (BackupOptions *options, const OptionId *allowed, gsize n_allowed, const char *mode,
+            GError **error)
+{
+  for (guint id = 0; id <= OPT_HELP; id++)
+    {
+      gboolean ok = FALSE;
+
+      if ((options->given & (G_GUINT64_CONSTANT (1) << id)) == 0)
+        continue;
+      for (gsize i = 0; i < n_allowed; i++)
+        ok |= allowed[i] == id;
+      if (!ok)
+        {
+          g_autofree char *name = option_name_of (id);
+
+          return usage_error (error, _("%s cannot be used with %s"), name, mode);
+        }
+    }
+  return TRUE;
+}
+
+/* This device's certificate, created on first use, and its name. */
+static gboolean
+load_identity (BackupOptions *options, gboolean want_name, GError **error)
+{
+  g_autoptr (GError) cause = NULL;
+
+  options->certificate = backup_device_load_certificate (NULL, TRUE, &cause);
+  if (options->certificate == NULL)
+    return usage_error (error, "%s", cause->message);
+  if (!want_name)
+    return TRUE;
+  if (options->device_name != NULL)
+    {
+      if (!backup_device_check_name (options->device_name, &cause))
+        return usage_error (error, _("invalid --device-name: %s"), cause->message);
+      options->own_device_name = g_strdup (options->device_name);
+    }
+  else
+    options->own_device_name = backup_device_default_name ();
+  return TRUE;
+}
+
+/* "--pair -": the link is the first line of standard input (which other
+ * users cannot see, unlike the command line). */
+static gboolean
+read_link_from_stdin (BackupOptions *options, GError **error)
+{
+  g_autoptr (GIOChannel) channel = g_io_channel_unix_new (STDIN_FILENO);
+  g_autofree char *line = NULL;
+  gsize length = 0;
+
+  if (g_io_channel_read_line (channel, &line, &length, NULL, NULL) != G_IO_STATUS_NORMAL
+      || line == NULL)
+    return usage_error (error, _("--pair -: no invitation link on standard input"));
+  g_strchomp (line);
+  free_secret (options->pair);
+  options->pair = g_strdup (line);
+  explicit_bzero (line, length);
+  return TRUE;
+}
+
+static gboolean
+validate_invite (BackupOptions *options, GError **error)
+{
+  g_autofree char *location = NULL;
+
+  if (!check_only (options, invite_options, G_N_ELEMENTS (invite_options), "--invite", error)
+      || !resolve_apikey (options, error) || !check_network_options (options, error)
+      || !check_signaling (options, error) || !check_signaling_ca (options, error))
+    return FALSE;
+  use_kept_apikey (options, options->signaling_url);
+
+  /* The link names the store explicitly, so that the other device need not
+   * guess the default. */
+  if (options->signaling_url != NULL)
+    location = g_strdup (options->signaling_url);
+  else if (options->signaling_dir != NULL)
+    location = g_strdup (options->signaling_dir);
+  else if (!backup_signaling_resolve (NULL, NULL, NULL, &location, NULL) || location == NULL)
+    return usage_error (error, _("there is no signaling store to invite through: use --signaling"));
+
+  if (!load_identity (options, TRUE, error))
+    return FALSE;
+  options->link = backup_device_link_new (location, options->certificate,
+                                          options->own_device_name);
+  resolve_progress (options);
+  return TRUE;
+}
+
+static gboolean
+validate_pair (BackupOptions *options, GError **error)
+{
+  g_autoptr (GError) cause = NULL;
+  guint8 own[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  g_autofree char *url = NULL;
+  g_autofree char *dir = NULL;
+
+  if (!check_only (options, pair_options, G_N_ELEMENTS (pair_options), "--pair", error))
+    return FALSE;
+  if (g_str_equal (options->pair, "-") && !read_link_from_stdin (options, error))
+    return FALSE;
+  options->link = backup_device_link_parse (options->pair, &cause);
+  if (options->link == NULL)
+    return usage_error (error, "%s", cause->message);
+  if (!resolve_apikey (options, error) || !check_network_options (options, error))
+    return FALSE;
+  if (!backup_signaling_resolve (options->link->signaling, options->apikey_resolved, &url, &dir,
+                                 &cause))
+    return usage_error (error, _("Invalid invitation link: %s"), cause->message);
+  options->signaling_url = g_steal_pointer (&url);
+  options->signaling_dir = g_steal_pointer (&dir);
+  use_kept_apikey (options, options->signaling_url);
+  if (options->signaling_dir != NULL && !g_file_test (options->signaling_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *shown = g_filename_display_name (options->signaling_dir);
+
+      return usage_error (error,
+                          _("the invitation's signaling directory “%s” does not exist on this "
+                            "machine"),
+                          shown);
+    }
+  if (!check_signaling_ca (options, error) || !load_identity (options, TRUE, error))
+    return FALSE;
+  rtc_certificate_get_fingerprint (options->certificate, own);
+  if (memcmp (own, options->link->fingerprint, sizeof own) == 0)
+    return usage_error (error, _("this invitation link is this device's own"));
+  resolve_progress (options);
+  return TRUE;
+}
+
+static gboolean
+validate_device_modes (BackupOptions *options, GError **error)
+{
+  int modes = (options->invite != FALSE) + (options->pair != NULL) + (options->devices != FALSE)
+              + (options->unpair != NULL);
+
+  if (modes > 1)
+    return usage_error (error, _("use only one of --invite, --pair, --devices and --unpair"));
+  if (options->invite)
+    return validate_invite (options, error);
+  if (options->pair != NULL)
+    return validate_pair (options, error);
+  if (options->devices)
+    return check_only (options, list_options, G_N_ELEMENTS (list_options), "--devices", error);
+  return check_only (options, unpair_options, G_N_ELEMENTS (unpair_options), "--unpair", error);
+}
+
+/* --device NAME with -s or -d: the device gives the session id and the
+ * signaling; this device's certificate is used. */
+static gboolean
+resolve_device (BackupOptions *options, GError **error)
+{
+  g_autoptr (GError) cause = NULL;
+
+  if (options->uuid != NULL)
+    return usage_error (error, _("-u cannot be used with --device: the paired device gives the "
+                                 "session id"));
+  if (options->signaling != NULL)
+    return usage_error (error, _("--signaling cannot be used with --device: the paired device "
+                                 "gives it"));
+  options->paired_device = backup_device_find (NULL, options->device, &cause);
+  if (options->paired_device == NULL)
+    return usage_error (error, "%s", cause->message);
+  options->certificate = backup_device_load_certificate (NULL, FALSE, &cause);
+  if (options->certificate == NULL)
+    return usage_error (error, "%s", cause->message);
+  options->signaling = g_strdup (options->paired_device->signaling);
+  options->uuid = g_strdup (options->paired_device->session_id);
+  return TRUE;
+}
+
 gboolean
 backup_options_validate (BackupOptions *options, GError **error)
 {
@@ -1292,6 +1589,13 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_ptr_array_set_size (options->warnings, 0);
 
   g_clear_object (&options->profile);
+  g_clear_object (&options->certificate);
+  g_clear_pointer (&options->link, backup_device_link_free);
+  g_clear_pointer (&options->own_device_name, g_free);
+  if (options->device_name != NULL && !options->invite && options->pair == NULL)
+    return usage_error (error, _("--device-name is only used with --invite or --pair"));
+  if (options->invite || options->pair != NULL || options->devices || options->unpair != NULL)
+    return validate_device_modes (options, error);
   if (!check_retention_options (options, error))
     return FALSE;
   if (options->config != NULL)
@@ -1326,6 +1630,9 @@ backup_options_validate (BackupOptions *options, GError **error)
     return FALSE;
   if (options->dstdir != NULL && !check_receiver (options, error))
     return FALSE;
+  if (options->device != NULL && options->paired_device == NULL
+      && !resolve_device (options, error))
+    return FALSE;
 
   if (options->uuid == NULL)
     return usage_error (error, _("backup mode needs -u UUID, the session id shared by both peers"));
@@ -1339,6 +1646,7 @@ backup_options_validate (BackupOptions *options, GError **error)
       || !check_signaling (options, error)
       || !check_signaling_ca (options, error))
     return FALSE;
+  use_kept_apikey (options, options->signaling_url);
 
   if (options->passfile != NULL)
     {

@@ -13,6 +13,7 @@
 
 #include <gio/gio.h>
 
+#include "backup-device.h"
 #include "backup-profile.h"
 
 G_BEGIN_DECLS
@@ -80,6 +81,14 @@ typedef struct
   gboolean prune;            /* --prune: apply the policy to -d now, no transfer */
   gboolean dry_run;          /* --dry-run: with --prune, only show what would go */
 
+  /* Paired devices (backup-cli-device.c). */
+  char *device;      /* --device NAME: back up with this paired device (-s or -d) */
+  gboolean invite;   /* --invite: print an invitation link and wait */
+  char *pair;        /* --pair LINK: pair with the device that made LINK */
+  char *device_name; /* --device-name NAME: this device's name for --invite/--pair */
+  gboolean devices;  /* --devices: list the paired devices */
+  char *unpair;      /* --unpair NAME: forget a paired device */
+
   /* A profile file (--config): it says everything the options of a backup
    * would; only how to run (progress, quiet, where secrets are) may be
    * added. */
@@ -101,6 +110,13 @@ typedef struct
    * from the password file (empty strings without -p). */
   /* With --config: the profile to run, secrets included. */
   BackupProfile *profile;
+  /* Set by backup_options_validate() for --invite, --pair and --device:
+   * this device's certificate; the link (--pair's, or --invite's new one,
+   * its secret wiped when freed); this device's name; the paired device. */
+  RtcCertificate *certificate;
+  BackupDeviceLink *link;
+  char *own_device_name;
+  BackupDevice *paired_device;
 } BackupOptions;
 
 BackupOptions *backup_options_new (void);

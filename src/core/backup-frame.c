@@ -30,6 +30,7 @@ backup_frame_free (BackupFrame *frame)
 
   g_free (frame->name);
   g_free (frame->id);
+  g_free (frame->from);
   g_free (frame->message);
   g_free (frame);
 }
@@ -118,6 +119,11 @@ backup_frame_encode (const BackupFrame *frame)
           json_builder_set_member_name (builder, "id");
           json_builder_add_string_value (builder, frame->id);
         }
+      if (frame->from != NULL)
+        {
+          json_builder_set_member_name (builder, "from");
+          json_builder_add_string_value (builder, frame->from);
+        }
       break;
 
     case BACKUP_FRAME_RESUME:
@@ -133,6 +139,11 @@ backup_frame_encode (const BackupFrame *frame)
       json_builder_add_int_value (builder, (gint64) frame->bytes);
       json_builder_set_member_name (builder, "sha256");
       json_builder_add_string_value (builder, sha);
+      if (frame->type == BACKUP_FRAME_OFFSET && frame->from != NULL)
+        {
+          json_builder_set_member_name (builder, "from");
+          json_builder_add_string_value (builder, frame->from);
+        }
       break;
 
     case BACKUP_FRAME_ERROR:
@@ -177,6 +188,21 @@ get_int (JsonObject *object, const char *member, gint64 *value)
       || json_node_get_value_type (node) != G_TYPE_INT64)
     return FALSE;
   *value = json_node_get_int (node);
+  return TRUE;
+}
+
+/* The optional device name of a header or an offer. */
+static gboolean
+get_from (JsonObject *object, BackupFrame *frame, GError **error)
+{
+  const char *from;
+
+  if (!json_object_has_member (object, "from"))
+    return TRUE;
+  from = get_string (object, "from");
+  if (from == NULL || *from == '\0' || strlen (from) > BACKUP_FRAME_MAX_FROM)
+    return protocol_error (error, "a bad device name");
+  frame->from = g_strdup (from);
   return TRUE;
 }
 
@@ -273,6 +299,8 @@ backup_frame_decode (const guint8 *data, gsize length, GError **error)
               }
             frame->id = g_strdup (id);
           }
+        if (!get_from (object, frame, error))
+          return NULL;
         frame->name = g_strdup (name);
         frame->kind = (BackupFrameKind) kind;
         break;
@@ -309,6 +337,8 @@ backup_frame_decode (const guint8 *data, gsize length, GError **error)
             return NULL;
           }
         frame->bytes = (guint64) bytes;
+        if (frame->type == BACKUP_FRAME_OFFSET && !get_from (object, frame, error))
+          return NULL;
         break;
       }
 

@@ -13,6 +13,8 @@
  * messages carry one JSON object each, binary messages carry content:
  *
  *   sender → receiver  {"type":"header","name":NAME,"size":N|-1,"kind":"file"|"zip"}
+ *                      (and, optional, "from":DEVICE: the sender's device name,
+ *                      at most BACKUP_FRAME_MAX_FROM bytes)
  *   sender → receiver  binary content messages
  *   sender → receiver  {"type":"end","bytes":N,"sha256":HEX}
  *   receiver → sender  {"type":"ack","bytes":N,"sha256":HEX}        (stored safely)
@@ -24,7 +26,8 @@
  * backup's id (32 hex digits; the same when the same content is sent
  * again), and no content flows before two more messages:
  *
- *   receiver → sender  {"type":"offset","bytes":N,"sha256":HEX}
+ *   receiver → sender  {"type":"offset","bytes":N,"sha256":HEX} (and, optional,
+ *                      "from":DEVICE: the receiver's device name)
  *                      N bytes of this id are kept from an interrupted
  *                      transfer, with that SHA-256 (N = 0: none)
  *   sender → receiver  {"type":"resume","bytes":M}
@@ -53,6 +56,7 @@ G_BEGIN_DECLS
 #define BACKUP_FRAME_PROTOCOL_RESUME 2
 /* Bytes of a backup id (sent as twice as many hex digits). */
 #define BACKUP_FRAME_ID_LEN 16
+#define BACKUP_FRAME_MAX_FROM 255
 
 typedef enum
 {
@@ -77,6 +81,7 @@ typedef struct
   gint64 size;     /* HEADER: -1 when unknown */
   BackupFrameKind kind; /* HEADER */
   char *id;        /* HEADER: 32 lower-case hex digits, or NULL */
+  char *from;      /* HEADER, OFFSET: the device name of its sender, or NULL */
   guint64 bytes;   /* END, ACK, OFFSET, RESUME */
   guint8 sha256[BACKUP_FRAME_SHA256_LEN]; /* END, ACK, OFFSET */
   char *message;   /* ERROR */

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-pairing.h"
 #include "backup-profile.h"
@@ -19,6 +20,10 @@ struct _BackupProfile
 
   BackupProfileRole role;
   char *session_id;
+
+  char *device_name;
+  char *peer_fingerprint;
+  RtcCertificate *certificate;
 
   char *signaling;
   char *api_key;
@@ -60,6 +65,7 @@ backup_profile_dispose (GObject *object)
   BackupProfile *self = BACKUP_PROFILE (object);
 
   g_clear_object (&self->signaling_trust);
+  g_clear_object (&self->certificate);
   g_clear_object (&self->source);
   g_clear_object (&self->destination);
 
@@ -72,6 +78,8 @@ backup_profile_finalize (GObject *object)
   BackupProfile *self = BACKUP_PROFILE (object);
 
   g_free (self->session_id);
+  g_free (self->device_name);
+  g_free (self->peer_fingerprint);
   g_free (self->signaling);
   wipe (&self->api_key);
   g_strfreev (self->stun_servers);
@@ -133,6 +141,95 @@ backup_profile_set_session_id (BackupProfile *self, const char *session_id)
 
   g_free (self->session_id);
   self->session_id = g_strdup (session_id);
+}
+
+const char *
+backup_profile_get_device_name (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->device_name;
+}
+
+void
+backup_profile_set_device_name (BackupProfile *self, const char *name)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  g_free (self->device_name);
+  self->device_name = g_strdup (name);
+}
+
+const char *
+backup_profile_get_peer_fingerprint (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->peer_fingerprint;
+}
+
+void
+backup_profile_set_peer_fingerprint (BackupProfile *self, const char *fingerprint)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  g_free (self->peer_fingerprint);
+  self->peer_fingerprint = g_strdup (fingerprint);
+}
+
+RtcCertificate *
+backup_profile_get_certificate (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->certificate;
+}
+
+void
+backup_profile_set_certificate (BackupProfile *self, RtcCertificate *certificate)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (certificate == NULL || RTC_IS_CERTIFICATE (certificate));
+
+  g_set_object (&self->certificate, certificate);
+}
+
+void
+backup_profile_set_device (BackupProfile *self,
+                           const BackupDevice *device,
+                           RtcCertificate *certificate)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (device != NULL);
+  g_return_if_fail (RTC_IS_CERTIFICATE (certificate));
+
+  backup_profile_set_device_name (self, device->name);
+  backup_profile_set_peer_fingerprint (self, device->fingerprint);
+  backup_profile_set_certificate (self, certificate);
+  backup_profile_set_session_id (self, device->session_id);
+  backup_profile_set_signaling (self, device->signaling);
+}
+
+gboolean
+backup_profile_load_device (BackupProfile *self,
+                            const char *name,
+                            const char *folder,
+                            GError **error)
+{
+  g_autoptr (BackupDevice) device = NULL;
+  g_autoptr (RtcCertificate) certificate = NULL;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  device = backup_device_find (folder, name, error);
+  if (device == NULL)
+    return FALSE;
+  certificate = backup_device_load_certificate (folder, FALSE, error);
+  if (certificate == NULL)
+    return FALSE;
+  backup_profile_set_device (self, device, certificate);
+  return TRUE;
 }
 
 const char *
@@ -365,6 +462,23 @@ backup_profile_validate (BackupProfile *self, GError **error)
   g_return_val_if_fail (BACKUP_IS_PROFILE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (self->device_name != NULL && !backup_device_check_name (self->device_name, &cause))
+    return invalid (error, cause);
+  if (self->device_name != NULL && self->peer_fingerprint == NULL)
+    {
+      g_autofree char *shown = backup_display_name (self->device_name, -1);
+
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                   _("The paired device “%s” is not loaded"), shown);
+      return FALSE;
+    }
+  if (self->peer_fingerprint != NULL && self->certificate == NULL)
+    {
+      g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                           _("A paired device needs this device's certificate"));
+      return FALSE;
+    }
+
   if (self->session_id == NULL || self->session_id[0] == '\0')
     {
       g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
@@ -526,10 +640,15 @@ backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group)
 
   g_key_file_set_string (key_file, group, "role",
                          self->role == BACKUP_PROFILE_ROLE_SEND ? "send" : "receive");
-  if (self->session_id != NULL)
-    g_key_file_set_string (key_file, group, "session-id", self->session_id);
-  if (self->signaling != NULL)
-    g_key_file_set_string (key_file, group, "signaling", self->signaling);
+  if (self->device_name != NULL)
+    g_key_file_set_string (key_file, group, "device", self->device_name);
+  else
+    {
+      if (self->session_id != NULL)
+        g_key_file_set_string (key_file, group, "session-id", self->session_id);
+      if (self->signaling != NULL)
+        g_key_file_set_string (key_file, group, "signaling", self->signaling);
+    }
   save_strv (key_file, group, "stun-servers", self->stun_servers);
   save_strv (key_file, group, "turn-servers", self->turn_servers);
   save_strv (key_file, group, "ice-addresses", self->ice_addresses);
@@ -645,6 +764,24 @@ backup_profile_load (GKeyFile *key_file, const char *group, GError **error)
 
   self->session_id = g_key_file_get_string (key_file, group, "session-id", NULL);
   self->signaling = g_key_file_get_string (key_file, group, "signaling", NULL);
+  self->device_name = g_key_file_get_string (key_file, group, "device", NULL);
+  if (self->device_name != NULL)
+    {
+      if (!backup_device_check_name (self->device_name, &cause))
+        {
+          bad_value (error, group, "device", cause);
+          return NULL;
+        }
+      if (self->session_id != NULL || self->signaling != NULL)
+        {
+          bad_value (error, group, "device",
+                     g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                          _("a paired device gives the session id and the "
+                                            "signaling: leave out “session-id” and "
+                                            "“signaling”")));
+          return NULL;
+        }
+    }
   stun = g_key_file_get_string_list (key_file, group, "stun-servers", NULL, NULL);
   turn = g_key_file_get_string_list (key_file, group, "turn-servers", NULL, NULL);
   addresses = g_key_file_get_string_list (key_file, group, "ice-addresses", NULL, NULL);
@@ -718,6 +855,8 @@ backup_profile_get_rtc_configuration (BackupProfile *self)
   config->turn_servers = g_strdupv (self->turn_servers);
   config->local_addresses = g_strdupv (self->ice_addresses);
   config->relay_only = self->relay_only;
+  config->certificate = self->certificate != NULL ? g_object_ref (self->certificate) : NULL;
+  config->peer_fingerprint = g_strdup (self->peer_fingerprint);
   /* Once the peer shows up, connecting has as long as waiting for it had. */
   config->ice_timeout_ms
       = (self->timeout > 0 ? self->timeout : BACKUP_PAIRING_DEFAULT_TIMEOUT) * 1000;

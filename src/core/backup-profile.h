@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 
 #include "backup-archiver.h"
+#include "backup-device.h"
 #include "backup-retention.h"
 #include "backup-session.h"
 #include "backup-signaling-store.h"
@@ -55,6 +56,30 @@ void backup_profile_set_stun_servers (BackupProfile *self, const char *const *se
 void backup_profile_set_turn_servers (BackupProfile *self, const char *const *servers);
 void backup_profile_set_ice_addresses (BackupProfile *self, const char *const *addresses);
 void backup_profile_set_relay_only (BackupProfile *self, gboolean relay_only);
+
+/* A paired device (backup-device.h): its name (for messages and profile
+ * files), the fingerprint its certificate must have (the peer is refused
+ * otherwise), and this device's certificate for DTLS. Without them (the
+ * original tool's mode) each run has a fresh certificate and any peer of
+ * the session id is accepted. */
+const char *backup_profile_get_device_name (BackupProfile *self);
+void backup_profile_set_device_name (BackupProfile *self, const char *name);
+const char *backup_profile_get_peer_fingerprint (BackupProfile *self);
+void backup_profile_set_peer_fingerprint (BackupProfile *self, const char *fingerprint);
+RtcCertificate *backup_profile_get_certificate (BackupProfile *self);
+void backup_profile_set_certificate (BackupProfile *self, RtcCertificate *certificate);
+/* All of the above and the device's session id and signaling location. */
+void backup_profile_set_device (BackupProfile *self,
+                                const BackupDevice *device,
+                                RtcCertificate *certificate);
+/* backup_profile_set_device() with the device named @name of @folder and
+ * this device's certificate (NULL: the default folder). Blocking (small
+ * files). Errors are those of backup_device_find() and
+ * backup_device_load_certificate(). */
+gboolean backup_profile_load_device (BackupProfile *self,
+                                     const char *name,
+                                     const char *folder,
+                                     GError **error);
 
 /* How long to wait for the peer, in seconds, and then for the connection;
  * 0: wait for the peer without limit (the connection still has the
@@ -107,7 +132,9 @@ gboolean backup_profile_check_files (BackupProfile *self, GError **error);
  * archive-name and zip-encryption, or destination, versions,
  * keep-listening and the policy: keep-last, keep-hourly, keep-daily,
  * keep-weekly, keep-monthly (0 to 65535, 0 or absent: that rule is off; a
- * policy without "versions" has no other bound). Secrets (the API key, the zip passwords) are never
+ * policy without "versions" has no other bound). With a paired device,
+ * "device" names it instead of session-id and signaling (which it gives;
+ * loading leaves it to the caller to backup_profile_load_device()). Secrets (the API key, the zip passwords) are never
  * written; loading fails with BACKUP_ERROR_INVALID_ARGUMENT on a missing
  * or bad value, and leaves what is not given at its default. */
 void backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group);

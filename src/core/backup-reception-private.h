@@ -24,6 +24,8 @@ G_BEGIN_DECLS
 #define BACKUP_RECEPTION_DATA_MARK ".recv"
 #define BACKUP_RECEPTION_LINK_MARK ".link"
 #define BACKUP_RECEPTION_RESUME_MARK ".resume"
+/* The extended attribute that holds a version's origin. */
+#define BACKUP_RECEPTION_ORIGIN_XATTR "user.distributed-backup.origin"
 /* Hex digits of the backup id in a resumable reception's file name. */
 #define BACKUP_RECEPTION_ID_CHARS 32
 #define BACKUP_RECEPTION_RANDOM_LEN 6

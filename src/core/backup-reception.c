@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backup-display.h"
@@ -47,6 +48,7 @@ struct _BackupReception
   guint64 bytes_written;
   GOutputStream *stream;
   ReceptionState state;
+  char *origin;           /* the sender's device name, or NULL */
   gboolean resumable;     /* the file is named by the backup's id */
   guint64 resume_offset;  /* bytes kept from an earlier transfer */
 };
@@ -140,6 +142,7 @@ backup_reception_finalize (GObject *object)
   g_free (self->display);
   g_free (self->dir_display);
   g_free (self->part_name);
+  g_free (self->origin);
 
   G_OBJECT_CLASS (backup_reception_parent_class)->finalize (object);
 }
@@ -236,16 +239,15 @@ lock_new_part (BackupReception *self, int fd)
   return PART_NOT_LOCKABLE;
 }
 
-BackupReception *
-_backup_reception_new (BackupStore *store,
-                       int dir_fd,
-                       const char *dir_display,
-                       const char *name,
-                       guint versions,
-                       GError **error)
+/* A reception that owns @dir_fd and has no temporary file yet. */
+static BackupReception *
+reception_new (BackupStore *store,
+               int dir_fd,
+               const char *dir_display,
+               const char *name,
+               guint versions)
 {
-  g_autoptr (BackupReception) self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
-  int errsv = EEXIST;
+  BackupReception *self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
 
   self->store = g_object_ref (store);
   self->dir_fd = dir_fd;
@@ -256,6 +258,19 @@ _backup_reception_new (BackupStore *store,
   /* Until the temporary file exists, there is nothing to remove: dispose
    * stays quiet. */
   self->state = RECEPTION_ABORTED;
+  return self;
+}
+
+BackupReception *
+_backup_reception_new (BackupStore *store,
+                       int dir_fd,
+                       const char *dir_display,
+                       const char *name,
+                       guint versions,
+                       GError **error)
+{
+  g_autoptr (BackupReception) self = reception_new (store, dir_fd, dir_display, name, versions);
+  int errsv = EEXIST;
 
   for (guint attempt = 0; attempt < 100; attempt++)
     {
@@ -397,18 +412,10 @@ _backup_reception_new_resumable (BackupStore *store,
                                  GTimeSpan window,
                                  GError **error)
 {
-  g_autoptr (BackupReception) self = g_object_new (BACKUP_TYPE_RECEPTION, NULL);
+  g_autoptr (BackupReception) self = reception_new (store, dir_fd, dir_display, name, versions);
   g_autofree char *part_name = make_resume_part_name (name, id);
   guint64 kept;
   int fd;
-
-  self->store = g_object_ref (store);
-  self->dir_fd = dir_fd;
-  self->dir_display = g_strdup (dir_display);
-  self->name = g_strdup (name);
-  self->display = backup_display_name (name, -1);
-  self->versions = versions;
-  self->state = RECEPTION_ABORTED;
 
   fd = open_resume_part (self, part_name, window, &kept);
   if (fd < 0)
@@ -446,6 +453,15 @@ _backup_reception_new_resumable (BackupStore *store,
   g_debug ("Receiving “%s” into a resumable file (%" G_GUINT64_FORMAT " bytes kept)",
            self->display, kept);
   return g_steal_pointer (&self);
+}
+
+void
+backup_reception_set_origin (BackupReception *self, const char *origin)
+{
+  g_return_if_fail (BACKUP_IS_RECEPTION (self));
+
+  g_free (self->origin);
+  self->origin = g_strdup (origin);
 }
 
 gboolean
@@ -925,6 +941,12 @@ backup_reception_commit (BackupReception *self, GCancellable *cancellable, GErro
           goto failed;
         }
     }
+
+  if (self->origin != NULL
+      && fsetxattr (self->fd, BACKUP_RECEPTION_ORIGIN_XATTR, self->origin, strlen (self->origin),
+                    0)
+             != 0)
+    g_debug ("Cannot keep the origin of “%s”: %s", self->display, g_strerror (errno));
 
   if (fsync (self->fd) != 0)
     {

@@ -57,6 +57,11 @@ gboolean backup_reception_commit_finish (BackupReception *self,
                                          GAsyncResult *result,
                                          GError **error);
 
+/* The device the content came from (as its sender names itself), kept
+ * with the version (an extended attribute, where the filesystem has them)
+ * and reported by backup_store_prune() as BackupStoreVersion.origin. */
+void backup_reception_set_origin (BackupReception *self, const char *origin);
+
 /* Resuming (see backup_store_begin_resumable()). A resumable reception's
  * temporary file is named by the backup's id; it may start with bytes an
  * interrupted transfer of that id kept (the resume offset), and writes go

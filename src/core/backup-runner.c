@@ -4,9 +4,13 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
+#include "backup-display.h"
 #include "backup-error.h"
 #include "backup-runner.h"
 #include "backup-store.h"
+#include "rtc-error.h"
 
 #define RETRY_FIRST_S 1
 #define RETRY_MAX_S 60
@@ -39,6 +43,8 @@ typedef struct
   GSource *retry_source;  /* the wait before the next session */
   GSource *cancel_source; /* ends that wait when the run is cancelled */
 } Run;
+
+static void next_session (GTask *task);
 
 static void
 clear_source (GSource **source)
@@ -88,7 +94,7 @@ retry_cb (gpointer user_data)
 
   g_clear_pointer (&run->retry_source, g_source_unref);
   clear_source (&run->cancel_source);
-  start_session (g_object_ref (task));
+  next_session (g_object_ref (task));
   return G_SOURCE_REMOVE;
 }
 
@@ -104,6 +110,26 @@ retry_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A peer refused for its certificate is named by the paired device it
+ * is not. */
+static void
+explain_mismatch (BackupRunner *self, GError **error)
+{
+  const char *device = backup_profile_get_device_name (self->profile);
+  g_autofree char *shown = NULL;
+  GError *explained;
+
+  if (*error == NULL || device == NULL
+      || !g_error_matches (*error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH))
+    return;
+  shown = backup_display_name (device, -1);
+  explained = g_error_new (RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH,
+                           _("Refused a peer that is not the paired device “%s”: %s"), shown,
+                           (*error)->message);
+  g_error_free (*error);
+  *error = explained;
+}
+
 static void
 session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -115,6 +141,7 @@ session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   gboolean moved_data;
 
   backup_session_run_finish (session, result, &error);
+  explain_mismatch (self, &error);
   g_signal_handlers_disconnect_by_func (session, session_state_cb, run);
   g_clear_object (&self->session);
   moved_data = run->furthest >= BACKUP_SESSION_STATE_TRANSFERRING;
@@ -137,7 +164,7 @@ session_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (error == NULL || moved_data)
     {
       run->retry_s = 0;
-      start_session (g_steal_pointer (&task));
+      next_session (g_steal_pointer (&task));
       return;
     }
 
@@ -199,6 +226,30 @@ stale_parts_removed_cb (GObject *object, GAsyncResult *result, gpointer user_dat
   start_session (task);
 }
 
+/* One scan of the destination, off this thread, then the next session
+ * (@task is taken). */
+static void
+sweep_then_start (GTask *task)
+{
+  BackupRunner *self = g_task_get_source_object (task);
+  g_autoptr (GTask) scan = g_task_new (self, g_task_get_cancellable (task), stale_parts_removed_cb,
+                                       task);
+
+  g_task_set_source_tag (scan, remove_stale_parts_worker);
+  g_task_set_task_data (scan, backup_store_new (backup_profile_get_destination (self->profile), 1),
+                        g_object_unref);
+  g_task_run_in_thread (scan, remove_stale_parts_worker);
+}
+
+/* The next session of a receiver that keeps listening (@task is taken):
+ * what expired meanwhile (parts kept to resume, after a day) goes first,
+ * with one scan of the destination. */
+static void
+next_session (GTask *task)
+{
+  sweep_then_start (task);
+}
+
 void
 backup_runner_run_async (BackupRunner *self,
                          GCancellable *cancellable,
@@ -226,14 +277,7 @@ backup_runner_run_async (BackupRunner *self,
 
   if (backup_profile_get_role (self->profile) == BACKUP_PROFILE_ROLE_RECEIVE)
     {
-      /* One scan of the destination, off this thread. */
-      g_autoptr (GTask) scan = g_task_new (self, cancellable, stale_parts_removed_cb,
-                                           g_steal_pointer (&task));
-
-      g_task_set_source_tag (scan, remove_stale_parts_worker);
-      g_task_set_task_data (scan, backup_store_new (backup_profile_get_destination (self->profile), 1),
-                            g_object_unref);
-      g_task_run_in_thread (scan, remove_stale_parts_worker);
+      sweep_then_start (g_steal_pointer (&task));
       return;
     }
   start_session (g_steal_pointer (&task));

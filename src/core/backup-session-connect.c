@@ -194,7 +194,9 @@ remote_description_cb (BackupPairing *pairing,
     }
   if (!rtc_peer_connection_set_remote_description (run->pc, sdp_type, sdp, &error))
     {
-      g_prefix_error (&error, _("The peer's session description was refused: "));
+      /* A peer with another certificate than the pinned one: said as is. */
+      if (!g_error_matches (error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH))
+        g_prefix_error (&error, _("The peer's session description was refused: "));
       session_fail (run, g_steal_pointer (&error));
       return;
     }
@@ -208,17 +210,7 @@ remote_description_cb (BackupPairing *pairing,
 static gboolean
 check_remote_description (const char *type, const char *sdp, gpointer user_data, GError **error)
 {
-  g_autoptr (RtcSdpDescription) desc = NULL;
-  RtcSdpType sdp_type;
-
-  if (!rtc_sdp_type_from_string (type, &sdp_type))
-    {
-      g_set_error (error, RTC_ERROR, RTC_ERROR_INVALID_SDP,
-                   "a session description of unknown type “%s”", type);
-      return FALSE;
-    }
-  desc = rtc_sdp_parse_as (sdp_type, sdp, error);
-  return desc != NULL;
+  return rtc_sdp_check_as (type, sdp, error);
 }
 
 static void

@@ -129,6 +129,7 @@ struct _BackupSession
   guint64 bytes_done;
   gint64 total_bytes;
   guint64 resumed_bytes;
+  char *peer_name;
   gboolean peer_is_legacy;
 
   /* The run in progress, or NULL: its task (a reference, dropped when it
@@ -149,6 +150,7 @@ G_GNUC_INTERNAL void session_report_progress (SessionRun *run, guint64 done);
 G_GNUC_INTERNAL void session_set_total (SessionRun *run, gint64 total);
 G_GNUC_INTERNAL void session_set_file_name (SessionRun *run, const char *name);
 G_GNUC_INTERNAL void session_set_resumed (SessionRun *run, guint64 resumed);
+G_GNUC_INTERNAL void session_set_peer_name (SessionRun *run, const char *name);
 /* The error of an interrupted transfer, after which a receiver keeps what
  * it got (a lost transport, a timeout, a cancellation), as opposed to
  * content or a peer that cannot be trusted. */

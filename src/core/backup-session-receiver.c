@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "backup-device.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-session-private.h"
@@ -176,6 +177,7 @@ receiver_send_offset (SessionRun *run, const guint8 *prefix_sha256)
 
   offset->bytes = run->offered;
   memcpy (offset->sha256, prefix_sha256, sizeof offset->sha256);
+  offset->from = backup_device_default_name ();
   if (!session_send_frame (run, offset, &error))
     {
       session_fail (run, g_steal_pointer (&error));
@@ -368,6 +370,11 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
           {
             session_fail (run, g_steal_pointer (&error));
             return;
+          }
+        if (frame->from != NULL)
+          {
+            backup_reception_set_origin (run->reception, frame->from);
+            session_set_peer_name (run, frame->from);
           }
         if (frame->id != NULL)
           receiver_offer (run);

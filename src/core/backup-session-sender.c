@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 #include <string.h>
 
+#include "backup-device.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-session-private.h"
@@ -344,6 +345,8 @@ sender_on_offset (SessionRun *run, BackupFrame *frame)
       return;
     }
   run->awaiting_offset = FALSE;
+  if (frame->from != NULL)
+    session_set_peer_name (run, frame->from);
 
   if (frame->bytes > 0 && (run->archiver != NULL || total < 0 || frame->bytes <= (guint64) total))
     {
@@ -412,6 +415,9 @@ sender_send_header (SessionRun *run)
       header->kind = run->archiver != NULL ? BACKUP_FRAME_KIND_ZIP : BACKUP_FRAME_KIND_FILE;
       if (run->resume_key != NULL)
         header->id = backup_frame_id_from_bytes (run->ticket.id);
+      /* Where the version comes from, for the receiver's history. */
+      if (run->peer_protocol >= BACKUP_FRAME_PROTOCOL_RESUME)
+        header->from = backup_device_default_name ();
       if (!session_send_frame (run, header, &error))
         {
           session_fail (run, g_steal_pointer (&error));

@@ -97,6 +97,21 @@ session_set_resumed (SessionRun *run, guint64 resumed)
   g_object_notify_by_pspec (G_OBJECT (run->session), properties[PROP_RESUMED_BYTES]);
 }
 
+void
+session_set_peer_name (SessionRun *run, const char *name)
+{
+  g_free (run->session->peer_name);
+  run->session->peer_name = g_strdup (name);
+}
+
+const char *
+backup_session_get_peer_name (BackupSession *self)
+{
+  g_return_val_if_fail (BACKUP_IS_SESSION (self), NULL);
+
+  return self->peer_name;
+}
+
 gboolean
 session_error_is_interruption (const GError *error)
 {
@@ -639,6 +654,7 @@ session_start_run (BackupSession *self,
   self->bytes_done = 0;
   self->total_bytes = -1;
   self->resumed_bytes = 0;
+  g_clear_pointer (&self->peer_name, g_free);
   self->peer_is_legacy = FALSE;
 
   run->cancellable = g_cancellable_new ();
@@ -751,6 +767,7 @@ backup_session_finalize (GObject *object)
 
   g_free (self->session_id);
   g_free (self->outer_name);
+  g_free (self->peer_name);
   g_free (self->file_name);
   wipe_string (&self->password1);
   wipe_string (&self->password2);

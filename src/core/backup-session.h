@@ -71,6 +71,9 @@ gint64 backup_session_get_total_bytes (BackupSession *self);
 /* Bytes of the content that were not sent again, because the receiver
  * kept them from an interrupted transfer of the same backup. */
 guint64 backup_session_get_resumed_bytes (BackupSession *self);
+/* The device name the peer gave (a peer of this program, from protocol
+ * version 2 on), or NULL; as the peer sent it: escape it to show it. */
+const char *backup_session_get_peer_name (BackupSession *self);
 /* The name of the file on the wire, once known. */
 const char *backup_session_get_file_name (BackupSession *self);
 /* TRUE when the peer speaks only the original tool's protocol. */

@@ -248,6 +248,7 @@ backup_store_version_free (BackupStoreVersion *version)
   g_free (version->name);
   g_free (version->file);
   g_free (version->new_file);
+  g_free (version->origin);
   g_free (version);
 }
 

@@ -116,6 +116,7 @@ typedef struct
   gint64 time;    /* of its commit (else its modification), µs since the epoch */
   guint64 size;
   BackupRetentionReason reasons; /* why it stays; 0: it goes */
+  char *origin;   /* the device it came from, as its sender named itself, or NULL */
 } BackupStoreVersion;
 
 void backup_store_version_free (BackupStoreVersion *version);

@@ -17,10 +17,12 @@
 #include <sys/file.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-frame.h"
 #include "backup-reception-private.h"
 #include "backup-store-private.h"
 #include "backup-versions-private.h"
@@ -616,8 +618,28 @@ decide_times (GArray *versions, GArray *entries, const gint64 *newest_time)
     g_array_index (versions, Version, 0).time = *newest_time;
 }
 
+/* The origin kept with @file (see backup_reception_set_origin()). */
+static char *
+read_origin (int dir_fd, const char *file)
+{
+  char value[BACKUP_FRAME_MAX_FROM + 1];
+  ssize_t n;
+  int fd = openat (dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+  if (fd < 0)
+    return NULL;
+  n = fgetxattr (fd, BACKUP_RECEPTION_ORIGIN_XATTR, value, sizeof value - 1);
+  close (fd);
+  if (n <= 0)
+    return NULL;
+  value[n] = '\0';
+  if (strlen (value) != (gsize) n || !g_utf8_validate (value, n, NULL))
+    return NULL;
+  return g_strdup (value);
+}
+
 static void
-add_report (GPtrArray *report, const char *name, GArray *versions)
+add_report (GPtrArray *report, int dir_fd, const char *name, GArray *versions)
 {
   for (guint i = 0; i < versions->len; i++)
     {
@@ -632,6 +654,7 @@ add_report (GPtrArray *report, const char *name, GArray *versions)
       entry->time = v->time;
       entry->size = v->size;
       entry->reasons = v->reasons;
+      entry->origin = read_origin (dir_fd, entry->file);
       g_ptr_array_add (report, entry);
     }
 }
@@ -694,7 +717,7 @@ _backup_versions_prune (BackupStore *store,
     changes = TRUE;
 
   if (report != NULL)
-    add_report (report, name, versions);
+    add_report (report, dir_fd, name, versions);
   if (dry_run)
     return TRUE;
 

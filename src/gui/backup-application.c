@@ -8,13 +8,18 @@
 #include <string.h>
 
 #include "backup-application.h"
+#include "backup-pair-dialog.h"
 #include "backup-display.h"
+#include "backup-gui-utils.h"
 #include "backup-preferences.h"
+#include "backup-secrets.h"
 #include "backup-window.h"
 
 /* Where the project lives; the About window links there. */
 #define BACKUP_WEBSITE "https://github.com/DistributedBackup/distributed-backup"
 #define BACKUP_ISSUE_URL BACKUP_WEBSITE "/issues"
+/* A key typed in the preferences is kept once typing pauses this long. */
+#define STORE_DELAY_MS 1500
 
 struct _BackupApplication
 {
@@ -23,6 +28,18 @@ struct _BackupApplication
   GSettings *settings;
   char *api_key;
   guint notifications; /* sent so far: each has an id of its own */
+
+  /* The API key kept for the next runs (backup-secrets.h). */
+  GCancellable *secrets_cancellable;
+  char *kept_api_key;      /* what is kept, as far as known (NULL: none) */
+  char *storing_api_key;   /* what the store in flight keeps */
+  guint store_source;      /* a store waiting for typing to pause */
+  gboolean looking_up;     /* the lookup of the start is in flight */
+  gboolean storing;        /* a store is in flight */
+  gboolean held;           /* the application is held until the key is kept */
+  gboolean store_failure_shown;
+  char *pending_message;   /* a failure to show when a window comes */
+  GtkWindow *preferences;  /* weak: the open preferences window */
 };
 
 G_DEFINE_FINAL_TYPE (BackupApplication, backup_application, ADW_TYPE_APPLICATION)
@@ -45,6 +62,12 @@ backup_application_new_window (BackupApplication *self)
 
   window = backup_window_new (ADW_APPLICATION (self), self->settings);
   g_object_bind_property (self, "api-key", window, "api-key", G_BINDING_SYNC_CREATE);
+  if (self->pending_message != NULL)
+    {
+      g_autofree char *message = g_steal_pointer (&self->pending_message);
+
+      backup_window_show_toast (window, message);
+    }
   return window;
 }
 
@@ -67,8 +90,19 @@ backup_application_activate (GApplication *app)
 static void
 backup_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
 {
-  BackupWindow *window = get_window (BACKUP_APPLICATION (app));
+  BackupApplication *self = BACKUP_APPLICATION (app);
+  BackupWindow *window = get_window (self);
 
+  /* An invitation link pairs; anything else is a file or folder to send. */
+  if (n_files > 0 && g_file_has_uri_scheme (files[0], BACKUP_PAIR_SCHEME))
+    {
+      g_autofree char *link = g_file_get_uri (files[0]);
+
+      gtk_window_present (GTK_WINDOW (window));
+      backup_pair_dialog_open (window, self->settings, backup_application_get_api_key (self),
+                               link);
+      return;
+    }
   if (n_files > 0)
     backup_window_set_source (window, files[0]);
   if (n_files > 1)
@@ -244,6 +278,166 @@ backup_application_notify_failed (BackupApplication *self, const char *message)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The API key kept between runs                                            */
+
+/* The key of this run, NULL when empty. */
+static const char *
+current_key (BackupApplication *self)
+{
+  return backup_application_get_api_key (self);
+}
+
+static void
+replace_secret (char **field, const char *value)
+{
+  backup_secret_free (*field);
+  *field = g_strdup (value);
+}
+
+/* Shows @message in the preferences when they are open, else in the
+ * active window, else in the next window. */
+static void
+show_secret_message (BackupApplication *self, const char *message)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (self->preferences != NULL)
+    {
+      g_autoptr (AdwToast) toast = backup_gui_toast_new (message);
+
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self->preferences),
+                                        g_steal_pointer (&toast));
+    }
+  else if (BACKUP_IS_WINDOW (window))
+    backup_window_show_toast (BACKUP_WINDOW (window), message);
+  else
+    {
+      g_free (self->pending_message);
+      self->pending_message = g_strdup (message);
+    }
+}
+
+static void
+release_if_held (BackupApplication *self)
+{
+  if (self->held && !self->storing && self->store_source == 0)
+    {
+      self->held = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
+}
+
+static void store_kept_key (BackupApplication *self);
+
+static void
+store_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BackupApplication) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->storing = FALSE;
+  if (backup_secret_store_finish (result, NULL, &error))
+    {
+      replace_secret (&self->kept_api_key, self->storing_api_key);
+      g_clear_pointer (&self->storing_api_key, backup_secret_free);
+      /* Typed meanwhile: kept in turn. */
+      store_kept_key (self);
+    }
+  else
+    {
+      g_clear_pointer (&self->storing_api_key, backup_secret_free);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+          && !self->store_failure_shown)
+        {
+          g_autofree char *message = NULL;
+
+          /* Once a run: the key works all the same until the end of it. */
+          self->store_failure_shown = TRUE;
+          /* Translators: %s says why (from the keyring or the file system) */
+          message = g_strdup_printf (_("The API key could not be saved, so it is only kept "
+                                       "until you quit: %s"),
+                                     error->message);
+          show_secret_message (self, message);
+        }
+      g_debug ("the API key is not kept: %s", error->message);
+    }
+  release_if_held (self);
+}
+
+/* Keeps the key of this run for the next ones, unless it is kept already
+ * (an empty key removes the kept one). */
+static void
+store_kept_key (BackupApplication *self)
+{
+  if (self->looking_up || self->storing || self->store_source != 0)
+    return;
+  if (g_strcmp0 (current_key (self), self->kept_api_key) == 0)
+    {
+      release_if_held (self);
+      return;
+    }
+  self->storing = TRUE;
+  self->storing_api_key = g_strdup (current_key (self));
+  backup_secret_store_async (BACKUP_SECRET_API_KEY, self->storing_api_key,
+                             self->secrets_cancellable, store_cb, g_object_ref (self));
+}
+
+static gboolean
+store_timeout_cb (gpointer user_data)
+{
+  BackupApplication *self = user_data;
+
+  self->store_source = 0;
+  store_kept_key (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The key was edited: it is kept once typing pauses, and the application
+ * stays until then. */
+static void
+schedule_store (BackupApplication *self)
+{
+  g_clear_handle_id (&self->store_source, g_source_remove);
+  self->store_source = g_timeout_add (STORE_DELAY_MS, store_timeout_cb, self);
+  if (!self->held)
+    {
+      self->held = TRUE;
+      g_application_hold (G_APPLICATION (self));
+    }
+}
+
+static void
+lookup_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BackupApplication) self = user_data;
+  g_autoptr (GError) error = NULL;
+  char *kept;
+
+  kept = backup_secret_lookup_finish (result, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->looking_up = FALSE;
+  if (error != NULL)
+    {
+      g_autofree char *message = NULL;
+
+      /* Translators: %s says why (from the keyring or the file system) */
+      message = g_strdup_printf (_("The saved API key could not be read: %s"), error->message);
+      show_secret_message (self, message);
+    }
+  replace_secret (&self->kept_api_key, kept);
+  /* A key typed before the lookup ended wins. */
+  if (current_key (self) == NULL && kept != NULL)
+    {
+      g_free (self->api_key);
+      self->api_key = g_strdup (kept);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY]);
+    }
+  backup_secret_free (kept);
+  store_kept_key (self);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Actions                                                                  */
 
 static void
@@ -260,28 +454,48 @@ quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
     gtk_window_close (GTK_WINDOW (l->data));
 }
 
+/* The release notes of this version, from the metainfo file. */
+static char *
+release_notes (void)
+{
+  g_autoptr (GBytes) metainfo = NULL;
+  g_autoptr (GError) error = NULL;
+  char *notes;
+
+  metainfo = g_resources_lookup_data ("/io/github/DistributedBackup/metainfo.xml",
+                                      G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
+  if (metainfo == NULL)
+    {
+      g_debug ("no metainfo: %s", error->message);
+      return NULL;
+    }
+  notes = backup_gui_release_notes (g_bytes_get_data (metainfo, NULL),
+                                    (gssize)g_bytes_get_size (metainfo), PACKAGE_VERSION,
+                                    (const char *const *)g_get_language_names (), &error);
+  if (notes == NULL)
+    g_debug ("no release notes: %s", error->message);
+  return notes;
+}
+
 static void
 about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   BackupApplication *self = user_data;
   const char *developers[] = { _("The Distributed Backup developers"), NULL };
+  g_autofree char *notes = release_notes ();
+  GtkWidget *about = adw_about_window_new ();
 
-  adw_show_about_window (
-      gtk_application_get_active_window (GTK_APPLICATION (self)), "application-name",
-      _("Distributed Backup"), "application-icon", APP_ID, "version", PACKAGE_VERSION,
-      "developer-name", _("The Distributed Backup developers"), "developers", developers,
-      "license-type", GTK_LICENSE_GPL_3_0, "translator-credits", _("translator-credits"),
-      "comments", _("Back up files and folders to another machine of yours"), "website",
-      BACKUP_WEBSITE, "issue-url", BACKUP_ISSUE_URL, "release-notes-version", "0.1.0",
-      "release-notes",
-      _("<p>First release.</p>"
-        "<ul>"
-        "<li>Send a file, or a folder zipped twice with two passwords, straight to another "
-        "computer of yours</li>"
-        "<li>Keep several versions of what arrives</li>"
-        "<li>Drop a file or folder on the window to back it up</li>"
-        "</ul>"),
-      NULL);
+  g_object_set (
+      about, "transient-for", gtk_application_get_active_window (GTK_APPLICATION (self)),
+      "application-name", _("Distributed Backup"), "application-icon", APP_ID, "version",
+      PACKAGE_VERSION, "developer-name", _("The Distributed Backup developers"), "developers",
+      developers, "license-type", GTK_LICENSE_GPL_3_0, "translator-credits",
+      _("translator-credits"), "comments",
+      _("Back up files and folders to another machine of yours"), "website", BACKUP_WEBSITE,
+      "issue-url", BACKUP_ISSUE_URL, NULL);
+  if (notes != NULL)
+    g_object_set (about, "release-notes-version", PACKAGE_VERSION, "release-notes", notes, NULL);
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 static void
@@ -340,9 +554,13 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
   BackupPreferences *prefs = backup_preferences_new (self->settings);
 
-  /* The key typed there is the key of this run (it is not saved). */
+  /* The key typed there is the key of this run, kept for the next ones. */
   g_object_bind_property (self, "api-key", prefs, "api-key",
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  if (self->preferences != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->preferences), (gpointer *)&self->preferences);
+  self->preferences = GTK_WINDOW (prefs);
+  g_object_add_weak_pointer (G_OBJECT (prefs), (gpointer *)&self->preferences);
   gtk_window_set_transient_for (GTK_WINDOW (prefs), parent);
   gtk_window_present (GTK_WINDOW (prefs));
 }
@@ -380,9 +598,12 @@ backup_application_startup (GApplication *app)
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *prefs_accels[] = { "<Control>comma", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
+  BackupApplication *self = BACKUP_APPLICATION (app);
 
-  /* The name notifications are sent under, among others. */
-  g_set_application_name (_("Distributed Backup"));
+  /* The name notifications are sent under, among others (set once a
+   * process, which may start more than one application). */
+  if (g_strcmp0 (g_get_application_name (), _("Distributed Backup")) != 0)
+    g_set_application_name (_("Distributed Backup"));
   G_APPLICATION_CLASS (backup_application_parent_class)->startup (app);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
@@ -390,6 +611,11 @@ backup_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
+
+  /* The key kept by an earlier run. */
+  self->looking_up = TRUE;
+  backup_secret_lookup_async (BACKUP_SECRET_API_KEY, self->secrets_cancellable, lookup_cb,
+                              g_object_ref (self));
 }
 
 static void
@@ -429,6 +655,13 @@ backup_application_dispose (GObject *object)
   BackupApplication *self = BACKUP_APPLICATION (object);
 
   g_clear_object (&self->settings);
+  g_cancellable_cancel (self->secrets_cancellable);
+  g_clear_handle_id (&self->store_source, g_source_remove);
+  if (self->preferences != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->preferences), (gpointer *)&self->preferences);
+      self->preferences = NULL;
+    }
 
   G_OBJECT_CLASS (backup_application_parent_class)->dispose (object);
 }
@@ -438,7 +671,11 @@ backup_application_finalize (GObject *object)
 {
   BackupApplication *self = BACKUP_APPLICATION (object);
 
-  g_free (self->api_key);
+  backup_secret_free (self->api_key);
+  backup_secret_free (self->kept_api_key);
+  backup_secret_free (self->storing_api_key);
+  g_clear_object (&self->secrets_cancellable);
+  g_free (self->pending_message);
 
   G_OBJECT_CLASS (backup_application_parent_class)->finalize (object);
 }
@@ -457,7 +694,8 @@ backup_application_class_init (BackupApplicationClass *klass)
   app_class->open = backup_application_open;
   app_class->startup = backup_application_startup;
 
-  /* The FILE.io API key of this run: kept in memory only. */
+  /* The FILE.io API key of this run, kept for the next runs in the
+   * keyring (or a private file where there is none). */
   properties[PROP_API_KEY]
       = g_param_spec_string ("api-key", NULL, NULL, NULL,
                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -469,6 +707,8 @@ backup_application_init (BackupApplication *self)
 {
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr (GSettingsSchema) schema = NULL;
+
+  self->secrets_cancellable = g_cancellable_new ();
 
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
@@ -509,7 +749,15 @@ backup_application_set_api_key (BackupApplication *self, const char *api_key)
 
   if (g_strcmp0 (self->api_key, api_key) == 0)
     return;
-  g_free (self->api_key);
-  self->api_key = g_strdup (api_key);
+  replace_secret (&self->api_key, api_key);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY]);
+  schedule_store (self);
+}
+
+gboolean
+backup_application_is_keeping_api_key (BackupApplication *self)
+{
+  g_return_val_if_fail (BACKUP_IS_APPLICATION (self), FALSE);
+
+  return self->looking_up || self->storing || self->store_source != 0;
 }

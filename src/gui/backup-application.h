@@ -18,9 +18,15 @@ BackupApplication *backup_application_new (void);
  * (running from the build tree without GSETTINGS_SCHEMA_DIR). */
 GSettings *backup_application_get_settings (BackupApplication *self);
 /* The FILE.io API key of this run ("api-key"; NULL when empty). It is a
- * secret: kept in memory only. */
+ * secret: never in the settings. The key kept by an earlier run is looked
+ * up at startup; a key set here is kept for the next runs (in the keyring,
+ * or a private file where there is none) once it has not changed for a
+ * moment, an empty one removes the kept one, and the application is held
+ * until then. A failure is shown once, in the preferences or the window. */
 const char *backup_application_get_api_key (BackupApplication *self);
 void backup_application_set_api_key (BackupApplication *self, const char *api_key);
+/* Whether the kept key is being looked up or a new one is being kept. */
+gboolean backup_application_is_keeping_api_key (BackupApplication *self);
 /* Tells the desktop that @file_name was stored in @folder, when a
  * notification service is there to show it: one notification per backup
  * (never replaced by the next), opening @folder when clicked, with a "Show

@@ -192,6 +192,24 @@ backup_gui_notify_failed (GtkWidget *widget, const char *message)
                                     g_variant_new_string (message));
 }
 
+void
+backup_gui_focus_in (GtkWidget *page, GtkWidget *widget)
+{
+  GtkRoot *root;
+  GtkWidget *focus;
+
+  g_return_if_fail (GTK_IS_WIDGET (page));
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+
+  root = gtk_widget_get_root (page);
+  if (root == NULL || !gtk_widget_get_mapped (page))
+    return;
+  focus = gtk_root_get_focus (root);
+  if (focus == NULL || !gtk_widget_get_mapped (focus) || focus == page
+      || gtk_widget_is_ancestor (focus, page))
+    gtk_widget_grab_focus (widget);
+}
+
 double
 backup_gui_password_bits (const char *password)
 {
@@ -261,4 +279,223 @@ backup_gui_strength_label (BackupGuiStrength strength)
     default:
       return _("Strong");
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Release notes                                                            */
+
+/* A paragraph or a list item of the notes, in one language (NULL:
+ * untranslated), or the start or end of a list (text NULL). */
+typedef struct
+{
+  char *tag;
+  char *lang;
+  char *text;
+} NotesPart;
+
+static void
+notes_part_free (gpointer data)
+{
+  NotesPart *part = data;
+
+  g_free (part->tag);
+  g_free (part->lang);
+  g_free (part->text);
+  g_free (part);
+}
+
+typedef struct
+{
+  const char *version;
+  gboolean found;   /* the release of that version was met */
+  int release_depth; /* > 0 inside that release */
+  int depth;
+  gboolean in_description;
+  GPtrArray *parts; /* of NotesPart */
+  GString *text;    /* of the paragraph or item being read, NULL outside */
+} NotesParser;
+
+static gboolean
+is_block (const char *name)
+{
+  return g_str_equal (name, "p") || g_str_equal (name, "li");
+}
+
+static gboolean
+is_inline (const char *name)
+{
+  return g_str_equal (name, "em") || g_str_equal (name, "code");
+}
+
+static void
+notes_start (GMarkupParseContext *context, const char *name, const char **attribute_names,
+             const char **attribute_values, gpointer user_data, GError **error)
+{
+  NotesParser *parser = user_data;
+
+  parser->depth++;
+  if (parser->release_depth == 0)
+    {
+      const char *version = NULL;
+
+      if (!g_str_equal (name, "release"))
+        return;
+      for (guint i = 0; attribute_names[i] != NULL; i++)
+        if (g_str_equal (attribute_names[i], "version"))
+          version = attribute_values[i];
+      if (g_strcmp0 (version, parser->version) == 0 && !parser->found)
+        {
+          parser->found = TRUE;
+          parser->release_depth = parser->depth;
+        }
+      return;
+    }
+  if (parser->depth == parser->release_depth + 1 && g_str_equal (name, "description"))
+    {
+      parser->in_description = TRUE;
+      return;
+    }
+  if (!parser->in_description)
+    return;
+  if (parser->text != NULL && is_inline (name))
+    g_string_append_printf (parser->text, "<%s>", name);
+  else if (parser->text == NULL && is_block (name))
+    {
+      NotesPart *part = g_new0 (NotesPart, 1);
+
+      part->tag = g_strdup (name);
+      for (guint i = 0; attribute_names[i] != NULL; i++)
+        if (g_str_equal (attribute_names[i], "xml:lang"))
+          part->lang = g_strdup (attribute_values[i]);
+      g_ptr_array_add (parser->parts, part);
+      parser->text = g_string_new (NULL);
+    }
+  else if (parser->text == NULL && (g_str_equal (name, "ul") || g_str_equal (name, "ol")))
+    {
+      NotesPart *part = g_new0 (NotesPart, 1);
+
+      part->tag = g_strdup (name);
+      g_ptr_array_add (parser->parts, part);
+    }
+}
+
+static void
+notes_end (GMarkupParseContext *context, const char *name, gpointer user_data, GError **error)
+{
+  NotesParser *parser = user_data;
+
+  if (parser->release_depth > 0 && parser->in_description)
+    {
+      if (parser->text != NULL && is_block (name))
+        {
+          NotesPart *part = g_ptr_array_index (parser->parts, parser->parts->len - 1);
+          g_auto (GStrv) words = g_strsplit_set (parser->text->str, " \t\r\n", -1);
+          g_autoptr (GString) text = g_string_new (NULL);
+
+          /* Line breaks and indentation of the file are no part of it. */
+          for (guint i = 0; words[i] != NULL; i++)
+            if (*words[i] != '\0')
+              g_string_append_printf (text, "%s%s", text->len > 0 ? " " : "", words[i]);
+          part->text = g_string_free (g_steal_pointer (&text), FALSE);
+          g_string_free (g_steal_pointer (&parser->text), TRUE);
+        }
+      else if (parser->text != NULL && is_inline (name))
+        g_string_append_printf (parser->text, "</%s>", name);
+      else if (parser->text == NULL && (g_str_equal (name, "ul") || g_str_equal (name, "ol")))
+        {
+          NotesPart *part = g_new0 (NotesPart, 1);
+
+          part->tag = g_strconcat ("/", name, NULL);
+          g_ptr_array_add (parser->parts, part);
+        }
+      else if (parser->depth == parser->release_depth + 1 && g_str_equal (name, "description"))
+        parser->in_description = FALSE;
+    }
+  if (parser->depth == parser->release_depth)
+    parser->release_depth = 0;
+  parser->depth--;
+}
+
+static void
+notes_text (GMarkupParseContext *context, const char *text, gsize length, gpointer user_data,
+            GError **error)
+{
+  NotesParser *parser = user_data;
+
+  if (parser->text != NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (text, (gssize)length);
+
+      g_string_append (parser->text, escaped);
+    }
+}
+
+/* Among the parts from @first (untranslated) to before @end (its
+ * translations), the one to show. */
+static NotesPart *
+choose_translation (GPtrArray *parts, guint first, guint end, const char *const *languages)
+{
+  for (guint l = 0; languages != NULL && languages[l] != NULL; l++)
+    for (guint i = first + 1; i < end; i++)
+      {
+        NotesPart *part = g_ptr_array_index (parts, i);
+
+        if (g_strcmp0 (part->lang, languages[l]) == 0)
+          return part;
+      }
+  return g_ptr_array_index (parts, first);
+}
+
+char *
+backup_gui_release_notes (const char *metainfo, gssize length, const char *version,
+                          const char *const *languages, GError **error)
+{
+  static const GMarkupParser callbacks = { notes_start, notes_end, notes_text, NULL, NULL };
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (notes_part_free);
+  g_autoptr (GString) notes = g_string_new (NULL);
+  NotesParser parser = { .version = version, .parts = parts };
+  g_autoptr (GMarkupParseContext) context = NULL;
+  gboolean parsed;
+
+  g_return_val_if_fail (metainfo != NULL, NULL);
+  g_return_val_if_fail (version != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  context = g_markup_parse_context_new (&callbacks, G_MARKUP_PREFIX_ERROR_POSITION, &parser, NULL);
+  parsed = g_markup_parse_context_parse (context, metainfo, length, error)
+           && g_markup_parse_context_end_parse (context, error);
+  if (parser.text != NULL)
+    g_string_free (parser.text, TRUE);
+  if (!parsed)
+    return NULL;
+
+  for (guint i = 0; i < parts->len;)
+    {
+      NotesPart *part = g_ptr_array_index (parts, i);
+      guint end = i + 1;
+
+      if (part->text == NULL)
+        {
+          g_string_append_printf (notes, "<%s>", part->tag);
+          i++;
+          continue;
+        }
+      /* An untranslated part, then its translations. */
+      while (end < parts->len && ((NotesPart *)g_ptr_array_index (parts, end))->lang != NULL)
+        end++;
+      if (part->lang == NULL)
+        {
+          NotesPart *shown = choose_translation (parts, i, end, languages);
+
+          g_string_append_printf (notes, "<%s>%s</%s>", part->tag, shown->text, part->tag);
+        }
+      i = end;
+    }
+  if (notes->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No release notes for version %s",
+                   version);
+      return NULL;
+    }
+  return g_string_free (g_steal_pointer (&notes), FALSE);
 }

@@ -51,6 +51,12 @@ GApplication *backup_gui_get_application (GtkWidget *widget);
  * in front, the desktop is told through "app.notify-failed". */
 void backup_gui_notify_failed (GtkWidget *widget, const char *message);
 
+/* Gives the focus to @widget, a child of @page, when the focus is in @page
+ * or nowhere (the button that had it went away): a page that changes its
+ * controls under the keyboard keeps it there, but takes nothing from
+ * another page or window. */
+void backup_gui_focus_in (GtkWidget *page, GtkWidget *widget);
+
 /* How hard a password is to guess, from its length and the kinds of
  * characters it uses (no dictionary: an honest lower bound it is not, an
  * upper one for words). */
@@ -71,5 +77,15 @@ double backup_gui_password_bits (const char *password);
 BackupGuiStrength backup_gui_password_strength (const char *password);
 /* "Very weak" … "Strong". */
 const char *backup_gui_strength_label (BackupGuiStrength strength);
+
+/* The release notes of @version in @metainfo (an AppStream metainfo file,
+ * as msgfmt merges its translations: each paragraph and list item followed
+ * by its translations, marked with xml:lang) as the markup AdwAboutWindow
+ * shows: <p>, <ul>, <ol>, <li>, <em> and <code>, each paragraph and item in
+ * the first of @languages it is translated to (g_get_language_names()),
+ * else untranslated. NULL, with @error set, when the file cannot be read or
+ * has no notes for @version. */
+char *backup_gui_release_notes (const char *metainfo, gssize length, const char *version,
+                                const char *const *languages, GError **error);
 
 G_END_DECLS

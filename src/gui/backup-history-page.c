@@ -224,8 +224,17 @@ version_row (BackupHistoryPage *self, const BackupStoreVersion *version)
   GtkWidget *restore;
   GtkWidget *more;
 
-  /* Translators: a version's file name, then its size */
-  subtitle_text = g_strdup_printf (_ ("%s · %s"), shown, size);
+  if (version->origin != NULL)
+    {
+      g_autofree char *origin = backup_display_name (version->origin, -1);
+
+      /* Translators: a version's file name, its size, and the name of the
+       * device it came from */
+      subtitle_text = g_strdup_printf (_ ("%s · %s · from %s"), shown, size, origin);
+    }
+  else
+    /* Translators: a version's file name, then its size */
+    subtitle_text = g_strdup_printf (_ ("%s · %s"), shown, size);
   subtitle = row_text (subtitle_text);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -359,8 +368,16 @@ fill_sent (BackupHistoryPage *self)
       g_autofree char *subtitle = NULL;
       GtkWidget *row = adw_action_row_new ();
 
-      /* Translators: when, how big, and the session id it was sent to */
-      subtitle_text = g_strdup_printf (_ ("%s · %s · session %s"), time, size, session);
+      if (entry->device != NULL)
+        {
+          g_autofree char *device = backup_display_name (entry->device, -1);
+
+          /* Translators: when, how big, and the name of the device it was sent to */
+          subtitle_text = g_strdup_printf (_ ("%s · %s · to %s"), time, size, device);
+        }
+      else
+        /* Translators: when, how big, and the session id it was sent to */
+        subtitle_text = g_strdup_printf (_ ("%s · %s · session %s"), time, size, session);
       subtitle = row_text (subtitle_text);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);

@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Edits the signaling store, STUN servers, local addresses and zip
- * encryption kept in GSettings, and the API key of this run ("api-key",
- * never saved).
+ * encryption kept in GSettings, and the API key ("api-key", never in
+ * GSettings: the application keeps it in the keyring).
  */
 #pragma once
 

@@ -26,6 +26,11 @@ struct _BackupReceivePage
   AdwActionRow *dest_row;
   AdwActionRow *versions_row;
   GtkSpinButton *versions_spin;
+  AdwExpanderRow *age_row;
+  GtkSpinButton *hourly_spin;
+  GtkSpinButton *daily_spin;
+  GtkSpinButton *weekly_spin;
+  GtkSpinButton *monthly_spin;
   GtkSwitch *keep_listening_switch;
   AdwPreferencesGroup *session_group;
   AdwEntryRow *receive_session_row;
@@ -47,10 +52,13 @@ struct _BackupReceivePage
   GApplication *application; /* held meanwhile, when there is one */
   gboolean session_seen;
   char *received_name;  /* what the last session stored, for the done state */
+  char *told_failure;   /* a session's failure the desktop was told of, this run */
   gboolean showing_end; /* the run view shows how the last run ended */
 };
 
 G_DEFINE_FINAL_TYPE (BackupReceivePage, backup_receive_page, ADW_TYPE_BIN)
+
+static void unbind_settings (BackupReceivePage *self);
 
 enum
 {
@@ -124,6 +132,7 @@ update_sensitivity (BackupReceivePage *self)
    * wait for another one can still change. */
   gtk_widget_set_sensitive (GTK_WIDGET (self->dest_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->versions_row), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->age_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->session_group), !busy);
   gtk_stack_set_visible_child_name (self->content_stack,
                                     busy || self->showing_end ? "run" : "form");
@@ -184,7 +193,9 @@ finish_run (BackupReceivePage *self, const GError *error)
       if (error != NULL && !cancelled)
         {
           backup_progress_view_show_failed (self->progress_view, error->message);
-          backup_gui_notify_failed (GTK_WIDGET (self), error->message);
+          /* A session whose failure ends the run was told of already. */
+          if (g_strcmp0 (error->message, self->told_failure) != 0)
+            backup_gui_notify_failed (GTK_WIDGET (self), error->message);
           self->showing_end = TRUE;
         }
       else if (error == NULL && self->received_name != NULL)
@@ -198,8 +209,11 @@ finish_run (BackupReceivePage *self, const GError *error)
           self->showing_end = TRUE;
         }
       update_sensitivity (self);
+      if (self->showing_end)
+        backup_gui_focus_in (GTK_WIDGET (self), GTK_WIDGET (self->done_button));
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
     }
+  g_clear_pointer (&self->told_failure, g_free);
   if (self->application != NULL)
     {
       g_application_release (self->application);
@@ -237,7 +251,11 @@ session_finished_cb (BackupRunner *runner, BackupSession *session, const GError 
         {
           toast_error (self, error);
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !is_disposed (self))
-            backup_gui_notify_failed (GTK_WIDGET (self), error->message);
+            {
+              backup_gui_notify_failed (GTK_WIDGET (self), error->message);
+              g_free (self->told_failure);
+              self->told_failure = g_strdup (error->message);
+            }
         }
       return;
     }
@@ -290,6 +308,21 @@ receive_action (GtkWidget *widget, const char *name, GVariant *param)
   profile = backup_gui_profile_new (BACKUP_PROFILE_ROLE_RECEIVE, self->settings, self->api_key, id);
   backup_profile_set_destination (profile, self->destination);
   backup_profile_set_versions (profile, (guint)CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS));
+  if (adw_expander_row_get_enable_expansion (self->age_row))
+    {
+      /* The versions kept become the newest kept, and the periods add
+       * theirs, without another bound. */
+      BackupRetention retention = {
+        .last = (guint)CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS),
+        .hourly = (guint)gtk_spin_button_get_value_as_int (self->hourly_spin),
+        .daily = (guint)gtk_spin_button_get_value_as_int (self->daily_spin),
+        .weekly = (guint)gtk_spin_button_get_value_as_int (self->weekly_spin),
+        .monthly = (guint)gtk_spin_button_get_value_as_int (self->monthly_spin),
+      };
+
+      backup_profile_set_retention (profile, &retention);
+      backup_profile_set_versions (profile, BACKUP_STORE_MAX_VERSIONS);
+    }
   backup_profile_set_keep_listening (profile, gtk_switch_get_active (self->keep_listening_switch));
   g_clear_pointer (&self->received_name, g_free);
   if (!backup_profile_validate (profile, &error))
@@ -440,7 +473,7 @@ backup_receive_page_dispose (GObject *object)
     }
   backup_gui_close_chooser (GTK_WIDGET (self));
   if (self->settings != NULL)
-    g_settings_unbind (gtk_spin_button_get_adjustment (self->versions_spin), "value");
+    unbind_settings (self);
   g_clear_object (&self->settings);
   g_clear_object (&self->destination);
   gtk_widget_dispose_template (GTK_WIDGET (self), BACKUP_TYPE_RECEIVE_PAGE);
@@ -455,6 +488,7 @@ backup_receive_page_finalize (GObject *object)
 
   g_clear_pointer (&self->api_key, g_free);
   g_free (self->received_name);
+  g_free (self->told_failure);
 
   G_OBJECT_CLASS (backup_receive_page_parent_class)->finalize (object);
 }
@@ -499,6 +533,11 @@ backup_receive_page_class_init (BackupReceivePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, dest_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_spin);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, age_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, hourly_spin);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, daily_spin);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, weekly_spin);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, monthly_spin);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, keep_listening_switch);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, session_group);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, receive_session_row);
@@ -542,6 +581,27 @@ backup_receive_page_new (void)
   return g_object_new (BACKUP_TYPE_RECEIVE_PAGE, NULL);
 }
 
+/* The periods of "Keep Older Versions by Age" and their keys. */
+static const char *const age_keys[] = { "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly" };
+
+static GtkSpinButton *
+age_spin (BackupReceivePage *self, guint i)
+{
+  GtkSpinButton *spins[] = { self->hourly_spin, self->daily_spin, self->weekly_spin,
+                             self->monthly_spin };
+
+  return spins[i];
+}
+
+static void
+unbind_settings (BackupReceivePage *self)
+{
+  g_settings_unbind (gtk_spin_button_get_adjustment (self->versions_spin), "value");
+  g_settings_unbind (self->age_row, "enable-expansion");
+  for (guint i = 0; i < G_N_ELEMENTS (age_keys); i++)
+    g_settings_unbind (gtk_spin_button_get_adjustment (age_spin (self, i)), "value");
+}
+
 void
 backup_receive_page_set_settings (BackupReceivePage *self, GSettings *settings)
 {
@@ -554,7 +614,7 @@ backup_receive_page_set_settings (BackupReceivePage *self, GSettings *settings)
     return;
   versions = gtk_spin_button_get_adjustment (self->versions_spin);
   if (self->settings != NULL)
-    g_settings_unbind (versions, "value");
+    unbind_settings (self);
   g_set_object (&self->settings, settings);
   if (settings != NULL)
     {
@@ -563,6 +623,12 @@ backup_receive_page_set_settings (BackupReceivePage *self, GSettings *settings)
 
       backup_receive_page_set_session_id (self, id);
       g_settings_bind (settings, "versions", versions, "value", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (settings, "keep-by-age", self->age_row, "enable-expansion",
+                       G_SETTINGS_BIND_DEFAULT);
+      for (guint i = 0; i < G_N_ELEMENTS (age_keys); i++)
+        g_settings_bind (settings, age_keys[i],
+                         gtk_spin_button_get_adjustment (age_spin (self, i)), "value",
+                         G_SETTINGS_BIND_DEFAULT);
       if (*path != '\0')
         {
           g_autoptr (GFile) destination = g_file_new_for_path (path);

@@ -61,6 +61,7 @@ struct _BackupSendPage
   char *sent_name;      /* what the last session sent, for the done state */
   char *failure;        /* why the last session failed */
   gboolean showing_end; /* the run view shows how the last run ended */
+  gboolean focus_when_chosen; /* chosen in the file chooser: focus what comes next */
 };
 
 G_DEFINE_FINAL_TYPE (BackupSendPage, backup_send_page, ADW_TYPE_BIN)
@@ -231,6 +232,13 @@ source_info_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_clear_object (&self->source_cancellable);
   apply_source (self, G_FILE (object),
                 info != NULL ? g_file_info_get_file_type (info) : G_FILE_TYPE_UNKNOWN);
+  /* The button that opened the chooser is gone with the empty page: the
+   * keyboard goes on from what the form needs next. */
+  if (self->focus_when_chosen)
+    {
+      self->focus_when_chosen = FALSE;
+      backup_send_page_focus_primary (self);
+    }
 }
 
 void
@@ -239,6 +247,7 @@ backup_send_page_choose_source (BackupSendPage *self, GFile *file)
   g_return_if_fail (BACKUP_IS_SEND_PAGE (self));
   g_return_if_fail (G_IS_FILE (file));
 
+  self->focus_when_chosen = FALSE;
   /* The file may be on a slow or remote file system. */
   if (self->source_cancellable != NULL)
     {
@@ -254,7 +263,10 @@ backup_send_page_choose_source (BackupSendPage *self, GFile *file)
 static void
 source_chosen (GtkWidget *widget, GFile *file)
 {
-  backup_send_page_choose_source (BACKUP_SEND_PAGE (widget), file);
+  BackupSendPage *self = BACKUP_SEND_PAGE (widget);
+
+  backup_send_page_choose_source (self, file);
+  self->focus_when_chosen = TRUE;
 }
 
 static void
@@ -346,6 +358,8 @@ finish_run (BackupSendPage *self, const GError *error)
           self->showing_end = TRUE;
         }
       update_sensitivity (self);
+      if (self->showing_end)
+        backup_gui_focus_in (GTK_WIDGET (self), GTK_WIDGET (self->done_button));
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNER]);
     }
   if (self->application != NULL)
@@ -379,6 +393,7 @@ session_finished_cb (BackupRunner *runner, BackupSession *session, const GError 
       /* The Backups page lists what was sent. */
       backup_sent_history_add (backup_sent_history_get_default (), self->sent_name,
                                backup_profile_get_session_id (backup_runner_get_profile (runner)),
+                               backup_session_get_peer_name (session),
                                backup_session_get_bytes_done (session));
     }
 }

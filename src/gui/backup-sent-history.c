@@ -43,6 +43,7 @@ backup_sent_entry_free (BackupSentEntry *entry)
     return;
   g_free (entry->name);
   g_free (entry->session_id);
+  g_free (entry->device);
   g_free (entry);
 }
 
@@ -96,7 +97,7 @@ backup_sent_history_parse (const char *data, gsize length, GError **error)
       g_autoptr (BackupSentEntry) entry = NULL;
       g_autoptr (GDateTime) time = NULL;
       JsonObject *item;
-      const char *name, *session, *text;
+      const char *name, *session, *text, *device;
       gint64 size;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -106,6 +107,7 @@ backup_sent_history_parse (const char *data, gsize length, GError **error)
       session = json_object_get_string_member_with_default (item, "session", "");
       text = json_object_get_string_member_with_default (item, "time", NULL);
       size = json_object_get_int_member_with_default (item, "size", -1);
+      device = json_object_get_string_member_with_default (item, "device", NULL);
       if (name == NULL || *name == '\0' || text == NULL || size < 0 || session == NULL)
         continue;
       time = g_date_time_new_from_iso8601 (text, NULL);
@@ -114,6 +116,7 @@ backup_sent_history_parse (const char *data, gsize length, GError **error)
       entry = g_new0 (BackupSentEntry, 1);
       entry->name = g_strdup (name);
       entry->session_id = g_strdup (session);
+      entry->device = device != NULL && *device != '\0' ? g_strdup (device) : NULL;
       entry->time
           = g_date_time_to_unix (time) * G_USEC_PER_SEC + g_date_time_get_microsecond (time);
       entry->size = (guint64)size;
@@ -155,6 +158,11 @@ backup_sent_history_serialize (GPtrArray *entries)
       json_builder_add_string_value (builder, text);
       json_builder_set_member_name (builder, "size");
       json_builder_add_int_value (builder, (gint64)MIN (entry->size, (guint64)G_MAXINT64));
+      if (entry->device != NULL)
+        {
+          json_builder_set_member_name (builder, "device");
+          json_builder_add_string_value (builder, entry->device);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -360,7 +368,7 @@ backup_sent_history_get_entries (BackupSentHistory *self)
 
 void
 backup_sent_history_add (BackupSentHistory *self, const char *name, const char *session_id,
-                         guint64 size)
+                         const char *device, guint64 size)
 {
   BackupSentEntry *entry;
 
@@ -370,6 +378,7 @@ backup_sent_history_add (BackupSentHistory *self, const char *name, const char *
   entry = g_new0 (BackupSentEntry, 1);
   entry->name = g_strdup (name);
   entry->session_id = g_strdup (session_id != NULL ? session_id : "");
+  entry->device = device != NULL && *device != '\0' ? g_strdup (device) : NULL;
   entry->time = g_get_real_time ();
   entry->size = size;
   g_ptr_array_insert (self->entries, 0, entry);

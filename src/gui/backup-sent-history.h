@@ -4,11 +4,14 @@
  *
  * A short list of the backups sent from the desktop application, newest
  * first, at most BACKUP_SENT_HISTORY_MAX: what was sent, when, how big and
- * to which session. It is kept in a JSON file of the user's data folder,
+ * to which session and device. It is kept in a JSON file of the user's data folder,
  * $XDG_DATA_HOME/distributed-backup/sent-history.json (mode 0600):
  *
  *   { "sent": [ { "name": "documents.zip", "session": "91c0…",
- *                 "time": "2025-03-10T18:02:11.512000Z", "size": 1234 }, … ] }
+ *                 "time": "2025-03-10T18:02:11.512000Z", "size": 1234,
+ *                 "device": "nas" }, … ] }
+ *
+ * ("device", the name the receiver gave, only when it gave one.)
  *
  * The file is read once, when the history is created, and written again
  * (to a temporary file, then renamed) after each backup_sent_history_add(),
@@ -30,6 +33,7 @@ typedef struct
 {
   char *name;       /* the name the receiver stores it under */
   char *session_id; /* the session it went to */
+  char *device;     /* the receiving device's name, as it gave it, or NULL */
   gint64 time;      /* µs since the epoch, when the receiver confirmed it */
   guint64 size;     /* bytes sent */
 } BackupSentEntry;
@@ -52,7 +56,7 @@ GPtrArray *backup_sent_history_get_entries (BackupSentHistory *self);
 
 /* Adds a backup sent now; the oldest entries past the limit go. */
 void backup_sent_history_add (BackupSentHistory *self, const char *name, const char *session_id,
-                              guint64 size);
+                              const char *device, guint64 size);
 
 /* TRUE while the file is read or written. */
 gboolean backup_sent_history_get_busy (BackupSentHistory *self);

@@ -615,6 +615,18 @@ backup_window_set_source (BackupWindow *self, GFile *file)
   take_source (self, &value);
 }
 
+void
+backup_window_show_toast (BackupWindow *self, const char *text)
+{
+  g_autoptr (AdwToast) toast = NULL;
+
+  g_return_if_fail (BACKUP_IS_WINDOW (self));
+  g_return_if_fail (text != NULL);
+
+  toast = backup_gui_toast_new (text);
+  add_toast (self, toast);
+}
+
 BackupSendPage *
 backup_window_get_send_page (BackupWindow *self)
 {

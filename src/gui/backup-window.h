@@ -20,4 +20,7 @@ void backup_window_set_api_key (BackupWindow *self, const char *api_key);
  * file that is not on this computer. */
 void backup_window_set_source (BackupWindow *self, GFile *file);
 
+/* A transient confirmation at the bottom of the window. */
+void backup_window_show_toast (BackupWindow *self, const char *text);
+
 G_END_DECLS

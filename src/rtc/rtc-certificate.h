@@ -6,6 +6,11 @@
  * certificate, exchanged in the session description; the certificate itself
  * is self-signed and short-lived. An RtcCertificate is immutable once created
  * and may be shared by several DTLS transports (and threads).
+ *
+ * A long-lived identity (one certificate kept by an application and pinned
+ * by its peers) is generated with rtc_certificate_generate_full(), saved
+ * with rtc_certificate_export_pem() and read back with
+ * rtc_certificate_new_from_pem().
  */
 #pragma once
 
@@ -27,6 +32,30 @@ RtcCertificate *rtc_certificate_generate_finish (GAsyncResult *result, GError **
 
 /* Blocking variant, for worker threads and tests. */
 RtcCertificate *rtc_certificate_generate (GError **error);
+
+/* A key and certificate valid for @validity_days from now (and a month
+ * back, for peers with a slow clock), named @common_name (NULL: a random
+ * name). rtc_certificate_generate() is this with a year and no name.
+ * Blocking. */
+RtcCertificate *rtc_certificate_generate_full (guint validity_days,
+                                               const char *common_name,
+                                               GError **error);
+
+/* A key and certificate read from PEM (the private key unencrypted, PKCS#8
+ * or the algorithm's own form; ECDSA P-256 only). The key must be the
+ * certificate's. Errors are RTC_ERROR_FAILED. */
+RtcCertificate *rtc_certificate_new_from_pem (const char *certificate_pem,
+                                              gsize certificate_len,
+                                              const char *key_pem,
+                                              gsize key_len,
+                                              GError **error);
+
+/* The certificate and its private key as PEM (the key is a secret: wipe it
+ * with explicit_bzero() before freeing it). */
+gboolean rtc_certificate_export_pem (RtcCertificate *self,
+                                     char **certificate_pem,
+                                     char **key_pem,
+                                     GError **error);
 
 /* SHA-256 of the DER encoding of the certificate. */
 void rtc_certificate_get_fingerprint (RtcCertificate *self,

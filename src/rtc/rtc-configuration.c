@@ -10,6 +10,7 @@
 
 #include "rtc-configuration.h"
 #include "rtc-error.h"
+#include "rtc-sdp.h"
 
 G_DEFINE_BOXED_TYPE (RtcConfiguration, rtc_configuration,
                      rtc_configuration_copy, rtc_configuration_free)
@@ -32,6 +33,8 @@ rtc_configuration_copy (const RtcConfiguration *config)
   copy->stun_servers = g_strdupv (config->stun_servers);
   copy->turn_servers = g_strdupv (config->turn_servers);
   copy->local_addresses = g_strdupv (config->local_addresses);
+  copy->certificate = config->certificate != NULL ? g_object_ref (config->certificate) : NULL;
+  copy->peer_fingerprint = g_strdup (config->peer_fingerprint);
 
   return copy;
 }
@@ -45,6 +48,8 @@ rtc_configuration_free (RtcConfiguration *config)
   g_strfreev (config->stun_servers);
   g_strfreev (config->turn_servers);
   g_strfreev (config->local_addresses);
+  g_clear_object (&config->certificate);
+  g_free (config->peer_fingerprint);
   g_free (config);
 }
 
@@ -194,6 +199,19 @@ rtc_configuration_validate (const RtcConfiguration *config, GError **error)
       g_set_error_literal (error, RTC_ERROR, RTC_ERROR_FAILED,
                            "relay-only ICE needs at least one TURN server");
       return FALSE;
+    }
+  if (config->peer_fingerprint != NULL)
+    {
+      guint8 fingerprint[RTC_SDP_FINGERPRINT_LEN];
+
+      if (!rtc_sdp_fingerprint_from_string (config->peer_fingerprint, fingerprint, NULL))
+        {
+          g_set_error (error, RTC_ERROR, RTC_ERROR_FAILED,
+                       "invalid certificate fingerprint “%s”: expected 32 hexadecimal bytes "
+                       "separated by “:”",
+                       config->peer_fingerprint);
+          return FALSE;
+        }
     }
   return TRUE;
 }

@@ -6,6 +6,8 @@
 
 #include <glib-object.h>
 
+#include "rtc-certificate.h"
+
 G_BEGIN_DECLS
 
 #define RTC_TYPE_CONFIGURATION (rtc_configuration_get_type ())
@@ -31,6 +33,13 @@ typedef struct
   guint socket_buffer_size;
   /* Our a=max-message-size; 0 means the default (262144). */
   guint64 max_message_size;
+  /* The certificate for DTLS (a reference), or NULL: a fresh one for each
+   * peer connection. */
+  RtcCertificate *certificate;
+  /* The only SHA-256 fingerprint the peer may present ("AB:CD:…", any
+   * case), or NULL: whatever its description says. A description with
+   * another fingerprint is refused with RTC_ERROR_FINGERPRINT_MISMATCH. */
+  char *peer_fingerprint;
 } RtcConfiguration;
 
 GType rtc_configuration_get_type (void) G_GNUC_CONST;
@@ -57,7 +66,8 @@ gboolean rtc_configuration_parse_turn_server (const char *url,
                                               GError **error);
 /* An entry of local_addresses: an IP address literal. */
 gboolean rtc_configuration_check_local_address (const char *text, GError **error);
-/* Every server and address above parses, and relay_only has a TURN server. */
+/* Every server and address above parses, relay_only has a TURN server, and
+ * peer_fingerprint is one. */
 gboolean rtc_configuration_validate (const RtcConfiguration *config, GError **error);
 
 RtcConfiguration *rtc_configuration_new (void);

@@ -572,6 +572,54 @@ rtc_peer_connection_create_answer_finish (RtcPeerConnection *self, GAsyncResult 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* With a pinned fingerprint, a description that names another certificate
+ * is refused; DTLS then checks that the peer holds the one it names. */
+static gboolean
+check_pinned_fingerprint (RtcPeerConnection *self, RtcSdpDescription *desc, GError **error)
+{
+  guint8 pinned[RTC_SDP_FINGERPRINT_LEN];
+  g_autofree char *expected = NULL;
+  g_autofree char *presented = NULL;
+
+  if (self->config->peer_fingerprint == NULL)
+    return TRUE;
+  if (!rtc_sdp_fingerprint_from_string (self->config->peer_fingerprint, pinned, NULL))
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH,
+                           "the expected certificate fingerprint is not one");
+      return FALSE;
+    }
+  if (memcmp (pinned, desc->fingerprint, RTC_SDP_FINGERPRINT_LEN) == 0)
+    return TRUE;
+
+  expected = rtc_sdp_fingerprint_to_string (pinned);
+  presented = rtc_sdp_fingerprint_to_string (desc->fingerprint);
+  g_set_error (error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH,
+               "expected the certificate fingerprint %s, the peer presented %s", expected,
+               presented);
+  return FALSE;
+}
+
+char *
+rtc_peer_connection_get_remote_fingerprint (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), NULL);
+
+  if (self->remote == NULL)
+    return NULL;
+  return rtc_sdp_fingerprint_to_string (self->remote->fingerprint);
+}
+
+char *
+rtc_peer_connection_get_local_fingerprint (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), NULL);
+
+  if (self->certificate == NULL)
+    return NULL;
+  return rtc_certificate_get_fingerprint_string (self->certificate);
+}
+
 gboolean
 rtc_peer_connection_set_remote_description (RtcPeerConnection *self,
                                             RtcSdpType type,
@@ -610,6 +658,8 @@ rtc_peer_connection_set_remote_description (RtcPeerConnection *self,
 
   desc = rtc_sdp_parse_as (type, sdp, error);
   if (desc == NULL)
+    return FALSE;
+  if (!check_pinned_fingerprint (self, desc, error))
     return FALSE;
 
   if (type == RTC_SDP_TYPE_ANSWER)
@@ -870,5 +920,8 @@ rtc_peer_connection_new (const RtcConfiguration *config)
   RtcPeerConnection *self = g_object_new (RTC_TYPE_PEER_CONNECTION, NULL);
 
   self->config = config != NULL ? rtc_configuration_copy (config) : rtc_configuration_new ();
+  /* A given certificate, else one generated on first use. */
+  if (self->config->certificate != NULL)
+    self->certificate = g_object_ref (self->config->certificate);
   return self;
 }

@@ -32,6 +32,11 @@
  * unless the answer says passive. The peer's certificate must match the
  * a=fingerprint of its description (else FAILED with
  * RTC_ERROR_FINGERPRINT_MISMATCH).
+ *
+ * Certificates: RtcConfiguration.certificate, when set, is used instead of
+ * one generated for the connection; RtcConfiguration.peer_fingerprint pins
+ * the peer's (a description naming another is refused by
+ * rtc_peer_connection_set_remote_description()).
  */
 #pragma once
 
@@ -94,6 +99,13 @@ gboolean rtc_peer_connection_set_remote_description (RtcPeerConnection *self,
 gboolean rtc_peer_connection_add_remote_candidate (RtcPeerConnection *self,
                                                    const char *candidate,
                                                    GError **error);
+
+/* The peer's certificate fingerprint ("AB:CD:…") as its description gives
+ * it (DTLS refuses a peer that does not hold that certificate), or NULL
+ * before the remote description. */
+char *rtc_peer_connection_get_remote_fingerprint (RtcPeerConnection *self);
+/* Ours, or NULL before the certificate exists. */
+char *rtc_peer_connection_get_local_fingerprint (RtcPeerConnection *self);
 
 RtcPeerConnectionState rtc_peer_connection_get_connection_state (RtcPeerConnection *self);
 const GError *rtc_peer_connection_get_error (RtcPeerConnection *self);

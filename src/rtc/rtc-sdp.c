@@ -89,6 +89,22 @@ rtc_sdp_type_to_string (RtcSdpType type)
     }
 }
 
+gboolean
+rtc_sdp_check_as (const char *type, const char *text, GError **error)
+{
+  g_autoptr (RtcSdpDescription) desc = NULL;
+  RtcSdpType sdp_type;
+
+  if (!rtc_sdp_type_from_string (type, &sdp_type))
+    {
+      g_set_error (error, RTC_ERROR, RTC_ERROR_INVALID_SDP,
+                   "a session description of unknown type “%s”", type);
+      return FALSE;
+    }
+  desc = rtc_sdp_parse_as (sdp_type, text, error);
+  return desc != NULL;
+}
+
 RtcSdpDescription *
 rtc_sdp_parse_as (RtcSdpType type, const char *text, GError **error)
 {

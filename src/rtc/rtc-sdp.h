@@ -67,6 +67,10 @@ RtcSdpDescription *rtc_sdp_parse (const char *text, gssize length, GError **erro
  * remote description, so a peer can check a description before it commits
  * to the peer that sent it. */
 RtcSdpDescription *rtc_sdp_parse_as (RtcSdpType type, const char *text, GError **error);
+/* The same check for a description whose type is given as text ("offer",
+ * "answer"), as signaling carries it: TRUE when a peer connection would
+ * take it. */
+gboolean rtc_sdp_check_as (const char *type, const char *text, GError **error);
 
 /* Writes an SDP with \r\n line ends: v=, o= (random session id), s=-, t=0 0,
  * a=group:BUNDLE <mid>, a=msid-semantic: WMS, then

@@ -90,6 +90,10 @@ static const StringOption string_options[] = {
   { 0, "signaling", G_STRUCT_OFFSET (BackupOptions, signaling), "https://example.invalid/x" },
   { 0, "vault-key", G_STRUCT_OFFSET (BackupOptions, vault_key), "/path/to/vault.key" },
   { 0, "zip-encryption", G_STRUCT_OFFSET (BackupOptions, zip_encryption), "zipcrypto" },
+  { 0, "device", G_STRUCT_OFFSET (BackupOptions, device), "nas" },
+  { 0, "device-name", G_STRUCT_OFFSET (BackupOptions, device_name), "Anna’s laptop" },
+  { 0, "unpair", G_STRUCT_OFFSET (BackupOptions, unpair), "old laptop" },
+  { 0, "pair", G_STRUCT_OFFSET (BackupOptions, pair), "distributed-backup:pair?v=1&name=x" },
 };
 
 static void
@@ -915,6 +919,54 @@ test_exit_status (void)
   g_rmdir (dir);
 }
 
+/* The options of paired devices: booleans, empty values, and the modes
+ * they cannot be mixed with (checked before anything is read or created). */
+static void
+test_device_options (void)
+{
+  g_autoptr (BackupOptions) flags = PARSE_OK ("--invite", "--devices=false");
+  GError *error = NULL;
+
+  g_assert_true (flags->invite);
+  g_assert_false (flags->devices);
+  PARSE_FAILS ("expected a device name", "--device=");
+  PARSE_FAILS ("expected a device name", "--unpair", "");
+  PARSE_FAILS ("expected a device name", "--device-name=");
+  PARSE_FAILS ("expected an invitation link", "--pair=");
+
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--invite", "--pair", "x");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "only one of");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--devices", "-u", "x");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "-u, --uuid cannot be used with --devices");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--device-name", "x", "--devices");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "--device-name is only used with --invite or --pair");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--pair", "https://example.com/pair");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "Invalid invitation link");
+    g_assert_null (options->certificate);
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--device", "x", "-e", "-p", "/tmp/p");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "--device cannot be used in encryption mode");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -937,6 +989,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/apikey-sources", test_apikey_sources);
   g_test_add_func ("/options/apikey-file-mode", test_apikey_file_mode);
   g_test_add_func ("/options/exit-status", test_exit_status);
+  g_test_add_func ("/options/device-options", test_device_options);
 
   return g_test_run ();
 }

@@ -53,6 +53,81 @@ test_round_trip (void)
   g_assert_cmpstr (decoded->message, ==, "disk full");
 }
 
+/* Version 2: the header's id and sender, the offer and the answer. */
+static void
+test_round_trip_resume (void)
+{
+  g_autoptr (BackupFrame) header = backup_frame_new (BACKUP_FRAME_HEADER);
+  g_autoptr (BackupFrame) offset = backup_frame_new (BACKUP_FRAME_OFFSET);
+  g_autoptr (BackupFrame) resume = backup_frame_new (BACKUP_FRAME_RESUME);
+  g_autoptr (BackupFrame) decoded = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *long_name = g_strnfill (BACKUP_FRAME_MAX_FROM + 1, 'h');
+  g_autofree char *text = NULL;
+  guint8 raw_id[BACKUP_FRAME_ID_LEN];
+
+  for (guint i = 0; i < sizeof raw_id; i++)
+    raw_id[i] = (guint8) (0xf0 + i);
+  header->name = g_strdup ("data.bin");
+  header->size = 42;
+  header->id = backup_frame_id_from_bytes (raw_id);
+  g_assert_cmpstr (header->id, ==, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  g_assert_true (backup_frame_check_id (header->id));
+  header->from = g_strdup ("laptop \xc3\xa9");
+  bytes = backup_frame_encode (header);
+  decoded = backup_frame_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (decoded->id, ==, header->id);
+  g_assert_cmpstr (decoded->from, ==, header->from);
+  g_clear_pointer (&decoded, backup_frame_free);
+  g_clear_pointer (&bytes, g_bytes_unref);
+
+  /* Without them, a version 1 header, as before. */
+  g_clear_pointer (&header->id, g_free);
+  g_clear_pointer (&header->from, g_free);
+  bytes = backup_frame_encode (header);
+  g_assert_null (strstr (g_bytes_get_data (bytes, NULL), "\"id\""));
+  decoded = backup_frame_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+  g_assert_null (decoded->id);
+  g_assert_null (decoded->from);
+  g_clear_pointer (&decoded, backup_frame_free);
+  g_clear_pointer (&bytes, g_bytes_unref);
+
+  /* A sender name longer than a host name may be is refused. */
+  text = g_strdup_printf ("{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"file\","
+                          "\"from\":\"%s\"}", long_name);
+  g_assert_null (backup_frame_decode ((const guint8 *) text, strlen (text), &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
+  g_clear_error (&error);
+
+  offset->bytes = 123456789;
+  memset (offset->sha256, 0xab, sizeof offset->sha256);
+  bytes = backup_frame_encode (offset);
+  g_assert_nonnull (strstr (g_bytes_get_data (bytes, NULL), "\"type\":\"offset\""));
+  decoded = backup_frame_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decoded->type, ==, BACKUP_FRAME_OFFSET);
+  g_assert_cmpuint (decoded->bytes, ==, 123456789);
+  g_assert_cmpmem (decoded->sha256, sizeof decoded->sha256, offset->sha256, sizeof offset->sha256);
+  g_clear_pointer (&decoded, backup_frame_free);
+  g_clear_pointer (&bytes, g_bytes_unref);
+
+  resume->bytes = 0;
+  bytes = backup_frame_encode (resume);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                   "{\"type\":\"resume\",\"bytes\":0}", 27);
+  decoded = backup_frame_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decoded->type, ==, BACKUP_FRAME_RESUME);
+  g_assert_cmpuint (decoded->bytes, ==, 0);
+
+  g_assert_false (backup_frame_check_id (NULL));
+  g_assert_false (backup_frame_check_id ("f0f1f2f3f4f5f6f7f8f9fafbfcfdfef"));
+  g_assert_false (backup_frame_check_id ("F0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF"));
+}
+
 static void
 test_decode_rejects (void)
 {
@@ -75,6 +150,19 @@ test_decode_rejects (void)
     "\"000000000000000000000000000000000000000000000000000000000000000g\"}",
     "{\"type\":\"error\"}",
     "{\"type\":\"header\",\"name\":\"a\",\"size\":1.5,\"kind\":\"file\"}",
+    /* version 2 */
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"file\",\"id\":\"12\"}",
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"file\","
+    "\"id\":\"0123456789ABCDEF0123456789abcdef\"}",
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"file\",\"id\":7}",
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"file\",\"from\":\"\"}",
+    "{\"type\":\"header\",\"name\":\"a\",\"size\":1,\"kind\":\"file\",\"from\":1}",
+    "{\"type\":\"offset\",\"bytes\":1}",
+    "{\"type\":\"offset\",\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+    "{\"type\":\"resume\"}",
+    "{\"type\":\"resume\",\"bytes\":-1}",
+    "{\"type\":\"resume\",\"bytes\":\"1\"}",
   };
   g_autofree char *huge = NULL;
 
@@ -446,6 +534,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/frame/round-trip", test_round_trip);
+  g_test_add_func ("/frame/round-trip-resume", test_round_trip_resume);
   g_test_add_func ("/frame/decode-rejects", test_decode_rejects);
   g_test_add_func ("/frame/decode-rejects-nul", test_decode_rejects_nul);
   g_test_add_func ("/frame/decode-rejects-lax-json", test_decode_rejects_lax_json);

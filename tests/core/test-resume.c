@@ -24,10 +24,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <utime.h>
 
 #include "backup-archiver.h"
 #include "backup-channel.h"
+#include "backup-device.h"
 #include "backup-error.h"
 #include "backup-frame.h"
 #include "backup-restore.h"
@@ -372,6 +374,23 @@ kept_parts (const char *dir)
   return parts;
 }
 
+static guint
+kept_count (const char *dir)
+{
+  g_autoptr (GPtrArray) parts = kept_parts (dir);
+
+  return parts->len;
+}
+
+/* The sorted names in @dir are @expected (comma-separated). */
+static void
+assert_listing (const char *dir, const char *expected)
+{
+  g_autofree char *listing = store_test_list (dir);
+
+  g_assert_cmpstr (listing, ==, expected);
+}
+
 static guint64
 file_size (const char *path)
 {
@@ -472,7 +491,7 @@ test_store_keeps_and_resumes (Fixture *f, gconstpointer data)
   g_assert_true (backup_reception_commit (second, NULL, &error));
   g_assert_no_error (error);
   store_test_assert_contents (f->dest, "data", "hello world");
-  g_assert_cmpuint (kept_parts (f->dest)->len, ==, 0);
+  g_assert_cmpuint (kept_count (f->dest), ==, 0);
 }
 
 static void
@@ -506,8 +525,8 @@ test_store_restart_and_abort (Fixture *f, gconstpointer data)
   g_assert_true (backup_reception_write (reception, "y", 1, &error));
   g_assert_false (backup_reception_keep (reception));
   g_clear_object (&reception);
-  g_assert_cmpuint (kept_parts (f->dest)->len, ==, 0);
-  g_assert_cmpstr (store_test_list (f->dest), ==, "data");
+  g_assert_cmpuint (kept_count (f->dest), ==, 0);
+  assert_listing (f->dest, "data");
 }
 
 static void
@@ -568,7 +587,7 @@ test_store_window (Fixture *f, gconstpointer data)
   backup_store_set_resume_window (store, 0);
   g_assert_true (backup_store_remove_stale_parts (store, 0, &removed, &error));
   g_assert_cmpuint (removed, ==, 1);
-  g_assert_cmpstr (store_test_list (f->dest), ==, "");
+  assert_listing (f->dest, "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -754,6 +773,8 @@ typedef struct
   guint64 delivered;     /* content bytes over the link */
   char *sender_error;
   char *receiver_error;
+  char *sender_peer;   /* the device name each side got from the other */
+  char *receiver_peer;
 } Transfer;
 
 static void
@@ -761,6 +782,8 @@ transfer_clear (Transfer *t)
 {
   g_free (t->sender_error);
   g_free (t->receiver_error);
+  g_free (t->sender_peer);
+  g_free (t->receiver_peer);
 }
 
 /* One backup of @source (a file, or with @outer a folder) over a fresh link
@@ -802,6 +825,8 @@ transfer (Fixture *f, const char *source, const char *outer, guint64 cut_after)
   t.sender_resumed = backup_session_get_resumed_bytes (sender);
   t.receiver_resumed = backup_session_get_resumed_bytes (receiver);
   t.delivered = link.binary_delivered;
+  t.sender_peer = g_strdup (backup_session_get_peer_name (sender));
+  t.receiver_peer = g_strdup (backup_session_get_peer_name (receiver));
   if (rs.error != NULL)
     t.sender_error = g_strdup (rs.error->message);
   if (rr.error != NULL)
@@ -816,6 +841,34 @@ transfer (Fixture *f, const char *source, const char *outer, guint64 cut_after)
 
 #define FILE_SIZE (8 * 1024 * 1024)
 
+/* The stored version of @name says which device sent it (where the
+ * filesystem keeps extended attributes). */
+static void
+assert_origin (Fixture *f, const char *name)
+{
+  g_autoptr (BackupStore) store = new_store (f);
+  g_autoptr (GPtrArray) versions = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *probe = g_build_filename (f->root, "xattr-probe", NULL);
+  g_autoptr (GBytes) nothing = g_bytes_new_static ("", 0);
+  g_autofree char *this_device = backup_device_default_name ();
+  gboolean xattrs;
+
+  write_file (probe, nothing);
+  xattrs = setxattr (probe, "user.probe", "1", 1, 0) == 0;
+  g_assert_true (backup_store_prune (store, name, TRUE, &versions, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (versions->len, >=, 1);
+  if (xattrs)
+    g_assert_cmpstr (((BackupStoreVersion *) g_ptr_array_index (versions, 0))->origin, ==,
+                     this_device);
+  else
+    {
+      g_test_message ("this filesystem keeps no extended attributes: no origin");
+      g_assert_null (((BackupStoreVersion *) g_ptr_array_index (versions, 0))->origin);
+    }
+}
+
 static void
 test_file_resumes (Fixture *f, gconstpointer data)
 {
@@ -823,6 +876,7 @@ test_file_resumes (Fixture *f, gconstpointer data)
   g_autofree char *stored = g_build_filename (f->dest, "data.bin", NULL);
   g_autoptr (GBytes) content = random_bytes (FILE_SIZE);
   g_autoptr (GPtrArray) parts = NULL;
+  g_autofree char *this_device = backup_device_default_name ();
   Transfer first, second;
   guint64 kept;
 
@@ -844,9 +898,13 @@ test_file_resumes (Fixture *f, gconstpointer data)
   /* Only the rest went over the link. */
   g_assert_cmpuint (second.delivered, ==, FILE_SIZE - kept);
   assert_file_is (stored, content);
-  g_assert_cmpuint (kept_parts (f->dest)->len, ==, 0);
+  g_assert_cmpuint (kept_count (f->dest), ==, 0);
+  /* Each side learnt the other's device name. */
+  g_assert_cmpstr (second.sender_peer, ==, this_device);
+  g_assert_cmpstr (second.receiver_peer, ==, this_device);
   /* The sender's ticket went with the success. */
-  g_assert_cmpstr (store_test_list (f->state), ==, "");
+  assert_listing (f->state, "");
+  assert_origin (f, "data.bin");
   transfer_clear (&first);
   transfer_clear (&second);
 }
@@ -907,7 +965,7 @@ test_kept_bytes_damaged (Fixture *f, gconstpointer data)
   g_assert_cmpuint (second.sender_resumed, ==, 0);
   g_assert_cmpuint (second.delivered, ==, FILE_SIZE);
   assert_file_is (stored, content);
-  g_assert_cmpuint (kept_parts (f->dest)->len, ==, 0);
+  g_assert_cmpuint (kept_count (f->dest), ==, 0);
   transfer_clear (&first);
   transfer_clear (&second);
 }
@@ -995,8 +1053,8 @@ test_data_before_resume (Fixture *f, gconstpointer data)
   while (!rr.finished)
     g_main_context_iteration (NULL, TRUE);
   g_assert_error (rr.error, BACKUP_ERROR, BACKUP_ERROR_PROTOCOL);
-  g_assert_cmpuint (kept_parts (f->dest)->len, ==, 0);
-  g_assert_cmpstr (store_test_list (f->dest), ==, "");
+  g_assert_cmpuint (kept_count (f->dest), ==, 0);
+  assert_listing (f->dest, "");
   g_clear_error (&rr.error);
 }
 

@@ -302,6 +302,7 @@ typedef struct
   GError *error;
   gboolean ok;
   GCancellable *cancel_after_two;
+  const char *plant_on_first_start; /* a file made, 2 days old, when the first session starts */
 } Watch;
 
 static void
@@ -311,6 +312,14 @@ started_cb (BackupRunner *runner, BackupSession *session, gpointer user_data)
 
   g_assert_true (backup_runner_get_session (runner) == session);
   w->started++;
+  if (w->started == 1 && w->plant_on_first_start != NULL)
+    {
+      struct utimbuf old = { 0, 0 };
+
+      g_assert_true (g_file_set_contents (w->plant_on_first_start, "kept", -1, NULL));
+      old.actime = old.modtime = time (NULL) - 2 * 24 * 3600;
+      g_assert_cmpint (g_utime (w->plant_on_first_start, &old), ==, 0);
+    }
 }
 
 static void
@@ -387,9 +396,15 @@ test_runner_keep_listening (Fixture *f, gconstpointer data)
   g_autofree char *stored = g_build_filename (f->dest, "data.bin", NULL);
   g_autofree char *stored_1 = g_build_filename (f->dest, "data.bin.1", NULL);
   g_autofree char *first = g_build_filename (f->root, "first.bin", NULL);
+  g_autofree char *expired = g_build_filename (f->dest,
+                                               ".old.bin.0123456789abcdef0123456789abcdef"
+                                               ".resume.part", NULL);
   g_autoptr (BackupRunner) receiver = NULL;
   Watch wr = { f, 1 };
 
+  /* What a transfer interrupted two days ago kept, found while the
+   * receiver listens: gone before its next session. */
+  wr.plant_on_first_start = expired;
   backup_profile_set_keep_listening (rp, TRUE);
   backup_profile_set_versions (rp, 2);
   wr.cancel_after_two = cancellable;
@@ -426,6 +441,8 @@ test_runner_keep_listening (Fixture *f, gconstpointer data)
   g_assert_cmpuint (wr.started, >=, 2);
   assert_same_file (f->source, stored);
   assert_same_file (first, stored_1);
+  g_assert_true (g_file_test (f->dest, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (expired, G_FILE_TEST_EXISTS));
   g_clear_error (&wr.error);
 }
 

@@ -16,10 +16,12 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backup-application.h"
 #include "backup-archiver.h"
+#include "backup-device.h"
 #include "backup-gui-utils.h"
 #include "backup-resources.h"
 #include "backup-sent-history.h"
@@ -945,7 +947,7 @@ test_sent_history_file (void)
     {
       g_autofree char *name = g_strdup_printf ("file-%03u", i);
 
-      backup_sent_history_add (history, name, "session-a", i * 10);
+      backup_sent_history_add (history, name, "session-a", i % 2 ? "nas" : NULL, i * 10);
       g_usleep (10);
     }
   entries = backup_sent_history_get_entries (history);
@@ -962,6 +964,9 @@ test_sent_history_file (void)
   g_assert_cmpstr (((BackupSentEntry *)g_ptr_array_index (parsed, 0))->name, ==, "file-104");
   g_assert_cmpstr (((BackupSentEntry *)g_ptr_array_index (parsed, 99))->name, ==, "file-005");
   g_assert_cmpuint (((BackupSentEntry *)g_ptr_array_index (parsed, 0))->size, ==, 1040);
+  /* The receiving device, where it gave its name. */
+  g_assert_cmpstr (((BackupSentEntry *)g_ptr_array_index (parsed, 0))->device, ==, NULL);
+  g_assert_cmpstr (((BackupSentEntry *)g_ptr_array_index (parsed, 1))->device, ==, "nas");
 
   /* Read again by a new history. */
   again = backup_sent_history_new (file);
@@ -1047,9 +1052,26 @@ test_received_and_sent (void)
   wait_idle (page);
   g_assert_null (name_row (page, "arrived.txt"));
 
-  /* Received by the Receive page. */
+  /* Received by the Receive page, keeping older versions by age: the
+   * versions kept become the newest kept, the periods come from the
+   * settings, and the store keeps the versions' times in its index. */
+  g_settings_set_uint (settings, "versions", 2);
+  g_settings_set_boolean (settings, "keep-by-age", TRUE);
+  g_settings_set_uint (settings, "keep-daily", 3);
   gtk_widget_activate_action (GTK_WIDGET (receive_page), "receive.start", NULL);
   g_assert_nonnull (backup_receive_page_get_runner (receive_page));
+  {
+    BackupProfile *profile = backup_runner_get_profile (backup_receive_page_get_runner (receive_page));
+    BackupRetention retention;
+
+    g_assert_true (backup_profile_get_retention (profile, &retention));
+    g_assert_cmpuint (retention.last, ==, 2);
+    g_assert_cmpuint (retention.hourly, ==, 24);
+    g_assert_cmpuint (retention.daily, ==, 3);
+    g_assert_cmpuint (retention.weekly, ==, 4);
+    g_assert_cmpuint (retention.monthly, ==, 12);
+    g_assert_cmpuint (backup_profile_get_versions (profile), ==, BACKUP_STORE_MAX_VERSIONS);
+  }
   {
     g_autoptr (BackupProfile) profile = backup_profile_new (BACKUP_PROFILE_ROLE_SEND);
     g_autoptr (BackupRunner) sender = NULL;
@@ -1066,7 +1088,33 @@ test_received_and_sent (void)
     wait_until (runner_is_gone, receive_page, "the receiver");
   }
   wait_until (name_listed, page, "the received backup on the Backups page");
-  g_assert_cmpuint (version_rows (page, "arrived.txt")->len, ==, 1);
+  {
+    g_autofree char *index = g_build_filename (dest, ".arrived.txt.versions", NULL);
+
+    g_assert_true (g_file_test (index, G_FILE_TEST_IS_REGULAR));
+    g_settings_reset (settings, "keep-by-age");
+    g_settings_reset (settings, "keep-daily");
+    g_settings_reset (settings, "versions");
+  }
+  {
+    g_autoptr (GPtrArray) rows = version_rows (page, "arrived.txt");
+    g_autofree char *device = backup_device_default_name ();
+    g_autofree char *from = g_strdup_printf (" · from %s", device);
+    g_autofree char *probe = g_build_filename (tmpdir, "xattr-probe", NULL);
+    const char *subtitle;
+    gboolean xattrs;
+
+    g_assert_cmpuint (rows->len, ==, 1);
+    subtitle = adw_action_row_get_subtitle (g_ptr_array_index (rows, 0));
+    /* The device it came from, where the filesystem keeps it. */
+    g_assert_true (g_file_set_contents (probe, "", 0, NULL));
+    xattrs = setxattr (probe, "user.probe", "1", 1, 0) == 0;
+    g_remove (probe);
+    if (xattrs)
+      g_assert_true (g_str_has_suffix (subtitle, from));
+    else
+      g_assert_null (strstr (subtitle, " · from "));
+  }
   gtk_widget_activate_action (GTK_WIDGET (receive_page), "receive.done", NULL);
 
   /* Sent by the Send page. */
@@ -1098,6 +1146,12 @@ test_received_and_sent (void)
     entry = g_ptr_array_index (backup_sent_history_get_entries (history), 0);
     g_assert_cmpstr (entry->name, ==, "arrived.txt");
     g_assert_cmpstr (entry->session_id, ==, "history-send-test");
+    {
+      g_autofree char *device = backup_device_default_name ();
+
+      /* The receiver gave its device name. */
+      g_assert_cmpstr (entry->device, ==, device);
+    }
     g_assert_cmpuint (entry->size, ==, strlen ("arrived\n"));
     g_assert_cmpint (g_get_real_time () - entry->time, <, 120 * G_USEC_PER_SEC);
 
@@ -1106,8 +1160,13 @@ test_received_and_sent (void)
     g_assert_true (gtk_widget_get_visible (page_child (page, "sent_group")));
     g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
                      "arrived.txt");
-    g_assert_nonnull (strstr (adw_action_row_get_subtitle (g_ptr_array_index (rows, 0)),
-                              "session history-send-test"));
+    {
+      g_autofree char *device = backup_device_default_name ();
+      g_autofree char *to = g_strdup_printf (" · to %s", device);
+
+      g_assert_true (g_str_has_suffix (adw_action_row_get_subtitle (g_ptr_array_index (rows, 0)),
+                                       to));
+    }
   }
   /* Kept in the user's data folder. */
   wait_until (history_idle, history, "the history file");
@@ -1275,7 +1334,8 @@ render (int width, const char *prefix)
   /* Filled: two received names, two sent backups. */
   for (guint i = 0; i < 2; i++)
     backup_sent_history_add (history, i == 0 ? "photos.zip" : "thesis.pdf",
-                             "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12", 1843200 * (i + 1));
+                             "0f4b6c1e-2d7a-4f52-9b1e-6c3a8d9e0f12", i == 0 ? "nas" : NULL,
+                             1843200 * (i + 1));
   backup_receive_page_set_destination (backup_window_get_receive_page (window), dir);
   wait_idle (page);
   run_for (600);

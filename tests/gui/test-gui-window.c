@@ -1663,6 +1663,143 @@ test_window_render_states (void)
   g_settings_reset (settings, "session-id");
 }
 
+/* The release notes of a version, from a metainfo file with translations
+ * merged in; the first language they are translated to. */
+static void
+test_release_notes (void)
+{
+  static const char metainfo[]
+      = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<component type=\"desktop-application\">\n"
+        "  <description><p>Not a release note.</p></description>\n"
+        "  <releases>\n"
+        "    <release version=\"0.3.0\" date=\"2027-01-01\">\n"
+        "      <description>\n"
+        "        <p>Faster &amp; <em>smaller</em>.</p>\n"
+        "        <p xml:lang=\"de\">Schneller &amp; <em>kleiner</em>.</p>\n"
+        "        <ul>\n"
+        "          <li>One\n"
+        "              item</li>\n"
+        "          <li xml:lang=\"ru\">Один</li>\n"
+        "          <li xml:lang=\"de\">Eins</li>\n"
+        "          <li>Two &lt;items&gt;</li>\n"
+        "        </ul>\n"
+        "      </description>\n"
+        "    </release>\n"
+        "    <release version=\"0.2.0\" date=\"2026-12-06\">\n"
+        "      <description><p>Older.</p></description>\n"
+        "    </release>\n"
+        "    <release version=\"0.1.0\" date=\"2026-11-27\"/>\n"
+        "  </releases>\n"
+        "</component>\n";
+  const char *none[] = { "C", NULL };
+  const char *german[] = { "de_DE.UTF-8", "de_DE", "de", "C", NULL };
+  const char *russian[] = { "ru", "C", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *de = NULL;
+  g_autofree char *ru = NULL;
+  g_autofree char *older = NULL;
+  g_autofree char *missing = NULL;
+  g_autofree char *empty = NULL;
+  g_autofree char *broken = NULL;
+
+  plain = backup_gui_release_notes (metainfo, -1, "0.3.0", none, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (plain, ==,
+                   "<p>Faster &amp; <em>smaller</em>.</p>"
+                   "<ul><li>One item</li><li>Two &lt;items&gt;</li></ul>");
+  de = backup_gui_release_notes (metainfo, -1, "0.3.0", german, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (de, ==,
+                   "<p>Schneller &amp; <em>kleiner</em>.</p>"
+                   "<ul><li>Eins</li><li>Two &lt;items&gt;</li></ul>");
+  ru = backup_gui_release_notes (metainfo, -1, "0.3.0", russian, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ru, ==,
+                   "<p>Faster &amp; <em>smaller</em>.</p>"
+                   "<ul><li>Один</li><li>Two &lt;items&gt;</li></ul>");
+  older = backup_gui_release_notes (metainfo, -1, "0.2.0", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (older, ==, "<p>Older.</p>");
+
+  missing = backup_gui_release_notes (metainfo, -1, "9.9.9", none, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_null (missing);
+  g_clear_error (&error);
+  empty = backup_gui_release_notes (metainfo, -1, "0.1.0", none, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_null (empty);
+  g_clear_error (&error);
+  broken = backup_gui_release_notes ("<component><releases><release version=\"0.3.0\">", -1,
+                                     "0.3.0", none, &error);
+  g_assert_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_PARSE);
+  g_assert_null (broken);
+}
+
+/* The notes of PACKAGE_VERSION as data/…metainfo.xml.in writes them: the
+ * markup of its <description>, without the line breaks and indentation. */
+static char *
+expected_release_notes (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *release = g_strdup_printf ("<release version=\"%s\"", PACKAGE_VERSION);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRegex) space = NULL;
+  const char *start, *end;
+  g_autofree char *notes = NULL;
+
+  path = g_build_filename (g_getenv ("SOURCE_ROOT"), "data", APP_ID ".metainfo.xml.in", NULL);
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  start = strstr (contents, release);
+  g_assert_nonnull (start); /* the project's version has its release in the metainfo */
+  start = strstr (start, "<description>");
+  g_assert_nonnull (start);
+  start += strlen ("<description>");
+  end = strstr (start, "</description>");
+  g_assert_nonnull (end);
+  g_assert_null (g_strstr_len (start, end - start, "</release>"));
+  notes = g_strndup (start, end - start);
+  space = g_regex_new (">\\s+<", 0, 0, &error);
+  g_assert_no_error (error);
+  return g_strstrip (g_regex_replace_literal (space, notes, -1, 0, "><", 0, &error));
+}
+
+/* About shows the version of the build and its release notes, from the
+ * metainfo file. */
+static void
+test_about (void)
+{
+  g_autofree char *expected = expected_release_notes ();
+  g_autoptr (GList) toplevels = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *notes_version = NULL;
+  g_autofree char *notes = NULL;
+  GtkWindow *about = NULL;
+
+  g_setenv ("LANGUAGE", "C", TRUE);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  iterate ();
+  toplevels = gtk_window_list_toplevels ();
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_ABOUT_WINDOW (l->data))
+      about = l->data;
+  g_assert_nonnull (about);
+  g_object_get (about, "version", &version, "release-notes-version", &notes_version,
+                "release-notes", &notes, NULL);
+  g_assert_cmpstr (version, ==, PACKAGE_VERSION);
+  g_assert_cmpstr (notes_version, ==, PACKAGE_VERSION);
+  g_assert_cmpstr (notes, ==, expected);
+
+  g_object_ref (about);
+  gtk_window_destroy (about);
+  iterate ();
+  g_assert_finalize_object (about);
+  g_unsetenv ("LANGUAGE");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1710,6 +1847,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/encrypt-page/password-strength", test_password_strength);
   g_test_add_func ("/gui/encrypt-page/strength-and-folder", test_encrypt_page_strength_and_folder);
   g_test_add_func ("/gui/application/notifications", test_notifications);
+  g_test_add_func ("/gui/application/release-notes", test_release_notes);
+  g_test_add_func ("/gui/application/about", test_about);
   g_test_add_func ("/gui/window/render", test_window_render);
   g_test_add_func ("/gui/window/render-narrow", test_window_render_narrow);
   g_test_add_func ("/gui/window/render-states", test_window_render_states);

@@ -28,7 +28,9 @@
  * The index of the versions' times needs no change: it knows a version by
  * its inode and size, not by its number.
  *
- * Every function here blocks: call it from a worker thread.
+ * Part of the store (backup-store.h), for front ends that let a user
+ * delete a version and take it back. Every function here blocks: call it
+ * from a worker thread.
  */
 #pragma once
 

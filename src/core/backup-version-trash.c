@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "backup-display.h"
 #include "backup-store.h"
 #include "backup-version-trash.h"
+#include "backup-versions-private.h"
 
 /* The names this process gives in the trash folder start with a token of
  * its own, so that a purge at start-up leaves them alone. */
@@ -72,8 +72,8 @@ typedef struct
 static void
 folder_close (Folder *folder)
 {
-  if (folder->locked)
-    flock (folder->dir_fd, LOCK_UN);
+  if (folder->dir_fd >= 0)
+    _backup_versions_unlock (folder->dir_fd, folder->locked);
   if (folder->trash_fd >= 0)
     close (folder->trash_fd);
   if (folder->dir_fd >= 0)
@@ -101,12 +101,8 @@ folder_open (Folder *folder, GFile *directory, gboolean create, gboolean *no_tra
   if (folder->dir_fd < 0)
     return set_errno_error (error, errno, _ ("Cannot open the folder"), path);
 
-  /* The lock of the store's commits and prunes (backup-versions.c): a
-   * filesystem without locks goes on without, as the store does. */
-  while (flock (folder->dir_fd, LOCK_EX) != 0)
-    if (errno != EINTR)
-      break;
-  folder->locked = TRUE;
+  /* The lock of the store's commits and prunes. */
+  folder->locked = _backup_versions_lock (folder->dir_fd);
 
   if (create && mkdirat (folder->dir_fd, BACKUP_VERSION_TRASH_DIR, 0700) != 0 && errno != EEXIST)
     {

@@ -1,0 +1,100 @@
+/* backup-secrets.h: secrets kept for the user between runs
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A secret is kept in the user's keyring through libsecret (the Secret
+ * Service, or the Secret portal inside a sandbox), as an item of the schema
+ * BACKUP_SECRETS_SCHEMA_NAME with the attribute "kind" (the secret's name).
+ *
+ * Where no Secret Service can be reached, it is kept in a private file
+ * instead: $XDG_CONFIG_HOME/distributed-backup/<name>, one line, mode 0600,
+ * replaced atomically, read only when no other user may open it. The
+ * choice is made anew by each call: outside a sandbox, the keyring is used
+ * when the session bus can be reached and org.freedesktop.secrets has an
+ * owner or can be activated; otherwise the file.
+ *
+ * Secrets returned are the caller's, to be released with
+ * backup_secret_free() (which wipes them). No secret ever appears in an
+ * error message or a log line.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsecret/secret.h>
+
+G_BEGIN_DECLS
+
+#define BACKUP_SECRETS_SCHEMA_NAME "io.github.DistributedBackup.Secret"
+
+typedef enum
+{
+  BACKUP_SECRET_API_KEY, /* the FILE.io API key ("api-key") */
+} BackupSecretKind;
+
+typedef enum
+{
+  BACKUP_SECRETS_BACKEND_KEYRING,
+  BACKUP_SECRETS_BACKEND_FILE,
+} BackupSecretsBackend;
+
+/* The schema of the keyring items (for tools and tests). */
+const SecretSchema *backup_secrets_get_schema (void);
+/* The value of the "kind" attribute, which is also the fallback file's name. */
+const char *backup_secret_kind_get_name (BackupSecretKind kind);
+/* The fallback file of @kind, in the user's configuration folder. */
+char *backup_secret_get_fallback_path (BackupSecretKind kind);
+
+/* Wipes and frees a secret returned by this module (NULL is ignored). */
+void backup_secret_free (char *secret);
+
+/* Looks up the secret of @kind: the finish function returns it, or NULL
+ * without an error when none is kept. */
+void backup_secret_lookup_async (BackupSecretKind kind,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+char *backup_secret_lookup_finish (GAsyncResult *result,
+                                   BackupSecretsBackend *backend,
+                                   GError **error);
+
+/* Keeps @secret as the secret of @kind, replacing the one kept; a NULL or
+ * empty @secret removes it (as backup_secret_clear_async() does). */
+void backup_secret_store_async (BackupSecretKind kind,
+                                const char *secret,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean backup_secret_store_finish (GAsyncResult *result,
+                                     BackupSecretsBackend *backend,
+                                     GError **error);
+
+/* Removes the secret of @kind; removing none is no error. */
+void backup_secret_clear_async (BackupSecretKind kind,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean backup_secret_clear_finish (GAsyncResult *result,
+                                     BackupSecretsBackend *backend,
+                                     GError **error);
+
+/* Blocking variants, for worker threads and the command line: the calls
+ * above run on a context of their own. After @timeout_ms (0: none) they
+ * are cancelled and fail with BACKUP_ERROR_TIMEOUT. @backend is optional. */
+char *backup_secret_lookup_sync (BackupSecretKind kind,
+                                 guint timeout_ms,
+                                 BackupSecretsBackend *backend,
+                                 GCancellable *cancellable,
+                                 GError **error);
+gboolean backup_secret_store_sync (BackupSecretKind kind,
+                                   const char *secret,
+                                   guint timeout_ms,
+                                   BackupSecretsBackend *backend,
+                                   GCancellable *cancellable,
+                                   GError **error);
+gboolean backup_secret_clear_sync (BackupSecretKind kind,
+                                   guint timeout_ms,
+                                   BackupSecretsBackend *backend,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+G_END_DECLS

@@ -1,0 +1,31 @@
+/* backup-pair-dialog.h: pairing with the computer that made an invitation
+ * link
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Opening a "distributed-backup:pair?…" link (the desktop file registers the
+ * scheme, so a click in a browser or a chat does it, as does
+ * "distributed-backup LINK") asks first: "Pair With “NAME”?", with the
+ * inviting computer's certificate fingerprint. Once confirmed, this
+ * computer joins the pairing as the command line's --pair does (this
+ * device's certificate, the ICE settings of the preferences, the link's
+ * signaling location and the API key of this session), showing a dialog
+ * with Cancel while it waits; the result is a toast naming the paired
+ * device, or a dialog with the whole error. A link that is not one says
+ * why in a dialog.
+ */
+#pragma once
+
+#include "backup-window.h"
+
+G_BEGIN_DECLS
+
+/* The URI scheme of invitation links. */
+#define BACKUP_PAIR_SCHEME "distributed-backup"
+
+void backup_pair_dialog_open (BackupWindow *window,
+                              GSettings *settings,
+                              const char *api_key,
+                              const char *link);
+
+G_END_DECLS
