@@ -165,6 +165,18 @@ backup_cli_list_devices (BackupOptions *options)
     }
   if (devices->len == 0 && !options->quiet)
     fprintf (stderr, "%s\n", _("No paired devices; pair with one with --invite and --pair."));
+  if (!options->quiet)
+    {
+      /* What the other devices list for this one, to compare. */
+      g_autoptr (RtcCertificate) own = backup_device_load_certificate (NULL, FALSE, NULL);
+
+      if (own != NULL)
+        {
+          g_autofree char *fingerprint = rtc_certificate_get_fingerprint_string (own);
+
+          fprintf (stderr, _("This device’s certificate fingerprint: %s\n"), fingerprint);
+        }
+    }
   return fflush (stdout) == 0 ? 0 : 1;
 }
 

@@ -210,6 +210,10 @@ def test_pair_folder(world, state):
     (da,), (db,) = a.devices(), b.devices()
     assert da == ["Beta", b.fingerprint(), sig], da
     assert db == ["Alpha", a.fingerprint(), sig], db
+    # Each also says its own fingerprint, which the other one lists.
+    proc = a.run(["--devices"])
+    assert proc.stderr.decode() == (
+        f"This device’s certificate fingerprint: {a.fingerprint()}\n"), proc.stderr
     check_private_files(a, link)
     check_private_files(b, link)
     assert os.listdir(sig) == [], os.listdir(sig)
