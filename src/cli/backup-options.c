@@ -1569,6 +1569,14 @@ resolve_device (BackupOptions *options, GError **error)
     return usage_error (error, "%s", cause->message);
   options->signaling = g_strdup (options->paired_device->signaling);
   options->uuid = g_strdup (options->paired_device->session_id);
+  /* A receiver keeps the versions of this device as set for it (on the
+   * desktop), unless -v or --keep-… say otherwise. */
+  if (options->dstdir != NULL && options->paired_device->versions != 0
+      && !given (options, OPT_VERSIONS) && first_keep_option (options) == NULL)
+    {
+      options->versions = options->paired_device->versions;
+      options->retention = options->paired_device->retention;
+    }
   return TRUE;
 }
 

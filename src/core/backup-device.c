@@ -28,6 +28,11 @@
 #define MAX_KEY_FILE_SIZE (64 * 1024)
 #define MAX_PAIRED_FILE_SIZE (4 * 1024 * 1024)
 
+/* The keys of a device's policy, in the order of BackupRetention's fields
+ * after "versions" (the names of the profile keys and CLI options). */
+static const char *const policy_keys[] = { "keep-last", "keep-hourly", "keep-daily",
+                                           "keep-weekly", "keep-monthly" };
+
 #define LABEL_PAIRING_SESSION "distributed-backup pairing session v1"
 #define LABEL_BACKUP_SESSION "distributed-backup backup session v1"
 #define LABEL_PROOF "distributed-backup pairing proof v1"
@@ -434,6 +439,8 @@ backup_device_copy (const BackupDevice *device)
   copy = backup_device_new (device->name, device->fingerprint, device->signaling,
                             device->session_id);
   copy->paired = device->paired;
+  copy->versions = device->versions;
+  copy->retention = device->retention;
   return copy;
 }
 
@@ -478,6 +485,78 @@ load_paired (const char *path, GKeyFile *key_file, GError **error)
   return TRUE;
 }
 
+static guint *
+policy_field (BackupRetention *retention, gsize i)
+{
+  guint *fields[] = { &retention->last, &retention->hourly, &retention->daily,
+                      &retention->weekly, &retention->monthly };
+
+  return fields[i];
+}
+
+/* Reads the policy of @group into @device; FALSE (with @what set) for one
+ * that is not valid. */
+static gboolean
+policy_from_group (GKeyFile *key_file, const char *group, BackupDevice *device, char **what)
+{
+  g_autoptr (GError) cause = NULL;
+  gint64 number;
+
+  if (!g_key_file_has_key (key_file, group, "versions", NULL))
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (policy_keys); i++)
+        if (g_key_file_has_key (key_file, group, policy_keys[i], NULL))
+          {
+            *what = g_strdup_printf (_("[%s] has “%s” without “versions”"), group,
+                                     policy_keys[i]);
+            return FALSE;
+          }
+      return TRUE;
+    }
+  number = g_key_file_get_int64 (key_file, group, "versions", &cause);
+  if (cause != NULL || number < 1 || number > BACKUP_RETENTION_MAX)
+    {
+      *what = g_strdup_printf (_("[%s] has an invalid “versions”"), group);
+      return FALSE;
+    }
+  device->versions = (guint) number;
+  for (gsize i = 0; i < G_N_ELEMENTS (policy_keys); i++)
+    {
+      if (!g_key_file_has_key (key_file, group, policy_keys[i], NULL))
+        continue;
+      number = g_key_file_get_int64 (key_file, group, policy_keys[i], &cause);
+      if (cause != NULL || number < 0 || number > BACKUP_RETENTION_MAX)
+        {
+          *what = g_strdup_printf (_("[%s] has an invalid “%s”"), group, policy_keys[i]);
+          return FALSE;
+        }
+      *policy_field (&device->retention, i) = (guint) number;
+    }
+  if (!backup_retention_check (&device->retention, device->versions, &cause))
+    {
+      *what = g_strdup_printf ("[%s]: %s", group, cause->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Writes the policy of @device into @group (none: removes it). */
+static void
+policy_to_group (GKeyFile *key_file, const char *group, const BackupDevice *device)
+{
+  BackupRetention retention = device->retention;
+
+  g_key_file_remove_key (key_file, group, "versions", NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (policy_keys); i++)
+    g_key_file_remove_key (key_file, group, policy_keys[i], NULL);
+  if (device->versions == 0)
+    return;
+  g_key_file_set_int64 (key_file, group, "versions", device->versions);
+  for (gsize i = 0; i < G_N_ELEMENTS (policy_keys); i++)
+    if (*policy_field (&retention, i) != 0)
+      g_key_file_set_int64 (key_file, group, policy_keys[i], *policy_field (&retention, i));
+}
+
 /* The device of group @group, or NULL with an error. */
 static BackupDevice *
 device_from_group (GKeyFile *key_file, const char *path, const char *group, GError **error)
@@ -501,6 +580,8 @@ device_from_group (GKeyFile *key_file, const char *path, const char *group, GErr
     what = g_strdup_printf (_("[%s] has no “signaling”"), group);
   else if (device->session_id == NULL || device->session_id[0] == '\0')
     what = g_strdup_printf (_("[%s] has no “session-id”"), group);
+  else
+    policy_from_group (key_file, group, device, &what);
   if (what != NULL)
     {
       corrupt (error, path, what);
@@ -622,10 +703,14 @@ backup_device_add (const char *folder, const BackupDevice *device, GError **erro
   g_autofree char *group = NULL;
   guint8 fingerprint[RTC_SDP_FINGERPRINT_LEN];
   g_autofree char *canonical = NULL;
+  const BackupDevice *policy = NULL;
   int lock;
 
   g_return_val_if_fail (device != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (device->versions != 0)
+    policy = device;
 
   if (!backup_device_check_name (device->name, error))
     return NULL;
@@ -647,7 +732,7 @@ backup_device_add (const char *folder, const BackupDevice *device, GError **erro
   if (!load_paired (path, key_file, error) || (devices = devices_of (key_file, path, error)) == NULL)
     goto out;
 
-  /* Pairing again with a device replaces it. */
+  /* Pairing again with a device replaces it, and keeps its policy. */
   for (guint i = 0; i < devices->len; i++)
     {
       BackupDevice *old = g_ptr_array_index (devices, i);
@@ -657,6 +742,8 @@ backup_device_add (const char *folder, const BackupDevice *device, GError **erro
           g_autofree char *old_group = g_strconcat (GROUP_PREFIX, old->name, NULL);
 
           g_key_file_remove_group (key_file, old_group, NULL);
+          if (policy == NULL && old->versions != 0)
+            policy = old;
         }
     }
   name = g_strdup (device->name);
@@ -677,6 +764,7 @@ backup_device_add (const char *folder, const BackupDevice *device, GError **erro
   g_key_file_set_string (key_file, group, "session-id", device->session_id);
   g_key_file_set_int64 (key_file, group, "paired",
                         device->paired != 0 ? device->paired : g_get_real_time () / G_USEC_PER_SEC);
+  policy_to_group (key_file, group, policy != NULL ? policy : device);
   if (!save_paired (path, key_file, error))
     g_clear_pointer (&name, g_free);
 
@@ -685,8 +773,13 @@ out:
   return g_steal_pointer (&name);
 }
 
-gboolean
-backup_device_remove (const char *folder, const char *name, GError **error)
+/* Changes the group of the device named @name with @edit, under the lock
+ * of the file. */
+typedef gboolean (*EditFunc) (GKeyFile *key_file, const char *group, gpointer data,
+                              GError **error);
+
+static gboolean
+edit_device (const char *folder, const char *name, EditFunc edit, gpointer data, GError **error)
 {
   g_autofree char *dir = folder_or_default (folder);
   g_autofree char *path = g_build_filename (dir, PAIRED_FILE_NAME, NULL);
@@ -694,9 +787,6 @@ backup_device_remove (const char *folder, const char *name, GError **error)
   g_autoptr (GKeyFile) key_file = g_key_file_new ();
   gboolean ok = FALSE;
   int lock;
-
-  g_return_val_if_fail (name != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     return backup_device_find (folder, name, error) != NULL; /* sets NOT_FOUND */
@@ -715,12 +805,61 @@ backup_device_remove (const char *folder, const char *name, GError **error)
                    _("There is no paired device “%s” (see --devices)"), shown);
       goto out;
     }
-  g_key_file_remove_group (key_file, group, NULL);
-  ok = save_paired (path, key_file, error);
+  ok = edit (key_file, group, data, error) && save_paired (path, key_file, error);
 
 out:
   close (lock);
   return ok;
+}
+
+static gboolean
+remove_group (GKeyFile *key_file, const char *group, gpointer data, GError **error)
+{
+  return g_key_file_remove_group (key_file, group, error);
+}
+
+gboolean
+backup_device_remove (const char *folder, const char *name, GError **error)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return edit_device (folder, name, remove_group, NULL, error);
+}
+
+static gboolean
+set_policy (GKeyFile *key_file, const char *group, gpointer data, GError **error)
+{
+  policy_to_group (key_file, group, data);
+  return TRUE;
+}
+
+gboolean
+backup_device_set_policy (const char *folder,
+                          const char *name,
+                          guint versions,
+                          const BackupRetention *retention,
+                          GError **error)
+{
+  BackupDevice policy = { .versions = versions };
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (versions == 0 || retention != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (versions != 0)
+    {
+      if (versions > BACKUP_RETENTION_MAX)
+        {
+          g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                       _("The versions kept must be 1 to %u"), (guint) BACKUP_RETENTION_MAX);
+          return FALSE;
+        }
+      if (!backup_retention_check (retention, versions, error))
+        return FALSE;
+      policy.retention = *retention;
+    }
+  return edit_device (folder, name, set_policy, &policy, error);
 }
 
 /* --- invitation links --- */

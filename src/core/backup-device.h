@@ -33,6 +33,7 @@
 
 #include <gio/gio.h>
 
+#include "backup-retention.h"
 #include "rtc-certificate.h"
 
 G_BEGIN_DECLS
@@ -80,6 +81,12 @@ typedef struct
   char *signaling;   /* a location as backup_signaling_resolve() takes it */
   char *session_id;  /* of the backups between the two devices */
   gint64 paired;     /* unix time of the pairing, 0 when unknown */
+  /* How the versions received from this device are kept: @versions is
+   * -v (0: no policy of its own, the receiver's applies) and @retention
+   * the rules of backup-retention.h, checked with backup_retention_check()
+   * against @versions. */
+  guint versions;
+  BackupRetention retention;
 } BackupDevice;
 
 BackupDevice *backup_device_new (const char *name,
@@ -102,6 +109,17 @@ BackupDevice *backup_device_find (const char *folder, const char *name, GError *
 /* Stores @device: it replaces the device with the same fingerprint; a name
  * taken by another device gets " 2", " 3"… Returns the name stored. */
 char *backup_device_add (const char *folder, const BackupDevice *device, GError **error);
+
+/* Sets how the versions received from the device named @name are kept
+ * (@versions 0: the device has no policy of its own; @retention may then be
+ * NULL). Refuses a policy backup_retention_check() refuses
+ * (BACKUP_ERROR_INVALID_ARGUMENT) and an unknown device
+ * (BACKUP_ERROR_NOT_FOUND). Pairing again with the device keeps it. */
+gboolean backup_device_set_policy (const char *folder,
+                                   const char *name,
+                                   guint versions,
+                                   const BackupRetention *retention,
+                                   GError **error);
 
 /* Removes the device named @name (BACKUP_ERROR_NOT_FOUND if there is none). */
 gboolean backup_device_remove (const char *folder, const char *name, GError **error);

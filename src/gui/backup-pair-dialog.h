@@ -12,7 +12,8 @@
  * signaling location and the API key of this session), showing a dialog
  * with Cancel while it waits; the result is a toast naming the paired
  * device, or a dialog with the whole error. A link that is not one says
- * why in a dialog.
+ * why in a dialog. The other way round, this computer invites: it shows a
+ * link for the other computer to open, and waits.
  */
 #pragma once
 
@@ -27,5 +28,16 @@ void backup_pair_dialog_open (BackupWindow *window,
                               GSettings *settings,
                               const char *api_key,
                               const char *link);
+
+/* Invites another computer: makes a link (this device's certificate, a
+ * fresh secret, the signaling location of @settings, FILE.io when only an
+ * API key is set), shows it with its fingerprint and a Copy Link button
+ * while it waits for the other computer (with Cancel, for two minutes),
+ * and ends as backup_pair_dialog_open() does: a toast naming the device
+ * paired, or the error. */
+void backup_pair_dialog_invite (BackupWindow *window, GSettings *settings, const char *api_key);
+
+/* Asks for a link to paste, then backup_pair_dialog_open() with it. */
+void backup_pair_dialog_ask_link (BackupWindow *window, GSettings *settings, const char *api_key);
 
 G_END_DECLS

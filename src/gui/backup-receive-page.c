@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "backup-device-row.h"
 #include "backup-display.h"
 #include "backup-gui-utils.h"
 #include "backup-progress-view.h"
@@ -23,6 +24,7 @@ struct _BackupReceivePage
   /* Template widgets. */
   GtkStack *content_stack;
   AdwPreferencesPage *form;
+  AdwPreferencesGroup *keep_group;
   AdwActionRow *dest_row;
   AdwActionRow *versions_row;
   GtkSpinButton *versions_spin;
@@ -33,6 +35,7 @@ struct _BackupReceivePage
   GtkSpinButton *monthly_spin;
   GtkSwitch *keep_listening_switch;
   AdwPreferencesGroup *session_group;
+  BackupDeviceRow *device_row;
   AdwEntryRow *receive_session_row;
   BackupProgressView *progress_view;
   GtkCheckButton *run_keep_listening_check;
@@ -45,6 +48,13 @@ struct _BackupReceivePage
   GSettings *settings; /* NULL: defaults */
   char *api_key;
   GFile *destination;
+
+  /* With a paired device chosen, the versions kept are the device's own
+   * (in the paired devices file), else those of the settings. */
+  gboolean policy_bound;   /* the policy rows are bound to the settings */
+  gboolean showing_policy; /* the rows are being set from a device's policy */
+  char *policy_device;     /* the device whose policy the rows show, or NULL */
+  guint save_policy_source;
 
   /* Set from the moment the page waits for a backup until it stops. */
   BackupRunner *runner;
@@ -59,6 +69,8 @@ struct _BackupReceivePage
 G_DEFINE_FINAL_TYPE (BackupReceivePage, backup_receive_page, ADW_TYPE_BIN)
 
 static void unbind_settings (BackupReceivePage *self);
+static void bind_policy (BackupReceivePage *self);
+static void unbind_policy (BackupReceivePage *self);
 
 enum
 {
@@ -124,7 +136,9 @@ update_sensitivity (BackupReceivePage *self)
     return;
   id = get_session_id (self);
   gtk_widget_action_set_enabled (widget, "receive.start",
-                                 !busy && self->destination != NULL && *id != '\0');
+                                 !busy && self->destination != NULL
+                                     && (*id != '\0'
+                                         || backup_device_row_get_device (self->device_row) != NULL));
   gtk_widget_action_set_enabled (widget, "receive.choose-destination", !busy);
   gtk_widget_action_set_enabled (widget, "receive.cancel", busy);
   gtk_widget_action_set_enabled (widget, "receive.done", !busy && self->showing_end);
@@ -164,6 +178,146 @@ choose_destination_action (GtkWidget *widget, const char *name, GVariant *param)
   backup_gui_choose_file (widget, _("Choose Where to Keep Backups"),
                           GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Choose"), self->destination,
                           NULL, destination_chosen);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The versions kept of a paired device                                     */
+
+static GtkSpinButton *age_spin (BackupReceivePage *self, guint i);
+
+/* The policy the rows show, in the form the receiver takes: without ages,
+ * -v; with them, keep-last and the periods with no other bound. */
+static void
+get_shown_policy (BackupReceivePage *self, guint *versions, BackupRetention *retention)
+{
+  guint kept = (guint)CLAMP (gtk_spin_button_get_value_as_int (self->versions_spin), 1,
+                             BACKUP_STORE_MAX_VERSIONS);
+
+  *retention = (BackupRetention){ 0 };
+  *versions = kept;
+  if (adw_expander_row_get_enable_expansion (self->age_row))
+    {
+      *retention = (BackupRetention){
+        .last = kept,
+        .hourly = (guint)gtk_spin_button_get_value_as_int (self->hourly_spin),
+        .daily = (guint)gtk_spin_button_get_value_as_int (self->daily_spin),
+        .weekly = (guint)gtk_spin_button_get_value_as_int (self->weekly_spin),
+        .monthly = (guint)gtk_spin_button_get_value_as_int (self->monthly_spin),
+      };
+      *versions = BACKUP_STORE_MAX_VERSIONS;
+    }
+}
+
+/* Shows the policy of @device; one without a policy of its own shows what
+ * the rows show already (the settings'), which it gets at the first
+ * change. */
+static void
+show_device_policy (BackupReceivePage *self, const BackupDevice *device)
+{
+  if (device->versions == 0)
+    return;
+  self->showing_policy = TRUE;
+  if (backup_retention_is_set (&device->retention))
+    {
+      guint counts[] = { device->retention.hourly, device->retention.daily,
+                         device->retention.weekly, device->retention.monthly };
+
+      gtk_spin_button_set_value (self->versions_spin, MAX (device->retention.last, 1));
+      for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+        gtk_spin_button_set_value (age_spin (self, i), counts[i]);
+      adw_expander_row_set_enable_expansion (self->age_row, TRUE);
+    }
+  else
+    {
+      gtk_spin_button_set_value (self->versions_spin, device->versions);
+      adw_expander_row_set_enable_expansion (self->age_row, FALSE);
+    }
+  self->showing_policy = FALSE;
+}
+
+/* Writes the policy shown to the chosen device, if a change waits. */
+static void
+save_policy_now (BackupReceivePage *self)
+{
+  const char *device = self->policy_device;
+  g_autoptr (GError) error = NULL;
+  BackupRetention retention;
+  guint versions;
+
+  if (self->save_policy_source == 0)
+    return;
+  g_clear_handle_id (&self->save_policy_source, g_source_remove);
+  if (device == NULL)
+    return;
+  get_shown_policy (self, &versions, &retention);
+  if (!backup_device_set_policy (NULL, device, versions, &retention, &error))
+    toast_error (self, error);
+}
+
+static gboolean
+save_policy_cb (gpointer user_data)
+{
+  BackupReceivePage *self = user_data;
+
+  save_policy_now (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A row of the policy changed: with a device chosen, it is written to the
+ * device once the changes pause. */
+static void
+policy_changed_cb (BackupReceivePage *self)
+{
+  if (self->showing_policy || is_disposed (self) || self->policy_device == NULL)
+    return;
+  g_clear_handle_id (&self->save_policy_source, g_source_remove);
+  self->save_policy_source = g_timeout_add (400, save_policy_cb, self);
+}
+
+static void
+device_changed_cb (BackupDeviceRow *row, GParamSpec *pspec, gpointer user_data)
+{
+  BackupReceivePage *self = user_data;
+  const char *name = backup_device_row_get_device (row);
+  g_autoptr (BackupDevice) device = NULL;
+
+  if (is_disposed (self))
+    return;
+  /* What waits is written to the device it was made for. */
+  save_policy_now (self);
+  /* The policy as written last (the row may not have seen it yet). */
+  if (name != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      device = backup_device_find (NULL, name, &error);
+      if (device == NULL)
+        {
+          toast_error (self, error);
+          device = backup_device_copy (backup_device_row_get_device_info (row));
+        }
+    }
+  g_free (self->policy_device);
+  self->policy_device = device != NULL ? g_strdup (device->name) : NULL;
+  gtk_widget_set_visible (GTK_WIDGET (self->receive_session_row), device == NULL);
+  if (device != NULL)
+    {
+      g_autofree char *shown = backup_display_name (device->name, -1);
+      /* Translators: %s is the name of a paired device */
+      g_autofree char *text = g_strdup_printf (_("Versions of the backups from “%s”"), shown);
+
+      unbind_policy (self);
+      show_device_policy (self, device);
+      adw_preferences_group_set_description (self->keep_group, text);
+    }
+  else
+    {
+      adw_preferences_group_set_description (self->keep_group, NULL);
+      bind_policy (self);
+    }
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "receive-device", device != NULL ? device->name : "");
+  update_sensitivity (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -300,29 +454,31 @@ receive_action (GtkWidget *widget, const char *name, GVariant *param)
   g_autoptr (BackupProfile) profile = NULL;
   g_autoptr (GError) error = NULL;
   GApplication *application;
-  int versions = gtk_spin_button_get_value_as_int (self->versions_spin);
+  BackupRetention retention;
+  guint versions;
 
-  if (self->cancellable != NULL || self->destination == NULL || *id == '\0')
+  const char *device = backup_device_row_get_device (self->device_row);
+
+  if (self->cancellable != NULL || self->destination == NULL || (*id == '\0' && device == NULL))
     return;
 
   profile = backup_gui_profile_new (BACKUP_PROFILE_ROLE_RECEIVE, self->settings, self->api_key, id);
-  backup_profile_set_destination (profile, self->destination);
-  backup_profile_set_versions (profile, (guint)CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS));
-  if (adw_expander_row_get_enable_expansion (self->age_row))
+  /* From a paired device: its session id and signaling location, and only
+   * its certificate; the versions are kept as set for it. */
+  if (device != NULL && !backup_profile_load_device (profile, device, NULL, &error))
     {
-      /* The versions kept become the newest kept, and the periods add
-       * theirs, without another bound. */
-      BackupRetention retention = {
-        .last = (guint)CLAMP (versions, 1, BACKUP_STORE_MAX_VERSIONS),
-        .hourly = (guint)gtk_spin_button_get_value_as_int (self->hourly_spin),
-        .daily = (guint)gtk_spin_button_get_value_as_int (self->daily_spin),
-        .weekly = (guint)gtk_spin_button_get_value_as_int (self->weekly_spin),
-        .monthly = (guint)gtk_spin_button_get_value_as_int (self->monthly_spin),
-      };
-
-      backup_profile_set_retention (profile, &retention);
-      backup_profile_set_versions (profile, BACKUP_STORE_MAX_VERSIONS);
+      backup_progress_view_show_failed (self->progress_view, error->message);
+      self->showing_end = TRUE;
+      update_sensitivity (self);
+      return;
     }
+  save_policy_now (self);
+  backup_profile_set_destination (profile, self->destination);
+  /* With ages, the versions kept become the newest kept, and the periods
+   * add theirs, without another bound. */
+  get_shown_policy (self, &versions, &retention);
+  backup_profile_set_versions (profile, versions);
+  backup_profile_set_retention (profile, &retention);
   backup_profile_set_keep_listening (profile, gtk_switch_get_active (self->keep_listening_switch));
   g_clear_pointer (&self->received_name, g_free);
   if (!backup_profile_validate (profile, &error))
@@ -333,7 +489,7 @@ receive_action (GtkWidget *widget, const char *name, GVariant *param)
       update_sensitivity (self);
       return;
     }
-  if (self->settings != NULL)
+  if (self->settings != NULL && device == NULL)
     g_settings_set_string (self->settings, "session-id", id);
 
   /* The runner first removes what crashed receptions left in the folder,
@@ -472,6 +628,9 @@ backup_receive_page_dispose (GObject *object)
       g_clear_object (&self->runner);
     }
   backup_gui_close_chooser (GTK_WIDGET (self));
+  if (!is_disposed (self))
+    save_policy_now (self);
+  g_clear_handle_id (&self->save_policy_source, g_source_remove);
   if (self->settings != NULL)
     unbind_settings (self);
   g_clear_object (&self->settings);
@@ -487,6 +646,7 @@ backup_receive_page_finalize (GObject *object)
   BackupReceivePage *self = BACKUP_RECEIVE_PAGE (object);
 
   g_clear_pointer (&self->api_key, g_free);
+  g_free (self->policy_device);
   g_free (self->received_name);
   g_free (self->told_failure);
 
@@ -530,6 +690,7 @@ backup_receive_page_class_init (BackupReceivePageClass *klass)
       widget_class, "/io/github/DistributedBackup/backup-receive-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, form);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, keep_group);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, dest_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, versions_spin);
@@ -540,6 +701,7 @@ backup_receive_page_class_init (BackupReceivePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, monthly_spin);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, keep_listening_switch);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, session_group);
+  gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, device_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, receive_session_row);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, progress_view);
   gtk_widget_class_bind_template_child (widget_class, BackupReceivePage, run_keep_listening_check);
@@ -551,6 +713,7 @@ backup_receive_page_class_init (BackupReceivePageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, keep_listening_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, session_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, session_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, device_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "receive.choose-destination", NULL,
                                    choose_destination_action);
@@ -566,7 +729,16 @@ backup_receive_page_init (BackupReceivePage *self)
   g_autoptr (GFile) destination = NULL;
 
   g_type_ensure (BACKUP_TYPE_PROGRESS_VIEW);
+  g_type_ensure (BACKUP_TYPE_DEVICE_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Each change of the policy rows, for a paired device's policy. */
+  g_signal_connect_swapped (gtk_spin_button_get_adjustment (self->versions_spin), "value-changed",
+                            G_CALLBACK (policy_changed_cb), self);
+  g_signal_connect_swapped (self->age_row, "notify::enable-expansion",
+                            G_CALLBACK (policy_changed_cb), self);
+  for (guint i = 0; i < 4; i++)
+    g_signal_connect_swapped (gtk_spin_button_get_adjustment (age_spin (self, i)),
+                              "value-changed", G_CALLBACK (policy_changed_cb), self);
   backup_progress_view_set_retry_action (self->progress_view, "receive.start");
   /* While it runs, the run view has its own Keep Listening. */
   g_object_bind_property (self->keep_listening_switch, "active", self->run_keep_listening_check,
@@ -594,25 +766,50 @@ age_spin (BackupReceivePage *self, guint i)
 }
 
 static void
-unbind_settings (BackupReceivePage *self)
+unbind_policy (BackupReceivePage *self)
 {
+  if (!self->policy_bound)
+    return;
+  self->policy_bound = FALSE;
   g_settings_unbind (gtk_spin_button_get_adjustment (self->versions_spin), "value");
   g_settings_unbind (self->age_row, "enable-expansion");
   for (guint i = 0; i < G_N_ELEMENTS (age_keys); i++)
     g_settings_unbind (gtk_spin_button_get_adjustment (age_spin (self, i)), "value");
 }
 
+/* The policy rows show and change the settings' (the receiver's own, for
+ * any computer with the session id). */
+static void
+bind_policy (BackupReceivePage *self)
+{
+  if (self->policy_bound || self->settings == NULL)
+    return;
+  self->policy_bound = TRUE;
+  g_settings_bind (self->settings, "versions", gtk_spin_button_get_adjustment (self->versions_spin),
+                   "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "keep-by-age", self->age_row, "enable-expansion",
+                   G_SETTINGS_BIND_DEFAULT);
+  for (guint i = 0; i < G_N_ELEMENTS (age_keys); i++)
+    g_settings_bind (self->settings, age_keys[i],
+                     gtk_spin_button_get_adjustment (age_spin (self, i)), "value",
+                     G_SETTINGS_BIND_DEFAULT);
+}
+
+static void
+unbind_settings (BackupReceivePage *self)
+{
+  unbind_policy (self);
+}
+
 void
 backup_receive_page_set_settings (BackupReceivePage *self, GSettings *settings)
 {
-  GtkAdjustment *versions;
 
   g_return_if_fail (BACKUP_IS_RECEIVE_PAGE (self));
   g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
 
   if (self->settings == settings || is_disposed (self))
     return;
-  versions = gtk_spin_button_get_adjustment (self->versions_spin);
   if (self->settings != NULL)
     unbind_settings (self);
   g_set_object (&self->settings, settings);
@@ -621,14 +818,12 @@ backup_receive_page_set_settings (BackupReceivePage *self, GSettings *settings)
       g_autofree char *id = g_settings_get_string (settings, "session-id");
       g_autofree char *path = g_settings_get_string (settings, "destination-directory");
 
+      g_autofree char *device = g_settings_get_string (settings, "receive-device");
+
       backup_receive_page_set_session_id (self, id);
-      g_settings_bind (settings, "versions", versions, "value", G_SETTINGS_BIND_DEFAULT);
-      g_settings_bind (settings, "keep-by-age", self->age_row, "enable-expansion",
-                       G_SETTINGS_BIND_DEFAULT);
-      for (guint i = 0; i < G_N_ELEMENTS (age_keys); i++)
-        g_settings_bind (settings, age_keys[i],
-                         gtk_spin_button_get_adjustment (age_spin (self, i)), "value",
-                         G_SETTINGS_BIND_DEFAULT);
+      /* The rows show the settings' policy, or the device's. */
+      bind_policy (self);
+      backup_device_row_set_device (self->device_row, device);
       if (*path != '\0')
         {
           g_autoptr (GFile) destination = g_file_new_for_path (path);

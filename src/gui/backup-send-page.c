@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "backup-device-row.h"
 #include "backup-display.h"
 #include "backup-gui-utils.h"
 #include "backup-progress-view.h"
@@ -37,6 +38,8 @@ struct _BackupSendPage
   AdwActionRow *passfile_row;
   GtkWidget *clear_passfile_button;
   AdwPreferencesGroup *session_group;
+  BackupDeviceRow *device_row;
+  GtkWidget *pair_box;
   AdwEntryRow *send_session_row;
   BackupProgressView *progress_view;
   GtkActionBar *action_bar;
@@ -156,7 +159,8 @@ update_sensitivity (BackupSendPage *self)
   if (is_disposed (self))
     return;
   id = get_session_id (self);
-  can_send = !busy && self->source != NULL && *id != '\0'
+  can_send = !busy && self->source != NULL
+             && (*id != '\0' || backup_device_row_get_device (self->device_row) != NULL)
              && (!self->source_is_dir || *get_archive_name (self) != '\0')
              && (!encrypts (self) || self->passfile != NULL);
 
@@ -449,9 +453,14 @@ static BackupProfile *
 make_profile (BackupSendPage *self, GError **error)
 {
   g_autofree char *id = get_session_id (self);
+  const char *device = backup_device_row_get_device (self->device_row);
   g_autoptr (BackupProfile) profile = NULL;
 
   profile = backup_gui_profile_new (BACKUP_PROFILE_ROLE_SEND, self->settings, self->api_key, id);
+  /* To a paired device: its session id and signaling location, and only
+   * its certificate. */
+  if (device != NULL && !backup_profile_load_device (profile, device, NULL, error))
+    return NULL;
   backup_profile_set_source (profile, self->source);
   if (self->source_is_dir)
     backup_profile_set_archive_name (profile, get_archive_name (self));
@@ -490,7 +499,7 @@ send_action (GtkWidget *widget, const char *name, GVariant *param)
       update_sensitivity (self);
       return;
     }
-  if (self->settings != NULL)
+  if (self->settings != NULL && backup_device_row_get_device (self->device_row) == NULL)
     g_settings_set_string (self->settings, "session-id", backup_profile_get_session_id (profile));
 
   self->runner = backup_runner_new (profile);
@@ -551,6 +560,34 @@ entry_changed_cb (GtkEditable *editable, gpointer user_data)
   update_sensitivity (self);
   if (editable == GTK_EDITABLE (self->send_session_row))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION_ID]);
+}
+
+static void
+device_changed_cb (BackupDeviceRow *row, GParamSpec *pspec, gpointer user_data)
+{
+  BackupSendPage *self = user_data;
+  const char *device = backup_device_row_get_device (row);
+
+  if (is_disposed (self))
+    return;
+  /* A paired device says the session: no id to type. */
+  gtk_widget_set_visible (GTK_WIDGET (self->send_session_row), device == NULL);
+  adw_preferences_group_set_description (
+      self->session_group, device == NULL ? _("Both computers use the same session ID.") : NULL);
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "send-device", device != NULL ? device : "");
+  update_sensitivity (self);
+}
+
+/* Without a paired device, the empty page offers to pair one: the first
+ * thing a new user sees. */
+static void
+n_devices_changed_cb (BackupDeviceRow *row, GParamSpec *pspec, gpointer user_data)
+{
+  BackupSendPage *self = user_data;
+
+  if (!is_disposed (self))
+    gtk_widget_set_visible (self->pair_box, backup_device_row_get_n_devices (row) == 0);
 }
 
 static void
@@ -696,6 +733,7 @@ backup_send_page_class_init (BackupSendPageClass *klass)
                                  NULL, NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
 
   g_type_ensure (BACKUP_TYPE_PROGRESS_VIEW);
+  g_type_ensure (BACKUP_TYPE_DEVICE_ROW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/DistributedBackup/backup-send-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, content_stack);
@@ -710,6 +748,8 @@ backup_send_page_class_init (BackupSendPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, passfile_row);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, clear_passfile_button);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, session_group);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, device_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupSendPage, pair_box);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, send_session_row);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, progress_view);
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, action_bar);
@@ -719,6 +759,8 @@ backup_send_page_class_init (BackupSendPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupSendPage, done_button);
   gtk_widget_class_bind_template_callback (widget_class, entry_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, device_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, n_devices_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, encrypt_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "send.choose-file", NULL, choose_file_action);
@@ -738,6 +780,7 @@ static void
 backup_send_page_init (BackupSendPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_visible (self->pair_box, backup_device_row_get_n_devices (self->device_row) == 0);
   backup_progress_view_set_retry_action (self->progress_view, "send.start");
   update_passfile_row (self);
   update_sensitivity (self);
@@ -760,8 +803,10 @@ backup_send_page_set_settings (BackupSendPage *self, GSettings *settings)
   if (settings != NULL)
     {
       g_autofree char *id = g_settings_get_string (settings, "session-id");
+      g_autofree char *device = g_settings_get_string (settings, "send-device");
 
       backup_send_page_set_session_id (self, id);
+      backup_device_row_set_device (self->device_row, device);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);
 }

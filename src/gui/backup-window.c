@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "backup-encrypt-page.h"
@@ -17,6 +19,7 @@
 #include "backup-history-page.h"
 #include "backup-receive-page.h"
 #include "backup-send-page.h"
+#include "backup-pair-dialog.h"
 #include "backup-window-private.h"
 
 struct _BackupWindow
@@ -35,6 +38,7 @@ struct _BackupWindow
   AdwStatusPage *drop_status;
 
   GSettings *settings; /* NULL without the schema */
+  char *api_key;       /* for pairing; the pages have their own copies */
   char *last_toast;
   gboolean close_confirmed; /* the user chose to stop the running backup */
   gboolean focus_on_source; /* a drop: focus Send Backup once it is taken */
@@ -189,6 +193,23 @@ stop_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (is_busy (self))
     ask_before_stopping (self, FALSE);
+}
+
+/* Pairing with another computer, from the main menu. */
+static void
+invite_device_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupWindow *self = BACKUP_WINDOW (widget);
+
+  backup_pair_dialog_invite (self, self->settings, self->api_key);
+}
+
+static void
+pair_with_link_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupWindow *self = BACKUP_WINDOW (widget);
+
+  backup_pair_dialog_ask_link (self, self->settings, self->api_key);
 }
 
 static void
@@ -464,6 +485,10 @@ backup_window_set_api_key (BackupWindow *self, const char *api_key)
 {
   g_return_if_fail (BACKUP_IS_WINDOW (self));
 
+  if (self->api_key != NULL)
+    explicit_bzero (self->api_key, strlen (self->api_key));
+  g_free (self->api_key);
+  self->api_key = g_strdup (api_key);
   backup_send_page_set_api_key (self->send_page, api_key);
   backup_receive_page_set_api_key (self->receive_page, api_key);
 }
@@ -506,6 +531,9 @@ backup_window_finalize (GObject *object)
 {
   BackupWindow *self = BACKUP_WINDOW (object);
 
+  if (self->api_key != NULL)
+    explicit_bzero (self->api_key, strlen (self->api_key));
+  g_free (self->api_key);
   g_free (self->last_toast);
 
   G_OBJECT_CLASS (backup_window_parent_class)->finalize (object);
@@ -559,6 +587,9 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.open-folder", "s", open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.invite-device", NULL, invite_device_action);
+  gtk_widget_class_install_action (widget_class, "win.pair-with-link", NULL,
+                                   pair_with_link_action);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_shortcut, NULL);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, choose_file_shortcut,

@@ -307,6 +307,53 @@ def test_profile_device(world, state):
     assert_one_line_error(b.run(["--config", profile, "--device", "Alpha"]), 2, "--device")
 
 
+def set_device_policy(machine, device, lines):
+    """Sets the policy keys of [Device DEVICE] in MACHINE's devices file, as
+    the desktop application writes them."""
+    path = os.path.join(machine.device_dir, "paired.conf")
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"^(versions|keep-[a-z]+)=.*\n", "", text, flags=re.M)
+    header = f"[Device {device}]\n"
+    assert header in text, text
+    text = text.replace(header, header + "".join(f"{line}\n" for line in lines))
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_device_policy(world, state):
+    """A receiver with --device keeps the versions as set for that device,
+    unless -v or --keep-... are given."""
+    a, b = state["a"], state["b"]
+    dst = world.fresh_dir("policy-dst")
+    src = world.path("policy.txt")
+
+    def receive_once(extra, n):
+        with open(src, "w") as f:
+            f.write(f"version {n}\n")
+        recv = b.start(["--device", "Alpha", "-d", dst] + extra + LOOPBACK, f"policy-{n}")
+        sent = a.run(["--device", "Beta", "-s", src] + LOOPBACK)
+        status = recv.wait()
+        assert sent.returncode == 0, sent.stderr
+        assert status == 0, recv.stderr()
+
+    set_device_policy(b, "Alpha", ["versions=2"])
+    for n in range(4):
+        receive_once([], n)
+    assert sorted(os.listdir(dst)) == ["policy.txt", "policy.txt.1"], os.listdir(dst)
+    with open(os.path.join(dst, "policy.txt")) as f:
+        assert f.read() == "version 3\n"
+    # -v on the command line says otherwise.
+    for n in range(4, 7):
+        receive_once(["-v", "3"], n)
+    assert sorted(os.listdir(dst)) == ["policy.txt", "policy.txt.1", "policy.txt.2"]
+    # A damaged policy is one clear line, and nothing runs.
+    set_device_policy(b, "Alpha", ["versions=2", "keep-daily=9"])
+    assert_one_line_error(b.run(["--device", "Alpha", "-d", dst] + LOOPBACK), 2, "keep-daily")
+    set_device_policy(b, "Alpha", [])
+    assert sorted(os.listdir(dst)) == ["policy.txt", "policy.txt.1", "policy.txt.2"]
+
+
 def test_third_party(world, state):
     """Mallory read b's devices file: she knows the session id and the
     folder, but has her own certificate."""
@@ -491,6 +538,7 @@ def main():
         ("pairing through distributed-backup-server", test_pair_server),
         ("backups with --device both ways", test_backup_both_ways),
         ("device= in a profile file", test_profile_device),
+        ("a receiver keeps the device's policy", test_device_policy),
         ("a third party is refused", test_third_party),
         ("a listening receiver refuses it, then receives", test_keep_listening),
         ("--unpair, then a backup fails", test_unpair),

@@ -268,6 +268,122 @@ test_devices_file (void)
   remove_tree (dir);
 }
 
+/* Each device may have its own policy for the versions received from it;
+ * it survives pairing again, and a damaged one is refused. */
+static void
+test_devices_policy (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *folder = g_build_filename (dir, "device", NULL);
+  g_autofree char *file = g_build_filename (folder, "paired.conf", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BackupDevice) a = backup_device_new ("desk", FP_A, "/srv/sig", "device-0123");
+  g_autoptr (BackupDevice) b = backup_device_new ("nas", FP_B, "/srv/sig", "device-4567");
+  g_autoptr (BackupDevice) found = NULL;
+  g_autoptr (BackupDevice) copy = NULL;
+  BackupRetention policy = { .last = 3, .daily = 7, .monthly = 12 };
+  BackupRetention too_many = { .daily = 40 };
+  g_autofree char *name = NULL;
+  const char *damaged[] = {
+    "keep-daily=3\n",                /* a rule without versions */
+    "versions=0\n",                  /* out of range */
+    "versions=70000\n",
+    "versions=5\nkeep-daily=-1\n",
+    "versions=5\nkeep-daily=six\n",
+    "versions=5\nkeep-weekly=9\n", /* more than the versions allow */
+  };
+
+  g_free (backup_device_add (folder, a, &error));
+  g_assert_no_error (error);
+  g_free (backup_device_add (folder, b, &error));
+  g_assert_no_error (error);
+
+  /* None at first: the receiver's own policy applies. */
+  found = backup_device_find (folder, "desk", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->versions, ==, 0);
+  g_assert_false (backup_retention_is_set (&found->retention));
+  g_clear_pointer (&found, backup_device_free);
+
+  g_assert_true (backup_device_set_policy (folder, "desk", 20, &policy, &error));
+  g_assert_no_error (error);
+  found = backup_device_find (folder, "desk", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->versions, ==, 20);
+  g_assert_cmpuint (found->retention.last, ==, 3);
+  g_assert_cmpuint (found->retention.hourly, ==, 0);
+  g_assert_cmpuint (found->retention.daily, ==, 7);
+  g_assert_cmpuint (found->retention.weekly, ==, 0);
+  g_assert_cmpuint (found->retention.monthly, ==, 12);
+  copy = backup_device_copy (found);
+  g_assert_cmpuint (copy->versions, ==, 20);
+  g_assert_cmpuint (copy->retention.monthly, ==, 12);
+  g_clear_pointer (&found, backup_device_free);
+  /* The other device is untouched. */
+  found = backup_device_find (folder, "nas", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->versions, ==, 0);
+  g_clear_pointer (&found, backup_device_free);
+
+  /* Pairing again with the device keeps its policy. */
+  name = backup_device_add (folder, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (name, ==, "desk");
+  found = backup_device_find (folder, "desk", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->versions, ==, 20);
+  g_assert_cmpuint (found->retention.daily, ==, 7);
+  g_clear_pointer (&found, backup_device_free);
+
+  /* A policy the versions cannot hold, or for no device, is refused and
+   * changes nothing. */
+  g_assert_false (backup_device_set_policy (folder, "desk", 5, &too_many, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (backup_device_set_policy (folder, "desk", 70000, &policy, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (backup_device_set_policy (folder, "phone", 20, &policy, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  found = backup_device_find (folder, "desk", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->versions, ==, 20);
+  g_clear_pointer (&found, backup_device_free);
+
+  /* Removing it goes back to the receiver's. */
+  g_assert_true (backup_device_set_policy (folder, "desk", 0, NULL, &error));
+  g_assert_no_error (error);
+  found = backup_device_find (folder, "desk", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->versions, ==, 0);
+  g_assert_false (backup_retention_is_set (&found->retention));
+  g_clear_pointer (&found, backup_device_free);
+  {
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (file, &contents, NULL, NULL));
+    g_assert_null (strstr (contents, "versions"));
+    g_assert_null (strstr (contents, "keep-"));
+  }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[Device desk]\nfingerprint=%s\nsignaling=/s\n"
+                                               "session-id=device-1\n%s",
+                                               FP_A, damaged[i]);
+
+      g_assert_true (g_file_set_contents_full (file, text, -1, G_FILE_SET_CONTENTS_NONE, 0600,
+                                               NULL));
+      g_assert_null (backup_device_list (folder, &error));
+      g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT);
+      g_test_message ("%s", error->message);
+      g_clear_error (&error);
+    }
+
+  remove_tree (dir);
+}
+
 /* --- links --- */
 
 static BackupDeviceLink *
@@ -534,6 +650,7 @@ main (int argc, char **argv)
   g_test_add_func ("/device/certificate", test_device_certificate);
   g_test_add_func ("/device/names", test_names);
   g_test_add_func ("/device/devices-file", test_devices_file);
+  g_test_add_func ("/device/devices-policy", test_devices_policy);
   g_test_add_func ("/device/link-round-trip", test_link_round_trip);
   g_test_add_func ("/device/link-errors", test_link_errors);
   g_test_add_func ("/device/proof", test_proof);

@@ -19,7 +19,11 @@
 #include <string.h>
 
 #include "backup-application.h"
+#include "backup-device-row.h"
 #include "backup-device.h"
+#include "backup-receive-page.h"
+#include "backup-send-page.h"
+#include "backup-store.h"
 #include "backup-resources.h"
 #include "backup-vault.h"
 #include "backup-window-private.h"
@@ -179,6 +183,384 @@ test_pair_from_link (void)
   gtk_window_destroy (GTK_WINDOW (the_window ()));
 }
 
+/* The descendants of @widget of type @type, in the order of the tree. */
+static void
+collect_of_type (GtkWidget *widget, GType type, GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_of_type (child, type, found);
+}
+
+static gpointer
+first_of_type (GtkWidget *widget, GType type)
+{
+  g_autoptr (GPtrArray) found = g_ptr_array_new ();
+
+  collect_of_type (widget, type, found);
+  g_assert_cmpuint (found->len, >, 0);
+  return g_ptr_array_index (found, 0);
+}
+
+static gboolean
+row_lists (BackupDeviceRow *row, const char *name)
+{
+  GListModel *model = adw_combo_row_get_model (ADW_COMBO_ROW (row));
+
+  for (guint i = 1; i < g_list_model_get_n_items (model); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The key @key of the group of the device @name in @path, or -1. */
+static gint64
+policy_key (const char *path, const char *name, const char *key)
+{
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autofree char *group = g_strconcat ("Device ", name, NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 value;
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL))
+    return -1;
+  value = g_key_file_get_int64 (file, group, key, &error);
+  return error != NULL ? -1 : value;
+}
+
+static gboolean
+runner_gone (gpointer page)
+{
+  return BACKUP_IS_RECEIVE_PAGE (page) ? backup_receive_page_get_runner (page) == NULL
+                                       : backup_send_page_get_runner (page) == NULL;
+}
+
+/* Runs the command line as Alpha (the device paired by the test above),
+ * with the extra arguments, and waits for its end. */
+static GSubprocess *
+spawn_alpha (const char *first, ...)
+{
+  g_autofree char *alpha_home = g_build_filename (tmpdir, "alpha-config", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *)g_getenv ("DISTRIBUTED_BACKUP"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *)arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", alpha_home, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+/* With a paired device, the Send and Receive pages back up to and receive
+ * from it by name, and the Receive page keeps a policy of versions for
+ * each device, in the paired devices file, which the receiver applies. */
+static void
+test_backups_with_device (void)
+{
+  g_autofree char *beta_file = paired_file (g_get_user_config_dir ());
+  g_autofree char *this_device = backup_device_default_name ();
+  g_autofree char *dest = g_build_filename (tmpdir, "received-from-alpha", NULL);
+  g_autofree char *alpha_dest = g_build_filename (tmpdir, "received-by-alpha", NULL);
+  g_autofree char *source = g_build_filename (tmpdir, "from-alpha.txt", NULL);
+  g_autofree char *sent = g_build_filename (tmpdir, "to-alpha.txt", NULL);
+  g_autoptr (GFile) dest_file = g_file_new_for_path (dest);
+  g_autoptr (GFile) sent_file = g_file_new_for_path (sent);
+  g_autoptr (BackupDevice) alpha = NULL;
+  g_autoptr (GError) error = NULL;
+  GSettings *settings = backup_application_get_settings (app);
+  BackupReceivePage *receive_page;
+  BackupSendPage *send_page;
+  BackupDeviceRow *receive_row, *send_row;
+  g_autoptr (GPtrArray) spins = g_ptr_array_new ();
+  AdwExpanderRow *age_row;
+  GtkWidget *session_row;
+  Exit exit_ = { 0 };
+
+  alpha = backup_device_find (NULL, "Alpha", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (alpha_dest, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (source, "from Alpha\n", -1, NULL));
+  g_assert_true (g_file_set_contents (sent, "to Alpha\n", -1, NULL));
+  g_settings_set_uint (settings, "versions", 4);
+  g_settings_set_boolean (settings, "keep-by-age", FALSE);
+
+  g_application_activate (G_APPLICATION (app));
+  WAIT_UNTIL (gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL, "the window");
+  receive_page = backup_window_get_receive_page (the_window ());
+  send_page = backup_window_get_send_page (the_window ());
+  receive_row = first_of_type (GTK_WIDGET (receive_page), BACKUP_TYPE_DEVICE_ROW);
+  send_row = first_of_type (GTK_WIDGET (send_page), BACKUP_TYPE_DEVICE_ROW);
+  collect_of_type (GTK_WIDGET (receive_page), GTK_TYPE_SPIN_BUTTON, spins);
+  g_assert_cmpuint (spins->len, ==, 5); /* versions, hours, days, weeks, months */
+  age_row = first_of_type (GTK_WIDGET (receive_page), ADW_TYPE_EXPANDER_ROW);
+  session_row = first_of_type (GTK_WIDGET (receive_page), ADW_TYPE_ENTRY_ROW);
+
+  /* Both pages list the device paired before. */
+  g_assert_true (row_lists (receive_row, "Alpha"));
+  g_assert_true (row_lists (send_row, "Alpha"));
+  g_assert_null (backup_device_row_get_device (receive_row));
+  g_assert_cmpfloat (gtk_spin_button_get_value (g_ptr_array_index (spins, 0)), ==, 4);
+
+  /* Chosen on the Receive page: no session id to type, and the policy rows
+   * become Alpha's own, written to the paired devices file. */
+  backup_device_row_set_device (receive_row, "Alpha");
+  {
+    g_autofree char *kept = g_settings_get_string (settings, "receive-device");
+
+    g_assert_cmpstr (kept, ==, "Alpha");
+  }
+  g_assert_false (gtk_widget_get_visible (session_row));
+  gtk_spin_button_set_value (g_ptr_array_index (spins, 0), 2);
+  adw_expander_row_set_enable_expansion (age_row, TRUE);
+  gtk_spin_button_set_value (g_ptr_array_index (spins, 2), 3);
+  WAIT_UNTIL (policy_key (beta_file, "Alpha", "keep-daily") == 3, "Alpha's policy written");
+  g_assert_cmpint (policy_key (beta_file, "Alpha", "keep-last"), ==, 2);
+  g_assert_cmpint (policy_key (beta_file, "Alpha", "versions"), ==, BACKUP_STORE_MAX_VERSIONS);
+  /* The receiver's own policy, for any computer, is untouched. */
+  g_assert_cmpuint (g_settings_get_uint (settings, "versions"), ==, 4);
+  g_assert_false (g_settings_get_boolean (settings, "keep-by-age"));
+
+  /* Back to any computer: the rows show the settings again; back to
+   * Alpha: its policy. */
+  backup_device_row_set_device (receive_row, NULL);
+  g_assert_true (gtk_widget_get_visible (session_row));
+  g_assert_cmpfloat (gtk_spin_button_get_value (g_ptr_array_index (spins, 0)), ==, 4);
+  g_assert_false (adw_expander_row_get_enable_expansion (age_row));
+  backup_device_row_set_device (receive_row, "Alpha");
+  g_assert_cmpfloat (gtk_spin_button_get_value (g_ptr_array_index (spins, 0)), ==, 2);
+  g_assert_true (adw_expander_row_get_enable_expansion (age_row));
+  g_assert_cmpfloat (gtk_spin_button_get_value (g_ptr_array_index (spins, 2)), ==, 3);
+
+  /* Receiving from Alpha: its session, its certificate only, its policy. */
+  backup_receive_page_set_destination (receive_page, dest_file);
+  gtk_widget_activate_action (GTK_WIDGET (receive_page), "receive.start", NULL);
+  g_assert_nonnull (backup_receive_page_get_runner (receive_page));
+  {
+    BackupProfile *profile = backup_runner_get_profile (backup_receive_page_get_runner (receive_page));
+    BackupRetention retention;
+
+    g_assert_cmpstr (backup_profile_get_session_id (profile), ==, alpha->session_id);
+    g_assert_cmpstr (backup_profile_get_peer_fingerprint (profile), ==, alpha->fingerprint);
+    g_assert_true (backup_profile_get_retention (profile, &retention));
+    g_assert_cmpuint (retention.last, ==, 2);
+    g_assert_cmpuint (retention.daily, ==, 3);
+  }
+  {
+    g_autoptr (GSubprocess) sender = spawn_alpha ("--device", this_device, "-s", source,
+                                                  "--ice-address", "127.0.0.1", "--stun=",
+                                                  "--timeout", "60", "-q", NULL);
+
+    g_subprocess_wait_check_async (sender, NULL, exited_cb, &exit_);
+    WAIT_UNTIL (exit_.done, "Alpha's backup");
+    g_assert_true (exit_.ok);
+  }
+  WAIT_UNTIL (runner_gone (receive_page), "the receiver's end");
+  {
+    g_autofree char *stored = g_build_filename (dest, "from-alpha.txt", NULL);
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (stored, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "from Alpha\n");
+  }
+  gtk_widget_activate_action (GTK_WIDGET (receive_page), "receive.done", NULL);
+
+  /* Sending to Alpha from the Send page. */
+  backup_send_page_choose_source (send_page, sent_file);
+  WAIT_UNTIL (backup_send_page_get_source (send_page) != NULL, "the file chosen");
+  backup_device_row_set_device (send_row, "Alpha");
+  {
+    g_autofree char *kept = g_settings_get_string (settings, "send-device");
+
+    g_assert_cmpstr (kept, ==, "Alpha");
+  }
+  {
+    g_autoptr (GSubprocess) receiver = spawn_alpha ("--device", this_device, "-d", alpha_dest,
+                                                    "--ice-address", "127.0.0.1", "--stun=",
+                                                    "--timeout", "60", "-q", NULL);
+    g_autofree char *stored = g_build_filename (alpha_dest, "to-alpha.txt", NULL);
+    g_autofree char *contents = NULL;
+
+    exit_ = (Exit){ 0 };
+    g_subprocess_wait_check_async (receiver, NULL, exited_cb, &exit_);
+    gtk_widget_activate_action (GTK_WIDGET (send_page), "send.start", NULL);
+    g_assert_nonnull (backup_send_page_get_runner (send_page));
+    g_assert_cmpstr (backup_profile_get_peer_fingerprint (
+                         backup_runner_get_profile (backup_send_page_get_runner (send_page))),
+                     ==, alpha->fingerprint);
+    WAIT_UNTIL (exit_.done, "Alpha's reception");
+    g_assert_true (exit_.ok);
+    WAIT_UNTIL (runner_gone (send_page), "the sender's end");
+    g_assert_true (g_file_get_contents (stored, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "to Alpha\n");
+  }
+
+  /* Unpaired elsewhere (the command line): both pages forget it. */
+  g_assert_true (backup_device_remove (NULL, "Alpha", &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (!row_lists (receive_row, "Alpha") && !row_lists (send_row, "Alpha"),
+              "the pages following the unpairing");
+  g_assert_null (backup_device_row_get_device (receive_row));
+  g_assert_null (backup_device_row_get_device (send_row));
+  g_assert_true (gtk_widget_get_visible (session_row));
+  g_settings_reset (settings, "versions");
+  g_settings_reset (settings, "keep-by-age");
+  gtk_window_destroy (GTK_WINDOW (the_window ()));
+}
+
+static gboolean
+folder_is_empty (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+
+  return dir != NULL && g_dir_read_name (dir) == NULL;
+}
+
+/* The label of @dialog showing an invitation link, or NULL. */
+static GtkLabel *
+link_label (AdwMessageDialog *dialog)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  collect_of_type (GTK_WIDGET (dialog), GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_str_has_prefix (gtk_label_get_text (g_ptr_array_index (labels, i)),
+                          "distributed-backup:pair?"))
+      return g_ptr_array_index (labels, i);
+  return NULL;
+}
+
+static void
+clipboard_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  char **text = user_data;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, NULL);
+  if (*text == NULL)
+    *text = g_strdup ("");
+}
+
+/* Inviting from the desktop: the link shown (and copied) pairs the
+ * command line's --pair with this computer; cancelling the invitation
+ * leaves nothing behind. */
+static void
+test_invite (void)
+{
+  g_autofree char *delta_home = g_build_filename (tmpdir, "delta-config", NULL);
+  g_autofree char *beta_file = paired_file (g_get_user_config_dir ());
+  g_autofree char *delta_file = paired_file (delta_home);
+  g_autofree char *this_device = backup_device_default_name ();
+  g_autofree char *this_group = g_strconcat ("Device ", this_device, NULL);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) joiner = NULL;
+  g_autoptr (RtcCertificate) own = NULL;
+  g_autoptr (GKeyFile) beta = g_key_file_new ();
+  g_autoptr (GKeyFile) delta = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *own_fingerprint = NULL;
+  g_autofree char *copied = NULL;
+  g_autofree char *link = NULL;
+  GSettings *settings = backup_application_get_settings (app);
+  AdwMessageDialog *dialog;
+  GtkLabel *label;
+  Exit exit_ = { 0 };
+
+  g_settings_set_string (settings, "signaling-url", signaling);
+  g_application_activate (G_APPLICATION (app));
+  WAIT_UNTIL (gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL, "the window");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (the_window ()), "win.invite-device",
+                                             NULL));
+  WAIT_UNTIL ((dialog = find_dialog ("Invite a Device")) != NULL, "the invitation");
+  label = link_label (dialog);
+  g_assert_nonnull (label);
+  link = g_strdup (gtk_label_get_text (label));
+  own = backup_device_load_certificate (NULL, FALSE, &error);
+  g_assert_no_error (error);
+  own_fingerprint = rtc_certificate_get_fingerprint_string (own);
+  /* The fingerprint to compare, and a word on a folder store. */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), own_fingerprint));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "folder of this computer"));
+  {
+    g_autoptr (BackupDeviceLink) parsed = backup_device_link_parse (link, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (parsed->signaling, ==, signaling);
+    g_assert_cmpstr (parsed->name, ==, this_device);
+  }
+
+  /* Copy Link puts it on the clipboard. */
+  {
+    g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+
+    collect_of_type (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, buttons);
+    for (guint i = 0; i < buttons->len; i++)
+      if (g_strcmp0 (gtk_button_get_label (g_ptr_array_index (buttons, i)), "C_opy Link") == 0)
+        g_signal_emit_by_name (g_ptr_array_index (buttons, i), "clicked");
+    gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (dialog)), NULL,
+                                   clipboard_cb, &copied);
+    WAIT_UNTIL (copied != NULL, "the clipboard");
+    g_assert_cmpstr (copied, ==, link);
+  }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", delta_home, TRUE);
+  joiner = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("DISTRIBUTED_BACKUP"),
+                                        "--pair", link, "--device-name", "Delta",
+                                        "--ice-address", "127.0.0.1", "--stun=", "--timeout",
+                                        "60", "-q", NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_check_async (joiner, NULL, exited_cb, &exit_);
+  WAIT_UNTIL (toast_is ("Paired with “Delta”"), "the toast");
+  WAIT_UNTIL (exit_.done, "the joiner's end");
+  g_assert_true (exit_.ok);
+  g_assert_null (find_dialog ("Invite a Device"));
+  g_assert_true (g_key_file_load_from_file (beta, beta_file, G_KEY_FILE_NONE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_key_file_has_group (beta, "Device Delta"));
+  g_assert_true (g_key_file_load_from_file (delta, delta_file, G_KEY_FILE_NONE, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *stored = g_key_file_get_string (delta, this_group, "fingerprint", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (stored, ==, own_fingerprint);
+  }
+
+  /* Cancelled while it waits: the store is cleaned up, nothing is said. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (the_window ()), "win.invite-device",
+                                             NULL));
+  WAIT_UNTIL ((dialog = find_dialog ("Invite a Device")) != NULL, "the second invitation");
+  WAIT_UNTIL (!folder_is_empty (signaling), "the invitation in the signaling store");
+  adw_message_dialog_response (dialog, "cancel");
+  WAIT_UNTIL (folder_is_empty (signaling), "the signaling store cleaned up");
+  g_assert_null (find_dialog ("Pairing Failed"));
+
+  /* A link pasted from the menu: a bad one says why. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (the_window ()), "win.pair-with-link",
+                                             NULL));
+  WAIT_UNTIL ((dialog = find_dialog ("Pair With a Link")) != NULL, "the link question");
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "next"));
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)),
+                         " distributed-backup:pair?v=1&secret=short ");
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "next"));
+  adw_message_dialog_response (dialog, "next");
+  WAIT_UNTIL ((dialog = find_dialog ("Cannot Pair")) != NULL, "the error");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "Invalid invitation link"));
+  adw_message_dialog_response (dialog, "close");
+  g_settings_reset (settings, "signaling-url");
+  gtk_window_destroy (GTK_WINDOW (the_window ()));
+}
+
 static void
 test_bad_link (void)
 {
@@ -191,14 +573,6 @@ test_bad_link (void)
   g_assert_null (strstr (adw_message_dialog_get_body (dialog), "short"));
   adw_message_dialog_response (dialog, "close");
   gtk_window_destroy (GTK_WINDOW (the_window ()));
-}
-
-static gboolean
-folder_is_empty (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-
-  return dir != NULL && g_dir_read_name (dir) == NULL;
 }
 
 static void
@@ -265,6 +639,8 @@ main (int argc, char **argv)
   g_settings_set_strv (settings, "stun-servers", NULL);
 
   g_test_add_func ("/gui/pair/from-link", test_pair_from_link);
+  g_test_add_func ("/gui/pair/backups-with-device", test_backups_with_device);
+  g_test_add_func ("/gui/pair/invite", test_invite);
   g_test_add_func ("/gui/pair/bad-link", test_bad_link);
   g_test_add_func ("/gui/pair/cancel", test_cancel);
   status = g_test_run ();
