@@ -12,6 +12,7 @@
 
 #include "backup-cli-backup.h"
 #include "backup-cli-signals.h"
+#include "backup-discovery.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-runner.h"
@@ -267,6 +268,42 @@ make_profile (BackupOptions *o)
   return g_steal_pointer (&profile);
 }
 
+/* A receiver that keeps listening says on the local network that it is
+ * there (backup-discovery.h): its device name and certificate fingerprint,
+ * no port (the backups go through signaling). Without the Avahi daemon,
+ * nothing is announced and nothing else changes. */
+static BackupDiscovery *
+announce_receiver (BackupOptions *options)
+{
+  g_autoptr (RtcCertificate) certificate = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 fingerprint[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  BackupDiscovery *discovery;
+
+  if (options->certificate != NULL)
+    certificate = g_object_ref (options->certificate);
+  else
+    certificate = backup_device_load_certificate (NULL, TRUE, &error);
+  if (certificate == NULL)
+    {
+      if (!options->quiet)
+        {
+          g_autofree char *line = g_strdup_printf (_("warning: this device is not announced on "
+                                                     "the local network: %s"),
+                                                   error->message);
+          g_autofree char *shown = backup_display_name (line, -1);
+
+          fprintf (stderr, "%s: %s\n", PROGRAM, shown);
+        }
+      return NULL;
+    }
+  rtc_certificate_get_fingerprint (certificate, fingerprint);
+  discovery = backup_discovery_new (fingerprint, NULL);
+  g_object_set (discovery, "browse", FALSE, NULL);
+  backup_discovery_start (discovery);
+  return discovery;
+}
+
 int
 backup_cli_run_backup (BackupOptions *options)
 {
@@ -274,12 +311,16 @@ backup_cli_run_backup (BackupOptions *options)
   g_autoptr (GCancellable) cancellable = NULL;
   g_autoptr (BackupProfile) profile = NULL;
   g_autoptr (BackupRunner) runner = NULL;
+  g_autoptr (BackupDiscovery) discovery = NULL;
   Run run = { 0 };
 
   g_return_val_if_fail (options != NULL, 1);
 
   /* A profile file (--config) or the options of the command line. */
   profile = options->profile != NULL ? g_object_ref (options->profile) : make_profile (options);
+  if (!options->no_announce && backup_profile_get_role (profile) == BACKUP_PROFILE_ROLE_RECEIVE
+      && backup_profile_get_keep_listening (profile))
+    discovery = announce_receiver (options);
   runner = backup_runner_new (profile);
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();

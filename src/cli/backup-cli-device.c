@@ -1,4 +1,4 @@
-/* backup-cli-device.c: --invite, --pair, --devices, --unpair
+/* backup-cli-device.c: --invite, --pair, --devices, --unpair, --nearby
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +12,7 @@
 #include "backup-cli-device.h"
 #include "backup-cli-signals.h"
 #include "backup-device-pairing.h"
+#include "backup-discovery.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-signaling-open.h"
@@ -197,4 +198,124 @@ backup_cli_unpair (BackupOptions *options)
       fprintf (stderr, _("Forgot the paired device “%s”.\n"), name);
     }
   return 0;
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  BackupCliSignals signals;
+  GHashTable *shown; /* "FINGERPRINT ADDRESS" of the lines printed */
+  guint timeout_id;
+  char *lost;        /* why the discovery stopped (the daemon went away) */
+} NearbyRun;
+
+static void
+nearby_added_cb (BackupDiscovery *discovery, BackupNearbyDevice *device, gpointer user_data)
+{
+  NearbyRun *run = user_data;
+  g_autofree char *name = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *address = NULL;
+
+  /* A device seen on two interfaces, or again, is listed once. */
+  if (!g_hash_table_add (run->shown, g_strdup_printf ("%s %s", device->fingerprint,
+                                                      device->address)))
+    return;
+  name = backup_display_name (device->name, -1);
+  fingerprint = backup_nearby_device_get_short_fingerprint (device);
+  address = backup_display_name (device->address, -1);
+  printf ("%s\t%s…\t%s\n", name, fingerprint, address);
+  fflush (stdout);
+}
+
+static void
+nearby_available_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  NearbyRun *run = user_data;
+
+  if (!backup_discovery_get_available (BACKUP_DISCOVERY (object)) && run->lost == NULL)
+    {
+      run->lost = g_strdup (backup_discovery_get_error (BACKUP_DISCOVERY (object))->message);
+      g_main_loop_quit (run->loop);
+    }
+}
+
+static gboolean
+nearby_done_cb (gpointer user_data)
+{
+  NearbyRun *run = user_data;
+
+  run->timeout_id = 0;
+  g_main_loop_quit (run->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+nearby_cancelled_cb (GCancellable *cancellable, gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+}
+
+static void
+print_nearby_error (const char *reason)
+{
+  g_autofree char *line = g_strdup_printf (_("Cannot look for nearby devices: %s"), reason);
+
+  print_line (line);
+}
+
+int
+backup_cli_list_nearby (BackupOptions *options)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (BackupDiscovery) discovery = NULL;
+  g_autoptr (GHashTable) shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint8 fingerprint[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  NearbyRun run = { 0 };
+  gulong cancelled_id;
+  int status = 0;
+
+  g_return_val_if_fail (options->certificate != NULL && options->own_device_name != NULL, 1);
+
+  rtc_certificate_get_fingerprint (options->certificate, fingerprint);
+  discovery = backup_discovery_new (fingerprint, options->own_device_name);
+  g_object_set (discovery, "announce", !options->no_announce, NULL);
+  run.loop = loop;
+  run.shown = shown;
+  g_signal_connect (discovery, "device-added", G_CALLBACK (nearby_added_cb), &run);
+
+  backup_discovery_start (discovery);
+  if (!backup_discovery_get_available (discovery))
+    {
+      print_nearby_error (backup_discovery_get_error (discovery)->message);
+      return 1;
+    }
+  g_signal_connect (discovery, "notify::available", G_CALLBACK (nearby_available_cb), &run);
+
+  signal (SIGPIPE, SIG_IGN);
+  backup_cli_signals_watch (&run.signals, cancellable);
+  cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (nearby_cancelled_cb), loop,
+                                       NULL);
+  run.timeout_id = g_timeout_add_seconds (options->timeout, nearby_done_cb, &run);
+  g_main_loop_run (loop);
+  backup_cli_signals_unwatch (&run.signals);
+  g_cancellable_disconnect (cancellable, cancelled_id);
+  g_clear_handle_id (&run.timeout_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (discovery, &run);
+  backup_discovery_stop (discovery);
+
+  if (run.signals.received != 0)
+    status = backup_cli_exit_status_for_signal (run.signals.received);
+  else if (run.lost != NULL)
+    {
+      print_nearby_error (run.lost);
+      status = 1;
+    }
+  else if (g_hash_table_size (shown) == 0 && !options->quiet)
+    fprintf (stderr, "%s\n", _("No device found nearby"));
+  g_free (run.lost);
+  if (fflush (stdout) != 0 && status == 0)
+    status = 1;
+  return status;
 }

@@ -20,4 +20,11 @@ int backup_cli_list_devices (BackupOptions *options);
 /* --unpair NAME. */
 int backup_cli_unpair (BackupOptions *options);
 
+/* --nearby: one line per device of this program seen on the local network
+ * within --timeout seconds (name, the first 8 bytes of its fingerprint,
+ * address, separated by tabs, the name escaped), while this device is
+ * announced (unless --no-announce). Returns 0, 1 when the Avahi daemon is
+ * not there, 128 + N after signal N. */
+int backup_cli_list_nearby (BackupOptions *options);
+
 G_END_DECLS

@@ -63,6 +63,9 @@ backup_cli_wants_cli (int argc, char **argv)
       if (argv[i][0] != '-'
           && (g_file_test (argv[i], G_FILE_TEST_EXISTS) || is_uri (argv[i])))
         continue;
+      /* The desktop application started at login, without a window. */
+      if (strcmp (argv[i], "--background") == 0)
+        continue;
       if (!is_gapplication_option (argv[i], &takes_value))
         return TRUE;
       if (takes_value)
@@ -373,6 +376,8 @@ backup_cli_main (int argc, char **argv)
     return backup_cli_list_devices (options);
   if (options->unpair != NULL)
     return backup_cli_unpair (options);
+  if (options->nearby)
+    return backup_cli_list_nearby (options);
   if (options->prune)
     return backup_cli_run_prune (options);
   if (options->restore != NULL || options->list != NULL || options->verify != NULL)

@@ -79,6 +79,8 @@ typedef enum
   OPT_DEVICE_NAME,
   OPT_DEVICES,
   OPT_UNPAIR,
+  OPT_NEARBY,
+  OPT_NO_ANNOUNCE,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
@@ -196,6 +198,14 @@ static const OptionSpec option_specs[] = {
     N_("the host's pretty name or host name") },
   { OPT_DEVICES, 0, "devices", NULL, N_("List the paired devices"), NULL },
   { OPT_UNPAIR, 0, "unpair", N_("NAME"), N_("Forget the paired device NAME"), NULL },
+  { OPT_NEARBY, 0, "nearby", NULL,
+    N_("List the devices of this program on the local network, seen within --timeout seconds "
+       "(5 unless given), announcing this one meanwhile"),
+    NULL },
+  { OPT_NO_ANNOUNCE, 0, "no-announce", NULL,
+    N_("Do not announce this device on the local network (a receiver with --keep-listening, "
+       "and --nearby, announce it otherwise)"),
+    NULL },
   { OPT_DEVICE, 0, "device", N_("NAME"),
     N_("Send or receive with the paired device NAME (its session id and signaling, and only "
        "its certificate), instead of -u"),
@@ -546,6 +556,12 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_DEVICES:
       options->devices = flag;
+      break;
+    case OPT_NEARBY:
+      options->nearby = flag;
+      break;
+    case OPT_NO_ANNOUNCE:
+      options->no_announce = flag;
       break;
     case OPT_VERSION:
       options->version = flag;
@@ -1388,6 +1404,7 @@ static const OptionId pair_options[] = {
 };
 static const OptionId list_options[] = { OPT_DEVICES, OPT_QUIET };
 static const OptionId unpair_options[] = { OPT_UNPAIR, OPT_QUIET };
+static const OptionId nearby_options[] = { OPT_NEARBY, OPT_NO_ANNOUNCE, OPT_TIMEOUT, OPT_QUIET };
 
 static char *
 option_name_of (OptionId id)
@@ -1548,6 +1565,39 @@ validate_device_modes (BackupOptions *options, GError **error)
   return check_only (options, unpair_options, G_N_ELEMENTS (unpair_options), "--unpair", error);
 }
 
+/* --nearby: this device's certificate and name are announced (and its
+ * own announcement is not listed). */
+static gboolean
+validate_nearby (BackupOptions *options, GError **error)
+{
+  if (!check_only (options, nearby_options, G_N_ELEMENTS (nearby_options), "--nearby", error))
+    return FALSE;
+  if ((options->given & (G_GUINT64_CONSTANT (1) << OPT_TIMEOUT)) == 0)
+    options->timeout = BACKUP_OPTIONS_NEARBY_TIMEOUT;
+  else if (options->timeout == 0)
+    return usage_error (error, _("--nearby needs a --timeout of at least 1 second"));
+  return load_identity (options, TRUE, error);
+}
+
+/* --no-announce: only where this device would be announced. */
+static gboolean
+check_no_announce (BackupOptions *options, GError **error)
+{
+  gboolean announcing;
+
+  if (!options->no_announce)
+    return TRUE;
+  if (options->profile != NULL)
+    announcing = backup_profile_get_role (options->profile) == BACKUP_PROFILE_ROLE_RECEIVE
+                 && backup_profile_get_keep_listening (options->profile);
+  else
+    announcing = options->dstdir != NULL && options->keep_listening;
+  if (!announcing)
+    return usage_error (error, _("--no-announce is only used with --nearby or a receiver that "
+                                 "keeps listening (--keep-listening)"));
+  return TRUE;
+}
+
 /* --device NAME with -s or -d: the device gives the session id and the
  * signaling; this device's certificate is used. */
 static gboolean
@@ -1602,12 +1652,17 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_clear_pointer (&options->own_device_name, g_free);
   if (options->device_name != NULL && !options->invite && options->pair == NULL)
     return usage_error (error, _("--device-name is only used with --invite or --pair"));
+  if (options->nearby)
+    return validate_nearby (options, error);
   if (options->invite || options->pair != NULL || options->devices || options->unpair != NULL)
     return validate_device_modes (options, error);
+  if (options->config == NULL && !check_no_announce (options, error))
+    return FALSE;
   if (!check_retention_options (options, error))
     return FALSE;
   if (options->config != NULL)
-    return validate_config_mode (options, error) && check_config_prune (options, error);
+    return validate_config_mode (options, error) && check_config_prune (options, error)
+           && check_no_announce (options, error);
   if (options->prune)
     return validate_prune_mode (options, error);
   if (options->restore != NULL || options->list != NULL || options->verify != NULL)

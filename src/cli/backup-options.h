@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 
 #define BACKUP_OPTIONS_DEFAULT_STUN "stun.l.google.com:19302"
 #define BACKUP_OPTIONS_DEFAULT_TIMEOUT 120
+/* How long --nearby looks, when --timeout is not given. */
+#define BACKUP_OPTIONS_NEARBY_TIMEOUT 5
 #define BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION "aes256"
 /* An API key from the environment, for services (not shown in the process list). */
 #define BACKUP_OPTIONS_APIKEY_ENV "DISTRIBUTED_BACKUP_APIKEY"
@@ -88,6 +90,9 @@ typedef struct
   char *device_name; /* --device-name NAME: this device's name for --invite/--pair */
   gboolean devices;  /* --devices: list the paired devices */
   char *unpair;      /* --unpair NAME: forget a paired device */
+  gboolean nearby;      /* --nearby: list the devices on the local network */
+  gboolean no_announce; /* --no-announce: a receiver that keeps listening, or
+                         * --nearby, does not announce this device */
 
   /* A profile file (--config): it says everything the options of a backup
    * would; only how to run (progress, quiet, where secrets are) may be
@@ -110,7 +115,7 @@ typedef struct
    * from the password file (empty strings without -p). */
   /* With --config: the profile to run, secrets included. */
   BackupProfile *profile;
-  /* Set by backup_options_validate() for --invite, --pair and --device:
+  /* Set by backup_options_validate() for --invite, --pair, --nearby and --device:
    * this device's certificate; the link (--pair's, or --invite's new one,
    * its secret wiped when freed); this device's name; the paired device. */
   RtcCertificate *certificate;

@@ -8,18 +8,22 @@
 #include <string.h>
 
 #include "backup-application.h"
+#include "backup-background.h"
 #include "backup-pair-dialog.h"
 #include "backup-display.h"
 #include "backup-gui-utils.h"
 #include "backup-preferences.h"
 #include "backup-secrets.h"
-#include "backup-window.h"
+#include "backup-window-private.h"
 
 /* Where the project lives; the About window links there. */
 #define BACKUP_WEBSITE "https://github.com/DistributedBackup/distributed-backup"
 #define BACKUP_ISSUE_URL BACKUP_WEBSITE "/issues"
 /* A key typed in the preferences is kept once typing pauses this long. */
 #define STORE_DELAY_MS 1500
+/* The notification that says that backups are received with the window
+ * closed, where the portal cannot show it (one at a time). */
+#define STATUS_NOTIFICATION_ID "receiving-in-background"
 
 struct _BackupApplication
 {
@@ -40,6 +44,18 @@ struct _BackupApplication
   gboolean store_failure_shown;
   char *pending_message;   /* a failure to show when a window comes */
   GtkWindow *preferences;  /* weak: the open preferences window */
+
+  /* Receiving with the window closed (backup-background.h). */
+  BackupBackground *background;         /* the portal's client; NULL without a bus */
+  GCancellable *background_cancellable; /* its requests, cancelled at shutdown */
+  BackupWindow *hidden_window;          /* weak: closed while it receives, or NULL */
+  gulong hidden_visible_id;             /* its notify::visible */
+  gulong hidden_runner_id;              /* its Receive page's notify::runner */
+  BackupWindow *starting_window;        /* weak: --background, once the key is known */
+  gboolean start_hidden;                /* --background was given */
+  gboolean status_wanted;               /* the status notification is to be shown */
+  gboolean status_sent;                 /* it was sent, so it is withdrawn */
+  gboolean no_portal_told;              /* the log said once that there is none */
 };
 
 G_DEFINE_FINAL_TYPE (BackupApplication, backup_application, ADW_TYPE_APPLICATION)
@@ -81,10 +97,27 @@ get_window (BackupApplication *self)
   return BACKUP_WINDOW (window);
 }
 
+static void start_in_background (BackupApplication *self, BackupWindow *window);
+
 static void
 backup_application_activate (GApplication *app)
 {
-  gtk_window_present (GTK_WINDOW (get_window (BACKUP_APPLICATION (app))));
+  BackupApplication *self = BACKUP_APPLICATION (app);
+
+  /* --background: a window that is not shown receives, once the API key
+   * kept is known. */
+  if (self->start_hidden)
+    {
+      BackupWindow *window = backup_application_new_window (self);
+
+      self->start_hidden = FALSE;
+      if (self->looking_up)
+        g_set_weak_pointer (&self->starting_window, window);
+      else
+        start_in_background (self, window);
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (get_window (self)));
 }
 
 static void
@@ -126,6 +159,7 @@ typedef struct
   BackupApplication *self;
   GNotification *notification;
   char *id;
+  gboolean status; /* the background status: only while it is wanted */
 } PendingNotification;
 
 static void
@@ -155,6 +189,13 @@ reply_has_name (GVariant *reply, const char *name)
 static void
 send_pending (PendingNotification *pending)
 {
+  if (pending->status)
+    {
+      /* The window came back meanwhile. */
+      if (!pending->self->status_wanted)
+        return;
+      pending->self->status_sent = TRUE;
+    }
   g_application_send_notification (G_APPLICATION (pending->self), pending->id,
                                    pending->notification);
 }
@@ -193,10 +234,12 @@ list_names_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 }
 
 /* Sends @notification when a notification service can take it, with an
- * id of its own: one backup's notification never replaces another's. */
+ * id of its own: one backup's notification never replaces another's. The
+ * background status has one id, and is sent only while it is wanted. */
 static void
 send_notification (BackupApplication *self, const char *kind, GNotification *notification)
 {
+  gboolean status = g_strcmp0 (kind, STATUS_NOTIFICATION_ID) == 0;
   GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
   g_autoptr (GIcon) icon = g_themed_icon_new (APP_ID);
   PendingNotification *pending;
@@ -207,8 +250,12 @@ send_notification (BackupApplication *self, const char *kind, GNotification *not
   pending = g_new0 (PendingNotification, 1);
   pending->self = g_object_ref (self);
   pending->notification = g_object_ref (notification);
-  pending->id = g_strdup_printf ("%s-%" G_GINT64_FORMAT "-%u", kind, g_get_real_time (),
-                                 ++self->notifications);
+  pending->status = status;
+  if (status)
+    pending->id = g_strdup (kind);
+  else
+    pending->id = g_strdup_printf ("%s-%" G_GINT64_FORMAT "-%u", kind, g_get_real_time (),
+                                   ++self->notifications);
 
   if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
     {
@@ -275,6 +322,272 @@ backup_application_notify_failed (BackupApplication *self, const char *message)
   /* Clicking it brings the window, which shows the failure whole. */
   g_notification_set_default_action (notification, "app.show-window");
   send_notification (self, "backup-failed", notification);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Receiving with the window closed                                         */
+
+/* A window closed while its Receive page listens for one backup after
+ * another is hidden, not destroyed ("app.background", which the window
+ * activates): the application asks the Background portal to go on
+ * without a window, and shows that it does (the portal's status, or a
+ * notification where the portal has none). Activating the application
+ * shows the same window again; a run that ends meanwhile takes the window
+ * and the application with it. */
+
+static const char *const autostart_commandline[] = { "distributed-backup", "--background", NULL };
+
+static gboolean
+autostart_wanted (BackupApplication *self)
+{
+  return self->settings != NULL && g_settings_get_boolean (self->settings, "autostart");
+}
+
+static void
+tell_no_portal (BackupApplication *self, const char *why)
+{
+  if (self->no_portal_told)
+    return;
+  self->no_portal_told = TRUE;
+  g_message ("%s: backups are received with the window closed all the same, as long as the "
+             "application runs",
+             why);
+}
+
+static void
+request_background_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BackupApplication) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean autostart = FALSE;
+  gboolean granted;
+
+  granted = backup_background_request_finish (BACKUP_BACKGROUND (object), result, &autostart,
+                                              &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL)
+    tell_no_portal (self, error->message);
+  else if (!granted)
+    g_message ("the desktop refused to let the application run in the background");
+  else if (autostart_wanted (self) && !autostart)
+    g_message ("the desktop did not set up the start at login");
+  else
+    g_debug ("running in the background allowed; %s at login",
+             autostart ? "started" : "not started");
+}
+
+/* Asks the portal to let the application run without a window, and to
+ * start it at login with --background when @autostart (else not). */
+static void
+request_background (BackupApplication *self, const char *reason, gboolean autostart)
+{
+  if (self->background == NULL)
+    {
+      tell_no_portal (self, "no session bus");
+      return;
+    }
+  backup_background_request_async (self->background, "", reason, autostart,
+                                   autostart_commandline, FALSE, self->background_cancellable,
+                                   request_background_cb, g_object_ref (self));
+}
+
+static void
+show_status_notification (BackupApplication *self)
+{
+  g_autoptr (GNotification) notification = NULL;
+
+  notification = g_notification_new (_("Receiving Backups in the Background"));
+  g_notification_set_body (notification,
+                           _("Distributed Backup waits for backups with its window closed."));
+  g_notification_set_default_action (notification, "app.show-window");
+  g_notification_add_button (notification, _("Open"), "app.show-window");
+  g_notification_add_button (notification, _("Stop"), "app.stop-background");
+  send_notification (self, STATUS_NOTIFICATION_ID, notification);
+}
+
+static void
+set_status_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BackupApplication) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (backup_background_set_status_finish (BACKUP_BACKGROUND (object), result, &error)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_debug ("no background status (%s): a notification shows it", error->message);
+  if (self->status_wanted)
+    show_status_notification (self);
+}
+
+static void
+show_background_status (BackupApplication *self)
+{
+  self->status_wanted = TRUE;
+  if (self->background == NULL)
+    {
+      show_status_notification (self);
+      return;
+    }
+  backup_background_set_status_async (self->background, _("Receiving backups in the background"),
+                                      self->background_cancellable, set_status_cb,
+                                      g_object_ref (self));
+}
+
+static void
+withdraw_background_status (BackupApplication *self)
+{
+  self->status_wanted = FALSE;
+  if (self->status_sent)
+    {
+      self->status_sent = FALSE;
+      g_application_withdraw_notification (G_APPLICATION (self), STATUS_NOTIFICATION_ID);
+    }
+}
+
+/* The hidden window is shown again, or goes: the application is back in
+ * the foreground, or ends. */
+static void
+leave_background (BackupApplication *self)
+{
+  BackupReceivePage *page;
+
+  withdraw_background_status (self);
+  if (self->hidden_window == NULL)
+    return;
+  page = backup_window_get_receive_page (self->hidden_window);
+  g_clear_signal_handler (&self->hidden_visible_id, self->hidden_window);
+  if (page != NULL) /* not disposed */
+    g_clear_signal_handler (&self->hidden_runner_id, page);
+  self->hidden_runner_id = 0;
+  g_clear_weak_pointer (&self->hidden_window);
+}
+
+static void
+hidden_window_visible_cb (GtkWidget *window, GParamSpec *pspec, gpointer user_data)
+{
+  if (gtk_widget_get_visible (window))
+    leave_background (BACKUP_APPLICATION (user_data));
+}
+
+static gboolean
+destroy_window_cb (gpointer user_data)
+{
+  gtk_window_destroy (GTK_WINDOW (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Receiving ended with the window closed: the window goes, and with it
+ * the application (once the run has cleaned up). */
+static void
+hidden_runner_cb (BackupReceivePage *page, GParamSpec *pspec, gpointer user_data)
+{
+  BackupApplication *self = user_data;
+  BackupWindow *window = self->hidden_window;
+
+  if (backup_receive_page_get_runner (page) != NULL || window == NULL)
+    return;
+  g_debug ("receiving ended with the window closed: the application ends");
+  leave_background (self);
+  /* Not under the page's own notification. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_window_cb, g_object_ref (window),
+                   g_object_unref);
+}
+
+static void
+enter_background (BackupApplication *self, BackupWindow *window)
+{
+  BackupReceivePage *page = backup_window_get_receive_page (window);
+
+  if (self->hidden_window == window)
+    return;
+  leave_background (self);
+  g_set_weak_pointer (&self->hidden_window, window);
+  self->hidden_visible_id = g_signal_connect_object (
+      window, "notify::visible", G_CALLBACK (hidden_window_visible_cb), self, 0);
+  self->hidden_runner_id = g_signal_connect_object (page, "notify::runner",
+                                                    G_CALLBACK (hidden_runner_cb), self, 0);
+  request_background (self, _("Receive backups while the window is closed"),
+                      autostart_wanted (self));
+  show_background_status (self);
+}
+
+/* Ticks the Receive page's "Keep listening" (its switch follows): the
+ * page has no call for it, so its check button is found by its label. */
+static gboolean
+keep_listening_on (GtkWidget *widget)
+{
+  if (GTK_IS_CHECK_BUTTON (widget)
+      && g_strcmp0 (gtk_check_button_get_label (GTK_CHECK_BUTTON (widget)),
+                    _("_Keep listening after this backup"))
+             == 0)
+    {
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (widget), TRUE);
+      return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (keep_listening_on (child))
+      return TRUE;
+  return FALSE;
+}
+
+/* --background: receive with the session id and folder of last time, one
+ * backup after another, without showing @window, which is shown only when
+ * there is nothing to receive with. */
+static void
+start_in_background (BackupApplication *self, BackupWindow *window)
+{
+  BackupReceivePage *page = backup_window_get_receive_page (window);
+  BackupRunner *runner;
+
+  if (!keep_listening_on (GTK_WIDGET (page)))
+    g_debug ("no Keep Listening on the Receive page");
+  gtk_widget_activate_action (GTK_WIDGET (page), "receive.start", NULL);
+  runner = backup_receive_page_get_runner (page);
+  if (runner == NULL)
+    {
+      g_message ("nothing to receive with in the background: the window opens");
+      gtk_window_present (GTK_WINDOW (window));
+      return;
+    }
+  backup_profile_set_keep_listening (backup_runner_get_profile (runner), TRUE);
+  enter_background (self, window);
+}
+
+static void
+background_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  BackupApplication *self = user_data;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (BACKUP_IS_WINDOW (l->data) && !gtk_widget_get_visible (l->data))
+      {
+        enter_background (self, l->data);
+        return;
+      }
+}
+
+static void
+stop_background_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  BackupApplication *self = user_data;
+  BackupWindow *window = self->hidden_window;
+
+  /* Nobody sees the window to be asked: it goes, and its run is
+   * cancelled (the application stays until that has cleaned up). */
+  if (window == NULL)
+    return;
+  leave_background (self);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+autostart_changed_cb (GSettings *settings, const char *key, gpointer user_data)
+{
+  BackupApplication *self = user_data;
+
+  request_background (self, _("Start at login to receive backups"), autostart_wanted (self));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -434,6 +747,13 @@ lookup_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY]);
     }
   backup_secret_free (kept);
+  if (self->starting_window != NULL)
+    {
+      BackupWindow *window = self->starting_window;
+
+      g_clear_weak_pointer (&self->starting_window);
+      start_in_background (self, window);
+    }
   store_kept_key (self);
 }
 
@@ -443,15 +763,32 @@ lookup_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  g_autoptr (GList) windows = NULL;
+  BackupApplication *self = user_data;
+  GAction *background = g_action_map_lookup_action (G_ACTION_MAP (self), "background");
+  GList *windows;
 
   /* Each window closes as if its close button was pressed: one with a
    * backup running asks first, and the application stays until every
    * running backup has cleaned up its signaling files (it holds itself
-   * meanwhile), rather than ending the main loop under them. */
-  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (user_data)));
+   * meanwhile), rather than ending the main loop under them. Quitting
+   * never leaves the application in the background: while the windows
+   * close, "app.background" is off, so that they do not hide; a window
+   * hidden already has nobody to ask, and goes. */
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (background), FALSE);
+  windows = g_list_copy_deep (gtk_application_get_windows (GTK_APPLICATION (self)),
+                              (GCopyFunc)(void (*) (void))g_object_ref, NULL);
   for (GList *l = windows; l != NULL; l = l->next)
-    gtk_window_close (GTK_WINDOW (l->data));
+    {
+      if (l->data == (gpointer)self->hidden_window)
+        {
+          leave_background (self);
+          gtk_window_destroy (GTK_WINDOW (l->data));
+        }
+      else
+        gtk_window_close (GTK_WINDOW (l->data));
+    }
+  g_list_free_full (windows, g_object_unref);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (background), TRUE);
 }
 
 /* The release notes of this version, from the metainfo file. */
@@ -587,6 +924,8 @@ static const GActionEntry app_actions[] = {
   { "open-folder", open_folder_action, "s", NULL, NULL, { 0 } },
   { "show-in-files", show_in_files_action, "s", NULL, NULL, { 0 } },
   { "show-window", show_window_action, NULL, NULL, NULL, { 0 } },
+  { "background", background_action, NULL, NULL, NULL, { 0 } },
+  { "stop-background", stop_background_action, NULL, NULL, NULL, { 0 } },
   { "quit", quit_action, NULL, NULL, NULL, { 0 } },
   { "about", about_action, NULL, NULL, NULL, { 0 } },
   { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
@@ -612,10 +951,70 @@ backup_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
 
+  /* Running without a window: the portal, and the start at login as the
+   * preferences change it. */
+  if (g_application_get_dbus_connection (app) != NULL)
+    self->background = backup_background_new (g_application_get_dbus_connection (app));
+  if (self->settings != NULL)
+    g_signal_connect_object (self->settings, "changed::autostart",
+                             G_CALLBACK (autostart_changed_cb), self, 0);
+
   /* The key kept by an earlier run. */
   self->looking_up = TRUE;
   backup_secret_lookup_async (BACKUP_SECRET_API_KEY, self->secrets_cancellable, lookup_cb,
                               g_object_ref (self));
+}
+
+/* A window that goes (closed, quitting, SIGTERM, or hidden when its run
+ * ended) stops what its pages run: they clean up and release the
+ * application, which would otherwise wait for a run that listens on. */
+static void
+backup_application_window_removed (GtkApplication *app, GtkWindow *window)
+{
+  if (BACKUP_IS_WINDOW (window))
+    {
+      BackupSendPage *send_page = backup_window_get_send_page (BACKUP_WINDOW (window));
+      BackupReceivePage *receive_page = backup_window_get_receive_page (BACKUP_WINDOW (window));
+
+      if (send_page != NULL)
+        backup_send_page_cancel (send_page);
+      if (receive_page != NULL)
+        backup_receive_page_cancel (receive_page);
+      if ((gpointer)window == (gpointer)BACKUP_APPLICATION (app)->hidden_window)
+        leave_background (BACKUP_APPLICATION (app));
+    }
+  GTK_APPLICATION_CLASS (backup_application_parent_class)->window_removed (app, window);
+}
+
+/* --background: nothing to do when the application runs already. */
+static int
+backup_application_handle_local_options (GApplication *app, GVariantDict *options)
+{
+  BackupApplication *self = BACKUP_APPLICATION (app);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_variant_dict_contains (options, "background"))
+    return -1;
+  if (!g_application_register (app, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  if (g_application_get_is_remote (app))
+    return 0;
+  self->start_hidden = TRUE;
+  return -1;
+}
+
+static void
+backup_application_shutdown (GApplication *app)
+{
+  BackupApplication *self = BACKUP_APPLICATION (app);
+
+  leave_background (self);
+  g_cancellable_cancel (self->background_cancellable);
+
+  G_APPLICATION_CLASS (backup_application_parent_class)->shutdown (app);
 }
 
 static void
@@ -657,6 +1056,10 @@ backup_application_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_cancellable_cancel (self->secrets_cancellable);
   g_clear_handle_id (&self->store_source, g_source_remove);
+  g_cancellable_cancel (self->background_cancellable);
+  g_clear_object (&self->background);
+  g_clear_weak_pointer (&self->starting_window);
+  leave_background (self);
   if (self->preferences != NULL)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->preferences), (gpointer *)&self->preferences);
@@ -675,6 +1078,7 @@ backup_application_finalize (GObject *object)
   backup_secret_free (self->kept_api_key);
   backup_secret_free (self->storing_api_key);
   g_clear_object (&self->secrets_cancellable);
+  g_clear_object (&self->background_cancellable);
   g_free (self->pending_message);
 
   G_OBJECT_CLASS (backup_application_parent_class)->finalize (object);
@@ -693,6 +1097,9 @@ backup_application_class_init (BackupApplicationClass *klass)
   app_class->activate = backup_application_activate;
   app_class->open = backup_application_open;
   app_class->startup = backup_application_startup;
+  app_class->shutdown = backup_application_shutdown;
+  app_class->handle_local_options = backup_application_handle_local_options;
+  GTK_APPLICATION_CLASS (klass)->window_removed = backup_application_window_removed;
 
   /* The FILE.io API key of this run, kept for the next runs in the
    * keyring (or a private file where there is none). */
@@ -709,6 +1116,11 @@ backup_application_init (BackupApplication *self)
   g_autoptr (GSettingsSchema) schema = NULL;
 
   self->secrets_cancellable = g_cancellable_new ();
+  self->background_cancellable = g_cancellable_new ();
+  g_application_add_main_option (G_APPLICATION (self), "background", 0, G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE,
+                                 _("Start without a window, receiving backups as last time"),
+                                 NULL);
 
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);

@@ -21,6 +21,8 @@ struct _BackupPreferences
   AdwEntryRow *stun_row;
   AdwEntryRow *addresses_row;
   AdwComboRow *encryption_row;
+  AdwActionRow *autostart_row;
+  GtkSwitch *autostart_switch;
 
   GSettings *settings; /* NULL without the schema */
   gboolean loading;    /* while the rows are filled from the settings */
@@ -125,6 +127,7 @@ load_settings (BackupPreferences *self)
       gtk_widget_set_sensitive (GTK_WIDGET (self->stun_row), FALSE);
       gtk_widget_set_sensitive (GTK_WIDGET (self->addresses_row), FALSE);
       gtk_widget_set_sensitive (GTK_WIDGET (self->encryption_row), FALSE);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->autostart_row), FALSE);
       return;
     }
 
@@ -142,6 +145,9 @@ load_settings (BackupPreferences *self)
   adw_combo_row_set_selected (self->encryption_row,
                               (guint)g_settings_get_enum (self->settings, "zip-encryption"));
   self->loading = FALSE;
+  /* The application asks the Background portal as it changes. */
+  g_settings_bind (self->settings, "autostart", self->autostart_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
 }
 
 static void
@@ -235,6 +241,8 @@ backup_preferences_class_init (BackupPreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, stun_row);
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, addresses_row);
   gtk_widget_class_bind_template_child (widget_class, BackupPreferences, encryption_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupPreferences, autostart_row);
+  gtk_widget_class_bind_template_child (widget_class, BackupPreferences, autostart_switch);
   gtk_widget_class_bind_template_callback (widget_class, list_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, api_key_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, signaling_changed_cb);

@@ -431,11 +431,53 @@ ask_before_stopping (BackupWindow *self, gboolean closing)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Whether closing the window leaves its Receive page listening in the
+ * background: it listens for one backup after another, and the
+ * application can go on without a window ("app.background", off while the
+ * application quits). */
+static gboolean
+receives_in_background (BackupWindow *self)
+{
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+  BackupRunner *runner;
+
+  if (self->receive_page == NULL /* disposed */ || application == NULL)
+    return FALSE;
+  runner = backup_receive_page_get_runner (self->receive_page);
+  return runner != NULL && backup_profile_get_keep_listening (backup_runner_get_profile (runner))
+         && g_action_group_has_action (G_ACTION_GROUP (application), "background")
+         && g_action_group_get_action_enabled (G_ACTION_GROUP (application), "background");
+}
+
+static void
+save_size (BackupWindow *self)
+{
+  int width, height;
+
+  if (self->settings == NULL)
+    return;
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+}
+
 static gboolean
 backup_window_close_request (GtkWindow *window)
 {
   BackupWindow *self = BACKUP_WINDOW (window);
 
+  /* Receiving goes on with the window hidden; the application shows it
+   * again when activated. */
+  if (!self->close_confirmed && receives_in_background (self))
+    {
+      save_size (self);
+      gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+      g_action_group_activate_action (G_ACTION_GROUP (gtk_window_get_application (window)),
+                                      "background", NULL);
+      return TRUE;
+    }
   if (is_busy (self) && !self->close_confirmed)
     {
       ask_before_stopping (self, TRUE);
@@ -448,15 +490,7 @@ backup_window_close_request (GtkWindow *window)
       backup_send_page_cancel (self->send_page);
       backup_receive_page_cancel (self->receive_page);
     }
-  if (self->settings != NULL)
-    {
-      int width, height;
-
-      gtk_window_get_default_size (window, &width, &height);
-      g_settings_set_int (self->settings, "window-width", width);
-      g_settings_set_int (self->settings, "window-height", height);
-      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
-    }
+  save_size (self);
   if (GTK_WINDOW_CLASS (backup_window_parent_class)->close_request != NULL)
     return GTK_WINDOW_CLASS (backup_window_parent_class)->close_request (window);
   return FALSE;
