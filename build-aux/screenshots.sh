@@ -12,7 +12,8 @@ build=${1:-$root/_build/polish}
 out=${SCREENSHOT_DIR:-$root/data/screenshots}
 test_bin=$build/tests/gui/test-gui-window
 history_bin=$build/tests/gui/test-gui-history
-if [ ! -x "$test_bin" ] || [ ! -x "$history_bin" ]; then
+schedules_bin=$build/tests/gui/test-gui-schedules
+if [ ! -x "$test_bin" ] || [ ! -x "$history_bin" ] || [ ! -x "$schedules_bin" ]; then
   echo "screenshots: build $build first (ninja -C $build)" >&2
   exit 1
 fi
@@ -27,4 +28,9 @@ xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$test_bin" \
 # restore that ended (window-, narrow-history-*.png).
 xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$history_bin" \
   -p /gui/history/render -p /gui/history/render-narrow 2>/dev/null | grep -E '^(ok|not ok)'
+# The Schedules page with two schedules (schedules.png), its dialog
+# (schedule-dialog.png). The first run's screenshots (first-run-*.png) come
+# from tests/gui/test-gui-first-run.py, through AT-SPI on a real screen.
+xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$schedules_bin" \
+  -p /gui/schedules/render 2>/dev/null | grep -E '^(ok|not ok)'
 ls "$out"

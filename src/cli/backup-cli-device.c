@@ -144,6 +144,27 @@ backup_cli_run_pairing (BackupOptions *options)
   return status;
 }
 
+/* The versions kept of what @device sends, as paired.conf says them
+ * ("versions=20,keep-daily=7"), or "-" when the receiver's own apply. */
+static char *
+format_policy (const BackupDevice *device)
+{
+  const char *keys[] = { "keep-last", "keep-hourly", "keep-daily", "keep-weekly",
+                         "keep-monthly" };
+  guint counts[] = { device->retention.last, device->retention.hourly, device->retention.daily,
+                     device->retention.weekly, device->retention.monthly };
+  GString *text;
+
+  if (device->versions == 0)
+    return g_strdup ("-");
+  text = g_string_new (NULL);
+  g_string_append_printf (text, "versions=%u", device->versions);
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (counts[i] != 0)
+      g_string_append_printf (text, ",%s=%u", keys[i], counts[i]);
+  return g_string_free (text, FALSE);
+}
+
 int
 backup_cli_list_devices (BackupOptions *options)
 {
@@ -161,8 +182,9 @@ backup_cli_list_devices (BackupOptions *options)
       BackupDevice *device = g_ptr_array_index (devices, i);
       g_autofree char *name = backup_display_name (device->name, -1);
       g_autofree char *signaling = backup_display_name (device->signaling, -1);
+      g_autofree char *policy = format_policy (device);
 
-      printf ("%s\t%s\t%s\n", name, device->fingerprint, signaling);
+      printf ("%s\t%s\t%s\t%s\n", name, device->fingerprint, signaling, policy);
     }
   if (devices->len == 0 && !options->quiet)
     fprintf (stderr, "%s\n", _("No paired devices; pair with one with --invite and --pair."));

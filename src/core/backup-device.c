@@ -14,14 +14,18 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 
 #include "backup-device.h"
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-secrets.h"
 #include "backup-signaling-open.h"
 #include "rtc-sdp.h"
 
 #define KEY_FILE_NAME "key.pem"
+#define CERTIFICATE_FILE_NAME "certificate.pem"
+#define KEY_LOCK_FILE_NAME ".key.lock"
 #define PAIRED_FILE_NAME "paired.conf"
 #define LOCK_FILE_NAME ".paired.lock"
 #define GROUP_PREFIX "Device "
@@ -159,10 +163,15 @@ check_private (int fd, const char *path, GError **error)
   return TRUE;
 }
 
-/* Reads a private file (no link followed), or returns NULL with @missing
- * set when there is none. */
+/* Reads a file (no link followed), or returns NULL with @missing set when
+ * there is none; when @private, refuses one that other users may open. */
 static char *
-read_private_file (const char *path, gsize max, gsize *length, gboolean *missing, GError **error)
+read_file (const char *path,
+           gsize max,
+           gsize *length,
+           gboolean *missing,
+           gboolean private,
+           GError **error)
 {
   g_autofree char *shown = g_filename_display_name (path);
   g_autoptr (GString) data = g_string_new (NULL);
@@ -185,7 +194,7 @@ read_private_file (const char *path, gsize max, gsize *length, gboolean *missing
                    _("Cannot read “%s”: %s"), shown, g_strerror (saved));
       return NULL;
     }
-  if (!check_private (fd, path, error))
+  if (private && !check_private (fd, path, error))
     {
       close (fd);
       return NULL;
@@ -222,6 +231,12 @@ read_private_file (const char *path, gsize max, gsize *length, gboolean *missing
   explicit_bzero (buffer, sizeof buffer);
   *length = data->len;
   return g_string_free (g_steal_pointer (&data), FALSE);
+}
+
+static char *
+read_private_file (const char *path, gsize max, gsize *length, gboolean *missing, GError **error)
+{
+  return read_file (path, max, length, missing, TRUE, error);
 }
 
 static void
@@ -261,18 +276,44 @@ make_folder (const char *folder, GError **error)
   return TRUE;
 }
 
-/* Writes @data to a new private file at @path, unless one exists already:
+/* Takes the lock of @name in @dir (created 0600); close the descriptor to
+ * release it. */
+static int
+lock_in (const char *dir, const char *name, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  int fd;
+
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || flock (fd, LOCK_EX) != 0)
+    {
+      int saved = errno;
+      g_autofree char *shown = g_filename_display_name (path);
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO, _("Cannot lock “%s”: %s"), shown,
+                   g_strerror (saved));
+      return -1;
+    }
+  return fd;
+}
+
+/* Writes @data to a new file of @mode at @path, unless one exists already:
  * the data go to a temporary file, synced, then linked to @path. Sets
  * @exists (and returns FALSE without an error) when @path was there. */
 static gboolean
-create_private_file (const char *folder,
-                     const char *path,
-                     const char *data,
-                     gsize length,
-                     gboolean *exists,
-                     GError **error)
+create_file (const char *folder,
+             const char *path,
+             const char *data,
+             gsize length,
+             mode_t mode,
+             gboolean *exists,
+             GError **error)
 {
-  g_autofree char *temp = g_build_filename (folder, ".key.pem.XXXXXX", NULL);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *pattern = g_strconcat (".", base, ".XXXXXX", NULL);
+  g_autofree char *temp = g_build_filename (folder, pattern, NULL);
   g_autofree char *shown = g_filename_display_name (path);
   gsize done = 0;
   int saved = 0;
@@ -300,7 +341,7 @@ create_private_file (const char *folder,
         }
       done += n;
     }
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if (fchmod (fd, mode) != 0 || fsync (fd) != 0 || close (fd) != 0)
     {
       saved = errno;
       g_unlink (temp);
@@ -344,36 +385,369 @@ certificate_from_data (const char *path, const char *data, gsize length, GError 
   return certificate;
 }
 
-RtcCertificate *
-backup_device_load_certificate (const char *folder, gboolean create, GError **error)
+/* "AB:CD:…" of the first certificate in @pem. */
+static char *
+pem_fingerprint (const char *path, const char *pem, gsize length, GError **error)
 {
-  g_autofree char *dir = folder_or_default (folder);
-  g_autofree char *path = g_build_filename (dir, KEY_FILE_NAME, NULL);
-  g_autoptr (RtcCertificate) generated = NULL;
-  g_autofree char *cert_pem = NULL;
-  char *key_pem = NULL;
-  g_autofree char *both = NULL;
-  gboolean missing = FALSE;
-  gboolean exists = FALSE;
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_datum_t datum = { (unsigned char *)pem, (unsigned int)length };
+  guint8 digest[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  size_t size = sizeof digest;
+  GString *text;
+  int ret;
+
+  ret = gnutls_x509_crt_init (&crt);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_import (crt, &datum, GNUTLS_X509_FMT_PEM);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA256, digest, &size);
+  if (crt != NULL)
+    gnutls_x509_crt_deinit (crt);
+  if (ret < 0 || size != sizeof digest)
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
+                   _("The device certificate “%s” cannot be used: %s"), shown,
+                   ret < 0 ? gnutls_strerror (ret) : "SHA-256");
+      return NULL;
+    }
+  text = g_string_new (NULL);
+  for (gsize i = 0; i < size; i++)
+    g_string_append_printf (text, "%s%02X", i > 0 ? ":" : "", digest[i]);
+  return g_string_free (text, FALSE);
+}
+
+/* The identity of key.pem (the fallback, or one kept before the keyring
+ * was): @missing when there is none. */
+static RtcCertificate *
+load_key_file (const char *path, gboolean *missing, GError **error)
+{
   RtcCertificate *certificate;
   gsize length = 0;
   char *data;
 
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  data = read_private_file (path, MAX_KEY_FILE_SIZE, &length, missing, error);
+  if (data == NULL)
+    return NULL;
+  certificate = certificate_from_data (path, data, length, error);
+  free_secret_data (data, length);
+  return certificate;
+}
 
-  data = read_private_file (path, MAX_KEY_FILE_SIZE, &length, &missing, error);
-  if (data != NULL)
+/* The identity of certificate.pem, its key read from the keyring:
+ * @missing when there is no certificate.pem. */
+static RtcCertificate *
+load_keyring_identity (const char *cert_path, gboolean *missing, GError **error)
+{
+  g_autofree char *shown = g_filename_display_name (cert_path);
+  g_autoptr (GError) cause = NULL;
+  g_autofree char *pem = NULL;
+  g_autofree char *fingerprint = NULL;
+  RtcCertificate *certificate;
+  gsize length = 0;
+  char *key;
+
+  pem = read_file (cert_path, MAX_KEY_FILE_SIZE, &length, missing, FALSE, error);
+  if (pem == NULL)
+    return NULL;
+  fingerprint = pem_fingerprint (cert_path, pem, length, error);
+  if (fingerprint == NULL)
+    return NULL;
+  if (!backup_secrets_keyring_available_sync (NULL))
     {
-      certificate = certificate_from_data (path, data, length, error);
-      free_secret_data (data, length);
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO,
+                   _("The key of the device certificate “%s” is kept in the keyring, which "
+                     "cannot be reached (no Secret Service on the session bus)"),
+                   shown);
+      return NULL;
+    }
+  key = backup_secret_device_key_lookup_sync (NULL, fingerprint, NULL, &cause);
+  if (cause != NULL)
+    {
+      g_set_error (error, BACKUP_ERROR,
+                   g_error_matches (cause, BACKUP_ERROR, BACKUP_ERROR_PERMISSION)
+                       ? BACKUP_ERROR_PERMISSION
+                       : BACKUP_ERROR_IO,
+                   _("Cannot read the key of the device certificate “%s”: %s"), shown,
+                   cause->message);
+      return NULL;
+    }
+  if (key == NULL)
+    {
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
+                   _("The keyring holds no key for the device certificate “%s” (%s): this "
+                     "device’s identity is lost. To make a new one, remove “%s”, then pair "
+                     "again with each paired device (--unpair NAME, --pair LINK)"),
+                   shown, fingerprint, shown);
+      return NULL;
+    }
+  certificate = rtc_certificate_new_from_pem (pem, length, key, strlen (key), &cause);
+  backup_secret_free (key);
+  if (certificate == NULL)
+    g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
+                 _("The device key in the keyring does not fit the certificate “%s”: %s"), shown,
+                 cause->message);
+  return certificate;
+}
+
+/* Fails when neither file is there but the keyring holds a device key for
+ * @attribute (the folder): an identity partly lost is not replaced. */
+static gboolean
+check_no_orphan_key (const char *attribute,
+                     const char *cert_path,
+                     gboolean keyring,
+                     GError **error)
+{
+  g_autoptr (GError) cause = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *folder_shown = NULL;
+  char *key;
+
+  if (!keyring)
+    return TRUE;
+  key = backup_secret_device_key_lookup_sync (attribute, NULL, NULL, &cause);
+  if (cause != NULL)
+    {
+      g_debug ("cannot look for a device key in the keyring: %s", cause->message);
+      return TRUE;
+    }
+  if (key == NULL)
+    return TRUE;
+  backup_secret_free (key);
+  shown = g_filename_display_name (cert_path);
+  folder_shown = g_filename_display_name (attribute);
+  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
+               _("The keyring holds a device key for “%s”, but its certificate “%s” is "
+                 "missing: this device’s identity is lost. To make a new one, remove the "
+                 "key (secret-tool clear kind device-key folder “%s”), then pair again with "
+                 "each paired device (--unpair NAME, --pair LINK)"),
+               folder_shown, shown, folder_shown);
+  return FALSE;
+}
+
+/* Keeps @key_pem in the keyring and reads it back. */
+static gboolean
+store_key_verified (const char *attribute,
+                    const char *fingerprint,
+                    const char *key_pem,
+                    GError **error)
+{
+  char *back;
+  gboolean same;
+
+  if (!backup_secret_device_key_store_sync (attribute, fingerprint, key_pem, NULL, error))
+    return FALSE;
+  back = backup_secret_device_key_lookup_sync (NULL, fingerprint, NULL, error);
+  same = back != NULL && g_str_equal (back, key_pem);
+  backup_secret_free (back);
+  if (!same)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_IO,
+                             _("The keyring did not give back the device key"));
+      backup_secret_device_key_clear_sync (attribute, fingerprint, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Moves the key of key.pem into the keyring, under the lock: stored and
+ * read back, the certificate written beside it as certificate.pem, then
+ * key.pem removed. On any failure key.pem stays the identity. */
+static void
+migrate_key_file (const char *dir,
+                  const char *key_path,
+                  const char *cert_path,
+                  const char *attribute,
+                  RtcCertificate *certificate)
+{
+  g_autoptr (GError) cause = NULL;
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *fingerprint = rtc_certificate_get_fingerprint_string (certificate);
+  char *key_pem = NULL;
+  gboolean exists = FALSE;
+  gboolean stored;
+  struct stat st;
+
+  if (g_lstat (key_path, &st) != 0)
+    return; /* moved meanwhile */
+  if (!rtc_certificate_export_pem (certificate, &cert_pem, &key_pem, &cause))
+    {
+      g_debug ("the device key stays in %s: %s", key_path, cause->message);
+      return;
+    }
+  stored = store_key_verified (attribute, fingerprint, key_pem, &cause);
+  free_secret_data (key_pem, strlen (key_pem));
+  if (!stored)
+    {
+      g_debug ("the device key stays in %s: %s", key_path, cause->message);
+      return;
+    }
+  if (!create_file (dir, cert_path, cert_pem, strlen (cert_pem), 0644, &exists, &cause))
+    {
+      g_autofree char *there = NULL;
+      g_autofree char *there_fingerprint = NULL;
+      gboolean missing = FALSE;
+      gsize length = 0;
+
+      /* One left by a move that ended before removing key.pem is the same. */
+      if (exists)
+        there = read_file (cert_path, MAX_KEY_FILE_SIZE, &length, &missing, FALSE, &cause);
+      if (there != NULL)
+        there_fingerprint = pem_fingerprint (cert_path, there, length, &cause);
+      if (there_fingerprint == NULL || !g_str_equal (there_fingerprint, fingerprint))
+        {
+          g_debug ("the device key stays in %s: %s", key_path,
+                   cause != NULL ? cause->message : "certificate.pem is another certificate");
+          backup_secret_device_key_clear_sync (attribute, fingerprint, NULL, NULL);
+          return;
+        }
+    }
+  fsync_folder (dir);
+  if (g_unlink (key_path) != 0)
+    {
+      g_debug ("cannot remove %s: %s", key_path, g_strerror (errno));
+      return;
+    }
+  fsync_folder (dir);
+  g_debug ("the device key of %s is now kept in the keyring", key_path);
+}
+
+/* Reads the identity kept in @dir: key.pem (moved into the keyring when
+ * there is one and @may_migrate), else certificate.pem and its key in the
+ * keyring; @missing when neither file is there. */
+static RtcCertificate *
+read_identity (const char *dir,
+               const char *key_path,
+               const char *cert_path,
+               const char *attribute,
+               gboolean may_migrate,
+               gboolean *missing,
+               GError **error)
+{
+  RtcCertificate *certificate;
+
+  certificate = load_key_file (key_path, missing, error);
+  if (certificate != NULL)
+    {
+      if (may_migrate && backup_secrets_keyring_available_sync (NULL))
+        {
+          g_autoptr (GError) cause = NULL;
+          int lock = lock_in (dir, KEY_LOCK_FILE_NAME, &cause);
+
+          if (lock >= 0)
+            {
+              migrate_key_file (dir, key_path, cert_path, attribute, certificate);
+              close (lock);
+            }
+          else
+            g_debug ("the device key stays in %s: %s", key_path, cause->message);
+        }
       return certificate;
     }
-  if (!missing)
+  if (!*missing)
     return NULL;
+  return load_keyring_identity (cert_path, missing, error);
+}
+
+/* Makes a new identity, under the lock: its key goes to the keyring (stored
+ * and read back before certificate.pem is linked into place, so that a
+ * certificate.pem always has its key), or, without one, with the
+ * certificate to key.pem. */
+static RtcCertificate *
+create_identity (const char *dir,
+                 const char *key_path,
+                 const char *cert_path,
+                 const char *attribute,
+                 gboolean keyring,
+                 GError **error)
+{
+  g_autoptr (RtcCertificate) generated = NULL;
+  g_autoptr (GError) cause = NULL;
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *both = NULL;
+  char *key_pem = NULL;
+  gboolean exists = FALSE;
+  gboolean missing = FALSE;
+  RtcCertificate *certificate;
+  gsize length;
+
+  generated = rtc_certificate_generate_full (BACKUP_DEVICE_CERTIFICATE_DAYS, "distributed-backup",
+                                             error);
+  if (generated == NULL
+      || !rtc_certificate_export_pem (generated, &cert_pem, &key_pem, error))
+    return NULL;
+  fingerprint = rtc_certificate_get_fingerprint_string (generated);
+
+  if (keyring && !store_key_verified (attribute, fingerprint, key_pem, &cause))
+    {
+      g_debug ("the device key cannot be kept in the keyring (%s): it goes to %s",
+               cause->message, key_path);
+      keyring = FALSE;
+    }
+  if (keyring)
+    {
+      free_secret_data (key_pem, strlen (key_pem));
+      if (create_file (dir, cert_path, cert_pem, strlen (cert_pem), 0644, &exists, error))
+        return g_steal_pointer (&generated);
+      /* The key kept is no one's. */
+      backup_secret_device_key_clear_sync (attribute, fingerprint, NULL, NULL);
+      if (!exists)
+        return NULL;
+      /* Another run created one first: that one is the device's. */
+      certificate = load_keyring_identity (cert_path, &missing, error);
+    }
+  else
+    {
+      g_debug ("no keyring: the device key is kept in %s", key_path);
+      both = g_strconcat (key_pem, cert_pem, NULL);
+      free_secret_data (key_pem, strlen (key_pem));
+      length = strlen (both);
+      exists = FALSE;
+      if (create_file (dir, key_path, both, length, 0600, &exists, error))
+        {
+          explicit_bzero (both, length);
+          return g_steal_pointer (&generated);
+        }
+      explicit_bzero (both, length);
+      if (!exists)
+        return NULL;
+      /* Another run created it first: that one is the device's. */
+      certificate = load_key_file (key_path, &missing, error);
+    }
+  if (certificate == NULL && missing)
+    g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_IO,
+                         _("The device key vanished while it was created"));
+  return certificate;
+}
+
+RtcCertificate *
+backup_device_load_certificate (const char *folder, gboolean create, GError **error)
+{
+  g_autofree char *dir = folder_or_default (folder);
+  g_autofree char *key_path = g_build_filename (dir, KEY_FILE_NAME, NULL);
+  g_autofree char *cert_path = g_build_filename (dir, CERTIFICATE_FILE_NAME, NULL);
+  g_autofree char *attribute = g_canonicalize_filename (dir, NULL);
+  gboolean missing = FALSE;
+  gboolean keyring;
+  RtcCertificate *certificate;
+  int lock;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  certificate = read_identity (dir, key_path, cert_path, attribute, TRUE, &missing, error);
+  if (certificate != NULL || !missing)
+    return certificate;
+
+  keyring = backup_secrets_keyring_available_sync (NULL);
   if (!create)
     {
-      g_autofree char *shown = g_filename_display_name (path);
+      g_autofree char *shown = g_filename_display_name (dir);
 
+      if (!check_no_orphan_key (attribute, cert_path, keyring, error))
+        return NULL;
       g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
                    _("This device has no key yet (“%s”)"), shown);
       return NULL;
@@ -381,34 +755,14 @@ backup_device_load_certificate (const char *folder, gboolean create, GError **er
 
   if (!make_folder (dir, error))
     return NULL;
-  generated = rtc_certificate_generate_full (BACKUP_DEVICE_CERTIFICATE_DAYS, "distributed-backup",
-                                             error);
-  if (generated == NULL
-      || !rtc_certificate_export_pem (generated, &cert_pem, &key_pem, error))
+  /* Two first runs make one identity: the second finds the first's. */
+  lock = lock_in (dir, KEY_LOCK_FILE_NAME, error);
+  if (lock < 0)
     return NULL;
-  both = g_strconcat (key_pem, cert_pem, NULL);
-  free_secret_data (key_pem, strlen (key_pem));
-  length = strlen (both);
-  if (create_private_file (dir, path, both, length, &exists, error))
-    {
-      explicit_bzero (both, length);
-      return g_steal_pointer (&generated);
-    }
-  explicit_bzero (both, length);
-  if (!exists)
-    return NULL;
-
-  /* Another run created it first: that one is the device's. */
-  data = read_private_file (path, MAX_KEY_FILE_SIZE, &length, &missing, error);
-  if (data == NULL)
-    {
-      if (missing)
-        g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_IO,
-                             _("The device key vanished while it was created"));
-      return NULL;
-    }
-  certificate = certificate_from_data (path, data, length, error);
-  free_secret_data (data, length);
+  certificate = read_identity (dir, key_path, cert_path, attribute, FALSE, &missing, error);
+  if (certificate == NULL && missing && check_no_orphan_key (attribute, cert_path, keyring, error))
+    certificate = create_identity (dir, key_path, cert_path, attribute, keyring, error);
+  close (lock);
   return certificate;
 }
 
@@ -657,22 +1011,7 @@ backup_device_find (const char *folder, const char *name, GError **error)
 static int
 lock_paired (const char *dir, GError **error)
 {
-  g_autofree char *path = g_build_filename (dir, LOCK_FILE_NAME, NULL);
-  int fd;
-
-  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || flock (fd, LOCK_EX) != 0)
-    {
-      int saved = errno;
-      g_autofree char *shown = g_filename_display_name (path);
-
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO, _("Cannot lock “%s”: %s"), shown,
-                   g_strerror (saved));
-      return -1;
-    }
-  return fd;
+  return lock_in (dir, LOCK_FILE_NAME, error);
 }
 
 static gboolean

@@ -7,14 +7,26 @@
  * presents over DTLS to the devices it is paired with; a paired device is
  * known by its name, the SHA-256 fingerprint of its certificate, where to
  * reach it (a signaling location) and the session id of the backups
- * between the two. Files, in $XDG_CONFIG_HOME/distributed-backup/device/:
+ * between the two. Files, in $XDG_CONFIG_HOME/distributed-backup/device/
+ * (mode 0700):
  *
- *   key.pem      the private key (PKCS#8) and the self-signed certificate,
- *                in PEM, mode 0600; written once (a temporary file, synced
- *                and linked into place, so that two first runs agree)
+ *   certificate.pem  the self-signed certificate, in PEM, mode 0644, when
+ *                the private key is in the keyring (backup-secrets.h:
+ *                BACKUP_SECRET_DEVICE_KEY, with the attributes "folder",
+ *                this folder, and "fingerprint", the certificate's)
+ *   key.pem      without a Secret Service: the private key (PKCS#8) and
+ *                the certificate, in PEM, mode 0600. Also what versions
+ *                before the keyring kept: moved into the keyring when one
+ *                is there (stored, read back, certificate.pem written, then
+ *                key.pem removed), keeping the fingerprint
+ *   .key.lock    held while the identity is created or moved (mode 0600)
  *   paired.conf  the paired devices (a key file), mode 0600; each change
  *                is written to a temporary file, synced and renamed into
  *                place, under a lock (.paired.lock)
+ *
+ * Either file is written once: a temporary file, synced and linked into
+ * place (the key first stored in the keyring), under .key.lock, so that
+ * two first runs end with one identity.
  *
  * An invitation link is a URI:
  *
@@ -64,10 +76,16 @@ char *backup_device_get_default_folder (void);
 /* --- the device identity --- */
 
 /* Loads the certificate kept in @folder (NULL: the default), creating it
- * first (with the folder, mode 0700) when @create and there is none.
+ * first (with the folder, mode 0700) when @create and there is none: its
+ * key in the keyring when a Secret Service can be reached (else key.pem).
  * Refuses a key file that other users may read or write
- * (BACKUP_ERROR_PERMISSION), and a broken one (BACKUP_ERROR_CORRUPT).
- * Blocking: key generation and file I/O. */
+ * (BACKUP_ERROR_PERMISSION), a broken one, and an identity partly lost (a
+ * certificate.pem whose key the keyring does not hold, or a key in the
+ * keyring for this folder without certificate.pem: BACKUP_ERROR_CORRUPT,
+ * saying how to start again); a certificate.pem whose keyring cannot be
+ * reached is BACKUP_ERROR_IO, a locked one BACKUP_ERROR_PERMISSION.
+ * Without @create, absence is BACKUP_ERROR_NOT_FOUND. Blocking: key
+ * generation, file I/O and libsecret's _sync calls. */
 RtcCertificate *backup_device_load_certificate (const char *folder,
                                                 gboolean create,
                                                 GError **error);

@@ -44,6 +44,8 @@ static const SecretSchema schema = {
   SECRET_SCHEMA_NONE,
   {
       { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "folder", SECRET_SCHEMA_ATTRIBUTE_STRING },      /* the device key's */
+      { "fingerprint", SECRET_SCHEMA_ATTRIBUTE_STRING }, /* the device key's */
       { NULL, 0 },
   },
 };
@@ -61,6 +63,8 @@ backup_secret_kind_get_name (BackupSecretKind kind)
     {
     case BACKUP_SECRET_API_KEY:
       return "api-key";
+    case BACKUP_SECRET_DEVICE_KEY:
+      return "device-key";
     default:
       g_return_val_if_reached (NULL);
     }
@@ -74,6 +78,8 @@ kind_label (BackupSecretKind kind)
     {
     case BACKUP_SECRET_API_KEY:
       return _("Distributed Backup: FILE.io API key");
+    case BACKUP_SECRET_DEVICE_KEY:
+      return _("Distributed Backup: device key");
     default:
       g_return_val_if_reached (NULL);
     }
@@ -82,6 +88,8 @@ kind_label (BackupSecretKind kind)
 char *
 backup_secret_get_fallback_path (BackupSecretKind kind)
 {
+  g_return_val_if_fail (kind != BACKUP_SECRET_DEVICE_KEY, NULL);
+
   return g_build_filename (g_get_user_config_dir (), SECRETS_FOLDER_NAME,
                            backup_secret_kind_get_name (kind), NULL);
 }
@@ -493,6 +501,22 @@ start (BackupSecretKind kind,
   op->secret = g_strdup (secret);
   g_task_set_task_data (task, op, (GDestroyNotify)op_free);
 
+  /* The device key has calls of its own (see backup-secrets.h). */
+  if (kind == BACKUP_SECRET_DEVICE_KEY)
+    {
+      g_task_return_new_error (task, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                               "The device key is kept by backup_device_load_certificate()");
+      g_object_unref (task);
+      return;
+    }
+  /* Not even asked for the bus: GLib keeps the error of a bus connection
+   * whose set-up was cancelled for the next callers of g_bus_get() while
+   * anyone still holds it. */
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
   if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
     run_keyring (task);
   else
@@ -733,4 +757,158 @@ backup_secret_clear_sync (BackupSecretKind kind,
   result = run_sync (kind, ACTION_CLEAR, NULL, backup_secret_clear_async, timeout_ms,
                      cancellable, &timed_out);
   return finish_sync (result, timed_out, timeout_ms, backend, error);
+}
+
+/* --- the device key ------------------------------------------------------ */
+
+gboolean
+backup_secrets_keyring_available_sync (GCancellable *cancellable)
+{
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean owned = FALSE;
+
+  if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    return TRUE;
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, cancellable, &error);
+  if (bus == NULL)
+    {
+      g_debug ("no session bus: %s", error->message);
+      return FALSE;
+    }
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", SECRET_SERVICE_NAME),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+                                       PROBE_TIMEOUT_MS, cancellable, &error);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  if (owned)
+    return TRUE;
+  if (error != NULL)
+    g_debug ("cannot ask the bus for the Secret Service: %s", error->message);
+  g_clear_error (&error);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "ListActivatableNames", NULL,
+                                       G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE,
+                                       PROBE_TIMEOUT_MS, cancellable, &error);
+  if (reply != NULL && reply_has_name (reply, SECRET_SERVICE_NAME))
+    return TRUE;
+  if (error != NULL)
+    g_debug ("cannot list activatable names: %s", error->message);
+  g_debug ("no Secret Service on the session bus");
+  return FALSE;
+}
+
+static GHashTable *
+device_key_attributes (const char *folder, const char *fingerprint)
+{
+  GHashTable *attributes = attributes_of (BACKUP_SECRET_DEVICE_KEY);
+
+  if (folder != NULL)
+    g_hash_table_insert (attributes, (gpointer) "folder", (gpointer)folder);
+  if (fingerprint != NULL)
+    g_hash_table_insert (attributes, (gpointer) "fingerprint", (gpointer)fingerprint);
+  return attributes;
+}
+
+static void
+prefix_keyring_error (GError **error, GError *cause)
+{
+  if (!g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_prefix_error (&cause, _("The keyring failed: "));
+  g_propagate_error (error, cause);
+}
+
+char *
+backup_secret_device_key_lookup_sync (const char *folder,
+                                      const char *fingerprint,
+                                      GCancellable *cancellable,
+                                      GError **error)
+{
+  g_autoptr (GHashTable) attributes = NULL;
+  GError *cause = NULL;
+  char *found;
+  char *secret = NULL;
+
+  g_return_val_if_fail (folder != NULL || fingerprint != NULL, NULL);
+
+  attributes = device_key_attributes (folder, fingerprint);
+  found = secret_password_lookupv_sync (&schema, attributes, cancellable, &cause);
+  if (cause != NULL)
+    {
+      prefix_keyring_error (error, cause);
+      return NULL;
+    }
+  if (found != NULL && found[0] != '\0')
+    secret = g_strdup (found);
+  secret_password_free (found);
+  if (secret == NULL && !g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    {
+      /* None found may be one in a keyring that stayed locked: say so. */
+      g_autoptr (GError) search_error = NULL;
+      GList *items = secret_service_search_sync (NULL, &schema, attributes, SECRET_SEARCH_ALL,
+                                                 cancellable, &search_error);
+      gboolean locked = FALSE;
+
+      for (GList *l = items; l != NULL; l = l->next)
+        locked = locked || secret_item_get_locked (l->data);
+      g_list_free_full (items, g_object_unref);
+      if (search_error != NULL)
+        g_debug ("cannot search the keyring: %s", search_error->message);
+      if (locked)
+        {
+          g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_PERMISSION,
+                               _("The keyring is locked"));
+          return NULL;
+        }
+    }
+  return secret;
+}
+
+gboolean
+backup_secret_device_key_store_sync (const char *folder,
+                                     const char *fingerprint,
+                                     const char *key_pem,
+                                     GCancellable *cancellable,
+                                     GError **error)
+{
+  g_autoptr (GHashTable) attributes = NULL;
+  GError *cause = NULL;
+
+  g_return_val_if_fail (folder != NULL && fingerprint != NULL, FALSE);
+  g_return_val_if_fail (key_pem != NULL && g_utf8_validate (key_pem, -1, NULL), FALSE);
+
+  attributes = device_key_attributes (folder, fingerprint);
+  if (!secret_password_storev_sync (&schema, attributes, SECRET_COLLECTION_DEFAULT,
+                                    kind_label (BACKUP_SECRET_DEVICE_KEY), key_pem, cancellable,
+                                    &cause))
+    {
+      prefix_keyring_error (error, cause);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+backup_secret_device_key_clear_sync (const char *folder,
+                                     const char *fingerprint,
+                                     GCancellable *cancellable,
+                                     GError **error)
+{
+  g_autoptr (GHashTable) attributes = NULL;
+  GError *cause = NULL;
+
+  g_return_val_if_fail (folder != NULL && fingerprint != NULL, FALSE);
+
+  attributes = device_key_attributes (folder, fingerprint);
+  secret_password_clearv_sync (&schema, attributes, cancellable, &cause);
+  if (cause != NULL)
+    {
+      prefix_keyring_error (error, cause);
+      return FALSE;
+    }
+  return TRUE;
 }

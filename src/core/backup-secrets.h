@@ -4,7 +4,9 @@
  *
  * A secret is kept in the user's keyring through libsecret (the Secret
  * Service, or the Secret portal inside a sandbox), as an item of the schema
- * BACKUP_SECRETS_SCHEMA_NAME with the attribute "kind" (the secret's name).
+ * BACKUP_SECRETS_SCHEMA_NAME with the attribute "kind" (the secret's name);
+ * the device key has two more, "folder" (the device folder it belongs to)
+ * and "fingerprint" (of its certificate).
  *
  * Where no Secret Service can be reached, it is kept in a private file
  * instead: $XDG_CONFIG_HOME/distributed-backup/<name>, one line, mode 0600,
@@ -12,6 +14,11 @@
  * choice is made anew by each call: outside a sandbox, the keyring is used
  * when the session bus can be reached and org.freedesktop.secrets has an
  * owner or can be activated; otherwise the file.
+ *
+ * The device key (BACKUP_SECRET_DEVICE_KEY) has calls of its own, blocking
+ * and keyring-only, at the end: backup-device.c keeps its certificate
+ * beside it and decides itself where the key goes (its fallback is the
+ * device folder's key.pem, not a file of this module).
  *
  * Secrets returned are the caller's, to be released with
  * backup_secret_free() (which wipes them). No secret ever appears in an
@@ -28,7 +35,10 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  BACKUP_SECRET_API_KEY, /* the FILE.io API key ("api-key") */
+  BACKUP_SECRET_API_KEY,    /* the FILE.io API key ("api-key") */
+  BACKUP_SECRET_DEVICE_KEY, /* this installation's private key, PKCS#8 PEM
+                             * ("device-key"): only through the
+                             * backup_secret_device_key_…() calls */
 } BackupSecretKind;
 
 typedef enum
@@ -41,7 +51,8 @@ typedef enum
 const SecretSchema *backup_secrets_get_schema (void);
 /* The value of the "kind" attribute, which is also the fallback file's name. */
 const char *backup_secret_kind_get_name (BackupSecretKind kind);
-/* The fallback file of @kind, in the user's configuration folder. */
+/* The fallback file of @kind, in the user's configuration folder (not for
+ * BACKUP_SECRET_DEVICE_KEY). */
 char *backup_secret_get_fallback_path (BackupSecretKind kind);
 
 /* Wipes and frees a secret returned by this module (NULL is ignored). */
@@ -96,5 +107,31 @@ gboolean backup_secret_clear_sync (BackupSecretKind kind,
                                    BackupSecretsBackend *backend,
                                    GCancellable *cancellable,
                                    GError **error);
+
+/* --- the device key: blocking, keyring only --- */
+
+/* Whether the keyring would be used now (the choice of the calls above,
+ * made with blocking calls of at most 5 s each); says why not in a
+ * g_debug(). */
+gboolean backup_secrets_keyring_available_sync (GCancellable *cancellable);
+
+/* The device key kept for the certificate of @fingerprint ("AB:CD:…"), or,
+ * with @fingerprint NULL, any device key kept for @folder (then @folder is
+ * required); NULL without an error when there is none. */
+char *backup_secret_device_key_lookup_sync (const char *folder,
+                                            const char *fingerprint,
+                                            GCancellable *cancellable,
+                                            GError **error);
+/* Keeps @key_pem for @folder and @fingerprint, replacing the one kept. */
+gboolean backup_secret_device_key_store_sync (const char *folder,
+                                              const char *fingerprint,
+                                              const char *key_pem,
+                                              GCancellable *cancellable,
+                                              GError **error);
+/* Removes the key kept for @folder and @fingerprint; none is no error. */
+gboolean backup_secret_device_key_clear_sync (const char *folder,
+                                              const char *fingerprint,
+                                              GCancellable *cancellable,
+                                              GError **error);
 
 G_END_DECLS

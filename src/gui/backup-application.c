@@ -9,6 +9,8 @@
 
 #include "backup-application.h"
 #include "backup-background.h"
+#include "backup-clock.h"
+#include "backup-scheduler.h"
 #include "backup-pair-dialog.h"
 #include "backup-display.h"
 #include "backup-gui-utils.h"
@@ -56,6 +58,10 @@ struct _BackupApplication
   gboolean status_wanted;               /* the status notification is to be shown */
   gboolean status_sent;                 /* it was sent, so it is withdrawn */
   gboolean no_portal_told;              /* the log said once that there is none */
+
+  /* Scheduled backups (backup-scheduler.h), run while the application runs. */
+  BackupScheduler *scheduler;
+  GFileMonitor *schedules_monitor; /* schedules.conf, changed elsewhere too */
 };
 
 G_DEFINE_FINAL_TYPE (BackupApplication, backup_application, ADW_TYPE_APPLICATION)
@@ -78,6 +84,7 @@ backup_application_new_window (BackupApplication *self)
 
   window = backup_window_new (ADW_APPLICATION (self), self->settings);
   g_object_bind_property (self, "api-key", window, "api-key", G_BINDING_SYNC_CREATE);
+  backup_window_set_scheduler (window, self->scheduler);
   if (self->pending_message != NULL)
     {
       g_autofree char *message = g_steal_pointer (&self->pending_message);
@@ -392,14 +399,33 @@ request_background (BackupApplication *self, const char *reason, gboolean autost
                                    request_background_cb, g_object_ref (self));
 }
 
+/* TRUE while the hidden window's Receive page receives (else the
+ * application stays for its scheduled backups). */
+static gboolean
+receiving_hidden (BackupApplication *self)
+{
+  return self->hidden_window != NULL
+         && backup_receive_page_get_runner (backup_window_get_receive_page (self->hidden_window))
+                != NULL;
+}
+
 static void
 show_status_notification (BackupApplication *self)
 {
   g_autoptr (GNotification) notification = NULL;
 
-  notification = g_notification_new (_("Receiving Backups in the Background"));
-  g_notification_set_body (notification,
-                           _("Distributed Backup waits for backups with its window closed."));
+  if (receiving_hidden (self))
+    {
+      notification = g_notification_new (_("Receiving Backups in the Background"));
+      g_notification_set_body (notification,
+                               _("Distributed Backup waits for backups with its window closed."));
+    }
+  else
+    {
+      notification = g_notification_new (_("Backing Up on a Schedule"));
+      g_notification_set_body (notification, _("Distributed Backup runs its scheduled backups "
+                                               "with its window closed."));
+    }
   g_notification_set_default_action (notification, "app.show-window");
   g_notification_add_button (notification, _("Open"), "app.show-window");
   g_notification_add_button (notification, _("Stop"), "app.stop-background");
@@ -429,7 +455,10 @@ show_background_status (BackupApplication *self)
       show_status_notification (self);
       return;
     }
-  backup_background_set_status_async (self->background, _("Receiving backups in the background"),
+  backup_background_set_status_async (self->background,
+                                      receiving_hidden (self)
+                                          ? _("Receiving backups in the background")
+                                          : _("Backing up on a schedule"),
                                       self->background_cancellable, set_status_cb,
                                       g_object_ref (self));
 }
@@ -479,6 +508,114 @@ destroy_window_cb (gpointer user_data)
 
 /* Receiving ended with the window closed: the window goes, and with it
  * the application (once the run has cleaned up). */
+/* ------------------------------------------------------------------------ */
+/* Scheduled backups                                                        */
+
+/* A scheduled backup runs with the preferences' network settings and this
+ * session's API key, and waits for the other computer two minutes (then
+ * it is tried again later, as the scheduler does with failures). */
+static void
+prepare_profile_cb (BackupScheduler *scheduler, const char *id, BackupProfile *profile,
+                    gpointer user_data)
+{
+  BackupApplication *self = user_data;
+
+  backup_gui_profile_apply_network (profile, self->settings,
+                                    backup_application_get_api_key (self));
+  backup_profile_set_timeout (profile, 120);
+}
+
+/* The first failure of a run of failures is told, once; the scheduler tries
+ * again meanwhile. */
+static void
+schedule_failed_cb (BackupScheduler *scheduler, const char *id, const GError *error,
+                    gpointer user_data)
+{
+  BackupApplication *self = user_data;
+  g_autoptr (BackupSchedule) schedule = NULL;
+  g_autoptr (GNotification) notification = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *body = NULL;
+
+  schedule = backup_schedule_find (backup_scheduler_get_config_path (scheduler), id, NULL);
+  name = backup_display_name (schedule != NULL ? schedule->name : id, -1);
+  /* Translators: the name of a scheduled backup, then why it failed */
+  body = g_strdup_printf (_("“%s”: %s. It is tried again later."), name,
+                          error != NULL ? error->message : "");
+  notification = g_notification_new (_("Scheduled Backup Failed"));
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action (notification, "app.show-window");
+  send_notification (self, "schedule-failed", notification);
+}
+
+static void
+schedules_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+                      gpointer user_data)
+{
+  BackupApplication *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT && event != G_FILE_MONITOR_EVENT_CREATED
+      && event != G_FILE_MONITOR_EVENT_DELETED && event != G_FILE_MONITOR_EVENT_RENAMED
+      && event != G_FILE_MONITOR_EVENT_MOVED_IN)
+    return;
+  if (!backup_scheduler_reload (self->scheduler, &error))
+    g_message ("the scheduled backups were not read again: %s", error->message);
+}
+
+static void
+start_scheduler (BackupApplication *self)
+{
+  g_autoptr (BackupClock) clock = backup_clock_new_system ();
+  g_autofree char *config = backup_schedule_get_default_path ();
+  g_autofree char *state = backup_schedule_get_default_state_path ();
+  g_autoptr (GError) error = NULL;
+
+  self->scheduler = backup_scheduler_new (clock, config, state);
+  g_signal_connect_object (self->scheduler, "prepare-profile", G_CALLBACK (prepare_profile_cb),
+                           self, 0);
+  g_signal_connect_object (self->scheduler, "schedule-failed", G_CALLBACK (schedule_failed_cb),
+                           self, 0);
+  if (!backup_scheduler_start (self->scheduler, &error))
+    {
+      g_message ("scheduled backups do not run: %s", error->message);
+      return;
+    }
+  /* A schedule added or changed elsewhere (another window, a terminal). */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (config);
+
+    self->schedules_monitor = g_file_monitor_file (file, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+    if (self->schedules_monitor != NULL)
+      g_signal_connect_object (self->schedules_monitor, "changed",
+                               G_CALLBACK (schedules_changed_cb), self, 0);
+  }
+}
+
+BackupScheduler *
+backup_application_get_scheduler (BackupApplication *self)
+{
+  g_return_val_if_fail (BACKUP_IS_APPLICATION (self), NULL);
+
+  return self->scheduler;
+}
+
+gboolean
+backup_application_has_schedules (BackupApplication *self)
+{
+  g_autoptr (GPtrArray) schedules = NULL;
+
+  g_return_val_if_fail (BACKUP_IS_APPLICATION (self), FALSE);
+
+  if (self->scheduler == NULL)
+    return FALSE;
+  schedules = backup_scheduler_dup_schedules (self->scheduler);
+  for (guint i = 0; schedules != NULL && i < schedules->len; i++)
+    if (((BackupSchedule *)g_ptr_array_index (schedules, i))->enabled)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 hidden_runner_cb (BackupReceivePage *page, GParamSpec *pspec, gpointer user_data)
 {
@@ -487,6 +624,12 @@ hidden_runner_cb (BackupReceivePage *page, GParamSpec *pspec, gpointer user_data
 
   if (backup_receive_page_get_runner (page) != NULL || window == NULL)
     return;
+  /* Scheduled backups still have to run. */
+  if (backup_application_has_schedules (self))
+    {
+      show_background_status (self);
+      return;
+    }
   g_debug ("receiving ended with the window closed: the application ends");
   leave_background (self);
   /* Not under the page's own notification. */
@@ -507,7 +650,10 @@ enter_background (BackupApplication *self, BackupWindow *window)
       window, "notify::visible", G_CALLBACK (hidden_window_visible_cb), self, 0);
   self->hidden_runner_id = g_signal_connect_object (page, "notify::runner",
                                                     G_CALLBACK (hidden_runner_cb), self, 0);
-  request_background (self, _("Receive backups while the window is closed"),
+  request_background (self,
+                      receiving_hidden (self) ? _("Receive backups while the window is closed")
+                                              : _("Run scheduled backups while the window is "
+                                                  "closed"),
                       autostart_wanted (self));
   show_background_status (self);
 }
@@ -545,6 +691,12 @@ start_in_background (BackupApplication *self, BackupWindow *window)
     g_debug ("no Keep Listening on the Receive page");
   gtk_widget_activate_action (GTK_WIDGET (page), "receive.start", NULL);
   runner = backup_receive_page_get_runner (page);
+  if (runner == NULL && backup_application_has_schedules (self))
+    {
+      g_debug ("nothing to receive with: in the background for the scheduled backups");
+      enter_background (self, window);
+      return;
+    }
   if (runner == NULL)
     {
       g_message ("nothing to receive with in the background: the window opens");
@@ -959,6 +1111,10 @@ backup_application_startup (GApplication *app)
     g_signal_connect_object (self->settings, "changed::autostart",
                              G_CALLBACK (autostart_changed_cb), self, 0);
 
+  /* Scheduled backups run while the application does (with the window
+   * closed too, see backup-window.c). */
+  start_scheduler (self);
+
   /* The key kept by an earlier run. */
   self->looking_up = TRUE;
   backup_secret_lookup_async (BACKUP_SECRET_API_KEY, self->secrets_cancellable, lookup_cb,
@@ -1013,6 +1169,8 @@ backup_application_shutdown (GApplication *app)
 
   leave_background (self);
   g_cancellable_cancel (self->background_cancellable);
+  if (self->scheduler != NULL)
+    backup_scheduler_stop (self->scheduler);
 
   G_APPLICATION_CLASS (backup_application_parent_class)->shutdown (app);
 }
@@ -1058,6 +1216,17 @@ backup_application_dispose (GObject *object)
   g_clear_handle_id (&self->store_source, g_source_remove);
   g_cancellable_cancel (self->background_cancellable);
   g_clear_object (&self->background);
+  if (self->schedules_monitor != NULL)
+    {
+      g_file_monitor_cancel (self->schedules_monitor);
+      g_clear_object (&self->schedules_monitor);
+    }
+  if (self->scheduler != NULL)
+    {
+      backup_scheduler_stop (self->scheduler);
+      g_signal_handlers_disconnect_by_data (self->scheduler, self);
+      g_clear_object (&self->scheduler);
+    }
   g_clear_weak_pointer (&self->starting_window);
   leave_background (self);
   if (self->preferences != NULL)

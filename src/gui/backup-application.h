@@ -41,4 +41,10 @@ void backup_application_notify_failed (BackupApplication *self, const char *mess
 /* A new main window, with the application's settings and API key. */
 BackupWindow *backup_application_new_window (BackupApplication *self);
 
+/* The scheduled backups, run while the application runs (from startup). */
+BackupScheduler *backup_application_get_scheduler (BackupApplication *self);
+/* TRUE when at least one scheduled backup is enabled: the application then
+ * stays in the background when its window closes. */
+gboolean backup_application_has_schedules (BackupApplication *self);
+
 G_END_DECLS

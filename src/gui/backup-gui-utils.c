@@ -23,20 +23,34 @@ backup_gui_profile_new (BackupProfileRole role, GSettings *settings, const char 
   g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
 
   backup_profile_set_session_id (profile, session_id);
-  backup_profile_set_api_key (profile, api_key);
   /* The window waits for the other computer as long as the user does. */
   backup_profile_set_timeout (profile, 0);
   if (settings != NULL)
     {
       g_autofree char *location = g_settings_get_string (settings, "signaling-url");
+
+      backup_profile_set_signaling (profile, g_strstrip (location));
+    }
+  backup_gui_profile_apply_network (profile, settings, api_key);
+  return g_steal_pointer (&profile);
+}
+
+void
+backup_gui_profile_apply_network (BackupProfile *profile, GSettings *settings,
+                                  const char *api_key)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (profile));
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+
+  backup_profile_set_api_key (profile, api_key);
+  if (settings != NULL)
+    {
       g_auto (GStrv) stun = g_settings_get_strv (settings, "stun-servers");
       g_auto (GStrv) addresses = g_settings_get_strv (settings, "ice-addresses");
 
-      backup_profile_set_signaling (profile, g_strstrip (location));
       backup_profile_set_stun_servers (profile, (const char *const *)stun);
       backup_profile_set_ice_addresses (profile, (const char *const *)addresses);
     }
-  return g_steal_pointer (&profile);
 }
 
 AdwToast *

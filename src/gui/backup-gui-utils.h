@@ -17,6 +17,12 @@ G_BEGIN_DECLS
 BackupProfile *backup_gui_profile_new (BackupProfileRole role, GSettings *settings,
                                        const char *api_key, const char *session_id);
 
+/* The STUN servers and local addresses of @settings and the API key, on a
+ * profile made elsewhere (a scheduled backup's: its device gives the
+ * signaling). */
+void backup_gui_profile_apply_network (BackupProfile *profile, GSettings *settings,
+                                       const char *api_key);
+
 /* A toast showing @text as it is (no markup), for five seconds. */
 AdwToast *backup_gui_toast_new (const char *text);
 

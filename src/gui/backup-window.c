@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Hosts the Send, Receive and Encrypt pages (each shows its own run), the
- * Backups page (what was received and sent) and the toasts they show. One
+ * Backups page (what was received and sent), the Schedules page and the
+ * toasts they show. One
  * backup runs at a time: while one page runs, the other is locked. A file or folder dragged over the window is
  * highlighted, and dropped it becomes what the Send page sends. Escape and
  * closing ask before a running backup is stopped.
@@ -16,8 +17,10 @@
 
 #include "backup-encrypt-page.h"
 #include "backup-gui-utils.h"
+#include "backup-application.h"
 #include "backup-history-page.h"
 #include "backup-receive-page.h"
+#include "backup-schedules-page.h"
 #include "backup-send-page.h"
 #include "backup-pair-dialog.h"
 #include "backup-window-private.h"
@@ -34,6 +37,7 @@ struct _BackupWindow
   BackupReceivePage *receive_page;
   BackupEncryptPage *encrypt_page;
   BackupHistoryPage *history_page;
+  BackupSchedulesPage *schedules_page;
   GtkRevealer *drop_revealer;
   AdwStatusPage *drop_status;
 
@@ -444,7 +448,10 @@ receives_in_background (BackupWindow *self)
   if (self->receive_page == NULL /* disposed */ || application == NULL)
     return FALSE;
   runner = backup_receive_page_get_runner (self->receive_page);
-  return runner != NULL && backup_profile_get_keep_listening (backup_runner_get_profile (runner))
+  /* Listening for one backup after another, or scheduled backups to run. */
+  return ((runner != NULL && backup_profile_get_keep_listening (backup_runner_get_profile (runner)))
+          || (BACKUP_IS_APPLICATION (application)
+              && backup_application_has_schedules (BACKUP_APPLICATION (application))))
          && g_action_group_has_action (G_ACTION_GROUP (application), "background")
          && g_action_group_get_action_enabled (G_ACTION_GROUP (application), "background");
 }
@@ -512,6 +519,14 @@ use_settings (BackupWindow *self, GSettings *settings)
                                g_settings_get_int (settings, "window-height"));
   if (g_settings_get_boolean (settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
+}
+
+void
+backup_window_set_scheduler (BackupWindow *self, BackupScheduler *scheduler)
+{
+  g_return_if_fail (BACKUP_IS_WINDOW (self));
+
+  backup_schedules_page_set_scheduler (self->schedules_page, scheduler);
 }
 
 void
@@ -599,6 +614,7 @@ backup_window_class_init (BackupWindowClass *klass)
   g_type_ensure (BACKUP_TYPE_RECEIVE_PAGE);
   g_type_ensure (BACKUP_TYPE_ENCRYPT_PAGE);
   g_type_ensure (BACKUP_TYPE_HISTORY_PAGE);
+  g_type_ensure (BACKUP_TYPE_SCHEDULES_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/DistributedBackup/backup-window.ui");
@@ -609,6 +625,7 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, receive_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, encrypt_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, history_page);
+  gtk_widget_class_bind_template_child (widget_class, BackupWindow, schedules_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_revealer);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_status);
   gtk_widget_class_bind_template_callback (widget_class, page_toast_cb);

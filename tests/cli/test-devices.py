@@ -84,6 +84,9 @@ class Machine:
         self.env["XDG_CONFIG_HOME"] = home
         self.env["LC_ALL"] = "C.UTF-8"
         self.env.pop("DISTRIBUTED_BACKUP_APIKEY", None)
+        # No keyring: each machine's key is its key.pem (and a desktop's own
+        # keyring gets no items of the test's machines).
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/test-devices-bus"
         self.device_dir = os.path.join(home, "distributed-backup", "device")
 
     def run(self, args, stdin_data=None):
@@ -208,8 +211,8 @@ def test_pair_folder(world, state):
     for key in ("signaling=", "secret=", "fingerprint=", "name=Alpha"):
         assert key in link, link
     (da,), (db,) = a.devices(), b.devices()
-    assert da == ["Beta", b.fingerprint(), sig], da
-    assert db == ["Alpha", a.fingerprint(), sig], db
+    assert da == ["Beta", b.fingerprint(), sig, "-"], da
+    assert db == ["Alpha", a.fingerprint(), sig, "-"], db
     # Each also says its own fingerprint, which the other one lists.
     proc = a.run(["--devices"])
     assert proc.stderr.decode() == (
@@ -337,7 +340,9 @@ def test_device_policy(world, state):
         assert sent.returncode == 0, sent.stderr
         assert status == 0, recv.stderr()
 
+    assert [row[3] for row in b.devices()] == ["-"], b.devices()
     set_device_policy(b, "Alpha", ["versions=2"])
+    assert [row[3] for row in b.devices()] == ["versions=2"], b.devices()
     for n in range(4):
         receive_once([], n)
     assert sorted(os.listdir(dst)) == ["policy.txt", "policy.txt.1"], os.listdir(dst)

@@ -1,6 +1,10 @@
 /* test-device.c: the device certificate, the paired devices file, the
  * invitation link and the proof
  *
+ * Run without a session bus, so the device key takes the fallback (key.pem,
+ * 0600) and no keyring of the user's is touched; the device key in a
+ * keyring, and without a Secret Service, is tested in test-secrets.c.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -644,6 +648,7 @@ main (int argc, char **argv)
 
   home = g_dir_make_tmp ("test-device-home-XXXXXX", NULL);
   g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", TRUE);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/device/certificate-pem", test_certificate_pem);

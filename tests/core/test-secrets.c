@@ -10,6 +10,13 @@
  *
  * Each mode checks where the secret went with the other tools: libsecret
  * itself for the keyring, stat() for the file.
+ *
+ * The device key (backup_device_load_certificate()) in each mode: in the
+ * keyring, with only certificate.pem left in the device folder and no file
+ * holding a private key; in key.pem (0600) without a Secret Service. It is
+ * created once and read back the same, an old key.pem moves into the
+ * keyring with its fingerprint, an identity partly lost is refused with
+ * BACKUP_ERROR_CORRUPT, and threads creating it at once agree.
  */
 #include "config.h"
 
@@ -20,6 +27,7 @@
 
 #include <glib/gstdio.h>
 
+#include "backup-device.h"
 #include "backup-error.h"
 #include "backup-secrets.h"
 
@@ -370,6 +378,333 @@ test_silent_service (void)
   g_dbus_connection_close_sync (service, NULL, NULL);
 }
 
+/* --- the device key ------------------------------------------------------ */
+
+static char *
+device_folder (const char *name)
+{
+  return g_build_filename (config_home, name, "device", NULL);
+}
+
+/* What libsecret itself finds for the device key of @fingerprint. */
+static char *
+keyring_device_key (const char *fingerprint)
+{
+  g_autoptr (GError) error = NULL;
+  char *found = secret_password_lookup_sync (backup_secrets_get_schema (), NULL, &error, "kind",
+                                             "device-key", "fingerprint", fingerprint, NULL);
+  char *copy;
+
+  g_assert_no_error (error);
+  copy = g_strdup (found);
+  secret_password_free (found);
+  return copy;
+}
+
+/* The device keys the keyring holds for @folder. */
+static guint
+keyring_device_items (const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  GList *items;
+  guint count;
+
+  g_hash_table_insert (attributes, (gpointer) "kind", (gpointer) "device-key");
+  g_hash_table_insert (attributes, (gpointer) "folder", (gpointer)folder);
+  items = secret_service_search_sync (NULL, backup_secrets_get_schema (), attributes,
+                                      SECRET_SEARCH_ALL, NULL, &error);
+  g_assert_no_error (error);
+  count = g_list_length (items);
+  g_list_free_full (items, g_object_unref);
+  return count;
+}
+
+/* Fails when a file under @path holds a private key. */
+static void
+assert_no_private_key_under (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_autofree char *contents = NULL;
+
+      if (g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        continue;
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        assert_no_private_key_under (child);
+      else if (g_file_get_contents (child, &contents, NULL, NULL)
+               && strstr (contents, "PRIVATE KEY") != NULL)
+        g_error ("%s holds a private key", child);
+    }
+}
+
+static guint
+mode_of (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+static char *
+load_fingerprint (const char *folder, gboolean create)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtcCertificate) certificate = backup_device_load_certificate (folder, create, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (certificate);
+  return rtc_certificate_get_fingerprint_string (certificate);
+}
+
+/* Where this mode keeps the identity of @folder, created as @fingerprint. */
+static void
+check_device_files (const char *folder, const char *fingerprint)
+{
+  g_autofree char *key = g_build_filename (folder, "key.pem", NULL);
+  g_autofree char *certificate = g_build_filename (folder, "certificate.pem", NULL);
+
+  g_assert_cmpuint (mode_of (folder), ==, 0700);
+  if (expect_keyring ())
+    {
+      g_autofree char *kept = keyring_device_key (fingerprint);
+
+      g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
+      g_assert_true (g_file_test (certificate, G_FILE_TEST_IS_REGULAR));
+      g_assert_nonnull (kept);
+      g_assert_nonnull (strstr (kept, "PRIVATE KEY"));
+      g_assert_null (strstr (kept, "CERTIFICATE"));
+      g_assert_cmpuint (keyring_device_items (folder), ==, 1);
+      assert_no_private_key_under (config_home);
+    }
+  else
+    {
+      g_assert_cmpuint (mode_of (key), ==, 0600);
+      g_assert_false (g_file_test (certificate, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* Created once, then read back the same; nothing secret in a file with a
+ * keyring. */
+static void
+test_device_key_create (void)
+{
+  g_autofree char *folder = device_folder ("create");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *read_only = NULL;
+
+  g_assert_null (backup_device_load_certificate (folder, FALSE, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  first = load_fingerprint (folder, TRUE);
+  check_device_files (folder, first);
+  again = load_fingerprint (folder, TRUE);
+  g_assert_cmpstr (first, ==, again);
+  read_only = load_fingerprint (folder, FALSE);
+  g_assert_cmpstr (first, ==, read_only);
+  check_device_files (folder, first);
+}
+
+/* A key.pem from before the keyring moves into it, keeping its
+ * fingerprint; without a keyring it stays. */
+static void
+test_device_key_migrate (void)
+{
+  g_autofree char *folder = device_folder ("migrate");
+  g_autofree char *key = g_build_filename (folder, "key.pem", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtcCertificate) old = NULL;
+  g_autofree char *cert_pem = NULL;
+  char *key_pem = NULL;
+  g_autofree char *both = NULL;
+  g_autofree char *old_fingerprint = NULL;
+  g_autofree char *loaded = NULL;
+  g_autofree char *again = NULL;
+
+  old = rtc_certificate_generate_full (BACKUP_DEVICE_CERTIFICATE_DAYS, "distributed-backup",
+                                       &error);
+  g_assert_no_error (error);
+  g_assert_true (rtc_certificate_export_pem (old, &cert_pem, &key_pem, &error));
+  old_fingerprint = rtc_certificate_get_fingerprint_string (old);
+  both = g_strconcat (key_pem, cert_pem, NULL);
+  explicit_bzero (key_pem, strlen (key_pem));
+  g_free (key_pem);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  g_assert_true (
+      g_file_set_contents_full (key, both, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+
+  loaded = load_fingerprint (folder, FALSE);
+  g_assert_cmpstr (loaded, ==, old_fingerprint);
+  check_device_files (folder, old_fingerprint);
+  again = load_fingerprint (folder, TRUE);
+  g_assert_cmpstr (again, ==, old_fingerprint);
+  check_device_files (folder, old_fingerprint);
+}
+
+/* An identity partly lost (a certificate without its key, a key without
+ * its certificate) is refused, never replaced. */
+static void
+test_device_key_half (void)
+{
+  g_autofree char *folder = device_folder ("half");
+  g_autofree char *key = g_build_filename (folder, "key.pem", NULL);
+  g_autofree char *certificate = g_build_filename (folder, "certificate.pem", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *saved = NULL;
+
+  if (!expect_keyring ())
+    {
+      /* A certificate.pem whose key is in a keyring out of reach. */
+      g_autoptr (RtcCertificate) other = rtc_certificate_generate (&error);
+      g_autofree char *cert_pem = NULL;
+      char *key_pem = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (rtc_certificate_export_pem (other, &cert_pem, &key_pem, &error));
+      explicit_bzero (key_pem, strlen (key_pem));
+      g_free (key_pem);
+      g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+      g_assert_true (g_file_set_contents (certificate, cert_pem, -1, &error));
+      g_assert_null (backup_device_load_certificate (folder, TRUE, &error));
+      g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, certificate));
+      g_assert_nonnull (strstr (error->message, "keyring"));
+      g_clear_error (&error);
+      g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
+      return;
+    }
+
+  fingerprint = load_fingerprint (folder, TRUE);
+  g_assert_true (g_file_get_contents (certificate, &saved, NULL, &error));
+
+  /* The key without its certificate. */
+  g_assert_cmpint (g_unlink (certificate), ==, 0);
+  for (int create = 0; create < 2; create++)
+    {
+      g_assert_null (backup_device_load_certificate (folder, create, &error));
+      g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT);
+      g_assert_nonnull (strstr (error->message, certificate));
+      g_assert_nonnull (strstr (error->message, "pair again"));
+      g_assert_null (strchr (error->message, '\n'));
+      g_clear_error (&error);
+    }
+  g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (certificate, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (keyring_device_items (folder), ==, 1);
+
+  /* The certificate without its key. */
+  g_assert_true (g_file_set_contents (certificate, saved, -1, &error));
+  g_assert_true (secret_password_clear_sync (backup_secrets_get_schema (), NULL, &error, "kind",
+                                             "device-key", "fingerprint", fingerprint, NULL));
+  g_assert_no_error (error);
+  for (int create = 0; create < 2; create++)
+    {
+      g_assert_null (backup_device_load_certificate (folder, create, &error));
+      g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_CORRUPT);
+      g_assert_nonnull (strstr (error->message, certificate));
+      g_assert_nonnull (strstr (error->message, fingerprint));
+      g_assert_nonnull (strstr (error->message, "pair again"));
+      g_clear_error (&error);
+    }
+  g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (keyring_device_items (folder), ==, 0);
+
+  /* Removing the certificate, as the message says, makes a new identity. */
+  g_assert_cmpint (g_unlink (certificate), ==, 0);
+  g_free (fingerprint);
+  fingerprint = load_fingerprint (folder, TRUE);
+  check_device_files (folder, fingerprint);
+}
+
+#define RACERS 4
+
+static gpointer
+race_thread (gpointer data)
+{
+  return load_fingerprint (data, TRUE);
+}
+
+/* Threads creating the identity at once end with one. */
+static void
+test_device_key_race (void)
+{
+  g_autofree char *folder = device_folder ("race");
+  g_autoptr (GDir) dir = NULL;
+  GThread *threads[RACERS];
+  char *fingerprints[RACERS];
+  const char *name;
+
+  for (guint i = 0; i < RACERS; i++)
+    threads[i] = g_thread_new ("racer", race_thread, folder);
+  for (guint i = 0; i < RACERS; i++)
+    fingerprints[i] = g_thread_join (threads[i]);
+  for (guint i = 1; i < RACERS; i++)
+    g_assert_cmpstr (fingerprints[i], ==, fingerprints[0]);
+  check_device_files (folder, fingerprints[0]);
+  g_autofree char *again = load_fingerprint (folder, FALSE);
+  g_assert_cmpstr (again, ==, fingerprints[0]);
+  /* No temporary file left. */
+  dir = g_dir_open (folder, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_prefix (name, ".key.pem.")
+                    || g_str_has_prefix (name, ".certificate.pem."));
+  for (guint i = 0; i < RACERS; i++)
+    g_free (fingerprints[i]);
+}
+
+/* A keyring that stays locked (no one to type its password): a new
+ * identity goes to key.pem, one in the keyring is refused as locked. Last:
+ * the keyring is not unlocked again. */
+static void
+test_device_key_locked (void)
+{
+  g_autofree char *kept_folder = device_folder ("locked-kept");
+  g_autofree char *new_folder = device_folder ("locked-new");
+  g_autofree char *key = g_build_filename (new_folder, "key.pem", NULL);
+  g_autofree char *kept = NULL;
+  g_autofree char *created = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SecretService) service = NULL;
+  g_autoptr (SecretCollection) collection = NULL;
+  GList *objects;
+
+  kept = load_fingerprint (kept_folder, TRUE);
+  check_device_files (kept_folder, kept);
+
+  service = secret_service_get_sync (SECRET_SERVICE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  collection = secret_collection_for_alias_sync (service, SECRET_COLLECTION_DEFAULT,
+                                                 SECRET_COLLECTION_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (collection);
+  objects = g_list_append (NULL, collection);
+  secret_service_lock_sync (service, objects, NULL, NULL, &error);
+  g_list_free (objects);
+  g_assert_no_error (error);
+  g_assert_true (secret_collection_get_locked (collection));
+
+  g_assert_null (backup_device_load_certificate (kept_folder, FALSE, &error));
+  g_assert_nonnull (error);
+  g_test_message ("locked: %s", error->message);
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_PERMISSION);
+  g_clear_error (&error);
+
+  created = load_fingerprint (new_folder, TRUE);
+  g_assert_cmpuint (mode_of (key), ==, 0600);
+  again = load_fingerprint (new_folder, TRUE);
+  g_assert_cmpstr (created, ==, again);
+}
+
 static void
 remove_tree (const char *path)
 {
@@ -408,6 +743,11 @@ main (int argc, char **argv)
       g_test_add_func ("/secrets/keyring/store-lookup-clear", test_store_lookup_clear);
       g_test_add_func ("/secrets/keyring/async", test_async);
       g_test_add_func ("/secrets/keyring/cancelled", test_cancelled);
+      g_test_add_func ("/secrets/keyring/device-key/create", test_device_key_create);
+      g_test_add_func ("/secrets/keyring/device-key/migrate", test_device_key_migrate);
+      g_test_add_func ("/secrets/keyring/device-key/half", test_device_key_half);
+      g_test_add_func ("/secrets/keyring/device-key/race", test_device_key_race);
+      g_test_add_func ("/secrets/keyring/device-key/locked", test_device_key_locked);
     }
   else if (g_str_equal (mode, "no-service"))
     {
@@ -417,6 +757,10 @@ main (int argc, char **argv)
       g_test_add_func ("/secrets/no-service/cancelled", test_cancelled);
       g_test_add_func ("/secrets/no-service/private-file", test_file_private);
       g_test_add_func ("/secrets/no-service/unwritable", test_file_unwritable);
+      g_test_add_func ("/secrets/no-service/device-key/create", test_device_key_create);
+      g_test_add_func ("/secrets/no-service/device-key/migrate", test_device_key_migrate);
+      g_test_add_func ("/secrets/no-service/device-key/half", test_device_key_half);
+      g_test_add_func ("/secrets/no-service/device-key/race", test_device_key_race);
       /* Last: it leaves a name on the bus that answers nothing. */
       g_test_add_func ("/secrets/no-service/silent-service", test_silent_service);
     }
@@ -426,6 +770,10 @@ main (int argc, char **argv)
       g_test_add_func ("/secrets/no-bus/store-lookup-clear", test_store_lookup_clear);
       g_test_add_func ("/secrets/no-bus/async", test_async);
       g_test_add_func ("/secrets/no-bus/private-file", test_file_private);
+      g_test_add_func ("/secrets/no-bus/device-key/create", test_device_key_create);
+      g_test_add_func ("/secrets/no-bus/device-key/migrate", test_device_key_migrate);
+      g_test_add_func ("/secrets/no-bus/device-key/half", test_device_key_half);
+      g_test_add_func ("/secrets/no-bus/device-key/race", test_device_key_race);
     }
   else
     g_error ("usage: test-secrets keyring|no-service|no-bus");
