@@ -582,11 +582,19 @@ static void
 post_event (WriteData *wd, ProgressEvent event)
 {
   ProgressEvent *copy = g_memdup2 (&event, sizeof event);
+  GSource *source;
 
   copy->self = g_object_ref (wd->self);
   copy->serial = wd->serial;
-  g_main_context_invoke_full (wd->self->home, wd->priority, progress_event_dispatch, copy,
-                              progress_event_free);
+  /* A source of the home context, never g_main_context_invoke(): that
+   * would dispatch here, in the worker, whenever no thread holds the home
+   * context at this moment. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, wd->priority);
+  g_source_set_callback (source, progress_event_dispatch, copy, progress_event_free);
+  g_source_set_static_name (source, "[backup] archiver progress");
+  g_source_attach (source, wd->self->home);
+  g_source_unref (source);
 }
 
 static void

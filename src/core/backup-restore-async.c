@@ -87,9 +87,19 @@ worker_progress (guint64 done, guint64 total, gpointer user_data)
   schedule = !data->scheduled;
   data->scheduled = TRUE;
   g_mutex_unlock (&data->lock);
+  /* Always through a source of the caller's context: g_main_context_invoke()
+   * would call it here, in the worker, whenever no thread holds that
+   * context at this moment. */
   if (schedule)
-    g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, deliver_progress,
-                                async_data_ref (data), async_data_unref);
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_progress, async_data_ref (data), async_data_unref);
+      g_source_set_static_name (source, "[backup] restore progress");
+      g_source_attach (source, data->context);
+      g_source_unref (source);
+    }
 }
 
 static void
