@@ -173,6 +173,21 @@ clear_timeouts (SessionRun *run)
   g_clear_handle_id (&run->finish_timeout_id, g_source_remove);
 }
 
+/* The original receiver has no end message: a clean close of the channel
+ * or the connection (a stream reset, SCTP SHUTDOWN, DTLS close_notify) is
+ * the end of the file to it, and it stores what it got. A send in that
+ * framing that did not succeed (cancelled, failed, whether or not the
+ * channel's close was already asked for: a graceful close would still cut
+ * what is in flight) must end with an abort, which the original takes for
+ * an error and stores nothing of. In this program's framing the end message
+ * and the acknowledgement decide, and a clean close tells the peer no more
+ * than the error frame did. */
+static gboolean
+must_abort (SessionRun *run)
+{
+  return run->session->mode == MODE_SEND && run->peer_is_legacy && run->failure != NULL;
+}
+
 static void
 release_transport (SessionRun *run)
 {
@@ -184,7 +199,14 @@ release_transport (SessionRun *run)
   if (run->pc != NULL)
     {
       g_signal_handlers_disconnect_by_data (run->pc, run);
-      rtc_peer_connection_close (run->pc);
+      if (must_abort (run))
+        {
+          g_debug ("session %s: aborting the connection: the original receiver must not take "
+                   "the interruption for the end of the file", run->session->session_id);
+          rtc_peer_connection_abort (run->pc);
+        }
+      else
+        rtc_peer_connection_close (run->pc);
       g_clear_object (&run->pc);
     }
 }

@@ -810,6 +810,35 @@ rtc_peer_connection_close (RtcPeerConnection *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_STATE]);
 }
 
+void
+rtc_peer_connection_abort (RtcPeerConnection *self)
+{
+  g_autoptr (RtcPeerConnection) hold = NULL;
+
+  g_return_if_fail (RTC_IS_PEER_CONNECTION (self));
+
+  if (self->state == RTC_PEER_CONNECTION_STATE_CLOSED)
+    return;
+
+  hold = g_object_ref (self);
+  g_cancellable_cancel (self->cancellable);
+  disconnect_transports (self);
+  /* An SCTP ABORT, then ICE stops (its queued packets, the ABORT among
+   * them, go out first). No SHUTDOWN, stream reset or DTLS close_notify:
+   * each is a clean end to the peer. Should the ABORT be lost, the peer
+   * sees a connection gone silent, which is no clean end either. DTLS
+   * stops with ICE, without a close_notify. */
+  if (self->sctp != NULL)
+    rtc_sctp_transport_abort (self->sctp);
+  if (self->ice != NULL)
+    rtc_transport_close (RTC_TRANSPORT (self->ice));
+
+  self->state = RTC_PEER_CONNECTION_STATE_CLOSED;
+  clear_timeout (self);
+  close_pending_channels (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_STATE]);
+}
+
 static void
 rtc_peer_connection_dispose (GObject *object)
 {

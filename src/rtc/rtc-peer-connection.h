@@ -24,8 +24,9 @@
  *   "notify::connection-state" → CONNECTED; ch emits "open"; the answerer
  *   gets the channel through "data-channel" (already open).
  *   rtc_peer_connection_close () ends it cleanly (the peer's channels and
- *   connection close); dropping the last reference without close() aborts
- *   the association (the peer's connection fails).
+ *   connection close); rtc_peer_connection_abort (), or dropping the last
+ *   reference without close(), aborts the association (the peer's channels
+ *   close under them, its connection fails).
  *
  * Roles: the offerer's ICE agent is controlling; the answerer is the DTLS
  * client (a=setup:active), the offerer offers actpass and is the server
@@ -123,5 +124,11 @@ RtcDataChannel *rtc_peer_connection_create_data_channel (RtcPeerConnection *self
                                                          GError **error);
 
 void rtc_peer_connection_close (RtcPeerConnection *self);
+/* Ends the connection at once, never cleanly: an SCTP ABORT (what is queued
+ * or in flight is dropped), no stream reset, SHUTDOWN or DTLS close_notify.
+ * The peer's data channels close under them with an error, as do ours. For
+ * a transfer whose receiver would take a clean close for its end. The state
+ * becomes CLOSED. */
+void rtc_peer_connection_abort (RtcPeerConnection *self);
 
 G_END_DECLS

@@ -597,7 +597,9 @@ sctp_receive_cb (struct socket *sock,
   self = sctp_registry != NULL ? g_hash_table_lookup (sctp_registry, ulp_info) : NULL;
   G_UNLOCK (sctp_registry);
 
-  if (self == NULL || data == NULL)
+  /* A transport whose association was aborted (sock NULL) takes nothing
+   * more from it. */
+  if (self == NULL || data == NULL || self->sock == NULL)
     {
       free (data);
       return 1;
@@ -680,7 +682,7 @@ sctp_send_cb (struct socket *sock, uint32_t sb_free, void *ulp_info)
   self = sctp_registry != NULL ? g_hash_table_lookup (sctp_registry, ulp_info) : NULL;
   G_UNLOCK (sctp_registry);
 
-  if (self == NULL)
+  if (self == NULL || self->sock == NULL)
     return 1;
 
   /* Acknowledged data left the send buffer: what usrsctp still holds is
@@ -1109,6 +1111,11 @@ self_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 static gboolean
 flush_tail (RtcSctpTransport *self, GError **error)
 {
+  if (self->sock == NULL)
+    {
+      g_clear_pointer (&self->tail, g_free);
+      return TRUE;
+    }
   while (self->tail != NULL)
     {
       struct sctp_sendv_spa spa;
@@ -1154,6 +1161,8 @@ handle_writable (RtcSctpTransport *self)
 {
   g_autoptr (GError) error = NULL;
 
+  if (self->sock == NULL)
+    return;
   if (!flush_tail (self, &error))
     {
       fail (self, error);
@@ -1635,6 +1644,62 @@ rtc_sctp_transport_close (RtcTransport *transport)
   g_source_set_callback (self->shutdown_source, shutdown_timeout_cb, self, NULL);
   g_source_attach (self->shutdown_source, rtc_transport_get_context (transport));
   dispatch_events (self);
+}
+
+void
+rtc_sctp_transport_abort (RtcSctpTransport *self)
+{
+  g_autoptr (RtcSctpTransport) hold = NULL;
+  g_autoptr (GError) error = NULL;
+  RtcTransportState state;
+
+  g_return_if_fail (RTC_IS_SCTP_TRANSPORT (self));
+
+  state = rtc_transport_get_state (RTC_TRANSPORT (self));
+  if (state == RTC_TRANSPORT_STATE_FAILED || state == RTC_TRANSPORT_STATE_CLOSED)
+    return;
+
+  hold = g_object_ref (self);
+  self->closing = TRUE;
+  stop_timers (self);
+  if (self->sock != NULL)
+    {
+      /* SO_LINGER {on, 0} (configure_socket): usrsctp sends an ABORT at
+       * once, whatever is queued or in flight, and frees the association.
+       * The socket goes with it; the address stays registered until
+       * dispose, so that a late callback for it finds this transport,
+       * without a socket, and leaves. */
+      g_debug ("SCTP association aborted");
+      self->depth++;
+      usrsctp_close (self->sock);
+      self->depth--;
+      self->sock = NULL;
+    }
+
+  /* Nothing that came before the abort is delivered after it. */
+  if (self->input_source != NULL)
+    {
+      g_source_destroy (self->input_source);
+      g_clear_pointer (&self->input_source, g_source_unref);
+    }
+  g_queue_clear_full (&self->input_queue, (GDestroyNotify) g_bytes_unref);
+  g_mutex_lock (&self->event_lock);
+  if (self->event_source != NULL)
+    {
+      g_source_destroy (self->event_source);
+      g_clear_pointer (&self->event_source, g_source_unref);
+    }
+  g_queue_clear_full (&self->events, (GDestroyNotify) event_free);
+  g_mutex_unlock (&self->event_lock);
+  g_clear_pointer (&self->tail, g_free);
+  g_clear_pointer (&self->partial, g_byte_array_unref);
+  self->blocked = FALSE;
+  g_array_set_size (self->pending_resets, 0);
+  g_array_set_size (self->dry_resets, 0);
+
+  /* Not a clean close: what runs over the association ends under it. */
+  error = g_error_new_literal (RTC_ERROR, RTC_ERROR_CLOSED, "The SCTP association was aborted");
+  fail (self, error);
 }
 
 static gboolean

@@ -71,7 +71,14 @@ void rtc_sctp_transport_reset_stream_when_dry (RtcSctpTransport *self, guint16 s
 gboolean rtc_sctp_transport_is_dtls_client (RtcSctpTransport *self);
 /* A send would block now: retry on "writable". */
 gboolean rtc_sctp_transport_is_blocked (RtcSctpTransport *self);
-/* rtc_transport_close() was called. */
+/* rtc_transport_close() or rtc_sctp_transport_abort() was called. */
 gboolean rtc_sctp_transport_is_closing (RtcSctpTransport *self);
+
+/* Ends the association at once with an SCTP ABORT (never a SHUTDOWN or a
+ * stream reset): what is queued or in flight is dropped, the peer's data
+ * channels close under them with an error, and ours too (the state becomes
+ * FAILED, RTC_ERROR_CLOSED). Unlike rtc_transport_close(), the peer cannot
+ * take this for a clean end. Does nothing once CLOSED or FAILED. */
+void rtc_sctp_transport_abort (RtcSctpTransport *self);
 
 G_END_DECLS

@@ -37,7 +37,10 @@
 # process of ours that was not killed exits 0 with nothing on stderr when the
 # backup completed, and otherwise 1 with exactly one error line; a process of
 # ours stopped by SIGINT or SIGTERM exits 130 or 143 (the statuses the README
-# documents) and prints no crash report. The stand-in reproduces the
+# documents) and prints no crash report; a sender of ours stopped by SIGINT or
+# SIGTERM in the original framing aborts the association, so that the
+# stand-in fails on the abort (never on a clean close, which is the end of
+# the file to the original). The stand-in reproduces the
 # original's weaknesses (it rotates versions before the new data is
 # complete), so its directory is checked only where the original leaves it
 # alone, and its exit status only where it tells something about our peer.
@@ -789,6 +792,18 @@ def case_body(ctx, case, res, work, procs, last):
         # framing: an interrupted sender of ours must not produce one.
         res.check("%s: the original receiver does not take the interruption for the end "
                   "of the file" % case.name, rx.proc.returncode != 0 and not rx.hung, rx.report())
+        if case.signum != signal.SIGKILL:
+            # Stopped by a signal, our sender aborts the association (an
+            # SCTP ABORT, never a stream reset, SHUTDOWN or close_notify):
+            # the stand-in fails on the abort, or on the silence should the
+            # ABORT be lost, never on something that followed a clean close
+            # (which it would store when it wins the race with the end of
+            # the connection).
+            last = (rx.lines() or [""])[-1]
+            res.check("%s: the original receiver sees the association aborted, not closed"
+                      % case.name,
+                      "abort" in last.lower() or re.search(r"connection (disconnected|failed)",
+                                                           last) is not None, rx.report())
 
 
 # --- running -------------------------------------------------------------------------

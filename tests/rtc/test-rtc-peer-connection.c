@@ -464,6 +464,48 @@ test_peer_destroyed (Fixture *f, gconstpointer data)
   WAIT_UNTIL (rtc_data_channel_get_ready_state (f->channel_a) == RTC_DATA_CHANNEL_STATE_CLOSED, 5);
 }
 
+/* An abort in the middle of a transfer, even with the channel's clean close
+ * already asked for (its stream reset waits for the data in flight): the
+ * peer's channel closes under it, with an error, never cleanly (the original
+ * tool would take a clean close for the end of a file). */
+static void
+test_abort (Fixture *f, gconstpointer data)
+{
+  RtcDataChannel *channel_b;
+  const GError *error;
+
+  connect_with_channel (f, TRUE);
+  channel_b = g_ptr_array_index (f->channels_b, 0);
+  start_bulk (f, 64 * 1024 * 1024);
+  WAIT_UNTIL (f->received >= 1024 * 1024, 20);
+  g_signal_handlers_disconnect_by_func (f->channel_a, low_cb, f);
+  rtc_data_channel_close (f->channel_a);
+
+  rtc_peer_connection_abort (f->a);
+  g_assert_cmpint (rtc_peer_connection_get_connection_state (f->a), ==,
+                   RTC_PEER_CONNECTION_STATE_CLOSED);
+  /* Ours closes under it at once, with the abort as its error. */
+  g_assert_cmpint (rtc_data_channel_get_ready_state (f->channel_a), ==,
+                   RTC_DATA_CHANNEL_STATE_CLOSED);
+  error = rtc_data_channel_get_close_error (f->channel_a);
+  g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_CLOSED);
+  g_assert_nonnull (strstr (error->message, "aborted"));
+  /* Idempotent, and close() after it changes nothing. */
+  rtc_peer_connection_abort (f->a);
+  rtc_peer_connection_close (f->a);
+
+  /* The peer's closes under it, on the ABORT (well before its 12 s of
+   * silence), and its connection fails. */
+  WAIT_UNTIL (rtc_data_channel_get_ready_state (channel_b) == RTC_DATA_CHANNEL_STATE_CLOSED, 5);
+  error = rtc_data_channel_get_close_error (channel_b);
+  g_assert_nonnull (error);
+  g_assert_error ((GError *) error, RTC_ERROR, RTC_ERROR_SCTP_FAILED);
+  WAIT_UNTIL (rtc_peer_connection_get_connection_state (f->b) == RTC_PEER_CONNECTION_STATE_FAILED,
+              5);
+  g_assert_cmpuint (f->received, <, f->total);
+  g_assert_cmpuint (f->closed, ==, 2);
+}
+
 #define ADD(name, func, timeout)                                                                   \
   g_test_add ("/rtc/peer-connection/" name, Fixture, GUINT_TO_POINTER (timeout), fixture_set_up,   \
               func, fixture_tear_down)
@@ -481,6 +523,7 @@ main (int argc, char **argv)
   ADD ("wrong-fingerprint", test_wrong_fingerprint, 0);
   ADD ("close-during-handshake", test_close_during_handshake, 3000);
   ADD ("peer-destroyed", test_peer_destroyed, 0);
+  ADD ("abort", test_abort, 0);
 
   return g_test_run ();
 }
