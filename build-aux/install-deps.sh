@@ -20,7 +20,7 @@ test_pkgs=(
   coturn python3-aiortc python3-gi
   iproute2 iptables procps psmisc util-linux strace
   xvfb xauth xdotool dbus dbus-x11 python3-dogtail at-spi2-core gsettings-desktop-schemas
-  gnome-keyring avahi-daemon
+  gnome-keyring avahi-daemon avahi-utils
   libclang-rt-14-dev libfuzzer-14-dev
   golang-go golang-github-pion-webrtc.v3-dev curl time flatpak-builder man-db
 )

@@ -13,6 +13,7 @@
 #include "backup-cli-backup.h"
 #include "backup-cli-signals.h"
 #include "backup-discovery.h"
+#include "backup-nearby.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-runner.h"
@@ -318,8 +319,11 @@ backup_cli_run_backup (BackupOptions *options)
 
   /* A profile file (--config) or the options of the command line. */
   profile = options->profile != NULL ? g_object_ref (options->profile) : make_profile (options);
+  /* With a device of the local network, the runner announces (with its
+   * signaling server). */
   if (!options->no_announce && backup_profile_get_role (profile) == BACKUP_PROFILE_ROLE_RECEIVE
-      && backup_profile_get_keep_listening (profile))
+      && backup_profile_get_keep_listening (profile)
+      && !backup_nearby_is_location (backup_profile_get_signaling (profile)))
     discovery = announce_receiver (options);
   runner = backup_runner_new (profile);
   loop = g_main_loop_new (NULL, FALSE);

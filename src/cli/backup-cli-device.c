@@ -4,10 +4,12 @@
  */
 #include "config.h"
 
+#include <gio/gunixinputstream.h>
 #include <glib/gi18n.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backup-cli-device.h"
 #include "backup-cli-signals.h"
@@ -15,6 +17,7 @@
 #include "backup-discovery.h"
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-nearby.h"
 #include "backup-signaling-open.h"
 
 #define PROGRAM "distributed-backup"
@@ -58,6 +61,36 @@ make_configuration (BackupOptions *o)
   return config;
 }
 
+/* What came of a pairing (@run's result is taken): the exit status. */
+static int
+report_pairing (BackupOptions *options, PairingRun *run)
+{
+  int status;
+
+  if (run->device != NULL)
+    {
+      if (!options->quiet)
+        {
+          g_autofree char *name = backup_display_name (run->device->name, -1);
+
+          fprintf (stderr, _("Paired with “%s” (%s); back up with it using --device “%s”.\n"),
+                   name, run->device->fingerprint, name);
+        }
+      status = 0;
+    }
+  else if (run->signals.received != 0)
+    status = backup_cli_exit_status_for_signal (run->signals.received);
+  else
+    {
+      if (!g_error_matches (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        print_line (run->error->message);
+      status = 1;
+    }
+  g_clear_pointer (&run->device, backup_device_free);
+  g_clear_error (&run->error);
+  return status;
+}
+
 int
 backup_cli_run_pairing (BackupOptions *options)
 {
@@ -68,7 +101,6 @@ backup_cli_run_pairing (BackupOptions *options)
   g_autoptr (GError) error = NULL;
   const char *location;
   PairingRun run = { 0 };
-  int status;
 
   g_return_val_if_fail (options->link != NULL && options->certificate != NULL, 1);
 
@@ -119,28 +151,186 @@ backup_cli_run_pairing (BackupOptions *options)
   backup_cli_signals_unwatch (&run.signals);
   /* The secret is no longer needed. */
   g_clear_pointer (&options->link, backup_device_link_free);
+  return report_pairing (options, &run);
+}
 
-  if (run.device != NULL)
+/* --- --invite-nearby, --pair-nearby --- */
+
+typedef struct
+{
+  PairingRun pairing;
+  BackupOptions *options;
+  GCancellable *cancellable;
+  RtcConfiguration *config;
+  BackupNearbyHost *host;           /* the inviter's */
+  BackupSignalingStore *signaling;
+  GDataInputStream *input;          /* standard input, for the answer */
+  GCancellable *read_cancellable;   /* ends the read when the pairing ends */
+  BackupPairingQuestion *question;  /* while the user is asked */
+} NearbyPairingRun;
+
+static gboolean
+is_yes (const char *answer)
+{
+  g_autofree char *word = g_utf8_casefold (answer, -1);
+  g_autofree char *yes = g_utf8_casefold (_("yes"), -1);
+  g_autofree char *y = g_utf8_casefold (_("y"), -1);
+
+  g_strstrip (word);
+  return g_str_equal (word, "y") || g_str_equal (word, "yes") || g_str_equal (word, yes)
+         || g_str_equal (word, y);
+}
+
+static void
+answer_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  NearbyPairingRun *run = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  BackupPairingQuestion *question;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, NULL,
+                                                    &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || run->question == NULL)
+    return;
+  question = g_steal_pointer (&run->question);
+  /* End of input or anything but yes: not confirmed. */
+  backup_pairing_question_answer (question, line != NULL && is_yes (line));
+}
+
+static void
+nearby_code_cb (BackupPairingQuestion *question, const char *code, const char *name,
+                const char *fingerprint, gpointer user_data)
+{
+  NearbyPairingRun *run = user_data;
+  g_autofree char *shown = backup_display_name (name, -1);
+
+  run->question = question;
+  /* Shown even with --quiet: without it there is nothing to confirm. */
+  fprintf (stderr, _("“%s” (%s) asks to pair.\n"), shown, fingerprint);
+  fprintf (stderr, _("Verification code: %.3s %s\n"), code, code + 3);
+  fprintf (stderr, "%s ", _("Does the other device show the same code? [y/N]"));
+  fflush (stderr);
+  g_data_input_stream_read_line_async (run->input, G_PRIORITY_DEFAULT, run->read_cancellable,
+                                       answer_read_cb, run);
+}
+
+static void
+nearby_paired_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  NearbyPairingRun *run = user_data;
+
+  run->question = NULL;
+  g_cancellable_cancel (run->read_cancellable);
+  run->pairing.device = backup_device_pair_finish (result, &run->pairing.error);
+  g_main_loop_quit (run->pairing.loop);
+}
+
+static void
+start_nearby_pairing (NearbyPairingRun *run, BackupDevicePairingRole role,
+                      const BackupDeviceLink *link)
+{
+  backup_device_pair_nearby_async (role, link, run->options->own_device_name, run->signaling,
+                                   run->config, NULL, run->options->timeout, nearby_code_cb, run,
+                                   run->cancellable, nearby_paired_cb, run);
+}
+
+static void
+nearby_found_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  NearbyPairingRun *run = user_data;
+  g_autoptr (BackupNearbyDevice) device = NULL;
+  g_autoptr (BackupDeviceLink) link = NULL;
+  g_autofree char *url = NULL;
+
+  device = backup_nearby_find_finish (result, &run->pairing.error);
+  if (device != NULL)
     {
+      url = backup_nearby_device_get_url (device);
+      run->signaling = backup_signaling_open (url, NULL, NULL, &run->pairing.error);
+    }
+  if (run->signaling == NULL)
+    {
+      g_main_loop_quit (run->pairing.loop);
+      return;
+    }
+  if (!run->options->quiet)
+    {
+      g_autofree char *name = backup_display_name (device->name, -1);
+
+      fprintf (stderr, _("Asking “%s” (%s) to pair…\n"), name, device->fingerprint);
+    }
+  link = g_new0 (BackupDeviceLink, 1);
+  link->signaling = g_strdup (BACKUP_NEARBY_LOCATION);
+  link->name = g_strdup (device->name);
+  memcpy (link->fingerprint, device->fingerprint_bytes, sizeof link->fingerprint);
+  start_nearby_pairing (run, BACKUP_DEVICE_PAIRING_JOINER, link);
+}
+
+int
+backup_cli_run_nearby_pairing (BackupOptions *options)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GInputStream) stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  NearbyPairingRun run = { 0 };
+  guint8 own[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  int status;
+
+  g_return_val_if_fail (options->certificate != NULL, 1);
+
+  run.pairing.loop = loop;
+  run.options = options;
+  run.cancellable = cancellable;
+  run.read_cancellable = g_cancellable_new ();
+  run.input = g_data_input_stream_new (stdin_stream);
+  run.config = make_configuration (options);
+  rtc_certificate_get_fingerprint (options->certificate, own);
+  signal (SIGPIPE, SIG_IGN);
+  backup_cli_signals_watch (&run.pairing.signals, cancellable);
+
+  if (options->invite_nearby)
+    {
+      const char *address = options->ice_addresses->len > 0
+                                ? g_ptr_array_index (options->ice_addresses, 0)
+                                : NULL;
+      g_autoptr (BackupDeviceLink) link = NULL;
+
+      run.host = backup_nearby_host_new (options->certificate, options->own_device_name, address,
+                                         TRUE);
+      if (!backup_nearby_host_start (run.host, &run.pairing.error)
+          || (run.signaling = backup_nearby_host_open_store (run.host, &run.pairing.error))
+                 == NULL)
+        goto out;
+      link = backup_device_link_new (BACKUP_NEARBY_LOCATION, options->certificate,
+                                     options->own_device_name);
       if (!options->quiet)
         {
-          g_autofree char *name = backup_display_name (run.device->name, -1);
+          g_autofree char *name = backup_display_name (options->own_device_name, -1);
+          g_autofree char *fingerprint = rtc_certificate_get_fingerprint_string (
+              options->certificate);
 
-          fprintf (stderr, _("Paired with “%s” (%s); back up with it using --device “%s”.\n"),
-                   name, run.device->fingerprint, name);
+          fprintf (stderr,
+                   _("“%s” (%s) waits on the local network: on the other device, run “%s "
+                     "--pair-nearby \"%s\"”.\n"),
+                   name, fingerprint, PROGRAM, name);
         }
-      status = 0;
+      start_nearby_pairing (&run, BACKUP_DEVICE_PAIRING_INVITER, link);
     }
-  else if (run.signals.received != 0)
-    status = backup_cli_exit_status_for_signal (run.signals.received);
   else
-    {
-      if (!g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        print_line (run.error->message);
-      status = 1;
-    }
-  g_clear_pointer (&run.device, backup_device_free);
-  g_clear_error (&run.error);
+    backup_nearby_find_async (options->pair_nearby, TRUE, own, options->timeout, cancellable,
+                              nearby_found_cb, &run);
+  g_main_loop_run (loop);
+
+out:
+  backup_cli_signals_unwatch (&run.pairing.signals);
+  status = report_pairing (options, &run.pairing);
+  g_cancellable_cancel (run.read_cancellable);
+  g_clear_object (&run.read_cancellable);
+  g_clear_object (&run.input);
+  g_clear_object (&run.signaling);
+  g_clear_object (&run.host);
+  g_clear_pointer (&run.config, rtc_configuration_free);
   return status;
 }
 

@@ -12,6 +12,9 @@ G_BEGIN_DECLS
  * LINK. Returns the exit status: 0 paired, 1 failed, 128 + N after signal
  * N. */
 int backup_cli_run_pairing (BackupOptions *options);
+/* --invite-nearby, --pair-nearby: pairing on the local network, the
+ * verification code confirmed on standard input. */
+int backup_cli_run_nearby_pairing (BackupOptions *options);
 
 /* --devices: one line per paired device (name, fingerprint, signaling,
  * separated by tabs, the name escaped). */

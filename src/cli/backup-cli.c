@@ -372,6 +372,8 @@ backup_cli_main (int argc, char **argv)
 
   if (options->invite || options->pair != NULL)
     return backup_cli_run_pairing (options);
+  if (options->invite_nearby || options->pair_nearby != NULL)
+    return backup_cli_run_nearby_pairing (options);
   if (options->devices)
     return backup_cli_list_devices (options);
   if (options->unpair != NULL)

@@ -81,6 +81,8 @@ typedef enum
   OPT_UNPAIR,
   OPT_NEARBY,
   OPT_NO_ANNOUNCE,
+  OPT_INVITE_NEARBY,
+  OPT_PAIR_NEARBY,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
@@ -202,6 +204,15 @@ static const OptionSpec option_specs[] = {
     N_("List the devices of this program on the local network, seen within --timeout seconds "
        "(5 unless given), announcing this one meanwhile"),
     NULL },
+  { OPT_INVITE_NEARBY, 0, "invite-nearby", NULL,
+    N_("Pair with a device on the local network, without a server: announce this device as "
+       "open to pairing, wait (see --timeout) for one to ask, then confirm the verification code "
+       "that both show"),
+    NULL },
+  { OPT_PAIR_NEARBY, 0, "pair-nearby", N_("DEVICE"),
+    N_("Pair with DEVICE on the local network (a name or fingerprint that --nearby lists), "
+       "which waits with --invite-nearby; confirm the verification code that both show"),
+    NULL },
   { OPT_NO_ANNOUNCE, 0, "no-announce", NULL,
     N_("Do not announce this device on the local network (a receiver with --keep-listening, "
        "and --nearby, announce it otherwise)"),
@@ -278,6 +289,7 @@ backup_options_free (BackupOptions *options)
   free_secret (options->pair);
   g_free (options->device_name);
   g_free (options->unpair);
+  g_free (options->pair_nearby);
   g_clear_object (&options->certificate);
   g_clear_pointer (&options->link, backup_device_link_free);
   g_free (options->own_device_name);
@@ -546,6 +558,11 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
                                                : &options->device_name,
                       value, FALSE);
       break;
+    case OPT_PAIR_NEARBY:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a device name or fingerprint"), error);
+      replace_string (&options->pair_nearby, value, FALSE);
+      break;
     case OPT_PAIR:
       if (value[0] == '\0')
         return invalid_value (spec, value, _("expected an invitation link"), error);
@@ -556,6 +573,9 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_DEVICES:
       options->devices = flag;
+      break;
+    case OPT_INVITE_NEARBY:
+      options->invite_nearby = flag;
       break;
     case OPT_NEARBY:
       options->nearby = flag;
@@ -844,6 +864,15 @@ check_signaling (BackupOptions *options, GError **error)
 
   if (signaling[0] == '\0')
     return usage_error (error, _("--signaling is empty"));
+  if (g_ascii_strcasecmp (signaling, BACKUP_SIGNALING_NEARBY) == 0)
+    {
+      /* A device paired on the local network: found when the backup starts. */
+      if (options->paired_device != NULL)
+        return TRUE;
+      return usage_error (error, _("“%s” is the signaling of devices paired on the local "
+                                   "network (--pair-nearby): use --device"),
+                          signaling);
+    }
 
   if (!backup_signaling_resolve (signaling, NULL, &url, &path, NULL))
     return usage_error (error,
@@ -1402,6 +1431,14 @@ static const OptionId pair_options[] = {
   OPT_PAIR, OPT_APIKEY, OPT_APIKEY_FILE, OPT_SIGNALING_CA, OPT_STUN, OPT_TURN, OPT_ICE_ADDRESS,
   OPT_RELAY_ONLY, OPT_TIMEOUT, OPT_DEVICE_NAME, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS,
 };
+static const OptionId invite_nearby_options[] = {
+  OPT_INVITE_NEARBY, OPT_STUN, OPT_ICE_ADDRESS, OPT_TIMEOUT, OPT_DEVICE_NAME, OPT_QUIET,
+  OPT_PROGRESS, OPT_NO_PROGRESS,
+};
+static const OptionId pair_nearby_options[] = {
+  OPT_PAIR_NEARBY, OPT_STUN, OPT_ICE_ADDRESS, OPT_TIMEOUT, OPT_DEVICE_NAME, OPT_QUIET,
+  OPT_PROGRESS, OPT_NO_PROGRESS,
+};
 static const OptionId list_options[] = { OPT_DEVICES, OPT_QUIET };
 static const OptionId unpair_options[] = { OPT_UNPAIR, OPT_QUIET };
 static const OptionId nearby_options[] = { OPT_NEARBY, OPT_NO_ANNOUNCE, OPT_TIMEOUT, OPT_QUIET };
@@ -1548,18 +1585,41 @@ validate_pair (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* --invite-nearby and --pair-nearby: this device's identity; the rest is
+ * found on the network. */
+static gboolean
+validate_nearby_pairing (BackupOptions *options, GError **error)
+{
+  const char *mode = options->invite_nearby ? "--invite-nearby" : "--pair-nearby";
+
+  if (options->invite_nearby
+          ? !check_only (options, invite_nearby_options, G_N_ELEMENTS (invite_nearby_options),
+                         mode, error)
+          : !check_only (options, pair_nearby_options, G_N_ELEMENTS (pair_nearby_options), mode,
+                         error))
+    return FALSE;
+  if (!check_network_options (options, error) || !load_identity (options, TRUE, error))
+    return FALSE;
+  resolve_progress (options);
+  return TRUE;
+}
+
 static gboolean
 validate_device_modes (BackupOptions *options, GError **error)
 {
   int modes = (options->invite != FALSE) + (options->pair != NULL) + (options->devices != FALSE)
-              + (options->unpair != NULL);
+              + (options->unpair != NULL) + (options->invite_nearby != FALSE)
+              + (options->pair_nearby != NULL);
 
   if (modes > 1)
-    return usage_error (error, _("use only one of --invite, --pair, --devices and --unpair"));
+    return usage_error (error, _("use only one of --invite, --pair, --invite-nearby, "
+                                 "--pair-nearby, --devices and --unpair"));
   if (options->invite)
     return validate_invite (options, error);
   if (options->pair != NULL)
     return validate_pair (options, error);
+  if (options->invite_nearby || options->pair_nearby != NULL)
+    return validate_nearby_pairing (options, error);
   if (options->devices)
     return check_only (options, list_options, G_N_ELEMENTS (list_options), "--devices", error);
   return check_only (options, unpair_options, G_N_ELEMENTS (unpair_options), "--unpair", error);
@@ -1617,6 +1677,10 @@ resolve_device (BackupOptions *options, GError **error)
   options->certificate = backup_device_load_certificate (NULL, FALSE, &cause);
   if (options->certificate == NULL)
     return usage_error (error, "%s", cause->message);
+  if (options->no_announce
+      && g_ascii_strcasecmp (options->paired_device->signaling, BACKUP_SIGNALING_NEARBY) == 0)
+    return usage_error (error, _("--no-announce cannot be used with a device paired on the local "
+                                 "network: it finds this device through its announcement"));
   options->signaling = g_strdup (options->paired_device->signaling);
   options->uuid = g_strdup (options->paired_device->session_id);
   /* A receiver keeps the versions of this device as set for it (on the
@@ -1650,11 +1714,14 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_clear_object (&options->certificate);
   g_clear_pointer (&options->link, backup_device_link_free);
   g_clear_pointer (&options->own_device_name, g_free);
-  if (options->device_name != NULL && !options->invite && options->pair == NULL)
-    return usage_error (error, _("--device-name is only used with --invite or --pair"));
+  if (options->device_name != NULL && !options->invite && options->pair == NULL
+      && !options->invite_nearby && options->pair_nearby == NULL)
+    return usage_error (error, _("--device-name is only used with --invite, --pair, "
+                                 "--invite-nearby or --pair-nearby"));
   if (options->nearby)
     return validate_nearby (options, error);
-  if (options->invite || options->pair != NULL || options->devices || options->unpair != NULL)
+  if (options->invite || options->pair != NULL || options->devices || options->unpair != NULL
+      || options->invite_nearby || options->pair_nearby != NULL)
     return validate_device_modes (options, error);
   if (options->config == NULL && !check_no_announce (options, error))
     return FALSE;

@@ -90,6 +90,8 @@ typedef struct
   char *device_name; /* --device-name NAME: this device's name for --invite/--pair */
   gboolean devices;  /* --devices: list the paired devices */
   char *unpair;      /* --unpair NAME: forget a paired device */
+  gboolean invite_nearby; /* --invite-nearby: wait for a device of the network to pair */
+  char *pair_nearby;      /* --pair-nearby DEVICE: pair with it on the network */
   gboolean nearby;      /* --nearby: list the devices on the local network */
   gboolean no_announce; /* --no-announce: a receiver that keeps listening, or
                          * --nearby, does not announce this device */

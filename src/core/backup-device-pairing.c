@@ -9,12 +9,16 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "backup-device-pairing-private.h"
+#include "backup-discovery.h"
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-nearby.h"
 #include "backup-pairing.h"
 #include "rtc-error.h"
 #include "rtc-peer-connection.h"
@@ -27,6 +31,19 @@
 /* How long the exchange on the channel may take once it is open. */
 #define EXCHANGE_TIMEOUT_S 30
 #define MAX_MESSAGE 4096
+/* On the local network the exchange waits for two people to compare codes. */
+#define NEARBY_EXCHANGE_TIMEOUT_S 120
+#define NONCE_LEN 16
+#define COMMIT_LEN 32
+
+/* Where a pairing on the local network stands (see the header). */
+typedef enum
+{
+  NEARBY_WAIT_REQUEST, /* inviter: for "pair-nearby" */
+  NEARBY_WAIT_NONCE,   /* joiner: for "nonce" */
+  NEARBY_WAIT_REVEAL,  /* inviter: for "reveal" */
+  NEARBY_CONFIRMING,   /* both: the code is shown */
+} NearbyStep;
 
 typedef struct
 {
@@ -58,6 +75,19 @@ typedef struct
   BackupDevice *stored; /* the result, once stored */
   gboolean finishing;
   GError *failure;
+
+  /* On the local network only. */
+  gboolean nearby;
+  BackupPairingCodeFunc code_func;
+  gpointer code_data;
+  NearbyStep step;
+  guint8 own_nonce[NONCE_LEN];
+  guint8 peer_nonce[NONCE_LEN];
+  guint8 commit[COMMIT_LEN];
+  char *peer_name;
+  char *peer_fingerprint;
+  gboolean own_confirmed;
+  gboolean peer_confirmed;
 } PairRun;
 
 static void
@@ -88,6 +118,9 @@ pair_run_free (PairRun *run)
   g_free (run->folder);
   g_clear_pointer (&run->stored, backup_device_free);
   g_clear_error (&run->failure);
+  g_free (run->peer_name);
+  g_free (run->peer_fingerprint);
+  explicit_bzero (run->own_nonce, sizeof run->own_nonce);
   g_free (run);
 }
 
@@ -274,6 +307,8 @@ send_answer (PairRun *run, const char *type, const char *member, const char *val
   send_json (run, builder);
 }
 
+static void send_accepted_with_secret (PairRun *run);
+
 /* Storing the other device: the devices file is written (and synced) in a
  * worker thread. */
 typedef struct
@@ -326,7 +361,9 @@ stored_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_free (run->stored->name);
   run->stored->name = g_steal_pointer (&name);
 
-  if (run->role == BACKUP_DEVICE_PAIRING_INVITER)
+  if (run->role == BACKUP_DEVICE_PAIRING_INVITER && run->nearby)
+    send_accepted_with_secret (run);
+  else if (run->role == BACKUP_DEVICE_PAIRING_INVITER)
     /* Done once the joiner closes the channel (or the exchange times out). */
     send_answer (run, "accepted", "name", run->link->name);
   else if (rtc_data_channel_get_ready_state (run->channel) == RTC_DATA_CHANNEL_STATE_CLOSED)
@@ -420,6 +457,259 @@ joiner_receive (PairRun *run, JsonObject *message)
                                   _("The inviting device sent a malformed answer")));
 }
 
+/* --- the exchange on the local network --- */
+
+static void
+random_bytes (guint8 *out, gsize length)
+{
+  if (gnutls_rnd (GNUTLS_RND_RANDOM, out, length) < 0)
+    g_error ("no random numbers");
+}
+
+static void
+compute_commit (const guint8 nonce[NONCE_LEN], guint8 commit[COMMIT_LEN])
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize length = COMMIT_LEN;
+
+  g_checksum_update (checksum, nonce, NONCE_LEN);
+  g_checksum_get_digest (checksum, commit, &length);
+}
+
+static void
+send_fields (PairRun *run, const char *type, const char *const *members)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  for (gsize i = 0; members != NULL && members[i] != NULL; i += 2)
+    {
+      json_builder_set_member_name (builder, members[i]);
+      json_builder_add_string_value (builder, members[i + 1]);
+    }
+  json_builder_end_object (builder);
+  send_json (run, builder);
+}
+
+static void
+send_accepted_with_secret (PairRun *run)
+{
+  g_autofree char *secret = hex_of (run->link->secret, sizeof run->link->secret);
+  const char *members[] = { "name", run->link->name, "secret", secret, NULL };
+
+  send_fields (run, "accepted", members);
+  explicit_bzero (secret, strlen (secret));
+}
+
+/* Joiner: the request, committing to its nonce. */
+static void
+send_nearby_request (PairRun *run)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autofree char *commit = NULL;
+
+  if (run->request_sent)
+    return;
+  run->request_sent = TRUE;
+  random_bytes (run->own_nonce, NONCE_LEN);
+  compute_commit (run->own_nonce, run->commit);
+  commit = hex_of (run->commit, COMMIT_LEN);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "pair-nearby");
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, PROTOCOL_VERSION);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, run->own_name);
+  json_builder_set_member_name (builder, "commit");
+  json_builder_add_string_value (builder, commit);
+  json_builder_end_object (builder);
+  run->step = NEARBY_WAIT_NONCE;
+  send_json (run, builder);
+}
+
+/* Both nonces are known: the code goes to the user. */
+static void
+ask_user (PairRun *run)
+{
+  guint8 own[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  guint8 peer[RTC_CERTIFICATE_FINGERPRINT_LEN];
+  g_autofree char *code = NULL;
+
+  run->step = NEARBY_CONFIRMING;
+  rtc_certificate_get_fingerprint (run->config->certificate, own);
+  if (!fingerprint_bytes (run->peer_fingerprint, peer))
+    {
+      fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                      _("The other device's certificate is unknown")));
+      return;
+    }
+  code = backup_device_compute_code (own, peer, run->own_nonce, run->peer_nonce, NONCE_LEN);
+  run->code_func ((BackupPairingQuestion *) run->task, code, run->peer_name,
+                  run->peer_fingerprint, run->code_data);
+}
+
+static void
+nearby_refused (PairRun *run, JsonObject *message)
+{
+  const char *reason = json_object_get_string_member_with_default (message, "reason", "");
+  g_autofree char *shown = backup_display_name (reason, -1);
+
+  fail (run, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PERMISSION,
+                          _("The other device refused the pairing (%s); nothing was stored"),
+                          shown));
+}
+
+static void
+nearby_malformed (PairRun *run)
+{
+  send_answer (run, "refused", "reason", "malformed message");
+  fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
+                                  _("The other device sent a malformed pairing message")));
+}
+
+static void
+nearby_receive (PairRun *run, JsonObject *message)
+{
+  const char *type = json_object_get_string_member_with_default (message, "type", "");
+  const char *name = json_object_get_string_member_with_default (message, "name", NULL);
+  const char *nonce = json_object_get_string_member_with_default (message, "nonce", NULL);
+  gboolean inviter = run->role == BACKUP_DEVICE_PAIRING_INVITER;
+
+  if (g_str_equal (type, "refused"))
+    {
+      nearby_refused (run, message);
+      return;
+    }
+  switch (run->step)
+    {
+    case NEARBY_WAIT_REQUEST:
+      {
+        const char *commit = json_object_get_string_member_with_default (message, "commit", NULL);
+        guint8 own[RTC_CERTIFICATE_FINGERPRINT_LEN];
+        guint8 joiner[RTC_CERTIFICATE_FINGERPRINT_LEN];
+        g_autofree char *nonce_hex = NULL;
+
+        run->peer_fingerprint = rtc_peer_connection_get_remote_fingerprint (run->pc);
+        if (!g_str_equal (type, "pair-nearby") || name == NULL
+            || !backup_device_check_name (name, NULL)
+            || !parse_hex (commit, run->commit, COMMIT_LEN)
+            || !fingerprint_bytes (run->peer_fingerprint, joiner))
+          {
+            nearby_malformed (run);
+            return;
+          }
+        rtc_certificate_get_fingerprint (run->config->certificate, own);
+        if (memcmp (own, joiner, sizeof own) == 0)
+          {
+            send_answer (run, "refused", "reason", "same device");
+            fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                            _("A device cannot pair with itself")));
+            return;
+          }
+        run->peer_name = g_strdup (name);
+        random_bytes (run->own_nonce, NONCE_LEN);
+        nonce_hex = hex_of (run->own_nonce, NONCE_LEN);
+        run->step = NEARBY_WAIT_REVEAL;
+        {
+          const char *members[] = { "name", run->link->name, "nonce", nonce_hex, NULL };
+
+          send_fields (run, "nonce", members);
+        }
+        return;
+      }
+    case NEARBY_WAIT_NONCE:
+      {
+        g_autofree char *own_hex = NULL;
+
+        if (!g_str_equal (type, "nonce") || name == NULL || !backup_device_check_name (name, NULL)
+            || !parse_hex (nonce, run->peer_nonce, NONCE_LEN))
+          {
+            nearby_malformed (run);
+            return;
+          }
+        run->peer_name = g_strdup (name);
+        run->peer_fingerprint = rtc_peer_connection_get_remote_fingerprint (run->pc);
+        own_hex = hex_of (run->own_nonce, NONCE_LEN);
+        send_answer (run, "reveal", "nonce", own_hex);
+        if (!run->finishing)
+          ask_user (run);
+        return;
+      }
+    case NEARBY_WAIT_REVEAL:
+      {
+        guint8 commit[COMMIT_LEN];
+
+        if (!g_str_equal (type, "reveal") || !parse_hex (nonce, run->peer_nonce, NONCE_LEN))
+          {
+            nearby_malformed (run);
+            return;
+          }
+        compute_commit (run->peer_nonce, commit);
+        if (!backup_device_equal_secure (commit, run->commit, COMMIT_LEN))
+          {
+            send_answer (run, "refused", "reason", "nonce does not match its commitment");
+            fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PERMISSION,
+                                            _("Pairing refused: the other device changed its "
+                                              "random number; nothing was stored")));
+            return;
+          }
+        ask_user (run);
+        return;
+      }
+    case NEARBY_CONFIRMING:
+    default:
+      if (g_str_equal (type, "confirmed") && !run->peer_confirmed)
+        {
+          run->peer_confirmed = TRUE;
+          if (inviter && run->own_confirmed)
+            store_peer (run, run->peer_name, run->peer_fingerprint);
+          return;
+        }
+      if (g_str_equal (type, "accepted") && !inviter && run->own_confirmed && run->peer_confirmed)
+        {
+          const char *secret = json_object_get_string_member_with_default (message, "secret",
+                                                                           NULL);
+
+          if (!parse_hex (secret, run->link->secret, sizeof run->link->secret))
+            {
+              nearby_malformed (run);
+              return;
+            }
+          store_peer (run, run->peer_name, run->peer_fingerprint);
+          return;
+        }
+      nearby_malformed (run);
+      return;
+    }
+}
+
+void
+backup_pairing_question_answer (BackupPairingQuestion *question, gboolean confirmed)
+{
+  GTask *task = (GTask *) question;
+  PairRun *run;
+
+  g_return_if_fail (G_IS_TASK (task));
+  run = g_task_get_task_data (task);
+  if (run->finishing || run->step != NEARBY_CONFIRMING || run->own_confirmed)
+    return;
+  if (!confirmed)
+    {
+      send_answer (run, "refused", "reason", "the code was not confirmed");
+      fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PERMISSION,
+                                      _("The verification code was not confirmed; nothing was "
+                                        "stored")));
+      return;
+    }
+  run->own_confirmed = TRUE;
+  send_fields (run, "confirmed", NULL);
+  if (!run->finishing && run->role == BACKUP_DEVICE_PAIRING_INVITER && run->peer_confirmed)
+    store_peer (run, run->peer_name, run->peer_fingerprint);
+}
+
 static void
 channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_text, gpointer user_data)
 {
@@ -429,10 +719,11 @@ channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_text, gpo
   const char *text = g_bytes_get_data (data, &length);
   JsonNode *root;
 
-  /* One request, one answer: what follows is not listened to. */
+  /* One request, one answer: what follows is not listened to. On the
+   * local network, one message per step. */
   if (run->finishing || run->storing || run->stored != NULL || run->answered)
     return;
-  run->answered = TRUE;
+  run->answered = !run->nearby;
   if (!is_text || length == 0 || length > MAX_MESSAGE
       || !json_parser_load_from_data (parser, text, length, NULL)
       || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
@@ -441,7 +732,9 @@ channel_message_cb (RtcDataChannel *channel, GBytes *data, gboolean is_text, gpo
                                       _("The other device sent a malformed pairing message")));
       return;
     }
-  if (run->role == BACKUP_DEVICE_PAIRING_INVITER)
+  if (run->nearby)
+    nearby_receive (run, json_node_get_object (root));
+  else if (run->role == BACKUP_DEVICE_PAIRING_INVITER)
     inviter_receive (run, json_node_get_object (root));
   else
     joiner_receive (run, json_node_get_object (root));
@@ -472,9 +765,11 @@ channel_open_cb (RtcDataChannel *channel, gpointer user_data)
 
   g_debug ("pairing channel open");
   if (run->exchange_timeout_id == 0)
-    run->exchange_timeout_id = g_timeout_add_seconds (EXCHANGE_TIMEOUT_S, exchange_timeout_cb,
-                                                      run);
-  if (run->role == BACKUP_DEVICE_PAIRING_JOINER)
+    run->exchange_timeout_id = g_timeout_add_seconds (
+        run->nearby ? NEARBY_EXCHANGE_TIMEOUT_S : EXCHANGE_TIMEOUT_S, exchange_timeout_cb, run);
+  if (run->role == BACKUP_DEVICE_PAIRING_JOINER && run->nearby)
+    send_nearby_request (run);
+  else if (run->role == BACKUP_DEVICE_PAIRING_JOINER)
     send_request (run);
 }
 
@@ -733,6 +1028,20 @@ pairing_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     }
 }
 
+static void start_pairing (BackupDevicePairingRole role,
+                           const BackupDeviceLink *link,
+                           const char *session_id,
+                           const char *own_name,
+                           BackupSignalingStore *signaling,
+                           const RtcConfiguration *config,
+                           const char *folder,
+                           guint timeout,
+                           BackupPairingCodeFunc code_func,
+                           gpointer code_data,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data);
+
 void
 backup_device_pair_async (BackupDevicePairingRole role,
                           const BackupDeviceLink *link,
@@ -762,6 +1071,50 @@ backup_device_pair_in_session_async (BackupDevicePairingRole role,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
+  start_pairing (role, link, session_id, own_name, signaling, config, folder, timeout, NULL,
+                 NULL, cancellable, callback, user_data);
+}
+
+void
+backup_device_pair_nearby_async (BackupDevicePairingRole role,
+                                 const BackupDeviceLink *link,
+                                 const char *own_name,
+                                 BackupSignalingStore *signaling,
+                                 const RtcConfiguration *config,
+                                 const char *folder,
+                                 guint timeout,
+                                 BackupPairingCodeFunc code_func,
+                                 gpointer code_data,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autofree char *session = NULL;
+
+  g_return_if_fail (link != NULL);
+  g_return_if_fail (code_func != NULL);
+
+  session = backup_nearby_get_pairing_session (link->fingerprint);
+  start_pairing (role, link, session, own_name, signaling, config, folder, timeout, code_func,
+                 code_data, cancellable, callback, user_data);
+}
+
+/* One pairing; with @code_func, on the local network. */
+static void
+start_pairing (BackupDevicePairingRole role,
+               const BackupDeviceLink *link,
+               const char *session_id,
+               const char *own_name,
+               BackupSignalingStore *signaling,
+               const RtcConfiguration *config,
+               const char *folder,
+               guint timeout,
+               BackupPairingCodeFunc code_func,
+               gpointer code_data,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data)
+{
   g_autoptr (GTask) task = NULL;
   g_autofree char *session = NULL;
   PairRun *run;
@@ -779,6 +1132,10 @@ backup_device_pair_in_session_async (BackupDevicePairingRole role,
   g_task_set_task_data (task, run, (GDestroyNotify) pair_run_free);
   run->task = g_object_ref (task);
   run->role = role;
+  run->nearby = code_func != NULL;
+  run->code_func = code_func;
+  run->code_data = code_data;
+  run->step = role == BACKUP_DEVICE_PAIRING_INVITER ? NEARBY_WAIT_REQUEST : NEARBY_WAIT_NONCE;
   run->link = g_new0 (BackupDeviceLink, 1);
   run->link->signaling = g_strdup (link->signaling);
   run->link->name = g_strdup (link->name);

@@ -255,6 +255,8 @@ struct _BackupDiscovery
   gboolean announce;
   gboolean browse;
   guint port;
+  gboolean signaling;
+  gboolean pairing;
   int interface;
   BackupDiscoveryProtocol protocol;
 
@@ -286,6 +288,8 @@ enum
   PROP_PORT,
   PROP_INTERFACE,
   PROP_PROTOCOL,
+  PROP_SIGNALING,
+  PROP_PAIRING,
   PROP_AVAILABLE,
   PROP_ANNOUNCED_NAME,
   N_PROPS
@@ -485,6 +489,10 @@ announce (BackupDiscovery *self, AvahiClient *client)
   fp_record = g_strconcat ("fp=", fp, NULL);
   /* Copied into the list. */
   txt = avahi_string_list_new ("v=" BACKUP_DISCOVERY_TXT_VERSION, fp_record, name_record, NULL);
+  if (self->signaling && self->port != 0)
+    txt = avahi_string_list_add (txt, "sig=1");
+  if (self->pairing && self->signaling && self->port != 0)
+    txt = avahi_string_list_add (txt, "pair=1");
   status = avahi_entry_group_add_service_strlst (
       self->group, avahi_interface (self), avahi_protocol (self->protocol), 0, self->instance,
       BACKUP_DISCOVERY_SERVICE_TYPE, NULL, NULL,
@@ -516,7 +524,8 @@ add_device (BackupDiscovery *self, const char *key, BackupNearbyDevice *device)
           && g_strcmp0 (old->device->fingerprint, device->fingerprint) == 0
           && g_strcmp0 (old->device->host_name, device->host_name) == 0
           && g_strcmp0 (old->device->address, device->address) == 0
-          && old->device->port == device->port)
+          && old->device->port == device->port && old->device->signaling == device->signaling
+          && old->device->pairing == device->pairing)
         {
           backup_nearby_device_free (device);
           return;
@@ -543,6 +552,13 @@ address_to_string (const AvahiAddress *address, AvahiIfIndex interface)
       && if_indextoname ((unsigned) interface, ifname) != NULL)
     return g_strdup_printf ("%s%%%s", text, ifname);
   return g_strdup (text);
+}
+
+/* Whether @records hold @record ("key=1") exactly. */
+static gboolean
+txt_flag (const char *const *records, const char *record)
+{
+  return g_strv_contains (records, record);
 }
 
 static void
@@ -597,6 +613,9 @@ resolver_cb (AvahiServiceResolver *resolver,
       device->interface = interface;
       device->protocol = protocol == AVAHI_PROTO_INET6 ? BACKUP_DISCOVERY_PROTOCOL_IPV6
                                                        : BACKUP_DISCOVERY_PROTOCOL_IPV4;
+      device->signaling = txt_flag ((const char *const *) records, "sig=1")
+                          && port != BACKUP_DISCOVERY_ANNOUNCE_ONLY_PORT;
+      device->pairing = device->signaling && txt_flag ((const char *const *) records, "pair=1");
     }
   /* Resolved once: the resolver goes (pending and @resolver with it)
    * before anything is said, so that a handler may stop the discovery. */
@@ -892,6 +911,12 @@ backup_discovery_get_property (GObject *object, guint prop_id, GValue *value, GP
     case PROP_PORT:
       g_value_set_uint (value, self->port);
       break;
+    case PROP_SIGNALING:
+      g_value_set_boolean (value, self->signaling);
+      break;
+    case PROP_PAIRING:
+      g_value_set_boolean (value, self->pairing);
+      break;
     case PROP_INTERFACE:
       g_value_set_int (value, self->interface);
       break;
@@ -942,6 +967,12 @@ backup_discovery_set_property (GObject *object,
       break;
     case PROP_PORT:
       self->port = g_value_get_uint (value);
+      break;
+    case PROP_SIGNALING:
+      self->signaling = g_value_get_boolean (value);
+      break;
+    case PROP_PAIRING:
+      self->pairing = g_value_get_boolean (value);
       break;
     case PROP_INTERFACE:
       self->interface = g_value_get_int (value);
@@ -995,6 +1026,8 @@ backup_discovery_class_init (BackupDiscoveryClass *klass)
   properties[PROP_ANNOUNCE] = g_param_spec_boolean ("announce", NULL, NULL, TRUE, rw);
   properties[PROP_BROWSE] = g_param_spec_boolean ("browse", NULL, NULL, TRUE, rw);
   properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, rw);
+  properties[PROP_SIGNALING] = g_param_spec_boolean ("signaling", NULL, NULL, FALSE, rw);
+  properties[PROP_PAIRING] = g_param_spec_boolean ("pairing", NULL, NULL, FALSE, rw);
   properties[PROP_INTERFACE] = g_param_spec_int ("interface", NULL, NULL, -1, G_MAXINT, -1, rw);
   properties[PROP_PROTOCOL] = g_param_spec_enum ("protocol", NULL, NULL,
                                                  BACKUP_TYPE_DISCOVERY_PROTOCOL,

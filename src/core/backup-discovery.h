@@ -16,6 +16,12 @@
  *   fp=HEX      the SHA-256 fingerprint of this device's certificate, 64
  *               lower-case hexadecimal digits
  *   name=NAME   the device name, whole
+ *   sig=1       (optional) the port is a signaling server of this device
+ *               (distributed-backup-server's protocol) that a paired
+ *               device reaches it through (backup-nearby.h)
+ *   pair=1      (optional) the device accepts to pair with a device of
+ *               this network at present, through that server, with a
+ *               verification code its user confirms
  *
  * Nothing secret is announced: anyone on the network may read it, and it
  * only says who is there. What proves a device is its certificate, whose
@@ -67,6 +73,8 @@ typedef struct
   guint16 port;
   int interface;     /* the index of the interface it was seen on */
   BackupDiscoveryProtocol protocol; /* IPV4 or IPV6: of the record seen */
+  gboolean signaling; /* sig=1: a signaling server listens on @port */
+  gboolean pairing;   /* pair=1: it accepts to pair (with @signaling) */
 } BackupNearbyDevice;
 
 #define BACKUP_TYPE_NEARBY_DEVICE (backup_nearby_device_get_type ())
@@ -103,6 +111,8 @@ G_DECLARE_FINAL_TYPE (BackupDiscovery, backup_discovery, BACKUP, DISCOVERY, GObj
  *   port       the port announced, 0: BACKUP_DISCOVERY_ANNOUNCE_ONLY_PORT
  *   interface  the index of the one interface to use, -1 (default): all
  *   protocol   a BackupDiscoveryProtocol (default ANY)
+ *   signaling  the port is a signaling server (sig=1; default FALSE)
+ *   pairing    pairing is open (pair=1; default FALSE)
  *
  * Signals: "device-added" and "device-removed" (a BackupNearbyDevice),
  * for each record (device, interface, protocol) that appears or goes;

@@ -8,7 +8,9 @@
 
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-nearby.h"
 #include "backup-runner.h"
+#include "backup-signaling-open.h"
 #include "backup-store.h"
 #include "rtc-error.h"
 
@@ -38,6 +40,7 @@ static guint signals[N_SIGNALS];
 typedef struct
 {
   BackupSignalingStore *signaling;
+  BackupNearbyHost *host; /* a receiver's, with a device of the local network */
   BackupSessionState furthest;
   guint retry_s;
   GSource *retry_source;  /* the wait before the next session */
@@ -45,6 +48,7 @@ typedef struct
 } Run;
 
 static void next_session (GTask *task);
+static void sweep_then_start (GTask *task);
 
 static void
 clear_source (GSource **source)
@@ -62,6 +66,7 @@ run_free (Run *run)
   clear_source (&run->retry_source);
   clear_source (&run->cancel_source);
   g_clear_object (&run->signaling);
+  g_clear_object (&run->host);
   g_free (run);
 }
 
@@ -250,6 +255,88 @@ next_session (GTask *task)
   sweep_then_start (task);
 }
 
+/* --- a device of the local network (backup-nearby.h) --- */
+
+static void
+nearby_found_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  BackupRunner *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  g_autoptr (BackupNearbyDevice) device = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+
+  device = backup_nearby_find_finish (result, &error);
+  if (device == NULL)
+    {
+      const char *name = backup_profile_get_device_name (self->profile);
+
+      if (name != NULL && g_error_matches (error, BACKUP_ERROR, BACKUP_ERROR_TIMEOUT))
+        {
+          g_autofree char *shown = backup_display_name (name, -1);
+          guint timeout = backup_profile_get_timeout (self->profile);
+
+          g_clear_error (&error);
+          g_set_error (&error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
+                       _("The paired device “%s” is not on the local network: it did not "
+                         "announce itself within %u s"),
+                       shown, timeout);
+        }
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  url = backup_nearby_device_get_url (device);
+  g_debug ("found %s at %s", device->fingerprint, url);
+  run->signaling = backup_signaling_open (url, NULL, NULL, &error);
+  if (run->signaling == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  start_session (g_steal_pointer (&task));
+}
+
+/* A receiver offers the signaling and announces it; a sender looks for the
+ * device it pinned (@task is taken). */
+static void
+open_nearby (GTask *task)
+{
+  BackupRunner *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  RtcCertificate *certificate = backup_profile_get_certificate (self->profile);
+  const char *peer = backup_profile_get_peer_fingerprint (self->profile);
+  g_autoptr (RtcConfiguration) config = backup_profile_get_rtc_configuration (self->profile);
+  g_autoptr (GError) error = NULL;
+  guint8 own[RTC_CERTIFICATE_FINGERPRINT_LEN];
+
+  if (certificate == NULL || peer == NULL)
+    {
+      g_task_return_new_error (task, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                               _("The local network is reached with a paired device only"));
+      g_object_unref (task);
+      return;
+    }
+  if (backup_profile_get_role (self->profile) == BACKUP_PROFILE_ROLE_RECEIVE)
+    {
+      const char *address = config->local_addresses != NULL ? config->local_addresses[0] : NULL;
+
+      run->host = backup_nearby_host_new (certificate, NULL, address, FALSE);
+      if (!backup_nearby_host_start (run->host, &error)
+          || (run->signaling = backup_nearby_host_open_store (run->host, &error)) == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+          return;
+        }
+      sweep_then_start (task);
+      return;
+    }
+  rtc_certificate_get_fingerprint (certificate, own);
+  backup_nearby_find_async (peer, FALSE, own, backup_profile_get_timeout (self->profile),
+                            g_task_get_cancellable (task), nearby_found_cb, task);
+}
+
 void
 backup_runner_run_async (BackupRunner *self,
                          GCancellable *cancellable,
@@ -268,8 +355,17 @@ backup_runner_run_async (BackupRunner *self,
   run = g_new0 (Run, 1);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
 
-  if (!backup_profile_validate (self->profile, &error)
-      || (run->signaling = backup_profile_open_signaling (self->profile, &error)) == NULL)
+  if (!backup_profile_validate (self->profile, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (backup_nearby_is_location (backup_profile_get_signaling (self->profile)))
+    {
+      open_nearby (g_steal_pointer (&task));
+      return;
+    }
+  if ((run->signaling = backup_profile_open_signaling (self->profile, &error)) == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

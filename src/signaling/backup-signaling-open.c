@@ -39,6 +39,8 @@ backup_signaling_resolve (const char *location,
   else if (g_ascii_strncasecmp (location, "https://", 8) == 0
            || g_ascii_strncasecmp (location, "http://", 7) == 0)
     found_url = g_strdup (location);
+  else if (g_ascii_strcasecmp (location, BACKUP_SIGNALING_NEARBY) == 0)
+    ; /* neither: found on the local network when a backup starts */
   else if (g_ascii_strncasecmp (location, "file:", 5) == 0)
     {
       found_directory = g_filename_from_uri (location, NULL, NULL);
@@ -79,6 +81,13 @@ backup_signaling_open (const char *location,
 
   g_return_val_if_fail (tls_database == NULL || G_IS_TLS_DATABASE (tls_database), NULL);
 
+  if (location != NULL && g_ascii_strcasecmp (location, BACKUP_SIGNALING_NEARBY) == 0)
+    {
+      g_set_error_literal (error, BACKUP_SIGNALING_ERROR, BACKUP_SIGNALING_ERROR_INVALID_URL,
+                           _("“nearby:” names a device of the local network, found when a "
+                             "backup with that paired device starts"));
+      return NULL;
+    }
   if (!backup_signaling_resolve (location, api_key, &url, &directory, error))
     return NULL;
   if (directory != NULL)

@@ -12,6 +12,10 @@
 
 G_BEGIN_DECLS
 
+/* A paired device of the local network: no store to open here, the
+ * runner finds one when a backup starts (core/backup-nearby.h). */
+#define BACKUP_SIGNALING_NEARBY "nearby:"
+
 /* The FILE.io service, used with an API key when no location is given. */
 #define BACKUP_SIGNALING_DEFAULT_URL "https://file.io"
 
@@ -23,6 +27,7 @@ G_BEGIN_DECLS
  * @url: (out) (optional): the server's URL, or %NULL for a folder
  * @directory: (out) (optional): the folder, or %NULL for a server
  *
+ * BACKUP_SIGNALING_NEARBY is valid and gives neither @url nor @directory.
  * With no @location: FILE.io when an API key is given, otherwise a folder
  * under the user's runtime directory that two peers on one machine share.
  * Fails with BACKUP_SIGNALING_ERROR_INVALID_URL for another scheme or a

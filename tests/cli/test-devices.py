@@ -534,6 +534,41 @@ def test_key_permissions(world, state):
     assert proc.returncode == 1 and "chmod 600" in proc.stderr.decode(), proc
 
 
+def test_nearby_device_without_avahi(world, state):
+    """A device paired on the local network ("nearby:") needs the Avahi
+    daemon (the tests have no system bus): one clear line each, and
+    --no-announce is refused for its receiver."""
+    a = state["a"]
+    path = os.path.join(a.device_dir, "paired.conf")
+    with open(path) as f:
+        saved = f.read()
+    text = re.sub(r"^signaling=.*$", "signaling=nearby:", saved, flags=re.M)
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+        assert a.devices()[0][2] == "nearby:", a.devices()
+        dst = world.fresh_dir("nearby-dst")
+        src = os.path.join(world.fresh_dir("nearby-src"), "f.txt")
+        with open(src, "w") as f:
+            f.write("x")
+        assert_one_line_error(a.run(["-d", dst, "--device", "Beta", "--keep-listening",
+                                     "--no-announce"] + LOOPBACK), 2,
+                              "--no-announce cannot be used with a device paired on the local "
+                              "network")
+        assert_one_line_error(a.run(["-s", src, "--device", "Beta"] + LOOPBACK
+                                    + ["--timeout", "3"]), 1,
+                              "Cannot look for devices on the local network: the Avahi daemon "
+                              "is not running")
+        assert_one_line_error(a.run(["-d", dst, "--device", "Beta"] + LOOPBACK
+                                    + ["--timeout", "3"]), 1,
+                              "Cannot announce this device on the local network: the Avahi "
+                              "daemon is not running")
+        assert os.listdir(dst) == [], os.listdir(dst)
+    finally:
+        with open(path, "w") as f:
+            f.write(saved)
+
+
 def main():
     if not EXE:
         print("1..0 # SKIP DISTRIBUTED_BACKUP is not set")
@@ -546,6 +581,7 @@ def main():
         ("a receiver keeps the device's policy", test_device_policy),
         ("a third party is refused", test_third_party),
         ("a listening receiver refuses it, then receives", test_keep_listening),
+        ("a device of the local network, without Avahi", test_nearby_device_without_avahi),
         ("--unpair, then a backup fails", test_unpair),
         ("bad links", test_bad_links),
         ("bad combinations", test_bad_combinations),

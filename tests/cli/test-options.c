@@ -950,7 +950,8 @@ test_device_options (void)
     g_autoptr (BackupOptions) options = PARSE_OK ("--device-name", "x", "--devices");
 
     g_assert_false (backup_options_validate (options, &error));
-    assert_usage_error (&error, "--device-name is only used with --invite or --pair");
+    assert_usage_error (&error, "--device-name is only used with --invite, --pair, "
+                                "--invite-nearby or --pair-nearby");
   }
   {
     g_autoptr (BackupOptions) options = PARSE_OK ("--pair", "https://example.com/pair");
@@ -958,6 +959,35 @@ test_device_options (void)
     g_assert_false (backup_options_validate (options, &error));
     assert_usage_error (&error, "Invalid invitation link");
     g_assert_null (options->certificate);
+  }
+  /* Pairing on the local network: one mode, its own few options. */
+  PARSE_FAILS ("expected a device name or fingerprint", "--pair-nearby=");
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--invite-nearby", "--pair-nearby", "x");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "only one of");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--invite-nearby", "-d", "/tmp");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "-d, --dstdir cannot be used with --invite-nearby");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--pair-nearby", "x", "--signaling",
+                                                  "http://127.0.0.1:1/");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "--signaling cannot be used with --pair-nearby");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("-d", "/tmp", "-u",
+                                                  "00000000-0000-0000-0000-000000000000",
+                                                  "--signaling", "nearby:");
+
+    g_assert_false (backup_options_validate (options, &error));
+    assert_usage_error (&error, "is the signaling of devices paired on the local network");
   }
   {
     g_autoptr (BackupOptions) options = PARSE_OK ("--device", "x", "-e", "-p", "/tmp/p");

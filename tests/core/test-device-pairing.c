@@ -1,7 +1,9 @@
 /* test-device-pairing.c: two devices pair through a folder store, over
  * real sockets on 127.0.0.1; a joiner without the secret is refused by the
  * inviter, and a joiner that meets another device than the link's refuses
- * it; nothing is stored by a refused pairing.
+ * it; nothing is stored by a refused pairing. The same with a verification
+ * code, as on the local network (the store stands for the inviter's
+ * server): both see one code, each user may refuse it.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,6 +16,7 @@
 #include "backup-device-pairing-private.h"
 #include "backup-directory-store.h"
 #include "backup-error.h"
+#include "backup-nearby.h"
 #include "rtc-error.h"
 
 #define TIMEOUT_S 20
@@ -291,6 +294,155 @@ test_cancel (Fixture *f, gconstpointer data)
   result_clear (&inviter);
 }
 
+/* --- with a verification code --- */
+
+typedef struct
+{
+  Result result;
+  gboolean answer;       /* what the user says */
+  char *code;            /* what was shown */
+  char *name;
+  char *fingerprint;
+  BackupPairingQuestion *question;
+} Asked;
+
+static gboolean
+answer_idle_cb (gpointer user_data)
+{
+  Asked *asked = user_data;
+
+  backup_pairing_question_answer (g_steal_pointer (&asked->question), asked->answer);
+  return G_SOURCE_REMOVE;
+}
+
+/* The user reads the code, then answers (a moment later, as people do). */
+static void
+code_cb (BackupPairingQuestion *question, const char *code, const char *name,
+         const char *fingerprint, gpointer user_data)
+{
+  Asked *asked = user_data;
+
+  g_assert_null (asked->code);
+  asked->code = g_strdup (code);
+  asked->name = g_strdup (name);
+  asked->fingerprint = g_strdup (fingerprint);
+  asked->question = question;
+  g_timeout_add (50, answer_idle_cb, asked);
+}
+
+static void
+asked_clear (Asked *asked)
+{
+  result_clear (&asked->result);
+  g_free (asked->code);
+  g_free (asked->name);
+  g_free (asked->fingerprint);
+}
+
+/* Runs a pairing on the local network: A invites with the certificate
+ * @inviter (A's own, or another device's posing as A: A's announcement, A's
+ * pairing session); B joins, expecting A's certificate. */
+static void
+pair_nearby (Fixture *f, RtcCertificate *inviter, Asked *a, Asked *b)
+{
+  g_autoptr (BackupDeviceLink) own = backup_device_link_new (BACKUP_NEARBY_LOCATION, f->cert_a,
+                                                             "Alpha");
+  g_autoptr (BackupDeviceLink) seen = g_new0 (BackupDeviceLink, 1);
+  g_autoptr (RtcConfiguration) config_a = config_for (inviter);
+  g_autoptr (RtcConfiguration) config_b = config_for (f->cert_b);
+
+  seen->signaling = g_strdup (BACKUP_NEARBY_LOCATION);
+  seen->name = g_strdup ("Alpha");
+  rtc_certificate_get_fingerprint (f->cert_a, seen->fingerprint);
+  backup_device_pair_nearby_async (BACKUP_DEVICE_PAIRING_INVITER, own, "Alpha", f->store,
+                                   config_a, f->folder_a, TIMEOUT_S, code_cb, a, NULL, done_cb,
+                                   &a->result);
+  backup_device_pair_nearby_async (BACKUP_DEVICE_PAIRING_JOINER, seen, "Beta", f->store,
+                                   config_b, f->folder_b, TIMEOUT_S, code_cb, b, NULL, done_cb,
+                                   &b->result);
+  wait_for (&a->result, &b->result);
+}
+
+static void
+test_nearby_confirmed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *fp_a = rtc_certificate_get_fingerprint_string (f->cert_a);
+  g_autofree char *fp_b = rtc_certificate_get_fingerprint_string (f->cert_b);
+  g_autoptr (BackupDevice) stored_a = NULL;
+  g_autoptr (BackupDevice) stored_b = NULL;
+  Asked a = { .answer = TRUE }, b = { .answer = TRUE };
+
+  pair_nearby (f, f->cert_a, &a, &b);
+  g_assert_no_error (a.result.error);
+  g_assert_no_error (b.result.error);
+
+  /* One code, six digits, on both; each was told who the other is. */
+  g_assert_nonnull (a.code);
+  g_assert_cmpuint (strlen (a.code), ==, 6);
+  g_assert_true (strspn (a.code, "0123456789") == 6);
+  g_assert_cmpstr (a.code, ==, b.code);
+  g_assert_cmpstr (a.name, ==, "Beta");
+  g_assert_cmpstr (a.fingerprint, ==, fp_b);
+  g_assert_cmpstr (b.name, ==, "Alpha");
+  g_assert_cmpstr (b.fingerprint, ==, fp_a);
+
+  /* Stored on both, with the local network as signaling and one session
+   * id, which the secret sent on the channel gave the joiner. */
+  stored_a = backup_device_find (f->folder_a, "Beta", NULL);
+  stored_b = backup_device_find (f->folder_b, "Alpha", NULL);
+  g_assert_nonnull (stored_a);
+  g_assert_nonnull (stored_b);
+  g_assert_cmpstr (stored_a->fingerprint, ==, fp_b);
+  g_assert_cmpstr (stored_b->fingerprint, ==, fp_a);
+  g_assert_cmpstr (stored_a->signaling, ==, BACKUP_NEARBY_LOCATION);
+  g_assert_cmpstr (stored_b->signaling, ==, BACKUP_NEARBY_LOCATION);
+  g_assert_true (g_str_has_prefix (stored_a->session_id, "device-"));
+  g_assert_cmpstr (stored_a->session_id, ==, stored_b->session_id);
+
+  settle ();
+  g_assert_cmpuint (count_files (f->sigdir), ==, 0);
+  asked_clear (&a);
+  asked_clear (&b);
+}
+
+/* Either user refusing the code stores nothing on either side. */
+static void
+test_nearby_refused (Fixture *f, gconstpointer data)
+{
+  gboolean inviter_refuses = GPOINTER_TO_INT (data);
+  Asked a = { .answer = !inviter_refuses }, b = { .answer = inviter_refuses };
+
+  pair_nearby (f, f->cert_a, &a, &b);
+  g_assert_error (a.result.error, BACKUP_ERROR, BACKUP_ERROR_PERMISSION);
+  g_assert_error (b.result.error, BACKUP_ERROR, BACKUP_ERROR_PERMISSION);
+  g_assert_cmpstr (a.code, ==, b.code);
+  g_assert_cmpuint (count_devices (f->folder_a), ==, 0);
+  g_assert_cmpuint (count_devices (f->folder_b), ==, 0);
+  asked_clear (&a);
+  asked_clear (&b);
+}
+
+/* A device posing as the one announced: the joiner refuses its
+ * certificate before any code is shown. */
+static void
+test_nearby_wrong_device (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtcCertificate) other = rtc_certificate_generate (&error);
+  Asked a = { .answer = TRUE }, b = { .answer = TRUE };
+
+  g_assert_no_error (error);
+  pair_nearby (f, other, &a, &b);
+  g_assert_nonnull (a.result.error);
+  g_assert_error (b.result.error, RTC_ERROR, RTC_ERROR_FINGERPRINT_MISMATCH);
+  g_assert_null (a.code);
+  g_assert_null (b.code);
+  g_assert_cmpuint (count_devices (f->folder_a), ==, 0);
+  g_assert_cmpuint (count_devices (f->folder_b), ==, 0);
+  asked_clear (&a);
+  asked_clear (&b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,5 +456,13 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/device-pairing/cancel", Fixture, NULL, fixture_set_up, test_cancel,
               fixture_tear_down);
+  g_test_add ("/device-pairing/nearby/confirmed", Fixture, NULL, fixture_set_up,
+              test_nearby_confirmed, fixture_tear_down);
+  g_test_add ("/device-pairing/nearby/refused-by-inviter", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_nearby_refused, fixture_tear_down);
+  g_test_add ("/device-pairing/nearby/refused-by-joiner", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_nearby_refused, fixture_tear_down);
+  g_test_add ("/device-pairing/nearby/wrong-device", Fixture, NULL, fixture_set_up,
+              test_nearby_wrong_device, fixture_tear_down);
   return g_test_run ();
 }
