@@ -42,8 +42,7 @@ backup_nearby_get_pairing_session (const guint8 fingerprint[RTC_CERTIFICATE_FING
   gsize length = sizeof digest;
   GString *text = g_string_new ("nearby-");
 
-  g_checksum_update (checksum, (const guchar *) PAIRING_SESSION_LABEL,
-                     sizeof PAIRING_SESSION_LABEL);
+  g_checksum_update (checksum, (const guchar *)PAIRING_SESSION_LABEL, sizeof PAIRING_SESSION_LABEL);
   g_checksum_update (checksum, fingerprint, RTC_CERTIFICATE_FINGERPRINT_LEN);
   g_checksum_get_digest (checksum, digest, &length);
   for (gsize i = 0; i < 16; i++)
@@ -66,7 +65,7 @@ backup_nearby_device_get_url (const BackupNearbyDevice *device)
   /* RFC 6874: the zone of a link-local address, "%" written "%25". */
   zone = strchr (device->address, '%');
   if (zone != NULL)
-    host = g_strdup_printf ("[%.*s%%25%s]", (int) (zone - device->address), device->address,
+    host = g_strdup_printf ("[%.*s%%25%s]", (int)(zone - device->address), device->address,
                             zone + 1);
   else
     host = g_strdup_printf ("[%s]", device->address);
@@ -91,9 +90,7 @@ struct _BackupNearbyHost
 G_DEFINE_FINAL_TYPE (BackupNearbyHost, backup_nearby_host, G_TYPE_OBJECT)
 
 BackupNearbyHost *
-backup_nearby_host_new (RtcCertificate *certificate,
-                        const char *name,
-                        const char *listen_address,
+backup_nearby_host_new (RtcCertificate *certificate, const char *name, const char *listen_address,
                         gboolean pairing)
 {
   BackupNearbyHost *self;
@@ -149,8 +146,7 @@ backup_nearby_host_start (BackupNearbyHost *self, GError **error)
   if (self->server == NULL)
     {
       g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_IO,
-                   _("Cannot offer a signaling server on the local network: %s"),
-                   cause->message);
+                   _ ("Cannot offer a signaling server on the local network: %s"), cause->message);
       return FALSE;
     }
 
@@ -164,8 +160,8 @@ backup_nearby_host_start (BackupNearbyHost *self, GError **error)
       const GError *why = backup_discovery_get_error (self->discovery);
 
       g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
-                   _("Cannot announce this device on the local network: %s"),
-                   why != NULL ? why->message : _("the Avahi daemon is not running"));
+                   _ ("Cannot announce this device on the local network: %s"),
+                   why != NULL ? why->message : _ ("the Avahi daemon is not running"));
       g_clear_object (&self->discovery);
       g_clear_object (&self->server);
       return FALSE;
@@ -262,10 +258,10 @@ typedef struct
 {
   GTask *task; /* a reference while the search runs */
   QueryKind kind;
-  char *query;  /* upper-case hexadecimal digits, or the name casefolded */
+  char *query; /* upper-case hexadecimal digits, or the name casefolded */
   gboolean pairing;
   BackupDiscovery *discovery;
-  GPtrArray *matches; /* BackupNearbyDevice that answer */
+  GPtrArray *matches;        /* BackupNearbyDevice that answer */
   gboolean seen_not_pairing; /* one answered but does not accept to pair */
   guint deadline_id;
   guint settle_id;
@@ -344,8 +340,8 @@ best_record (Find *find, GError **error)
           g_autofree char *shown = g_strdup (find->query);
 
           g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
-                       _("Two devices nearby answer to “%s” (%s and %s): give more of the "
-                         "fingerprint"),
+                       _ ("Two devices nearby answer to “%s” (%s and %s): give more of the "
+                          "fingerprint"),
                        shown, best->fingerprint, device->fingerprint);
           return NULL;
         }
@@ -387,7 +383,7 @@ find_return (Find *find, GError *error)
     if (device == NULL)
       g_task_return_error (task, ambiguous);
     else
-      g_task_return_pointer (task, device, (GDestroyNotify) backup_nearby_device_free);
+      g_task_return_pointer (task, device, (GDestroyNotify)backup_nearby_device_free);
   }
 }
 
@@ -433,12 +429,12 @@ deadline_cb (gpointer user_data)
   shown = g_strdup (find->query);
   if (find->seen_not_pairing)
     find_return (find, g_error_new (BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
-                                    _("The device “%s” is on this network but does not accept "
-                                      "to pair now: invite from it first (--invite-nearby)"),
+                                    _ ("The device “%s” is on this network but does not accept "
+                                       "to pair now: invite from it first (--invite-nearby)"),
                                     shown));
   else
     find_return (find, g_error_new (BACKUP_ERROR, BACKUP_ERROR_TIMEOUT,
-                                    _("No device “%s” found on the local network"), shown));
+                                    _ ("No device “%s” found on the local network"), shown));
   return G_SOURCE_REMOVE;
 }
 
@@ -465,12 +461,9 @@ find_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 }
 
 void
-backup_nearby_find_async (const char *query,
-                          gboolean pairing,
+backup_nearby_find_async (const char *query, gboolean pairing,
                           const guint8 own_fingerprint[RTC_CERTIFICATE_FINGERPRINT_LEN],
-                          guint timeout,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
+                          guint timeout, GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
@@ -483,9 +476,9 @@ backup_nearby_find_async (const char *query,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, backup_nearby_find_async);
   find = g_new0 (Find, 1);
-  g_task_set_task_data (task, find, (GDestroyNotify) find_free);
+  g_task_set_task_data (task, find, (GDestroyNotify)find_free);
   find->pairing = pairing;
-  find->matches = g_ptr_array_new_with_free_func ((GDestroyNotify) backup_nearby_device_free);
+  find->matches = g_ptr_array_new_with_free_func ((GDestroyNotify)backup_nearby_device_free);
 
   digits = hex_digits (query);
   if (digits != NULL && strlen (digits) == 2 * RTC_CERTIFICATE_FINGERPRINT_LEN)
@@ -513,24 +506,23 @@ backup_nearby_find_async (const char *query,
       const GError *why = backup_discovery_get_error (find->discovery);
 
       g_task_return_new_error (task, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
-                               _("Cannot look for devices on the local network: %s"),
-                               why != NULL ? why->message : _("the Avahi daemon is not running"));
+                               _ ("Cannot look for devices on the local network: %s"),
+                               why != NULL ? why->message : _ ("the Avahi daemon is not running"));
       return;
     }
   find->task = g_object_ref (task);
   if (timeout > 0)
     find->deadline_id = g_timeout_add_seconds (timeout, deadline_cb, find);
   if (cancellable != NULL)
-    find->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (find_cancelled_cb),
-                                                task, NULL);
+    find->cancelled_id
+        = g_cancellable_connect (cancellable, G_CALLBACK (find_cancelled_cb), task, NULL);
 }
 
 BackupNearbyDevice *
 backup_nearby_find_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == backup_nearby_find_async,
-                        NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == backup_nearby_find_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -22,6 +22,7 @@
 #include "backup-receive-page.h"
 #include "backup-schedules-page.h"
 #include "backup-send-page.h"
+#include "backup-nearby-dialog.h"
 #include "backup-pair-dialog.h"
 #include "backup-window-private.h"
 
@@ -206,6 +207,14 @@ invite_device_action (GtkWidget *widget, const char *name, GVariant *param)
   BackupWindow *self = BACKUP_WINDOW (widget);
 
   backup_pair_dialog_invite (self, self->settings, self->api_key);
+}
+
+static void
+pair_nearby_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BackupWindow *self = BACKUP_WINDOW (widget);
+
+  backup_nearby_dialog_show (self, self->settings);
 }
 
 static void
@@ -641,6 +650,7 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.invite-device", NULL, invite_device_action);
   gtk_widget_class_install_action (widget_class, "win.pair-with-link", NULL,
                                    pair_with_link_action);
+  gtk_widget_class_install_action (widget_class, "win.pair-nearby", NULL, pair_nearby_action);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_shortcut, NULL);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, choose_file_shortcut,

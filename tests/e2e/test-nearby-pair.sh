@@ -11,6 +11,11 @@
 #   B (10.77.0.2)  --pair-nearby nearby-a, then a sender with --device nearby-a
 #   C (10.77.0.3)  the onlooker: --nearby, --pair-nearby, a spoofed
 #                  announcement of A with its own server and receiver
+#   D (10.77.0.4)  the desktop application's "Pair With a Device Nearby"
+#                  (tests/gui/test-gui-nearby.c under Xvfb), when built:
+#                  it joins A's --invite-nearby, B's --pair-nearby joins
+#                  it, and its user refuses C's code (with
+#                  NEARBY_SCREENSHOT_DIR, it renders its window there)
 #
 # The users' answers go to standard input through FIFOs. Checks: both show
 # the same code and store each other (fingerprint, "nearby:", one session
@@ -20,7 +25,8 @@
 # is refused by B for its certificate and receives nothing; with A gone,
 # B says the device is not reachable.
 #
-# Needs root, avahi-daemon and avahi-publish-service: exits 77 (skipped)
+# Needs root, avahi-daemon and avahi-publish-service (and for D, xvfb-run
+# and dbus-run-session): exits 77 (skipped)
 # otherwise, or fails when CI=true. Output: TAP lines.
 set -u
 
@@ -37,19 +43,20 @@ server=${DISTRIBUTED_BACKUP_SERVER:?}
 LAB_NAME=test-nearby-pair
 . "$(dirname "$0")/nearby-lab.sh"
 
-start_machines a:1 b:2 c:3
+start_machines a:1 b:2 c:3 d:4
 
 show() { for f in "$@"; do echo "# --- $f"; diag "$work/$f"; done; }
 fingerprint_of() { # fingerprint_of ID
   on "$1" "$app" --devices 2>&1 >/dev/null \
     | sed -n 's/^This device’s certificate fingerprint: \([0-9A-F:]*\)$/\1/p'
 }
-for id in a b c; do
+for id in a b c d; do
   on "$id" "$app" --nearby --no-announce --timeout 1 >/dev/null 2>&1 # its certificate
 done
 fp_a=$(fingerprint_of a)
 fp_b=$(fingerprint_of b)
 fp_c=$(fingerprint_of c)
+fp_d=$(fingerprint_of d)
 check "each machine has its own certificate" \
   [ ${#fp_a} = 95 ] && [ ${#fp_b} = 95 ] && [ ${#fp_c} = 95 ] && [ "$fp_a" != "$fp_b" ] \
   && [ "$fp_b" != "$fp_c" ]
@@ -212,6 +219,79 @@ check "A gone: one clear line" \
   grep -qxF "$PROGRAM: The paired device “nearby-a” is not on the local network: it did not announce itself within 3 s" \
   "$work/send3.log"
 [ $failed = 0 ] || show send3.log
+
+# --- the desktop application on D (not in a build without it)
+
+# gui NAME MODE PEER ANSWER: test-gui-nearby on D in the background, on an
+# X server and a session bus of its own; the code it shows in NAME.code.
+declare -A gui_pid
+gui() {
+  local name=$1; shift
+  ( on d xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session \
+      --config-file="$GUI_SESSION_BUS_CONF" -- env NO_AT_BRIDGE=1 GDK_DEBUG=gl-disable \
+      ${NEARBY_SCREENSHOT_DIR:+SCREENSHOT_DIR="$NEARBY_SCREENSHOT_DIR"} \
+      "$GUI_NEARBY_TEST" "$@" "$work/$name.code" 10.77.0.4 >"$work/$name.out" 2>"$work/$name.err"
+    echo $? >"$work/$name.status" ) &
+  gui_pid[$name]=$!
+  pids+=("$!")
+}
+gui_code() { cat "$work/$1.code" 2>/dev/null; }
+has_code() { [ -s "$work/$1.code" ]; }
+
+if [ -z "${GUI_NEARBY_TEST:-}" ]; then
+  echo "ok $((n + 1)) # SKIP no desktop application in this build"
+  n=$((n + 1))
+else
+  # D's window joins A, which invites from the command line.
+  start_pairing a inv3 --invite-nearby --timeout 90
+  wait_for 20 grep -q "waits on the local network" "$work/inv3.err"
+  sleep 2
+  gui g1 join nearby-a pair
+  wait_for 90 has_code g1 && wait_for 10 shows_code inv3
+  check "GUI joining: the window and A show the same code" \
+    [ -n "$(gui_code g1)" ] && [ "$(gui_code g1)" = "$(code_of inv3)" ]
+  answer inv3 y
+  finish_pairing inv3
+  wait "${gui_pid[g1]}"
+  check "GUI joining: A paired (exit 0)" [ "$(status_of inv3)" = 0 ]
+  check "GUI joining: the window paired with A, toast and devices file" \
+    [ "$(status_of g1)" = 0 ] && grep -qxF "paired with nearby-a ($fp_a)" "$work/g1.out"
+  check "GUI joining: A keeps D" grep -qF "$(printf 'nearby-d\t%s\tnearby:' "$fp_d")" \
+    <(devices_of a)
+  [ $failed = 0 ] || show g1.out g1.err inv3.err
+
+  # D's window waits; B asks from the command line.
+  gui g2 invite nearby-b pair
+  sleep 4
+  start_pairing b join3 --pair-nearby nearby-d --timeout 30
+  wait_for 90 has_code g2 && wait_for 10 shows_code join3
+  check "GUI inviting: the window and B show the same code" \
+    [ -n "$(gui_code g2)" ] && [ "$(gui_code g2)" = "$(code_of join3)" ]
+  answer join3 y
+  finish_pairing join3
+  wait "${gui_pid[g2]}"
+  check "GUI inviting: B paired (exit 0)" [ "$(status_of join3)" = 0 ]
+  check "GUI inviting: the window paired with B" \
+    [ "$(status_of g2)" = 0 ] && grep -qxF "paired with nearby-b ($fp_b)" "$work/g2.out"
+  check "GUI inviting: B keeps D" grep -qF "$(printf 'nearby-d\t%s\tnearby:' "$fp_d")" \
+    <(devices_of b)
+  [ $failed = 0 ] || show g2.out g2.err join3.err
+
+  # D's user refuses C's code: C is told, nothing stored on either side.
+  gui g3 invite nearby-c cancel
+  sleep 4
+  start_pairing c join4 --pair-nearby nearby-d --timeout 30
+  wait_for 90 has_code g3 && wait_for 10 shows_code join4
+  answer join4 y
+  finish_pairing join4
+  wait "${gui_pid[g3]}"
+  check "GUI refusing: the window ends quietly, nothing stored" \
+    [ "$(status_of g3)" = 0 ] && grep -qxF "refused nearby-c, nothing stored" "$work/g3.out"
+  check "GUI refusing: C is told (exit 1), keeps nothing" \
+    [ "$(status_of join4)" = 1 ] && grep -qF "The other device refused the pairing" \
+    "$work/join4.err" && [ -z "$(devices_of c)" ]
+  [ $failed = 0 ] || show g3.out g3.err join4.err
+fi
 
 echo "1..$n"
 [ $failed = 0 ]

@@ -1265,41 +1265,6 @@ test_show_in_files (void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Screenshots                                                              */
-
-static void
-save_png (GtkWidget *widget, const char *name)
-{
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int width, height;
-
-  for (guint i = 0; i < 100 && gtk_widget_get_width (widget) == 0; i++)
-    run_for (50);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  for (guint i = 0; i < 100 && node == NULL; i++)
-    {
-      g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-      node = gtk_snapshot_to_node (snapshot);
-      if (node == NULL)
-        run_for (50);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (g_getenv ("SCREENSHOT_DIR") != NULL)
-    path = g_build_filename (g_getenv ("SCREENSHOT_DIR"), name, NULL);
-  else
-    path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("rendered %s (%dx%d)", path, width, height);
-}
-
 static void
 render (int width, const char *prefix)
 {
@@ -1329,7 +1294,7 @@ render (int width, const char *prefix)
   wait_idle (page);
   g_assert_cmpstr (state_of (page), ==, "empty");
   png = g_strdup_printf ("%s-history-empty.png", prefix);
-  save_png (GTK_WIDGET (window), png);
+  gui_test_save_png (GTK_WIDGET (window), png);
 
   /* Filled: two received names, two sent backups. */
   for (guint i = 0; i < 2; i++)
@@ -1350,7 +1315,7 @@ render (int width, const char *prefix)
   }
   g_free (png);
   png = g_strdup_printf ("%s-history-list.png", prefix);
-  save_png (GTK_WIDGET (window), png);
+  gui_test_save_png (GTK_WIDGET (window), png);
 
   /* Restored. */
   {
@@ -1371,7 +1336,7 @@ render (int width, const char *prefix)
     run_for (600);
     g_free (png);
     png = g_strdup_printf ("%s-history-restored.png", prefix);
-    save_png (GTK_WIDGET (window), png);
+    gui_test_save_png (GTK_WIDGET (window), png);
   }
   destroy_window (window);
 

@@ -29,6 +29,9 @@
 #include "backup-window-private.h"
 #include "rtc-certificate.h"
 
+#define WAIT_UNTIL GUI_TEST_WAIT_UNTIL
+#define find_dialog gui_test_find_dialog
+
 const char *__asan_default_options (void);
 
 __attribute__ ((used)) const char *
@@ -40,36 +43,6 @@ __asan_default_options (void)
 static BackupApplication *app;
 static char *tmpdir;
 static char *signaling;
-
-static gboolean
-give_up_cb (gpointer user_data)
-{
-  g_error ("%s did not happen within 90 s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond, what)                                                                     \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    guint give_up_ = g_timeout_add_seconds (90, give_up_cb, (gpointer) (what));                    \
-    while (!(cond))                                                                                \
-      g_main_context_iteration (NULL, TRUE);                                                       \
-    g_source_remove (give_up_);                                                                    \
-  }                                                                                                \
-  G_STMT_END
-
-/* The message dialog on screen whose heading is @heading, or NULL. */
-static AdwMessageDialog *
-find_dialog (const char *heading)
-{
-  g_autoptr (GList) toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data)
-        && g_strcmp0 (adw_message_dialog_get_heading (l->data), heading) == 0)
-      return l->data;
-  return NULL;
-}
 
 static BackupWindow *
 the_window (void)

@@ -263,43 +263,6 @@ destroy_window (GtkWindow *window)
   g_assert_finalize_object (window);
 }
 
-/* Renders @widget (a window) to the PNG file @name, in the build directory
- * or $SCREENSHOT_DIR (build-aux/screenshots.sh). */
-static void
-save_png (GtkWidget *widget, const char *name)
-{
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int width, height;
-
-  for (guint i = 0; i < 100 && gtk_widget_get_width (widget) == 0; i++)
-    run_for (50);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-  for (guint i = 0; i < 100 && node == NULL; i++)
-    {
-      g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-      node = gtk_snapshot_to_node (snapshot);
-      if (node == NULL)
-        run_for (50);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (g_getenv ("SCREENSHOT_DIR") != NULL)
-    path = g_build_filename (g_getenv ("SCREENSHOT_DIR"), name, NULL);
-  else
-    path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("rendered %s (%dx%d)", path, width, height);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Tests                                                                    */
 
@@ -636,7 +599,7 @@ test_render (void)
                       NULL);
   g_assert_cmpint (min_width, <=, 360);
 
-  save_png (GTK_WIDGET (window), "schedules.png");
+  gui_test_save_png (GTK_WIDGET (window), "schedules.png");
 
   /* The dialog, editing the first. */
   gtk_widget_activate_action (GTK_WIDGET (page), "schedules.edit", "s", photos_id);
@@ -648,7 +611,7 @@ test_render (void)
   gtk_widget_measure (GTK_WIDGET (dialog), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL,
                       NULL);
   g_assert_cmpint (min_width, <=, 360);
-  save_png (GTK_WIDGET (dialog), "schedule-dialog.png");
+  gui_test_save_png (GTK_WIDGET (dialog), "schedule-dialog.png");
 
   destroy_window (window);
   backup_scheduler_stop (scheduler);
