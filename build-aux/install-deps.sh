@@ -12,7 +12,7 @@ build_pkgs=(
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev
   libnice-dev libusrsctp-dev libgnutls28-dev
   libsoup-3.0-dev libjson-glib-dev libarchive-dev libsecret-1-dev
-  libavahi-client-dev libavahi-glib-dev
+  libavahi-client-dev libavahi-glib-dev nettle-dev zlib1g-dev
   appstream desktop-file-utils systemd
 )
 test_pkgs=(

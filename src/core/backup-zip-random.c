@@ -85,11 +85,8 @@ derived_next_block (DerivedStream *stream)
   stream->used = 0;
 }
 
-/* libarchive's source of salts (see the header). */
-void arc4random_buf (void *buffer, size_t length);
-
 void
-arc4random_buf (void *buffer, size_t length)
+backup_zip_random_bytes (void *buffer, gsize length)
 {
   guint8 *p = buffer;
 

@@ -6,33 +6,34 @@
  * Two threads share the work of one double zip:
  *
  *   inner thread: reads the source files, writes the inner archive (deflate or
- *                 store per entry, then encryption with password 1) into
- *                 fixed-size chunks;
+ *                 store per entry, then encryption with password 1) straight
+ *                 into fixed-size chunks;
  *   outer thread: takes the chunks in order, writes them as the single stored
  *                 entry of the outer archive (encryption with password 2) and
  *                 writes the result to the output stream.
  *
  * The chunks circulate between a free list and a full list (a bounded queue
  * of N_CHUNKS × CHUNK_SIZE bytes), so memory stays constant whatever the size
- * of the tree, and neither archive is ever copied to a temporary file.
+ * of the tree, and neither archive is ever copied to a temporary file. The
+ * zip structures and the ciphers are in backup-zip-output.c and
+ * backup-zip-cipher.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <glib/gi18n.h>
 
 #include "backup-error.h"
+#include "backup-zip-output.h"
 #include "backup-zip-random.h"
 #include "backup-zip-writer.h"
 
@@ -46,13 +47,17 @@
 #define PROBE_SIZE (64 * 1024)
 /* Deflate must save at least 1/16 of the probe, or the entry is stored. */
 #define PROBE_MIN_SAVING_SHIFT 4
+/* Files up to this size are deflated at once, and stored when that does
+ * not save enough: no probe. */
+#define SMALL_MAX_SIZE PROBE_SIZE
+#define SMALL_OUT_SIZE (SMALL_MAX_SIZE - (SMALL_MAX_SIZE >> PROBE_MIN_SAVING_SHIFT))
+/* Small files read ahead (see Job). */
+#define N_JOBS 8
+/* Files smaller than this have the inner level's AES done by the outer
+ * thread (see inner_defer()). */
+#define DEFER_MAX_SIZE (1024 * 1024)
 
-typedef struct archive ZipArchive;
-typedef struct archive_entry ZipArchiveEntry;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZipArchive, archive_write_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZipArchiveEntry, archive_entry_free)
-
-/* Macros, so that the translatable formats stay literals the compiler checks. */
+/* A macro, so that the translatable formats stay literals the compiler checks. */
 #define set_errno_error(error, errsv, format, path)                                                \
   G_STMT_START                                                                                     \
   {                                                                                                \
@@ -60,21 +65,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZipArchiveEntry, archive_entry_free)
     g_autofree char *display_ = g_filename_display_name (path);                                    \
     g_set_error (error, BACKUP_ERROR, backup_error_from_errno (errsv_), format, display_,          \
                  g_strerror (errsv_));                                                             \
-  }                                                                                                \
-  G_STMT_END
-
-/* A failure of the other thread or of the output is recorded already and
- * says more than libarchive's message about it. */
-#define fail_archive(state, a, format, path)                                                       \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (!state_is_aborted (state))                                                                 \
-      {                                                                                            \
-        g_autofree char *display_ = g_filename_display_name (path);                                \
-        const char *why_ = archive_error_string (a);                                               \
-        state_fail (state, g_error_new (BACKUP_ERROR, BACKUP_ERROR_FAILED, format, display_,       \
-                                        why_ != NULL ? why_ : g_strerror (EIO)));                  \
-      }                                                                                            \
   }                                                                                                \
   G_STMT_END
 
@@ -281,10 +271,39 @@ backup_zip_tree_scan (const char *root, GCancellable *cancellable, GError **erro
 /* ------------------------------------------------------------------------ */
 /* The bounded chunk queue shared by the two threads */
 
+/* A raw deflate stream at the inner level's compression level. */
+typedef struct
+{
+  z_stream zs;
+  gboolean ready;
+} Deflater;
+
+/* Small files are read ahead into a ring of jobs and deflated by whichever
+ * thread is free: the inner one, or the outer one while it waits for a
+ * chunk. The inner thread writes their entries in order. */
+typedef enum
+{
+  JOB_EMPTY,
+  JOB_READY, /* read, to deflate */
+  JOB_BUSY,  /* being deflated */
+  JOB_DONE,
+} JobState;
+
+typedef struct
+{
+  JobState state; /* under WriteState.lock */
+  guint index;    /* of the entry */
+  guint8 *in;     /* the whole file: SMALL_MAX_SIZE + 1 bytes */
+  gsize len;
+  guint8 *out;   /* SMALL_OUT_SIZE bytes */
+  gsize out_len; /* 0: stored */
+} Job;
+
 typedef struct
 {
   guint8 *data;
   gsize len;
+  GArray *deferred; /* of BackupZipDeferred: the inner level's AES, left to the outer thread */
 } Chunk;
 
 typedef struct
@@ -298,11 +317,17 @@ typedef struct
   gboolean eof;     /* the inner thread finished its archive */
   gboolean aborted; /* one side failed or the operation was cancelled */
   GError *error;    /* the first failure */
+  Job jobs[N_JOBS]; /* a ring: job_count jobs from job_first */
+  guint job_first;
+  guint job_count;
 
   /* inner thread only */
   Chunk *current;
-  GConverter *probe;
+  z_stream probe;
+  gboolean probe_ready;
   guint8 *probe_out;
+  Deflater small;
+  guint next_ahead; /* the next entry to consider for reading ahead */
   gint64 bytes_done;
 } WriteState;
 
@@ -356,6 +381,69 @@ cancelled_cb (GCancellable *cancellable, gpointer user_data)
   g_mutex_unlock (&state->lock);
 }
 
+/* Deflates the whole file of @job; out_len stays 0 when that does not save
+ * enough. Called without the lock, by the thread that made the job busy. */
+static void
+deflater_run (Deflater *d, Job *job)
+{
+  z_stream *zs = &d->zs;
+  gsize limit = job->len - (job->len >> PROBE_MIN_SAVING_SHIFT);
+
+  job->out_len = 0;
+  if (!d->ready)
+    {
+      if (deflateInit2 (zs, backup_zip_output_deflate_level (), Z_DEFLATED, -MAX_WBITS, 8,
+                        Z_DEFAULT_STRATEGY)
+          != Z_OK)
+        return;
+      d->ready = TRUE;
+    }
+  else
+    deflateReset (zs);
+
+  zs->next_in = job->in;
+  zs->avail_in = (uInt)job->len;
+  zs->next_out = job->out;
+  zs->avail_out = (uInt)MIN (limit, SMALL_OUT_SIZE);
+  if (deflate (zs, Z_FINISH) == Z_STREAM_END)
+    job->out_len = zs->total_out;
+}
+
+static void
+deflater_clear (Deflater *d)
+{
+  if (d->ready)
+    deflateEnd (&d->zs);
+  d->ready = FALSE;
+}
+
+/* With the lock held: the most recently read job still to deflate, which
+ * the inner thread will need last. */
+static Job *
+state_youngest_ready (WriteState *state)
+{
+  for (guint i = state->job_count; i > 0; i--)
+    {
+      Job *job = &state->jobs[(state->job_first + i - 1) % N_JOBS];
+
+      if (job->state == JOB_READY)
+        return job;
+    }
+  return NULL;
+}
+
+/* With the lock held: deflates @job, unlocking meanwhile. */
+static void
+state_run_job (WriteState *state, Deflater *d, Job *job)
+{
+  job->state = JOB_BUSY;
+  g_mutex_unlock (&state->lock);
+  deflater_run (d, job);
+  g_mutex_lock (&state->lock);
+  job->state = JOB_DONE;
+  g_cond_broadcast (&state->cond);
+}
+
 /* Inner thread: hands the current chunk over and takes a free one. */
 static gboolean
 state_push_current (WriteState *state)
@@ -374,15 +462,19 @@ state_push_current (WriteState *state)
         g_cond_wait (&state->cond, &state->lock);
     }
   if (state->current != NULL)
-    state->current->len = 0;
+    {
+      state->current->len = 0;
+      g_array_set_size (state->current->deferred, 0);
+    }
   g_mutex_unlock (&state->lock);
 
   return !state_is_aborted (state);
 }
 
-/* Outer thread: the next full chunk, or NULL at the end or on failure. */
+/* Outer thread: the next full chunk, or NULL at the end or on failure.
+ * While there is none, it deflates small files for the inner thread. */
 static Chunk *
-state_pop_full (WriteState *state, Chunk *done)
+state_pop_full (WriteState *state, Chunk *done, Deflater *d)
 {
   Chunk *chunk = NULL;
 
@@ -394,10 +486,16 @@ state_pop_full (WriteState *state, Chunk *done)
     }
   while (!state->aborted)
     {
+      Job *job;
+
       chunk = g_queue_pop_head (&state->full_chunks);
       if (chunk != NULL || state->eof)
         break;
-      g_cond_wait (&state->cond, &state->lock);
+      job = state_youngest_ready (state);
+      if (job != NULL)
+        state_run_job (state, d, job);
+      else
+        g_cond_wait (&state->cond, &state->lock);
     }
   g_mutex_unlock (&state->lock);
 
@@ -412,76 +510,57 @@ chunk_free (gpointer data)
   if (chunk == NULL)
     return;
   g_free (chunk->data);
+  g_array_unref (chunk->deferred);
   g_free (chunk);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Inner level */
 
-static la_ssize_t
-inner_write_cb (struct archive *a, void *user_data, const void *buffer, size_t length)
+/* The inner archive is written straight into the current chunk: a full
+ * chunk goes to the outer thread and a free one takes its place. */
+static guint8 *
+inner_flush (guint8 *buffer, gsize len, gpointer user_data)
 {
   WriteState *state = user_data;
-  const guint8 *p = buffer;
-  size_t left = length;
 
-  while (left > 0)
+  g_assert (state->current != NULL && buffer == state->current->data);
+  state->current->len = len;
+  if (!state_push_current (state))
+    return NULL;
+  return state->current->data;
+}
+
+/* The inner level's AES work for small files is recorded with the chunk it
+ * applies to and done by the outer thread (outer_write()): there, the key
+ * derivation of each entry (PBKDF2, 1000 rounds) dominates, while deflate
+ * keeps the inner thread busy. Large files are encrypted by the inner
+ * thread itself, which has little else to do for them while the outer
+ * thread encrypts its own level. */
+static void
+inner_defer (const BackupZipDeferred *op, gpointer user_data)
+{
+  WriteState *state = user_data;
+  GArray *ops = state->current->deferred;
+
+  if (op->kind == BACKUP_ZIP_DEFERRED_DATA && ops->len > 0)
     {
-      size_t n;
+      BackupZipDeferred *last = &g_array_index (ops, BackupZipDeferred, ops->len - 1);
 
-      if (state->current == NULL || state->current->len == CHUNK_SIZE)
+      if (last->kind == BACKUP_ZIP_DEFERRED_DATA && last->offset + last->len == op->offset)
         {
-          /* After a failure, data is dropped rather than refused: libarchive
-           * 3.6.2 leaks its deflate and block buffers when a write fails
-           * while it closes an entry. The threads stop on their own. */
-          if (!state_push_current (state))
-            return length;
+          last->len += op->len;
+          return;
         }
-      n = MIN (left, CHUNK_SIZE - state->current->len);
-      memcpy (state->current->data + state->current->len, p, n);
-      state->current->len += n;
-      p += n;
-      left -= n;
     }
-
-  return length;
+  g_array_append_val (ops, *op);
 }
 
 static gboolean
-set_zip_options (struct archive *a, BackupZipEncryption encryption, const char *password,
-                 GError **error)
+inner_aes_deferred (const BackupZipWriteParams *params)
 {
-  const char *option = NULL;
-
-  if (archive_write_set_format_zip (a) != ARCHIVE_OK)
-    goto failed;
-
-  if (password != NULL && *password != '\0')
-    {
-      switch (encryption)
-        {
-        case BACKUP_ZIP_ENCRYPTION_AES128:
-          option = "aes128";
-          break;
-        case BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO:
-          option = "zipcrypt";
-          break;
-        case BACKUP_ZIP_ENCRYPTION_AES256:
-        default:
-          option = "aes256";
-          break;
-        }
-      if (archive_write_set_format_option (a, "zip", "encryption", option) != ARCHIVE_OK
-          || archive_write_set_passphrase (a, password) != ARCHIVE_OK)
-        goto failed;
-    }
-
-  return TRUE;
-
-failed:
-  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_FAILED, _ ("Could not set up the zip writer: %s"),
-               archive_error_string (a));
-  return FALSE;
+  return params->password1 != NULL && *params->password1 != '\0'
+         && params->encryption != BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO;
 }
 
 /* Reads until the buffer is full or the file ends. */
@@ -509,50 +588,41 @@ read_full (int fd, guint8 *buffer, gsize size)
 static gboolean
 probe_compressible (WriteState *state, const guint8 *data, gsize len)
 {
+  z_stream *zs = &state->probe;
   gsize limit = len - (len >> PROBE_MIN_SAVING_SHIFT);
-  gsize in_done = 0, out_done = 0;
-  gboolean compressible = FALSE;
+  int ret;
 
-  g_converter_reset (state->probe);
-  while (out_done < limit)
+  if (!state->probe_ready)
     {
-      g_autoptr (GError) error = NULL;
-      gsize bytes_read = 0, bytes_written = 0;
-      GConverterResult res;
-
-      res = g_converter_convert (state->probe, data + in_done, len - in_done,
-                                 state->probe_out + out_done, limit - out_done,
-                                 G_CONVERTER_INPUT_AT_END, &bytes_read, &bytes_written, &error);
-      if (res == G_CONVERTER_ERROR)
-        break;
-      in_done += bytes_read;
-      out_done += bytes_written;
-      if (res == G_CONVERTER_FINISHED)
-        {
-          compressible = TRUE;
-          break;
-        }
+      if (deflateInit2 (zs, 1, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return TRUE;
+      state->probe_ready = TRUE;
     }
+  else
+    deflateReset (zs);
 
-  return compressible;
+  zs->next_in = (Bytef *)data;
+  zs->avail_in = (uInt)len;
+  zs->next_out = state->probe_out;
+  zs->avail_out = (uInt)limit;
+  ret = deflate (zs, Z_FINISH);
+  /* Finished within the limit: it compresses. */
+  return ret == Z_STREAM_END;
 }
 
-static gboolean
+static void
 report_progress (WriteState *state, gsize n)
 {
   state->bytes_done += n;
   if (state->params->progress != NULL)
     state->params->progress (state->bytes_done, state->params->progress_data);
-  return TRUE;
 }
 
-static gboolean
-write_regular_file (WriteState *state, struct archive *a, struct archive_entry *ae,
-                    const BackupZipEntry *entry, const char *full, guint8 *buffer)
+/* Opens a regular file of the tree; -1 after a failure, recorded. */
+static int
+open_source (WriteState *state, const char *full)
 {
   struct stat st;
-  gssize n;
-  gint64 total = 0;
   int fd;
 
   fd = open (full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -570,7 +640,7 @@ write_regular_file (WriteState *state, struct archive *a, struct archive_entry *
       else
         set_errno_error (&error, errno, _ ("Could not open “%s”: %s"), full);
       state_fail (state, error);
-      return FALSE;
+      return -1;
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
@@ -580,22 +650,154 @@ write_regular_file (WriteState *state, struct archive *a, struct archive_entry *
       state_fail (state,
                   g_error_new (BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
                                _ ("“%s” changed while the folder was being archived"), display));
-      return FALSE;
+      return -1;
     }
   posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return fd;
+}
+
+static void
+fail_changed_size (WriteState *state, const char *full, gint64 size)
+{
+  g_autofree char *display = g_filename_display_name (full);
+
+  state_fail (state, g_error_new (BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
+                                  _ ("“%s” changed size while the folder was being "
+                                     "archived (%lld bytes expected)"),
+                                  display, (long long)size));
+}
+
+static gboolean
+is_small_file (const BackupZipEntry *entry)
+{
+  return S_ISREG (entry->mode) && entry->size > 0 && entry->size <= SMALL_MAX_SIZE;
+}
+
+/* Reads the small file of entry @index into the next free job. */
+static gboolean
+read_job (WriteState *state, guint index)
+{
+  const BackupZipEntry *entry = g_ptr_array_index (state->params->tree->entries, index);
+  g_autofree char *full = g_build_filename (state->params->tree->root, entry->path, NULL);
+  Job *job = &state->jobs[(state->job_first + state->job_count) % N_JOBS];
+  gssize n;
+  int fd;
+
+  g_assert (job->state == JOB_EMPTY);
+  fd = open_source (state, full);
+  if (fd < 0)
+    return FALSE;
+  /* One byte more than expected shows a file that grew. */
+  n = read_full (fd, job->in, entry->size + 1);
+  if (n < 0)
+    {
+      GError *error = NULL;
+
+      set_errno_error (&error, errno, _ ("Could not read “%s”: %s"), full);
+      close (fd);
+      state_fail (state, error);
+      return FALSE;
+    }
+  close (fd);
+  if (n != entry->size)
+    {
+      fail_changed_size (state, full, entry->size);
+      return FALSE;
+    }
+
+  job->index = index;
+  job->len = n;
+  g_mutex_lock (&state->lock);
+  job->state = JOB_READY;
+  state->job_count++;
+  g_cond_broadcast (&state->cond);
+  g_mutex_unlock (&state->lock);
+  return TRUE;
+}
+
+/* Writes the small file of entry @index, read ahead with the next ones. */
+static gboolean
+write_small_file (WriteState *state, BackupZipOutput *zip, guint index)
+{
+  const GPtrArray *entries = state->params->tree->entries;
+  const BackupZipEntry *entry = g_ptr_array_index (entries, index);
+  BackupZipOutputEntry ze = {
+    .name = entry->path,
+    .mode = entry->mode,
+    .mtime = entry->mtime,
+    .uid = entry->uid,
+    .gid = entry->gid,
+    .size = entry->size,
+  };
+  Job *job;
+  gboolean ok;
+
+  state->next_ahead = MAX (state->next_ahead, index);
+  while (state->job_count < N_JOBS && state->next_ahead < entries->len)
+    {
+      if (is_small_file (g_ptr_array_index (entries, state->next_ahead))
+          && !read_job (state, state->next_ahead))
+        return FALSE;
+      state->next_ahead++;
+    }
+
+  g_mutex_lock (&state->lock);
+  job = &state->jobs[state->job_first];
+  g_assert (state->job_count > 0 && job->index == index);
+  while (job->state != JOB_DONE && !state->aborted)
+    {
+      Job *other = job->state == JOB_READY ? job : state_youngest_ready (state);
+
+      /* While the outer thread deflates this one, another one. */
+      if (other != NULL)
+        state_run_job (state, &state->small, other);
+      else
+        g_cond_wait (&state->cond, &state->lock);
+    }
+  ok = !state->aborted;
+  g_mutex_unlock (&state->lock);
+  if (!ok)
+    return FALSE;
+
+  ze.method = job->out_len > 0 ? BACKUP_ZIP_METHOD_DEFLATE : BACKUP_ZIP_METHOD_STORE;
+  ok = backup_zip_output_add_entry (zip, &ze)
+       && (job->out_len > 0
+               ? backup_zip_output_write_deflated (zip, job->in, job->len, job->out, job->out_len)
+               : backup_zip_output_write (zip, job->in, job->len))
+       && backup_zip_output_end_entry (zip);
+  if (ok)
+    report_progress (state, job->len);
+
+  g_mutex_lock (&state->lock);
+  job->state = JOB_EMPTY;
+  state->job_first = (state->job_first + 1) % N_JOBS;
+  state->job_count--;
+  g_mutex_unlock (&state->lock);
+  return ok;
+}
+
+static gboolean
+write_regular_file (WriteState *state, BackupZipOutput *zip, BackupZipOutputEntry *ze,
+                    const BackupZipEntry *entry, const char *full, guint8 *buffer)
+{
+  gssize n;
+  gint64 total = 0;
+  int fd;
+
+  fd = open_source (state, full);
+  if (fd < 0)
+    return FALSE;
 
   n = read_full (fd, buffer, READ_SIZE);
-  if (n >= 0)
+  if (n >= 0 && entry->size > 0)
     {
       if (n >= PROBE_MIN_SIZE && !probe_compressible (state, buffer, MIN (n, PROBE_SIZE)))
-        archive_write_zip_set_compression_store (a);
+        ze->method = BACKUP_ZIP_METHOD_STORE;
       else
-        archive_write_zip_set_compression_deflate (a);
-
-      if (archive_write_header (a, ae) != ARCHIVE_OK)
+        ze->method = BACKUP_ZIP_METHOD_DEFLATE;
+      if (!backup_zip_output_add_entry (zip, ze))
         {
           close (fd);
-          fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), full);
           return FALSE;
         }
     }
@@ -605,10 +807,9 @@ write_regular_file (WriteState *state, struct archive *a, struct archive_entry *
       total += n;
       if (total > entry->size)
         break;
-      if (archive_write_data (a, buffer, n) != n)
+      if (!backup_zip_output_write (zip, buffer, n))
         {
           close (fd);
-          fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), full);
           return FALSE;
         }
       report_progress (state, n);
@@ -633,56 +834,37 @@ write_regular_file (WriteState *state, struct archive *a, struct archive_entry *
 
   if (total != entry->size)
     {
-      g_autofree char *display = g_filename_display_name (full);
-
-      state_fail (state, g_error_new (BACKUP_ERROR, BACKUP_ERROR_CORRUPT,
-                                      _ ("“%s” changed size while the folder was being "
-                                         "archived (%lld bytes expected)"),
-                                      display, (long long) entry->size));
+      fail_changed_size (state, full, entry->size);
       return FALSE;
     }
 
-  return TRUE;
+  if (entry->size == 0)
+    return backup_zip_output_add_entry (zip, ze);
+  return backup_zip_output_end_entry (zip);
 }
 
 static gboolean
-write_inner_entry (WriteState *state, struct archive *a, const BackupZipEntry *entry,
+write_inner_entry (WriteState *state, BackupZipOutput *zip, const BackupZipEntry *entry,
                    guint8 *buffer)
 {
-  g_autoptr (ZipArchiveEntry) ae = archive_entry_new ();
-  g_autofree char *full = g_build_filename (state->params->tree->root, entry->path, NULL);
-
-  archive_entry_set_pathname_utf8 (ae, entry->path);
-  archive_entry_set_mode (ae, entry->mode);
-  archive_entry_set_mtime (ae, entry->mtime, entry->mtime_nsec);
-  archive_entry_set_uid (ae, entry->uid);
-  archive_entry_set_gid (ae, entry->gid);
+  BackupZipOutputEntry ze = {
+    .name = entry->path,
+    .mode = entry->mode,
+    .mtime = entry->mtime,
+    .uid = entry->uid,
+    .gid = entry->gid,
+    .size = S_ISREG (entry->mode) ? entry->size : 0,
+    .method = BACKUP_ZIP_METHOD_STORE,
+    .link_target = entry->link_target,
+  };
 
   if (S_ISREG (entry->mode))
     {
-      archive_entry_set_size (ae, entry->size);
-      if (!write_regular_file (state, a, ae, entry, full, buffer))
-        return FALSE;
-    }
-  else
-    {
-      archive_entry_set_size (ae, 0);
-      if (S_ISLNK (entry->mode))
-        archive_entry_set_symlink_utf8 (ae, entry->link_target);
-      archive_write_zip_set_compression_store (a);
-      if (archive_write_header (a, ae) != ARCHIVE_OK)
-        {
-          fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), full);
-          return FALSE;
-        }
-    }
+      g_autofree char *full = g_build_filename (state->params->tree->root, entry->path, NULL);
 
-  if (archive_write_finish_entry (a) != ARCHIVE_OK)
-    {
-      fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), full);
-      return FALSE;
+      return write_regular_file (state, zip, &ze, entry, full, buffer);
     }
-  return TRUE;
+  return backup_zip_output_add_entry (zip, &ze);
 }
 
 static gpointer
@@ -690,47 +872,38 @@ inner_thread (gpointer user_data)
 {
   WriteState *state = user_data;
   const BackupZipWriteParams *params = state->params;
-  g_autoptr (ZipArchive) a = archive_write_new ();
+  g_autoptr (BackupZipOutput) zip = NULL;
   g_autofree guint8 *buffer = g_malloc (READ_SIZE);
-  g_autoptr (GError) error = NULL;
-  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-  locale_t old = utf8 != (locale_t)0 ? uselocale (utf8) : (locale_t)0;
-  gboolean ok = TRUE;
+  gboolean ok;
 
   if (params->reproducible_key != NULL)
     backup_zip_random_begin (params->reproducible_key, "inner");
-  state->probe = G_CONVERTER (g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, 1));
   state->probe_out = g_malloc (PROBE_SIZE);
 
-  if (!set_zip_options (a, params->encryption, params->password1, &error))
-    {
-      state_fail (state, g_steal_pointer (&error));
-      ok = FALSE;
-    }
-  if (ok
-      && (archive_write_set_bytes_per_block (a, 0) != ARCHIVE_OK
-          || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
-          || archive_write_open2 (a, state, NULL, inner_write_cb, NULL, NULL) != ARCHIVE_OK))
-    {
-      fail_archive (state, a, _ ("Could not start the archive “%s”: %s"), params->inner_name);
-      ok = FALSE;
-    }
+  ok = state_push_current (state);
+  if (ok)
+    zip = backup_zip_output_new (params->encryption, params->password1, state->current->data,
+                                 CHUNK_SIZE, inner_flush, state);
+  /* The restore reads the inner archive as a stream (see
+   * backup-restore-indexed.c): stored entries keep their CRC. */
+  if (zip != NULL)
+    backup_zip_output_set_aes_stored_crc (zip, TRUE);
+  if (zip != NULL && inner_aes_deferred (params))
+    backup_zip_output_defer_aes (zip, DEFER_MAX_SIZE, inner_defer, state);
 
   for (guint i = 0; ok && i < params->tree->entries->len; i++)
     {
+      const BackupZipEntry *entry = g_ptr_array_index (params->tree->entries, i);
+
       if (state_check_cancelled (state) || state_is_aborted (state))
         ok = FALSE;
+      else if (is_small_file (entry))
+        ok = write_small_file (state, zip, i);
       else
-        ok = write_inner_entry (state, a, g_ptr_array_index (params->tree->entries, i), buffer);
+        ok = write_inner_entry (state, zip, entry, buffer);
     }
-
-  if (ok && archive_write_close (a) != ARCHIVE_OK)
-    {
-      fail_archive (state, a, _ ("Could not finish the archive “%s”: %s"), params->inner_name);
-      ok = FALSE;
-    }
-  if (ok && state->current != NULL && state->current->len > 0)
-    ok = state_push_current (state);
+  if (ok)
+    ok = backup_zip_output_close (zip);
 
   g_mutex_lock (&state->lock);
   state->eof = TRUE;
@@ -739,35 +912,27 @@ inner_thread (gpointer user_data)
   g_cond_broadcast (&state->cond);
   g_mutex_unlock (&state->lock);
 
-  /* After a failure the write callback drops whatever libarchive still
-   * writes while it closes. (archive_write_fail() would leak the block
-   * buffer in libarchive 3.6.2.) */
-  g_clear_pointer (&a, archive_write_free);
-
-  g_clear_object (&state->probe);
+  g_clear_pointer (&zip, backup_zip_output_free);
+  if (state->probe_ready)
+    deflateEnd (&state->probe);
   g_clear_pointer (&state->probe_out, g_free);
+  deflater_clear (&state->small);
   backup_zip_random_end ();
-  if (utf8 != (locale_t)0)
-    {
-      uselocale (old);
-      freelocale (utf8);
-    }
   return NULL;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Outer level */
 
-static la_ssize_t
-outer_write_cb (struct archive *a, void *user_data, const void *buffer, size_t length)
+static guint8 *
+outer_flush (guint8 *buffer, gsize len, gpointer user_data)
 {
   WriteState *state = user_data;
   GError *error = NULL;
 
-  /* Dropped, not refused: see inner_write_cb(). */
   if (state_is_aborted (state))
-    return length;
-  if (!g_output_stream_write_all (state->params->out, buffer, length, NULL,
+    return NULL;
+  if (!g_output_stream_write_all (state->params->out, buffer, len, NULL,
                                   state->params->cancellable, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -782,65 +947,56 @@ outer_write_cb (struct archive *a, void *user_data, const void *buffer, size_t l
           error = wrapped;
         }
       state_fail (state, error);
+      return NULL;
     }
-  return length;
+  return buffer;
 }
 
 static gboolean
-outer_write (WriteState *state, struct archive *a)
+outer_write (WriteState *state)
 {
   const BackupZipWriteParams *params = state->params;
-  g_autoptr (ZipArchiveEntry) ae = archive_entry_new ();
+  g_autofree guint8 *block = g_malloc (OUTER_BLOCK_SIZE);
+  g_autoptr (BackupZipOutput) zip = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree BackupZipAes *inner_aes = g_new0 (BackupZipAes, 1);
+  Deflater deflater = { 0 };
+  gboolean ok = TRUE;
   Chunk *chunk = NULL;
+  /* The inner archive is already compressed: it is stored, and its size is
+   * not known in advance. */
+  BackupZipOutputEntry ze = {
+    .name = params->inner_name,
+    .mode = S_IFREG | 0644,
+    .mtime = params->reproducible_key != NULL ? params->outer_mtime
+                                              : g_get_real_time () / G_USEC_PER_SEC,
+    .size = -1,
+    .method = BACKUP_ZIP_METHOD_STORE,
+  };
 
-  if (!set_zip_options (a, params->encryption, params->password2, &error))
-    {
-      state_fail (state, g_steal_pointer (&error));
-      return FALSE;
-    }
-  if (archive_write_set_bytes_per_block (a, OUTER_BLOCK_SIZE) != ARCHIVE_OK
-      || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
-      || archive_write_open2 (a, state, NULL, outer_write_cb, NULL, NULL) != ARCHIVE_OK)
-    {
-      fail_archive (state, a, _ ("Could not start the archive “%s”: %s"), params->inner_name);
-      return FALSE;
-    }
-
-  /* The inner archive is already compressed: store it. Its size is not known
-   * in advance, so libarchive writes a data descriptor with Zip64 sizes. */
-  archive_write_zip_set_compression_store (a);
-  archive_entry_set_pathname_utf8 (ae, params->inner_name);
-  archive_entry_set_filetype (ae, AE_IFREG);
-  archive_entry_set_perm (ae, 0644);
-  archive_entry_set_mtime (ae,
-                           params->reproducible_key != NULL ? params->outer_mtime
-                                                            : g_get_real_time () / G_USEC_PER_SEC,
-                           0);
-  if (archive_write_header (a, ae) != ARCHIVE_OK)
-    {
-      fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), params->inner_name);
-      return FALSE;
-    }
-
-  while ((chunk = state_pop_full (state, chunk)) != NULL)
-    {
-      if (archive_write_data (a, chunk->data, chunk->len) != (la_ssize_t)chunk->len)
-        {
-          fail_archive (state, a, _ ("Could not add “%s” to the archive: %s"), params->inner_name);
-          chunk_free (chunk);
-          return FALSE;
-        }
-    }
-
-  if (state_is_aborted (state))
+  zip = backup_zip_output_new (params->encryption, params->password2, block, OUTER_BLOCK_SIZE,
+                               outer_flush, state);
+  if (!backup_zip_output_add_entry (zip, &ze))
     return FALSE;
 
-  if (archive_write_finish_entry (a) != ARCHIVE_OK || archive_write_close (a) != ARCHIVE_OK)
+  while (ok && (chunk = state_pop_full (state, chunk, &deflater)) != NULL)
     {
-      fail_archive (state, a, _ ("Could not finish the archive “%s”: %s"), params->inner_name);
-      return FALSE;
+      for (guint i = 0; i < chunk->deferred->len; i++)
+        backup_zip_deferred_apply (inner_aes, params->encryption, params->password1, chunk->data,
+                                   &g_array_index (chunk->deferred, BackupZipDeferred, i));
+      if (!backup_zip_output_write (zip, chunk->data, chunk->len))
+        {
+          chunk_free (chunk);
+          ok = FALSE;
+        }
     }
+  backup_zip_aes_clear (inner_aes);
+  deflater_clear (&deflater);
+
+  if (!ok || state_is_aborted (state))
+    return FALSE;
+  if (!backup_zip_output_end_entry (zip) || !backup_zip_output_close (zip))
+    return FALSE;
   if (state_is_aborted (state))
     return FALSE;
   if (!g_output_stream_flush (params->out, params->cancellable, &error))
@@ -855,9 +1011,6 @@ gboolean
 backup_zip_write (const BackupZipWriteParams *params, GError **error)
 {
   WriteState state = { 0 };
-  g_autoptr (ZipArchive) a = archive_write_new ();
-  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-  locale_t old = utf8 != (locale_t)0 ? uselocale (utf8) : (locale_t)0;
   GThread *thread;
   gulong handler = 0;
   gboolean ok;
@@ -873,7 +1026,13 @@ backup_zip_write (const BackupZipWriteParams *params, GError **error)
       Chunk *chunk = g_new0 (Chunk, 1);
 
       chunk->data = g_malloc (CHUNK_SIZE);
+      chunk->deferred = g_array_new (FALSE, FALSE, sizeof (BackupZipDeferred));
       g_queue_push_tail (&state.free_chunks, chunk);
+    }
+  for (guint i = 0; i < N_JOBS; i++)
+    {
+      state.jobs[i].in = g_malloc (SMALL_MAX_SIZE + 1);
+      state.jobs[i].out = g_malloc (SMALL_OUT_SIZE);
     }
 
   if (params->cancellable != NULL)
@@ -889,7 +1048,7 @@ backup_zip_write (const BackupZipWriteParams *params, GError **error)
 
   if (params->reproducible_key != NULL)
     backup_zip_random_begin (params->reproducible_key, "outer");
-  ok = outer_write (&state, a);
+  ok = outer_write (&state);
   backup_zip_random_end ();
   if (!ok)
     {
@@ -899,8 +1058,6 @@ backup_zip_write (const BackupZipWriteParams *params, GError **error)
       g_cond_broadcast (&state.cond);
       g_mutex_unlock (&state.lock);
     }
-  /* Frees libarchive's buffers; after a failure its last writes are dropped. */
-  g_clear_pointer (&a, archive_write_free);
   g_thread_join (thread);
   g_cancellable_disconnect (params->cancellable, handler);
 
@@ -916,14 +1073,14 @@ backup_zip_write (const BackupZipWriteParams *params, GError **error)
                  params->inner_name);
 
 out:
+  for (guint i = 0; i < N_JOBS; i++)
+    {
+      g_free (state.jobs[i].in);
+      g_free (state.jobs[i].out);
+    }
   g_queue_clear_full (&state.free_chunks, chunk_free);
   g_queue_clear_full (&state.full_chunks, chunk_free);
   g_mutex_clear (&state.lock);
   g_cond_clear (&state.cond);
-  if (utf8 != (locale_t)0)
-    {
-      uselocale (old);
-      freelocale (utf8);
-    }
   return ok;
 }

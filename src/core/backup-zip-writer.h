@@ -1,7 +1,7 @@
 /* backup-zip-writer.h: the blocking half of BackupArchiver (private)
  *
  * Everything here runs in worker threads: it walks the source tree and
- * streams the double zip through libarchive.
+ * streams the double zip (backup-zip-output.h writes each level).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

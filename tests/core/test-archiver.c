@@ -23,6 +23,9 @@
 
 #include "backup-archiver.h"
 #include "backup-error.h"
+#include "backup-zip-cipher.h"
+#include "backup-zip-output.h"
+#include "backup-zip-random.h"
 
 #define PASSWORD1 "inner pässword 1"
 #define PASSWORD2 "outer-password-2"
@@ -886,6 +889,344 @@ test_changed_after_scan (void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The zip writer's own pieces */
+
+/* 40,000 bytes, encrypted in uneven pieces across the 16 KiB key stream
+ * refills. The expected values come from an independent implementation
+ * (Python: hashlib's PBKDF2 and HMAC, AES-ECB of the counter blocks from the
+ * cryptography package). */
+static void
+test_aes_known_answer (void)
+{
+  static const struct
+  {
+    BackupZipEncryption encryption;
+    gsize salt_len;
+    const char *verifier;
+    const char *head;   /* ciphertext [0, 32) */
+    const char *around; /* ciphertext [16376, 16400) */
+    const char *mac;
+  } cases[] = {
+    { BACKUP_ZIP_ENCRYPTION_AES256, 16, "\xd1\x1f",
+      "\xa9\xc7\xe2\x9d\x88\xdb\x5f\x2c\xab\x90\x4b\x29\x0a\x3f\xba\x80\xcf\xb7\x0e\x58\xb8\x6d"
+      "\x04\x4b\xf0\xa4\x10\x53\x93\xbf\xcd\xb6",
+      "\xb9\xa6\xb8\xf4\xe1\x8b\xa9\x43\xfa\xa9\x2b\x15\x44\x3d\x7f\x85\x2e\x06\xd7\x48\x79\xc0"
+      "\xe4\x04",
+      "\x74\xb5\xe5\xf8\x00\x39\xa2\xc6\x7a\x5e" },
+    { BACKUP_ZIP_ENCRYPTION_AES128, 8, "\x9f\x78",
+      "\x01\xfc\x95\x66\x4b\x73\x87\x5d\xec\x0c\x17\xd9\x4f\x61\xa9\xcd\x18\x17\xe1\x10\x4a\x24"
+      "\x9a\x90\xac\xa2\xe7\x5e\x06\xf4\x3b\x2b",
+      "\x19\xa7\x97\xb2\xed\x41\x40\xd1\xb2\xf8\x88\x76\x00\x85\x29\x74\x25\x38\x66\x50\xeb\xa7"
+      "\x8f\x4f",
+      "\x7b\x2a\xec\x92\x9d\xf6\x84\x6b\x18\x04" },
+  };
+  const char *password = "pässword";
+  const gsize pieces[] = { 1, 15, 17, 16384, 3, 20000 };
+  const gsize len = 40000;
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree guint8 *data = g_malloc (len);
+      g_autofree BackupZipAes *aes = g_new0 (BackupZipAes, 1);
+      guint8 salt[16], verifier[2], mac[10];
+      gsize done = 0;
+
+      for (gsize i = 0; i < len; i++)
+        data[i] = (i * 7) & 0xff;
+      for (guint i = 0; i < sizeof salt; i++)
+        salt[i] = i;
+
+      g_assert_cmpuint (backup_zip_aes_salt_len (cases[c].encryption), ==, cases[c].salt_len);
+      backup_zip_aes_init (aes, cases[c].encryption, (const guint8 *)password, strlen (password),
+                           salt, verifier);
+      g_assert_cmpmem (verifier, 2, cases[c].verifier, 2);
+      for (guint i = 0; done < len; i++)
+        {
+          gsize n = MIN (i < G_N_ELEMENTS (pieces) ? pieces[i] : len, len - done);
+
+          backup_zip_aes_encrypt (aes, data + done, n);
+          done += n;
+        }
+      backup_zip_aes_finish (aes, mac);
+      g_assert_cmpmem (data, 32, cases[c].head, 32);
+      g_assert_cmpmem (data + 16376, 24, cases[c].around, 24);
+      g_assert_cmpmem (mac, 10, cases[c].mac, 10);
+    }
+
+  /* A password longer than a SHA-1 block is hashed first (HMAC). */
+  {
+    g_autofree BackupZipAes *aes = g_new0 (BackupZipAes, 1);
+    g_autoptr (GString) s = g_string_new (NULL);
+    guint8 salt[16], verifier[2], mac[10];
+    guint8 data[5] = "hello";
+
+    for (int i = 0; i < 8; i++)
+      g_string_append (s, "long password ");
+    g_string_truncate (s, 100);
+    for (guint i = 0; i < sizeof salt; i++)
+      salt[i] = i;
+    backup_zip_aes_init (aes, BACKUP_ZIP_ENCRYPTION_AES256, (const guint8 *)s->str, s->len, salt,
+                         verifier);
+    backup_zip_aes_encrypt (aes, data, sizeof data);
+    backup_zip_aes_finish (aes, mac);
+    g_assert_cmpmem (verifier, 2, "\x45\x5e", 2);
+    g_assert_cmpmem (data, 5, "\x7f\xa3\x34\x25\x48", 5);
+    g_assert_cmpmem (mac, 10, "\x65\x08\x16\x0d\xd9\x7c\x8d\xe5\x80\xbc", 10);
+  }
+}
+
+/* The traditional cipher against the textbook algorithm (Python, with
+ * zlib.crc32 for the key updates). */
+static void
+test_zipcrypto_known_answer (void)
+{
+  static const char expected[]
+      = "\xc3\x54\x4a\x02\x24\x4e\x68\x48\x8d\xd4\x50\x87\x0d\xea\xc0\x29\x59\x9a\xc2\xa6\xf6\x4d"
+        "\xc8\x4f\x38\x57\x45\x1b\x7a\x2d\xbf\xc9\x55\xa0\x2d\x1f\x37\xaa\xf3\xed\xb9\xe6\xbe\xed"
+        "\xb3\xa9\x6a\x27";
+  const char *password = "pässword";
+  BackupZipTraditional zc;
+  guint8 data[48];
+
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = (i * 7) & 0xff;
+  backup_zip_traditional_init (&zc, (const guint8 *)password, strlen (password));
+  backup_zip_traditional_encrypt (&zc, data, 5);
+  backup_zip_traditional_encrypt (&zc, data + 5, sizeof data - 5);
+  g_assert_cmpmem (data, sizeof data, expected, sizeof data);
+}
+
+typedef struct
+{
+  GByteArray *bytes;
+  guint8 *buffer;
+  /* Deferred AES applied at each flush, as the outer thread does. */
+  GArray *deferred;
+  BackupZipAes *aes;
+  BackupZipEncryption encryption;
+  const char *password;
+} MemorySink;
+
+static guint8 *
+memory_flush (guint8 *buffer, gsize len, gpointer user_data)
+{
+  MemorySink *sink = user_data;
+
+  g_assert_true (buffer == sink->buffer);
+  for (guint i = 0; sink->deferred != NULL && i < sink->deferred->len; i++)
+    backup_zip_deferred_apply (sink->aes, sink->encryption, sink->password, buffer,
+                               &g_array_index (sink->deferred, BackupZipDeferred, i));
+  if (sink->deferred != NULL)
+    g_array_set_size (sink->deferred, 0);
+  g_byte_array_append (sink->bytes, buffer, len);
+  return buffer;
+}
+
+static void
+memory_defer (const BackupZipDeferred *op, gpointer user_data)
+{
+  MemorySink *sink = user_data;
+
+  g_array_append_val (sink->deferred, *op);
+}
+
+/* A small archive written by BackupZipOutput with derived salts: a
+ * deflated, a stored and a size-unknown (Zip64) entry, a folder, a link. */
+static GBytes *
+write_small_archive (BackupZipEncryption encryption, const char *password, gboolean deferred,
+                     gsize buffer_size)
+{
+  static const guint8 key[BACKUP_ZIP_RANDOM_KEY_LEN] = { 1, 2, 3 };
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autofree guint8 *buffer = g_malloc (buffer_size);
+  g_autofree BackupZipAes *aes = g_new0 (BackupZipAes, 1);
+  MemorySink sink = { g_byte_array_new (), buffer, NULL, aes, encryption, password };
+  g_autoptr (BackupZipOutput) zip = NULL;
+  guint8 noise[5000];
+  BackupZipOutputEntry dir = { "dir", S_IFDIR | 0755, BASE_MTIME, 1000, 1000, 0, 0, NULL };
+  BackupZipOutputEntry link = { "dir/link", S_IFLNK | 0777, BASE_MTIME, 0, 0, 0, 0, "../a.txt" };
+  BackupZipOutputEntry a
+      = { "a.txt", S_IFREG | 0644, BASE_MTIME, 0, 0, 0, BACKUP_ZIP_METHOD_DEFLATE, NULL };
+  BackupZipOutputEntry b = { "dir/nöise.bin",
+                             S_IFREG | 0600,
+                             BASE_MTIME + 1,
+                             0,
+                             0,
+                             sizeof noise,
+                             BACKUP_ZIP_METHOD_STORE,
+                             NULL };
+  BackupZipOutputEntry c
+      = { "unknown size", S_IFREG | 0644, BASE_MTIME + 2, 0, 0, -1, BACKUP_ZIP_METHOD_STORE, NULL };
+
+  for (int i = 0; i < 500; i++)
+    g_string_append_printf (text, "line %d\n", i);
+  for (gsize i = 0; i < sizeof noise; i++)
+    noise[i] = (guint8)(i * 2654435761u >> 13);
+  a.size = text->len;
+  g_assert_cmpint (a.size, <, 4500);
+
+  backup_zip_random_begin (key, "test");
+  zip = backup_zip_output_new (encryption, password, buffer, buffer_size, memory_flush, &sink);
+  if (deferred)
+    {
+      sink.deferred = g_array_new (FALSE, FALSE, sizeof (BackupZipDeferred));
+      /* a.txt deferred, the other two encrypted at once. */
+      backup_zip_output_defer_aes (zip, 4500, memory_defer, &sink);
+    }
+  g_assert_true (backup_zip_output_add_entry (zip, &dir));
+  g_assert_true (backup_zip_output_add_entry (zip, &link));
+  g_assert_true (backup_zip_output_add_entry (zip, &a));
+  g_assert_true (backup_zip_output_write (zip, (const guint8 *)text->str, 100));
+  g_assert_true (backup_zip_output_write (zip, (const guint8 *)text->str + 100, text->len - 100));
+  g_assert_true (backup_zip_output_end_entry (zip));
+  g_assert_true (backup_zip_output_add_entry (zip, &b));
+  g_assert_true (backup_zip_output_write (zip, noise, sizeof noise));
+  g_assert_true (backup_zip_output_end_entry (zip));
+  g_assert_true (backup_zip_output_add_entry (zip, &c));
+  g_assert_true (backup_zip_output_write (zip, noise, 1234));
+  g_assert_true (backup_zip_output_end_entry (zip));
+  g_assert_true (backup_zip_output_close (zip));
+  g_assert_cmpuint (backup_zip_output_get_offset (zip), ==, sink.bytes->len);
+  backup_zip_random_end ();
+  if (sink.deferred != NULL)
+    g_array_unref (sink.deferred);
+  return g_byte_array_free_to_bytes (sink.bytes);
+}
+
+static void
+save_bytes (const char *path, GBytes *bytes)
+{
+  GError *error = NULL;
+
+  g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_small_archive (void)
+{
+  static const struct
+  {
+    BackupZipEncryption encryption;
+    const char *password;
+    const char *method; /* of dir/nöise.bin */
+  } cases[] = {
+    { BACKUP_ZIP_ENCRYPTION_AES256, PASSWORD1, "AES-256 Store" },
+    { BACKUP_ZIP_ENCRYPTION_AES128, PASSWORD1, "AES-128 Store" },
+    { BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO, PASSWORD1, "ZipCrypto Store" },
+    { BACKUP_ZIP_ENCRYPTION_AES256, "", "Store" },
+  };
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *path = g_build_filename (tmp, "small.zip", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) zip
+          = write_small_archive (cases[i].encryption, cases[i].password, FALSE, 64 * 1024);
+      g_autoptr (GBytes) again
+          = write_small_archive (cases[i].encryption, cases[i].password, FALSE, 64 * 1024);
+      g_autoptr (GBytes) deferred
+          = write_small_archive (cases[i].encryption, cases[i].password, TRUE, 64 * 1024);
+      g_autoptr (GBytes) tiny
+          = write_small_archive (cases[i].encryption, cases[i].password, TRUE, 19);
+      g_autofree char *x7 = g_build_filename (tmp, "x7", NULL);
+      g_autofree char *xb = g_build_filename (tmp, "xb", NULL);
+      g_autofree char *noise7 = g_build_filename (x7, "dir", "nöise.bin", NULL);
+      g_autofree char *noiseb = g_build_filename (xb, "dir", "nöise.bin", NULL);
+      g_autofree char *link = g_build_filename (xb, "dir", "link", NULL);
+      g_autofree char *target = NULL;
+      g_autofree char *pw = g_strconcat ("-p", cases[i].password, NULL);
+      const char *test7[] = { "7zz", "t", "-bd", pw, path, NULL };
+      const char *wrong7[] = { "7zz", "t", "-bd", "-pwrong", path, NULL };
+      const char *testu[] = { "unzip", "-tq", "-P", cases[i].password, path, NULL };
+      g_autoptr (GPtrArray) sizes = NULL;
+
+      /* Derived salts: the same bytes again; deferred AES and any buffer
+       * size give the same bytes too. */
+      g_assert_true (g_bytes_equal (zip, again));
+      g_assert_true (g_bytes_equal (zip, deferred));
+      g_assert_true (g_bytes_equal (zip, tiny));
+
+      save_bytes (path, zip);
+      g_assert_true (run (test7, NULL, NULL));
+      if (*cases[i].password != '\0')
+        g_assert_false (run (wrong7, NULL, NULL));
+      if (cases[i].encryption == BACKUP_ZIP_ENCRYPTION_ZIPCRYPTO || *cases[i].password == '\0')
+        g_assert_true (run (testu, NULL, NULL));
+      g_assert_cmpstr (method_of (path, cases[i].password, "dir/nöise.bin"), ==, cases[i].method);
+      sizes = list_7zz (path, cases[i].password, "Size");
+      g_assert_cmpuint (sizes->len, ==, 5);
+      g_assert_cmpstr (g_ptr_array_index (sizes, 4), ==, "1234");
+
+      extract_7zz (path, cases[i].password, x7);
+      extract_bsdtar (path, cases[i].password, xb);
+      assert_same_file (noise7, noiseb);
+      target = g_file_read_link (link, NULL);
+      g_assert_cmpstr (target, ==, "../a.txt");
+      rm_rf (x7);
+      rm_rf (xb);
+    }
+  rm_rf (tmp);
+}
+
+static guint8 *
+counting_flush (guint8 *buffer, gsize len, gpointer user_data)
+{
+  g_byte_array_append (user_data, buffer, len);
+  return buffer;
+}
+
+/* 70,000 entries: the Zip64 end records, written in memory. */
+static void
+test_zip64_many_entries (void)
+{
+  const guint n = 70000;
+  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *path = g_build_filename (tmp, "many.zip", NULL);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autofree guint8 *buffer = g_malloc (256 * 1024);
+  g_autoptr (BackupZipOutput) zip = NULL;
+  g_autofree char *listing = NULL;
+  const char *list[] = { "bsdtar", "-t", "-f", path, NULL };
+  const char *test7[] = { "7zz", "t", "-bd", path, NULL };
+  guint lines = 0;
+  const guint8 *end;
+
+  zip = backup_zip_output_new (BACKUP_ZIP_ENCRYPTION_AES256, "", buffer, 256 * 1024, counting_flush,
+                               bytes);
+  for (guint i = 0; i < n; i++)
+    {
+      char name[32], data[16];
+      int len = g_snprintf (data, sizeof data, "%u\n", i);
+      BackupZipOutputEntry e
+          = { name, S_IFREG | 0644, BASE_MTIME, 0, 0, len, BACKUP_ZIP_METHOD_STORE, NULL };
+
+      g_snprintf (name, sizeof name, "d%02u/f%05u", i / 1000, i);
+      g_assert_true (backup_zip_output_add_entry (zip, &e));
+      g_assert_true (backup_zip_output_write (zip, (const guint8 *)data, len));
+      g_assert_true (backup_zip_output_end_entry (zip));
+    }
+  g_assert_true (backup_zip_output_close (zip));
+
+  /* End of central directory, after the Zip64 record and its locator. */
+  g_assert_cmpuint (bytes->len, >, 22 + 20 + 56);
+  end = bytes->data + bytes->len - 22;
+  g_assert_cmpmem (end, 4, "PK\5\6", 4);
+  g_assert_cmpuint (end[10] | end[11] << 8, ==, 0xffff);
+  g_assert_cmpmem (end - 20, 4, "PK\6\7", 4);
+  g_assert_cmpmem (end - 20 - 56, 4, "PK\6\6", 4);
+
+  g_assert_true (g_file_set_contents (path, (const char *)bytes->data, bytes->len, NULL));
+  g_assert_true (run (test7, NULL, NULL));
+  g_assert_true (run (list, NULL, &listing));
+  for (const char *p = listing; *p; p++)
+    lines += *p == '\n';
+  g_assert_cmpuint (lines, ==, n);
+  g_assert_nonnull (strstr (listing, "d69/f69999\n"));
+  rm_rf (tmp);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Big cases (suite 'slow') */
 
 /* Many small files are slow to create on some disks: use a private tmpfs
@@ -1158,6 +1499,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/archiver/full-tmpfs", test_full_tmpfs);
   g_test_add_func ("/archiver/unreadable", test_unreadable);
   g_test_add_func ("/archiver/changed-after-scan", test_changed_after_scan);
+  g_test_add_func ("/archiver/aes-known-answer", test_aes_known_answer);
+  g_test_add_func ("/archiver/zipcrypto-known-answer", test_zipcrypto_known_answer);
+  g_test_add_func ("/archiver/small-archive", test_small_archive);
+  g_test_add_func ("/archiver/zip64-many-entries", test_zip64_many_entries);
   g_test_add_func ("/archiver-big/many-entries", test_big_many_entries);
   g_test_add_func ("/archiver-big/zip64", test_big_zip64);
   g_test_add_func ("/archiver-big/zip64-outer", test_big_zip64_outer);
