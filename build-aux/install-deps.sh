@@ -12,7 +12,7 @@ build_pkgs=(
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev
   libnice-dev libusrsctp-dev libgnutls28-dev
   libsoup-3.0-dev libjson-glib-dev libarchive-dev libsecret-1-dev
-  libavahi-client-dev libavahi-glib-dev nettle-dev zlib1g-dev
+  libavahi-client-dev libavahi-glib-dev nettle-dev zlib1g-dev libcurl4-gnutls-dev
   appstream desktop-file-utils systemd
 )
 test_pkgs=(
@@ -21,6 +21,7 @@ test_pkgs=(
   iproute2 iptables procps psmisc util-linux strace
   xvfb xauth xdotool dbus dbus-x11 python3-dogtail at-spi2-core gsettings-desktop-schemas
   gnome-keyring avahi-daemon avahi-utils
+  ceph-mon ceph-osd radosgw
   libclang-rt-14-dev libfuzzer-14-dev
   golang-go golang-github-pion-webrtc.v3-dev curl time flatpak-builder man-db
 )

@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# ceph-lab.sh: a one-node Ceph cluster with an S3 gateway, for the tests.
+#
+#   ceph-lab.sh start DIR    bring it up under DIR (created if missing)
+#   ceph-lab.sh stop DIR     stop every daemon started under DIR
+#   ceph-lab.sh status DIR   exit 0 when the gateway answers S3 requests
+#
+# Everything lives under DIR: fsid, config, keyrings, monitor and OSD stores
+# (memstore: objects in RAM), logs, pid files and admin sockets. One monitor
+# (messenger v2 only) and one OSD, no manager (nothing here needs one), one
+# radosgw with the beast frontend. Each binds 127.0.0.1 only, on ports picked
+# free at start. After start, DIR/env holds shell assignments:
+#   S3_LAB_ENDPOINT, S3_LAB_ACCESS_KEY, S3_LAB_SECRET_KEY, S3_LAB_REGION,
+#   S3_LAB_DNS_NAME (virtual-hosted style: BUCKET.$S3_LAB_DNS_NAME),
+#   S3_LAB_OTHER_BUCKET (a bucket of another user: access denied), CEPH_CONF
+# Start prints the same lines on stdout. Exit status: 0 up, 1 failed (the
+# daemons already started are stopped again), 77 ceph is not installed.
+# Stop leaves DIR in place (logs in DIR/log); remove it afterwards.
+#
+# Environment: CEPH_LAB_DEBUG_RGW (radosgw debug level, default 1; 20 shows
+# each request's SigV4 canonical request), CEPH_LAB_S3_WAIT (seconds to wait
+# for the first S3 answer, default 120).
+#
+# Packages (Debian 12): ceph-mon ceph-osd radosgw (ceph-common, ceph-base
+# come with them), curl, python3.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+
+die() { echo "ceph-lab: $*" >&2; exit 1; }
+usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
+
+[ $# -eq 2 ] || usage
+cmd=$1
+dir=$2
+
+# A port on 127.0.0.1 that nothing listens on now.
+free_port() {
+  /usr/bin/python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+random_token() { # LENGTH CHARSET
+  local out
+  out=$(LC_ALL=C tr -dc "$2" </dev/urandom | head -c "$1") || true
+  printf '%s' "$out"
+}
+
+ceph_cli() {
+  timeout 30 ceph --conf "$conf" --connect-timeout 10 "$@"
+}
+
+# Sends SIGTERM to the named daemons started under $dir (by their pid files)
+# and waits up to 10 s for them to exit, then kills what is left.
+term_and_wait() {
+  local name pid pids=() i alive
+  for name in "$@"; do
+    [ -f "$dir/run/$name.pid" ] || continue
+    pid=$(cat "$dir/run/$name.pid" 2>/dev/null || true)
+    rm -f "$dir/run/$name.pid"
+    [ -n "$pid" ] || continue
+    # Only a process of this lab: its command line names our config file.
+    if grep -qF "$dir/ceph.conf" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for ((i = 0; i < 100; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive=1
+    done
+    [ $alive -eq 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+# The gateway and the OSD first (they say goodbye to the monitor), then the
+# monitor.
+stop_daemons() {
+  term_and_wait client.rgw.lab osd.0
+  term_and_wait mon.a
+}
+
+s3_ready() {
+  # An authenticated ListBuckets through libcurl's SigV4 (the curl tool).
+  # curl 7.88 does not send x-amz-content-sha256, which radosgw requires:
+  # it is the SHA-256 of the empty body here.
+  curl --silent --show-error --fail --max-time 5 --noproxy '*' \
+    --aws-sigv4 "aws:amz:$region:s3" --user "$access_key:$secret_key" \
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+    -o /dev/null "$endpoint/"
+}
+
+case $cmd in
+stop)
+  [ -d "$dir" ] || exit 0
+  dir=$(cd "$dir" && pwd)
+  stop_daemons
+  exit 0
+  ;;
+status)
+  [ -f "$dir/env" ] || exit 1
+  # shellcheck disable=SC1091
+  . "$dir/env"
+  endpoint=$S3_LAB_ENDPOINT access_key=$S3_LAB_ACCESS_KEY
+  secret_key=$S3_LAB_SECRET_KEY region=$S3_LAB_REGION
+  s3_ready
+  exit $?
+  ;;
+start) ;;
+*) usage ;;
+esac
+
+for tool in ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool ceph curl; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "ceph-lab: $tool is not installed (apt-get install --no-install-recommends ceph-mon ceph-osd radosgw curl)" >&2
+    exit 77
+  fi
+done
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+[ ! -e "$dir/ceph.conf" ] || die "$dir already holds a lab; stop it and use a new directory"
+# Admin sockets are Unix sockets: their paths must stay short.
+[ ${#dir} -le 80 ] || die "directory path too long for admin sockets: $dir"
+mkdir -p "$dir"/{run,log,mon,osd/ceph-0,rgw,crash,tmp}
+t0=$(date +%s%3N)
+
+fsid=$(cat /proc/sys/kernel/random/uuid)
+osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+mon_port=$(free_port)
+rgw_port=$(free_port)
+while [ "$rgw_port" = "$mon_port" ]; do rgw_port=$(free_port); done
+region=us-east-1
+endpoint="http://127.0.0.1:$rgw_port"
+access_key=LAB$(random_token 17 'A-Z0-9')
+secret_key=$(random_token 40 'A-Za-z0-9')
+conf=$dir/ceph.conf
+
+cat >"$conf" <<CONF
+# Generated by ceph-lab.sh: a throw-away one-node cluster on 127.0.0.1.
+[global]
+fsid = $fsid
+mon_host = [v2:127.0.0.1:$mon_port]
+public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
+public_network = 127.0.0.1/32
+ms_bind_ipv6 = false
+ms_bind_msgr1 = false
+ms_bind_msgr2 = true
+ms_bind_port_min = 6800
+ms_bind_port_max = 7300
+auth_cluster_required = cephx
+auth_service_required = cephx
+auth_client_required = cephx
+auth_allow_insecure_global_id_reclaim = false
+keyring = $dir/keyring
+run_dir = $dir/run
+admin_socket = $dir/run/\$name.asok
+pid_file = $dir/run/\$name.pid
+log_file = $dir/log/\$name.log
+log_to_stderr = false
+err_to_stderr = true
+mon_cluster_log_file = $dir/log/cluster.log
+crash_dir = $dir/crash
+tmp_dir = $dir/tmp
+mon_data = $dir/mon/\$cluster-\$id
+osd_data = $dir/osd/\$cluster-\$id
+# One copy, one placement group per pool, no autoscaler (it lives in the
+# manager, which this lab does not run).
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+osd_pool_default_pg_num = 1
+osd_pool_default_pgp_num = 1
+osd_pool_default_pg_autoscale_mode = off
+mon_allow_pool_size_one = true
+mon_warn_on_pool_no_redundancy = false
+mon_max_pg_per_osd = 1000
+osd_crush_chooseleaf_type = 0
+debug_ms = 0
+
+[mon]
+mon_initial_members = a
+mon_data_avail_warn = 1
+mon_data_avail_crit = 0
+mon_warn_on_insecure_global_id_reclaim_allowed = false
+
+[osd]
+osd_objectstore = memstore
+memstore_device_bytes = 1073741824
+osd_memory_target = 268435456
+osd_op_num_shards = 1
+osd_op_num_threads_per_shard = 1
+osd_max_object_size = 134217728
+osd_crush_update_on_start = true
+
+[client.rgw.lab]
+rgw_frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw_data = $dir/rgw
+rgw_dns_name = localhost
+rgw_thread_pool_size = 16
+rgw_enable_usage_log = false
+rgw_enable_ops_log = false
+rgw_init_timeout = 120
+debug_rgw = ${CEPH_LAB_DEBUG_RGW:-1}
+CONF
+
+{
+  ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *'
+  ceph-authtool "$dir/keyring" --gen-key -n client.admin \
+    --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *'
+  ceph-authtool "$dir/keyring" --gen-key -n osd.0 \
+    --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd'
+  ceph-authtool "$dir/keyring" --gen-key -n client.rgw.lab \
+    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw'
+  chmod 600 "$dir/keyring"
+  monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$dir/monmap"
+} >"$dir/log/setup.log" 2>&1 || die "keyring/monmap setup failed (see $dir/log/setup.log)"
+
+fail() {
+  echo "ceph-lab: $*" >&2
+  for log in "$dir"/log/*.log; do
+    [ -s "$log" ] || continue
+    echo "--- $(basename "$log") (last lines)" >&2
+    tail -n 15 "$log" >&2
+  done
+  stop_daemons
+  exit 1
+}
+
+ceph-mon --conf "$conf" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring" \
+  >>"$dir/log/setup.log" 2>&1 || fail "ceph-mon --mkfs failed"
+ceph-mon --conf "$conf" -i a >>"$dir/log/setup.log" 2>&1 || fail "ceph-mon did not start"
+
+ceph_cli osd new "$osd_uuid" 0 >>"$dir/log/setup.log" 2>&1 || fail "monitor does not answer"
+ceph-osd --conf "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$dir/log/setup.log" 2>&1 \
+  || fail "ceph-osd --mkfs failed"
+ceph-osd --conf "$conf" -i 0 >>"$dir/log/setup.log" 2>&1 || fail "ceph-osd did not start"
+
+deadline=$((SECONDS + 60))
+until ceph_cli osd dump 2>/dev/null | grep -q '^osd\.0 up'; do
+  [ $SECONDS -lt $deadline ] || fail "osd.0 not up after 60 s"
+  sleep 0.5
+done
+
+radosgw --conf "$conf" -n client.rgw.lab >>"$dir/log/setup.log" 2>&1 || fail "radosgw did not start"
+
+deadline=$((SECONDS + 120))
+until radosgw-admin --conf "$conf" user create --uid=lab --display-name="S3 lab" \
+  --access-key="$access_key" --secret-key="$secret_key" >>"$dir/log/setup.log" 2>&1; do
+  [ $SECONDS -lt $deadline ] || fail "radosgw-admin user create failed"
+  sleep 1
+done
+
+deadline=$((SECONDS + ${CEPH_LAB_S3_WAIT:-120}))
+until s3_ready 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || fail "no S3 answer at $endpoint after 120 s"
+  sleep 0.5
+done
+
+# A second user owns a bucket of its own: the tests' user is denied there.
+other_access=OTH$(random_token 17 'A-Z0-9')
+other_secret=$(random_token 40 'A-Za-z0-9')
+other_bucket=lab-other-bucket
+radosgw-admin --conf "$conf" user create --uid=other --display-name="S3 lab, other user" \
+  --access-key="$other_access" --secret-key="$other_secret" >>"$dir/log/setup.log" 2>&1 \
+  || fail "radosgw-admin user create (other) failed"
+curl --silent --show-error --fail --max-time 10 --noproxy '*' -X PUT \
+  --aws-sigv4 "aws:amz:$region:s3" --user "$other_access:$other_secret" \
+  -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+  -o /dev/null "$endpoint/$other_bucket" >>"$dir/log/setup.log" 2>&1 \
+  || fail "cannot create the other user's bucket"
+
+cat >"$dir/env.tmp" <<ENV
+S3_LAB_ENDPOINT=$endpoint
+S3_LAB_ACCESS_KEY=$access_key
+S3_LAB_SECRET_KEY=$secret_key
+S3_LAB_REGION=$region
+S3_LAB_DNS_NAME=localhost
+S3_LAB_OTHER_BUCKET=$other_bucket
+CEPH_CONF=$conf
+ENV
+chmod 600 "$dir/env.tmp"
+mv "$dir/env.tmp" "$dir/env"
+t1=$(date +%s%3N)
+ms=$((t1 - t0))
+printf 'ceph-lab: up in %d.%03d s at %s\n' $((ms / 1000)) $((ms % 1000)) "$endpoint" >&2
+cat "$dir/env"
