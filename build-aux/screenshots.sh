@@ -13,7 +13,9 @@ out=${SCREENSHOT_DIR:-$root/data/screenshots}
 test_bin=$build/tests/gui/test-gui-window
 history_bin=$build/tests/gui/test-gui-history
 schedules_bin=$build/tests/gui/test-gui-schedules
-if [ ! -x "$test_bin" ] || [ ! -x "$history_bin" ] || [ ! -x "$schedules_bin" ]; then
+pair_bin=$build/tests/gui/test-gui-pair
+if [ ! -x "$test_bin" ] || [ ! -x "$history_bin" ] || [ ! -x "$schedules_bin" ] \
+  || [ ! -x "$pair_bin" ]; then
   echo "screenshots: build $build first (ninja -C $build)" >&2
   exit 1
 fi
@@ -33,4 +35,13 @@ xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$history_bin" \
 # from tests/gui/test-gui-first-run.py, through AT-SPI on a real screen.
 xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session -- "$schedules_bin" \
   -p /gui/schedules/render 2>/dev/null | grep -E '^(ok|not ok)'
+# The Devices page with two paired devices (devices.png), its device key and
+# devices in a temporary configuration folder. The window "Pair With a
+# Device Nearby" (nearby-*.png) is rendered by tests/e2e/test-nearby-pair.sh
+# with NEARBY_SCREENSHOT_DIR, on its network namespaces.
+config=$(mktemp -d)
+XDG_CONFIG_HOME=$config xvfb-run -a -s '-screen 0 1024x768x24' dbus-run-session \
+  --config-file="$build/tests/gui/session-bus.conf" -- "$pair_bin" \
+  -p /gui/pair/devices-page 2>/dev/null | grep -E '^(ok|not ok)'
+rm -rf "$config"
 ls "$out"

@@ -418,6 +418,41 @@ pem_fingerprint (const char *path, const char *pem, gsize length, GError **error
   return g_string_free (text, FALSE);
 }
 
+char *
+backup_device_read_fingerprint (const char *folder, GError **error)
+{
+  g_autofree char *dir = folder_or_default (folder);
+  g_autofree char *cert_path = g_build_filename (dir, CERTIFICATE_FILE_NAME, NULL);
+  g_autofree char *key_path = g_build_filename (dir, KEY_FILE_NAME, NULL);
+  g_autofree char *pem = NULL;
+  gboolean missing = FALSE;
+  gsize length = 0;
+  char *fingerprint;
+
+  pem = read_file (cert_path, MAX_KEY_FILE_SIZE, &length, &missing, FALSE, error);
+  if (pem != NULL)
+    return pem_fingerprint (cert_path, pem, length, error);
+  if (!missing)
+    return NULL;
+  /* Without a keyring, key.pem holds the certificate too. */
+  g_clear_error (error);
+  pem = read_private_file (key_path, MAX_KEY_FILE_SIZE, &length, &missing, error);
+  if (pem == NULL)
+    {
+      if (missing)
+        {
+          g_clear_error (error);
+          g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
+                               _("This device has no certificate yet: it is made at the "
+                                 "first pairing"));
+        }
+      return NULL;
+    }
+  fingerprint = pem_fingerprint (key_path, pem, length, error);
+  free_secret_data (g_steal_pointer (&pem), length);
+  return fingerprint;
+}
+
 /* The identity of key.pem (the fallback, or one kept before the keyring
  * was): @missing when there is none. */
 static RtcCertificate *

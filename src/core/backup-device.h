@@ -90,6 +90,11 @@ RtcCertificate *backup_device_load_certificate (const char *folder,
                                                 gboolean create,
                                                 GError **error);
 
+/* This device's certificate fingerprint ("AB:CD:…"), read from @folder
+ * (NULL: the default) without its key: certificate.pem, else key.pem.
+ * Nothing is created; without an identity, BACKUP_ERROR_NOT_FOUND. */
+char *backup_device_read_fingerprint (const char *folder, GError **error);
+
 /* --- paired devices --- */
 
 typedef struct

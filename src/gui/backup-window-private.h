@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "backup-devices-page.h"
 #include "backup-encrypt-page.h"
 #include "backup-history-page.h"
 #include "backup-receive-page.h"
@@ -16,6 +17,7 @@ BackupSendPage *backup_window_get_send_page (BackupWindow *self);
 BackupReceivePage *backup_window_get_receive_page (BackupWindow *self);
 BackupEncryptPage *backup_window_get_encrypt_page (BackupWindow *self);
 BackupHistoryPage *backup_window_get_history_page (BackupWindow *self);
+BackupDevicesPage *backup_window_get_devices_page (BackupWindow *self);
 
 /* The text of the last toast shown, or NULL. */
 const char *backup_window_get_last_toast (BackupWindow *self);

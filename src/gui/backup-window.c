@@ -22,6 +22,7 @@
 #include "backup-receive-page.h"
 #include "backup-schedules-page.h"
 #include "backup-send-page.h"
+#include "backup-devices-page.h"
 #include "backup-nearby-dialog.h"
 #include "backup-pair-dialog.h"
 #include "backup-window-private.h"
@@ -39,6 +40,7 @@ struct _BackupWindow
   BackupEncryptPage *encrypt_page;
   BackupHistoryPage *history_page;
   BackupSchedulesPage *schedules_page;
+  BackupDevicesPage *devices_page;
   GtkRevealer *drop_revealer;
   AdwStatusPage *drop_status;
 
@@ -624,6 +626,7 @@ backup_window_class_init (BackupWindowClass *klass)
   g_type_ensure (BACKUP_TYPE_ENCRYPT_PAGE);
   g_type_ensure (BACKUP_TYPE_HISTORY_PAGE);
   g_type_ensure (BACKUP_TYPE_SCHEDULES_PAGE);
+  g_type_ensure (BACKUP_TYPE_DEVICES_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/DistributedBackup/backup-window.ui");
@@ -635,6 +638,7 @@ backup_window_class_init (BackupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, encrypt_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, history_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, schedules_page);
+  gtk_widget_class_bind_template_child (widget_class, BackupWindow, devices_page);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_revealer);
   gtk_widget_class_bind_template_child (widget_class, BackupWindow, drop_status);
   gtk_widget_class_bind_template_callback (widget_class, page_toast_cb);
@@ -741,6 +745,14 @@ backup_window_get_history_page (BackupWindow *self)
   g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
 
   return self->history_page;
+}
+
+BackupDevicesPage *
+backup_window_get_devices_page (BackupWindow *self)
+{
+  g_return_val_if_fail (BACKUP_IS_WINDOW (self), NULL);
+
+  return self->devices_page;
 }
 
 BackupEncryptPage *

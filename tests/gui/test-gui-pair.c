@@ -21,6 +21,7 @@
 #include "backup-application.h"
 #include "backup-device-row.h"
 #include "backup-device.h"
+#include "backup-error.h"
 #include "backup-receive-page.h"
 #include "backup-send-page.h"
 #include "backup-store.h"
@@ -573,6 +574,133 @@ test_cancel (void)
   gtk_window_destroy (GTK_WINDOW (the_window ()));
 }
 
+/* The titles of the Devices page's rows, joined by ",". */
+static char *
+device_titles (BackupDevicesPage *page)
+{
+  GString *text = g_string_new (NULL);
+
+  for (GList *l = backup_devices_page_get_device_rows (page); l != NULL; l = l->next)
+    g_string_append_printf (text, "%s%s", text->len > 0 ? "," : "",
+                            adw_preferences_row_get_title (l->data));
+  return g_string_free (text, FALSE);
+}
+
+static gboolean
+titles_are (BackupDevicesPage *page, const char *expected)
+{
+  g_autofree char *titles = device_titles (page);
+
+  return g_strcmp0 (titles, expected) == 0;
+}
+
+static const char *
+page_state (BackupDevicesPage *page)
+{
+  GtkWidget *stack = GTK_WIDGET (
+      gtk_widget_get_template_child (GTK_WIDGET (page), BACKUP_TYPE_DEVICES_PAGE, "content_stack"));
+
+  return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+/* The Devices page lists what paired.conf holds, follows changes made
+ * elsewhere, forgets a device after asking, and shows this device's own
+ * fingerprint; with no device left it offers the ways to pair. */
+static void
+test_devices_page (void)
+{
+  g_autoptr (GPtrArray) before = backup_device_list (NULL, NULL);
+  g_autoptr (BackupDevice) zeta = backup_device_new (
+      "Zeta",
+      "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:"
+      "67:89",
+      "nearby:", "device-00112233445566778899aabbccddeeff");
+  g_autoptr (BackupDevice) eta = backup_device_new (
+      "Eta",
+      "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+      "CD:EF",
+      "/srv/signaling", "device-ffeeddccbbaa99887766554433221100");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *own = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr (RtcCertificate) certificate = backup_device_load_certificate (NULL, TRUE, NULL);
+  BackupDevicesPage *page;
+  BackupWindow *window;
+  GtkWindow *question;
+  GtkWidget *zeta_row;
+  const char *subtitle;
+
+  /* Start from no device at all. */
+  for (guint i = 0; before != NULL && i < before->len; i++)
+    g_assert_true (backup_device_remove (
+        NULL, ((BackupDevice *) g_ptr_array_index (before, i))->name, NULL));
+
+  g_application_activate (G_APPLICATION (app));
+  WAIT_UNTIL (gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL, "the window");
+  window = the_window ();
+  page = backup_window_get_devices_page (window);
+  WAIT_UNTIL (g_str_equal (page_state (page), "empty"), "the empty page");
+
+  /* Paired elsewhere: the page follows the file. */
+  name = backup_device_add (NULL, zeta, &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (titles_are (page, "Zeta"), "Zeta's row");
+  g_assert_cmpstr (page_state (page), ==, "list");
+  zeta_row = backup_devices_page_get_device_rows (page)->data;
+  subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (zeta_row));
+  g_assert_nonnull (strstr (subtitle, zeta->fingerprint));
+  g_assert_nonnull (strstr (subtitle, "On the local network"));
+  g_clear_pointer (&name, g_free);
+  name = backup_device_add (NULL, eta, &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (titles_are (page, "Zeta,Eta"), "Eta's row");
+
+  /* This device's own fingerprint, as its certificate says. */
+  own = backup_device_read_fingerprint (NULL, &error);
+  g_assert_no_error (error);
+  {
+    AdwActionRow *row = ADW_ACTION_ROW (gtk_widget_get_template_child (
+        GTK_WIDGET (page), BACKUP_TYPE_DEVICES_PAGE, "own_fingerprint_row"));
+
+    g_assert_cmpstr (adw_action_row_get_subtitle (row), ==, own);
+  }
+  if (g_getenv ("SCREENSHOT_DIR") != NULL)
+    {
+      adw_view_stack_set_visible_child_name (
+          ADW_VIEW_STACK (gtk_widget_get_template_child (GTK_WIDGET (window), BACKUP_TYPE_WINDOW,
+                                                         "stack")),
+          "devices");
+      gui_test_save_png (GTK_WIDGET (window), "devices.png");
+    }
+
+  /* Cancel keeps it; Forget removes it and says so. */
+  question = backup_devices_page_ask_forget (page, "Zeta");
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (question)), ==,
+                   "Forget “Zeta”?");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "cancel");
+  {
+    g_autoptr (BackupDevice) kept = backup_device_find (NULL, "Zeta", NULL);
+
+    g_assert_nonnull (kept);
+  }
+  question = backup_devices_page_ask_forget (page, "Zeta");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "forget");
+  WAIT_UNTIL (toast_is ("Forgot “Zeta”"), "the toast");
+  {
+    g_autoptr (GError) gone = NULL;
+    g_autoptr (BackupDevice) kept = backup_device_find (NULL, "Zeta", &gone);
+
+    g_assert_null (kept);
+    g_assert_error (gone, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND);
+  }
+  WAIT_UNTIL (titles_are (page, "Eta"), "Zeta's row gone");
+
+  /* Unpaired in a terminal: the page offers to pair again. */
+  g_assert_true (backup_device_remove (NULL, "Eta", NULL));
+  WAIT_UNTIL (g_str_equal (page_state (page), "empty"), "the empty page again");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -616,6 +744,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/pair/invite", test_invite);
   g_test_add_func ("/gui/pair/bad-link", test_bad_link);
   g_test_add_func ("/gui/pair/cancel", test_cancel);
+  g_test_add_func ("/gui/pair/devices-page", test_devices_page);
   status = g_test_run ();
 
   g_clear_object (&app);

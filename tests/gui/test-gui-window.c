@@ -853,7 +853,7 @@ render_window (int width, const char *prefix)
 static void
 test_window_render (void)
 {
-  render_window (720, "gui-wide");
+  render_window (920, "gui-wide");
 }
 
 static void
@@ -932,7 +932,7 @@ test_window_bottom_bar (void)
 
   /* The window's size is the default one (the settings' defaults). */
   gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
-  g_assert_cmpint (width, ==, 720);
+  g_assert_cmpint (width, ==, 920);
   g_assert_cmpint (height, ==, 700);
   gtk_window_present (GTK_WINDOW (window));
   run_for (500);
