@@ -17,6 +17,7 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-runner.h"
+#include "backup-s3-store.h"
 
 #define PROGRAM "distributed-backup"
 
@@ -165,10 +166,12 @@ session_finished_cb (BackupRunner *runner,
       g_autofree char *name = session_display_name (session);
 
       GFile *destination = backup_profile_get_destination (run->profile);
+      BackupStorage *storage = backup_profile_get_storage (run->profile);
 
-      if (destination != NULL)
+      if (destination != NULL || storage != NULL)
         {
-          g_autofree char *path = g_file_get_parse_name (destination);
+          g_autofree char *path = destination != NULL ? g_file_get_parse_name (destination)
+                                                      : backup_storage_describe (storage);
           g_autofree char *dir = backup_display_name (
               run->options->dstdir != NULL ? run->options->dstdir : path, -1);
 
@@ -240,8 +243,12 @@ make_profile (BackupOptions *o)
 
   if (o->dstdir != NULL)
     {
-      g_autoptr (GFile) destination = g_file_new_for_commandline_arg (o->dstdir);
+      g_autoptr (GFile) destination = NULL;
 
+      if (o->storage != NULL)
+        backup_profile_set_storage (profile, o->storage);
+      else
+        destination = g_file_new_for_commandline_arg (o->dstdir);
       backup_profile_set_destination (profile, destination);
       backup_profile_set_versions (profile, o->versions);
       backup_profile_set_keep_listening (profile, o->keep_listening);
@@ -346,5 +353,8 @@ backup_cli_run_backup (BackupOptions *options)
 
   g_signal_handlers_disconnect_by_data (runner, &run);
   backup_cli_signals_unwatch (&run.signals);
+  /* An upload aborted at the end goes before the process does. */
+  if (options->storage != NULL)
+    backup_s3_store_wait_aborts (10 * G_TIME_SPAN_SECOND);
   return run.status;
 }

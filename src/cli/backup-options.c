@@ -20,6 +20,7 @@
 #include "backup-error.h"
 #include "backup-options.h"
 #include "backup-pairing.h"
+#include "backup-s3-store.h"
 #include "backup-secrets.h"
 #include "backup-signaling-open.h"
 #include "backup-store.h"
@@ -56,6 +57,11 @@ typedef enum
   OPT_ZIP_ENCRYPTION,
   OPT_TIMEOUT,
   OPT_KEEP_LISTENING,
+  OPT_S3_ENDPOINT,
+  OPT_S3_REGION,
+  OPT_S3_CA_FILE,
+  OPT_S3_PATH_STYLE,
+  OPT_S3_CREDENTIALS_FILE,
   OPT_PROGRESS,
   OPT_NO_PROGRESS,
   OPT_QUIET,
@@ -152,6 +158,24 @@ static const OptionSpec option_specs[] = {
     N_("Give up when the peers have not connected after SECONDS (0: never)"), "120" },
   { OPT_KEEP_LISTENING, 0, "keep-listening", NULL,
     N_("Receive: stay up and receive one backup after another"), NULL },
+  /* A receiver into S3-compatible object storage. */
+  { OPT_S3_ENDPOINT, 0, "s3-endpoint", N_("URL"),
+    N_("Receive into -d s3://BUCKET/PREFIX: the https:// (or http://) address of the S3 "
+       "service; the keys come from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and "
+       "$AWS_SESSION_TOKEN, or --s3-credentials-file"),
+    NULL },
+  { OPT_S3_REGION, 0, "s3-region", N_("REGION"), N_("The region of the S3 service"),
+    "us-east-1" },
+  { OPT_S3_CA_FILE, 0, "s3-ca-file", N_("FILE"),
+    N_("Trust only the CA certificates of this PEM file for the S3 service"), N_("the system's") },
+  { OPT_S3_PATH_STYLE, 0, "s3-path-style", NULL,
+    N_("Name the bucket in the path of each request, not in the host name (Ceph, MinIO, an "
+       "address without DNS)"),
+    NULL },
+  { OPT_S3_CREDENTIALS_FILE, 0, "s3-credentials-file", N_("FILE"),
+    N_("Read the S3 keys from FILE (lines AWS_ACCESS_KEY_ID=…, AWS_SECRET_ACCESS_KEY=…, "
+       "optionally AWS_SESSION_TOKEN=…), which only its owner may read"),
+    NULL },
   /* Versions and retention. */
   { OPT_KEEP_LAST, 0, "keep-last", N_("N"),
     N_("Receive, --prune: keep the N newest versions of each name (with the rules below, a "
@@ -290,6 +314,11 @@ backup_options_free (BackupOptions *options)
   g_free (options->device_name);
   g_free (options->unpair);
   g_free (options->pair_nearby);
+  g_free (options->s3_endpoint);
+  g_free (options->s3_region);
+  g_free (options->s3_ca_file);
+  g_free (options->s3_credentials_file);
+  g_clear_object (&options->storage);
   g_clear_object (&options->certificate);
   g_clear_pointer (&options->link, backup_device_link_free);
   g_free (options->own_device_name);
@@ -428,6 +457,27 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_DSTDIR:
       replace_string (&options->dstdir, value, FALSE);
+      break;
+    case OPT_S3_ENDPOINT:
+      replace_string (&options->s3_endpoint, value, FALSE);
+      break;
+    case OPT_S3_REGION:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a region name"), error);
+      replace_string (&options->s3_region, value, FALSE);
+      break;
+    case OPT_S3_CA_FILE:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a file of PEM certificates"), error);
+      replace_string (&options->s3_ca_file, value, FALSE);
+      break;
+    case OPT_S3_PATH_STYLE:
+      options->s3_path_style = flag;
+      break;
+    case OPT_S3_CREDENTIALS_FILE:
+      if (value[0] == '\0')
+        return invalid_value (spec, value, _("expected a file name"), error);
+      replace_string (&options->s3_credentials_file, value, FALSE);
       break;
     case OPT_ENCRYPT:
       options->encrypt = flag;
@@ -1048,11 +1098,135 @@ check_sender (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* --- -d s3://BUCKET/PREFIX -------------------------------------------------- */
+
+static gboolean given (BackupOptions *options, OptionId id);
+
+static const OptionId s3_options[] = {
+  OPT_S3_ENDPOINT, OPT_S3_REGION, OPT_S3_CA_FILE, OPT_S3_PATH_STYLE, OPT_S3_CREDENTIALS_FILE,
+};
+
+/* Reads AWS_ACCESS_KEY_ID=…, AWS_SECRET_ACCESS_KEY=… and AWS_SESSION_TOKEN=…
+ * lines from a file that only its owner may read. */
+static gboolean
+read_s3_credentials (BackupOptions *options, BackupS3Client *client, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (options->s3_credentials_file);
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GError) cause = NULL;
+  const char *id = NULL, *secret = NULL, *token = NULL;
+  gsize length = 0;
+  struct stat st;
+
+  if (stat (options->s3_credentials_file, &st) < 0)
+    return usage_error (error, _("cannot read “%s” (--s3-credentials-file): %s"), display,
+                        g_strerror (errno));
+  if (!S_ISREG (st.st_mode))
+    return usage_error (error, _("“%s” (--s3-credentials-file) is not a regular file"), display);
+  if ((st.st_mode & 077) != 0)
+    return usage_error (error,
+                        _("“%s” (--s3-credentials-file) can be read by other users: make it "
+                          "private with chmod 600"),
+                        display);
+  if (!g_file_get_contents (options->s3_credentials_file, &contents, &length, &cause))
+    return usage_error (error, _("cannot read “%s” (--s3-credentials-file): %s"), display,
+                        cause->message);
+  lines = g_strsplit (contents, "\n", -1);
+  explicit_bzero (contents, length);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+
+      if (g_str_has_prefix (line, "AWS_ACCESS_KEY_ID="))
+        id = line + strlen ("AWS_ACCESS_KEY_ID=");
+      else if (g_str_has_prefix (line, "AWS_SECRET_ACCESS_KEY="))
+        secret = line + strlen ("AWS_SECRET_ACCESS_KEY=");
+      else if (g_str_has_prefix (line, "AWS_SESSION_TOKEN="))
+        token = line + strlen ("AWS_SESSION_TOKEN=");
+    }
+  if (id == NULL || *id == '\0' || secret == NULL || *secret == '\0')
+    {
+      for (guint i = 0; lines[i] != NULL; i++)
+        explicit_bzero (lines[i], strlen (lines[i]));
+      return usage_error (error,
+                          _("“%s” (--s3-credentials-file) needs an AWS_ACCESS_KEY_ID= and an "
+                            "AWS_SECRET_ACCESS_KEY= line"),
+                          display);
+    }
+  backup_s3_client_set_credentials (client, id, secret, token != NULL && *token ? token : NULL);
+  for (guint i = 0; lines[i] != NULL; i++)
+    explicit_bzero (lines[i], strlen (lines[i]));
+  return TRUE;
+}
+
+/* -d s3://BUCKET/PREFIX: the service, the keys, and the store. */
+static gboolean
+check_s3_receiver (BackupOptions *options, GError **error)
+{
+  g_autoptr (BackupS3Client) client = NULL;
+  g_autoptr (BackupS3Store) store = NULL;
+  g_autoptr (GError) cause = NULL;
+  g_autofree char *bucket = NULL;
+  g_autofree char *prefix = NULL;
+
+  if (!backup_s3_parse_location (options->dstdir, &bucket, &prefix, &cause))
+    return usage_error (error, _("cannot receive into %s (-d): %s"), options->dstdir,
+                        cause->message);
+  if (options->s3_endpoint == NULL || options->s3_endpoint[0] == '\0')
+    return usage_error (error, _("-d s3://… needs --s3-endpoint URL, the address of the S3 "
+                                 "service"));
+  client = backup_s3_client_new (options->s3_endpoint, options->s3_region, &cause);
+  if (client == NULL)
+    return usage_error (error, _("--s3-endpoint: %s"), cause->message);
+  backup_s3_client_set_path_style (client, options->s3_path_style);
+  if (options->s3_ca_file != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (options->s3_ca_file);
+
+      if (access (options->s3_ca_file, R_OK) < 0)
+        return usage_error (error, _("cannot read “%s” (--s3-ca-file): %s"), display,
+                            g_strerror (errno));
+      backup_s3_client_set_ca_file (client, options->s3_ca_file);
+    }
+  if (options->s3_credentials_file != NULL)
+    {
+      if (!read_s3_credentials (options, client, error))
+        return FALSE;
+    }
+  else if (!backup_s3_client_set_credentials_from_environment (client, NULL))
+    return usage_error (error, _("-d s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID and "
+                                 "$AWS_SECRET_ACCESS_KEY, or --s3-credentials-file FILE"));
+
+  store = backup_s3_store_new (client, bucket, prefix, options->versions);
+  g_set_object (&options->storage, BACKUP_STORAGE (store));
+  return TRUE;
+}
+
+static gboolean
+check_s3_options (BackupOptions *options, GError **error)
+{
+  if (options->dstdir != NULL && g_str_has_prefix (options->dstdir, "s3://") && !options->prune)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (s3_options); i++)
+    if (given (options, s3_options[i]))
+      {
+        for (guint j = 0; j < G_N_ELEMENTS (option_specs); j++)
+          if (option_specs[j].id == s3_options[i])
+            return usage_error (error, _("--%s is only used when receiving into -d s3://…"),
+                                option_specs[j].long_name);
+      }
+  return TRUE;
+}
+
 static gboolean
 check_receiver (BackupOptions *options, GError **error)
 {
   g_autofree char *display = g_filename_display_name (options->dstdir);
   struct stat st;
+
+  if (g_str_has_prefix (options->dstdir, "s3://") && !options->zipdir && options->outfile == NULL)
+    return check_s3_receiver (options, error);
 
   if (options->zipdir)
     return usage_error (error, _("-z is only used when sending (-s)"));
@@ -1400,6 +1574,9 @@ validate_prune_mode (BackupOptions *options, GError **error)
 
   if (options->password1 != NULL || options->password2 != NULL)
     return usage_error (error, _("-1 and -2 cannot be used with --prune"));
+  if (g_str_has_prefix (options->dstdir, "s3://"))
+    return usage_error (error, _("--prune works on a folder: a receiver into -d s3://… applies "
+                                 "the policy after each backup"));
   if (stat (options->dstdir, &st) < 0)
     return usage_error (error, _("cannot prune “%s” (-d): %s"), display, g_strerror (errno));
   if (!S_ISDIR (st.st_mode))
@@ -1726,6 +1903,8 @@ backup_options_validate (BackupOptions *options, GError **error)
   if (options->config == NULL && !check_no_announce (options, error))
     return FALSE;
   if (!check_retention_options (options, error))
+    return FALSE;
+  if (!check_s3_options (options, error))
     return FALSE;
   if (options->config != NULL)
     return validate_config_mode (options, error) && check_config_prune (options, error)

@@ -61,6 +61,12 @@ typedef struct
   char *zip_encryption;     /* --zip-encryption: "aes256", "aes128" or "zipcrypto" */
   guint timeout;            /* --timeout, seconds; 0 = wait without limit */
   gboolean keep_listening;  /* --keep-listening */
+  /* A receiver into S3-compatible object storage (-d s3://BUCKET/PREFIX). */
+  char *s3_endpoint;         /* --s3-endpoint URL */
+  char *s3_region;           /* --s3-region, NULL: us-east-1 */
+  char *s3_ca_file;          /* --s3-ca-file FILE */
+  gboolean s3_path_style;    /* --s3-path-style: BUCKET in the path, not the host name */
+  char *s3_credentials_file; /* --s3-credentials-file FILE (mode 0600), else the environment */
   BackupOptionsProgress progress; /* --progress / --no-progress */
   gboolean quiet;           /* -q, --quiet */
   gboolean help;            /* -h, --help: print help, nothing else happens */
@@ -124,6 +130,9 @@ typedef struct
   BackupDeviceLink *link;
   char *own_device_name;
   BackupDevice *paired_device;
+  /* Set by backup_options_validate() for -d s3://…: the bucket to receive
+   * into, its client configured, credentials included. */
+  BackupStorage *storage;
 } BackupOptions;
 
 BackupOptions *backup_options_new (void);

@@ -42,6 +42,7 @@ struct _BackupProfile
   BackupZipEncryption zip_encryption;
 
   GFile *destination;
+  BackupStorage *storage; /* instead of a destination folder, or NULL */
   guint versions;
   gboolean keep_listening;
   BackupRetention retention;
@@ -68,6 +69,7 @@ backup_profile_dispose (GObject *object)
   g_clear_object (&self->certificate);
   g_clear_object (&self->source);
   g_clear_object (&self->destination);
+  g_clear_object (&self->storage);
 
   G_OBJECT_CLASS (backup_profile_parent_class)->dispose (object);
 }
@@ -393,6 +395,41 @@ backup_profile_set_destination (BackupProfile *self, GFile *destination)
   g_set_object (&self->destination, destination);
 }
 
+BackupStorage *
+backup_profile_get_storage (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  return self->storage;
+}
+
+void
+backup_profile_set_storage (BackupProfile *self, BackupStorage *storage)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+  g_return_if_fail (storage == NULL || BACKUP_IS_STORAGE (storage));
+
+  g_set_object (&self->storage, storage);
+}
+
+BackupStorage *
+backup_profile_create_storage (BackupProfile *self)
+{
+  BackupStorage *storage;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  if (self->storage != NULL)
+    storage = g_object_ref (self->storage);
+  else
+    {
+      g_return_val_if_fail (self->destination != NULL, NULL);
+      storage = BACKUP_STORAGE (backup_store_new (self->destination, self->versions));
+    }
+  backup_storage_set_retention (storage, &self->retention);
+  return storage;
+}
+
 guint
 backup_profile_get_versions (BackupProfile *self)
 {
@@ -507,7 +544,7 @@ backup_profile_validate (BackupProfile *self, GError **error)
       return TRUE;
     }
 
-  if (self->destination == NULL)
+  if (self->destination == NULL && self->storage == NULL)
     {
       g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
                            _("Choose a folder to receive into"));
@@ -884,13 +921,12 @@ backup_profile_create_session (BackupProfile *self, BackupSignalingStore *signal
     }
   else
     {
-      g_autoptr (BackupStore) store = NULL;
+      g_autoptr (BackupStorage) storage = backup_profile_create_storage (self);
 
-      g_return_val_if_fail (self->destination != NULL, NULL);
+      g_return_val_if_fail (storage != NULL, NULL);
 
-      store = backup_store_new (self->destination, self->versions);
-      backup_store_set_retention (store, &self->retention);
-      session = backup_session_new_receiver (signaling, self->session_id, rtc, store);
+      session = backup_session_new_receiver_for_storage (signaling, self->session_id, rtc,
+                                                         storage);
       /* A receiver that stays up waits for each backup as long as it takes. */
       backup_session_set_timeout (session, self->keep_listening ? 0 : self->timeout);
     }

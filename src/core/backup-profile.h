@@ -102,6 +102,11 @@ void backup_profile_set_zip_encryption (BackupProfile *self, BackupZipEncryption
  * whether to receive one backup after another until cancelled. */
 GFile *backup_profile_get_destination (BackupProfile *self);
 void backup_profile_set_destination (BackupProfile *self, GFile *destination);
+/* Receiver: a storage to receive into instead of the destination folder
+ * (a bucket, say); it keeps the versions it was made with, and gets the
+ * profile's retention policy. */
+BackupStorage *backup_profile_get_storage (BackupProfile *self);
+void backup_profile_set_storage (BackupProfile *self, BackupStorage *storage);
 guint backup_profile_get_versions (BackupProfile *self);
 void backup_profile_set_versions (BackupProfile *self, guint versions);
 gboolean backup_profile_get_keep_listening (BackupProfile *self);
@@ -143,6 +148,9 @@ BackupProfile *backup_profile_load (GKeyFile *key_file, const char *group, GErro
 /* What a run is made of (see BackupRunner). */
 BackupSignalingStore *backup_profile_open_signaling (BackupProfile *self, GError **error);
 RtcConfiguration *backup_profile_get_rtc_configuration (BackupProfile *self);
+/* Receiver: the storage set, else a BackupStore of the destination folder
+ * with the versions; with the retention policy applied.  A new reference. */
+BackupStorage *backup_profile_create_storage (BackupProfile *self);
 BackupSession *backup_profile_create_session (BackupProfile *self,
                                               BackupSignalingStore *signaling);
 

@@ -17,6 +17,7 @@
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-reception-private.h"
+#include "backup-storage.h"
 #include "backup-store-private.h"
 #include "backup-versions-private.h"
 
@@ -53,7 +54,11 @@ struct _BackupReception
   guint64 resume_offset;  /* bytes kept from an earlier transfer */
 };
 
-G_DEFINE_FINAL_TYPE (BackupReception, backup_reception, G_TYPE_OBJECT)
+static void backup_reception_writer_init (BackupStorageWriterInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (BackupReception, backup_reception, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (BACKUP_TYPE_STORAGE_WRITER,
+                                                      backup_reception_writer_init))
 
 enum
 {
@@ -1034,4 +1039,114 @@ backup_reception_abort (BackupReception *self)
   g_debug ("Reception of “%s” aborted", self->display);
   remove_part_file (self);
   self->state = RECEPTION_ABORTED;
+}
+
+/* --- BackupStorageWriter ------------------------------------------------- */
+
+static const char *
+writer_get_name (BackupStorageWriter *writer)
+{
+  return backup_reception_get_name (BACKUP_RECEPTION (writer));
+}
+
+static gboolean
+writer_write (BackupStorageWriter *writer, const void *data, gsize len, GError **error)
+{
+  return backup_reception_write (BACKUP_RECEPTION (writer), data, len, error);
+}
+
+static guint64
+writer_get_bytes_written (BackupStorageWriter *writer)
+{
+  return backup_reception_get_bytes_written (BACKUP_RECEPTION (writer));
+}
+
+static void
+writer_set_origin (BackupStorageWriter *writer, const char *origin)
+{
+  backup_reception_set_origin (BACKUP_RECEPTION (writer), origin);
+}
+
+/* The caller hashed what it wrote here and checked it: @expected_sha256
+ * adds nothing. */
+static void
+writer_commit_async (BackupStorageWriter *writer,
+                     const guint8 *expected_sha256,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data)
+{
+  backup_reception_commit_async (BACKUP_RECEPTION (writer), cancellable, callback, user_data);
+}
+
+static gboolean
+writer_commit_finish (BackupStorageWriter *writer, GAsyncResult *result, GError **error)
+{
+  return backup_reception_commit_finish (BACKUP_RECEPTION (writer), result, error);
+}
+
+static void
+writer_abort (BackupStorageWriter *writer)
+{
+  backup_reception_abort (BACKUP_RECEPTION (writer));
+}
+
+static gboolean
+writer_is_resumable (BackupStorageWriter *writer)
+{
+  return backup_reception_is_resumable (BACKUP_RECEPTION (writer));
+}
+
+static guint64
+writer_get_resume_offset (BackupStorageWriter *writer)
+{
+  return backup_reception_get_resume_offset (BACKUP_RECEPTION (writer));
+}
+
+static gboolean
+writer_restart (BackupStorageWriter *writer, GError **error)
+{
+  return backup_reception_restart (BACKUP_RECEPTION (writer), error);
+}
+
+static gboolean
+writer_keep (BackupStorageWriter *writer)
+{
+  return backup_reception_keep (BACKUP_RECEPTION (writer));
+}
+
+static void
+writer_read_kept_async (BackupStorageWriter *writer,
+                        BackupStorageReadFunc func,
+                        gpointer func_data,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  backup_reception_read_kept_async (BACKUP_RECEPTION (writer), func, func_data, cancellable,
+                                    callback, user_data);
+}
+
+static gboolean
+writer_read_kept_finish (BackupStorageWriter *writer, GAsyncResult *result, GError **error)
+{
+  return backup_reception_read_kept_finish (BACKUP_RECEPTION (writer), result, error);
+}
+
+static void
+backup_reception_writer_init (BackupStorageWriterInterface *iface)
+{
+  iface->get_name = writer_get_name;
+  iface->write = writer_write;
+  iface->get_bytes_written = writer_get_bytes_written;
+  iface->set_origin = writer_set_origin;
+  iface->commit_async = writer_commit_async;
+  iface->commit_finish = writer_commit_finish;
+  iface->abort = writer_abort;
+  iface->is_resumable = writer_is_resumable;
+  iface->get_resume_offset = writer_get_resume_offset;
+  iface->restart = writer_restart;
+  iface->keep = writer_keep;
+  iface->read_kept_async = writer_read_kept_async;
+  iface->read_kept_finish = writer_read_kept_finish;
 }

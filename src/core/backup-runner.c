@@ -211,11 +211,12 @@ static void
 remove_stale_parts_worker (GTask *task, gpointer source_object, gpointer task_data,
                            GCancellable *cancellable)
 {
-  BackupStore *store = task_data;
+  BackupStorage *storage = task_data;
   g_autoptr (GError) error = NULL;
   guint removed = 0;
 
-  if (!backup_store_remove_stale_parts (store, BACKUP_RUNNER_STALE_PART_AGE, &removed, &error))
+  if (!backup_storage_remove_stale_parts (storage, BACKUP_RUNNER_STALE_PART_AGE, &removed,
+                                          cancellable, &error))
     g_debug ("removing stale partial files: %s", error->message);
   else if (removed > 0)
     g_debug ("removed %u stale partial files", removed);
@@ -241,8 +242,7 @@ sweep_then_start (GTask *task)
                                        task);
 
   g_task_set_source_tag (scan, remove_stale_parts_worker);
-  g_task_set_task_data (scan, backup_store_new (backup_profile_get_destination (self->profile), 1),
-                        g_object_unref);
+  g_task_set_task_data (scan, backup_profile_create_storage (self->profile), g_object_unref);
   g_task_run_in_thread (scan, remove_stale_parts_worker);
 }
 

@@ -20,6 +20,7 @@
 #include "backup-reception.h"
 #include "backup-resume.h"
 #include "backup-session.h"
+#include "backup-storage.h"
 #include "backup-store.h"
 #include "backup-transfer-machine.h"
 #include "rtc-peer-connection.h"
@@ -94,7 +95,7 @@ typedef struct
   /* Receiver run. */
   BackupReceiverState receiver;
   gboolean stop_requested; /* cancelled while the commit could not stop */
-  BackupReception *reception;
+  BackupStorageWriter *reception;
   BackupLegacyParser *legacy;
   gboolean extended;
   guint64 received;
@@ -121,7 +122,7 @@ struct _BackupSession
   BackupZipEncryption encryption;
 
   /* Receiver. */
-  BackupStore *store;
+  BackupStorage *store;
 
   /* What the last run showed (properties). */
   BackupSessionState state;

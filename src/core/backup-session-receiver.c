@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Tells the framing from the first message, writes the content through a
- * BackupReception, and commits only at the end of the file (see
+ * BackupStorageWriter, and commits only at the end of the file (see
  * backup-transfer-machine.h).
  */
 #include "config.h"
@@ -22,9 +22,9 @@ receiver_begin (SessionRun *run, const char *name, gsize length, const char *id,
   g_autofree char *display = backup_display_name (name, (gssize) length);
 
   if (id != NULL)
-    run->reception = backup_store_begin_resumable (run->session->store, name, length, id, error);
+    run->reception = backup_storage_begin_resumable (run->session->store, name, length, id, error);
   else
-    run->reception = backup_store_begin (run->session->store, name, length, error);
+    run->reception = backup_storage_begin (run->session->store, name, length, error);
   if (run->reception == NULL)
     return FALSE;
   session_set_file_name (run, display);
@@ -36,7 +36,7 @@ receiver_begin (SessionRun *run, const char *name, gsize length, const char *id,
 static gboolean
 receiver_write (SessionRun *run, const guint8 *data, gsize length, GError **error)
 {
-  if (!backup_reception_write (run->reception, data, length, error))
+  if (!backup_storage_writer_write (run->reception, data, length, error))
     return FALSE;
   gnutls_hash (run->hash, data, length);
   run->received += length;
@@ -89,7 +89,7 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   BackupTransferAction action;
 
-  if (!backup_reception_commit_finish (BACKUP_RECEPTION (object), result, &error))
+  if (!backup_storage_writer_commit_finish (BACKUP_STORAGE_WRITER (object), result, &error))
     {
       /* Not stored: every earlier version is as it was. */
       action = session_receiver_step (run, BACKUP_RECEIVER_EVENT_COMMIT_FAILED);
@@ -116,12 +116,14 @@ committed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     session_act (run, action, NULL);
 }
 
+/* @expected_sha256: the sender's hash of the content, already checked
+ * against what arrived, or NULL when the protocol carries none. */
 static void
-receiver_commit (SessionRun *run)
+receiver_commit (SessionRun *run, const guint8 *expected_sha256)
 {
   session_set_state (run, BACKUP_SESSION_STATE_FINISHING);
-  backup_reception_commit_async (run->reception, run->cancellable, committed_cb,
-                                 g_object_ref (run->task));
+  backup_storage_writer_commit_async (run->reception, expected_sha256, run->cancellable,
+                                      committed_cb, g_object_ref (run->task));
 }
 
 static void
@@ -160,7 +162,7 @@ receiver_on_end (SessionRun *run, BackupFrame *frame)
     }
   action = session_receiver_step (run, BACKUP_RECEIVER_EVENT_END_VERIFIED);
   if (action == BACKUP_TRANSFER_ACTION_COMMIT)
-    receiver_commit (run);
+    receiver_commit (run, frame->sha256);
   else
     session_act (run, action,
                  g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
@@ -211,8 +213,8 @@ kept_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   guint8 prefix[BACKUP_FRAME_SHA256_LEN];
 
   g_free (kh);
-  if (!backup_reception_read_kept_finish (BACKUP_RECEPTION (object), result, &error)
-      || run->completing || run->returned || BACKUP_RECEPTION (object) != run->reception)
+  if (!backup_storage_writer_read_kept_finish (BACKUP_STORAGE_WRITER (object), result, &error)
+      || run->completing || run->returned || BACKUP_STORAGE_WRITER (object) != run->reception)
     {
       gnutls_hash_deinit (hash, NULL);
       if (error != NULL && !run->completing && !run->returned)
@@ -243,7 +245,7 @@ receiver_offer (SessionRun *run)
   KeptHash *kh;
 
   run->awaiting_resume = TRUE;
-  run->offered = backup_reception_get_resume_offset (run->reception);
+  run->offered = backup_storage_writer_get_resume_offset (run->reception);
   if (run->offered == 0)
     {
       gnutls_hash_fast (GNUTLS_DIG_SHA256, NULL, 0, empty);
@@ -260,8 +262,8 @@ receiver_offer (SessionRun *run)
       return;
     }
   kh->task = g_object_ref (run->task);
-  backup_reception_read_kept_async (run->reception, hash_kept_block, kh->hash, run->cancellable,
-                                    kept_read_cb, kh);
+  backup_storage_writer_read_kept_async (run->reception, hash_kept_block, kh->hash,
+                                         run->cancellable, kept_read_cb, kh);
 }
 
 static void
@@ -282,7 +284,7 @@ receiver_on_resume (SessionRun *run, BackupFrame *frame)
     {
       /* The sender's content does not start with what was kept. */
       g_debug ("the kept %" G_GUINT64_FORMAT " bytes do not match: starting over", run->offered);
-      if (!backup_reception_restart (run->reception, &error))
+      if (!backup_storage_writer_restart (run->reception, &error))
         {
           session_fail (run, g_steal_pointer (&error));
           return;
@@ -373,7 +375,7 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
           }
         if (frame->from != NULL)
           {
-            backup_reception_set_origin (run->reception, frame->from);
+            backup_storage_writer_set_origin (run->reception, frame->from);
             session_set_peer_name (run, frame->from);
           }
         if (frame->id != NULL)
@@ -422,7 +424,7 @@ receiver_on_channel_closed (SessionRun *run)
 
   if (action == BACKUP_TRANSFER_ACTION_COMMIT)
     {
-      receiver_commit (run);
+      receiver_commit (run, NULL);
       return;
     }
   session_act (run, action,

@@ -227,9 +227,9 @@ release_run (SessionRun *run)
       /* An interrupted transfer keeps what arrived (a failed commit has
        * already removed it). */
       else if (session_error_is_interruption (run->failure))
-        backup_reception_keep (run->reception);
+        backup_storage_writer_keep (run->reception);
       else
-        backup_reception_abort (run->reception);
+        backup_storage_writer_abort (run->reception);
       g_clear_object (&run->reception);
     }
   g_clear_pointer (&run->legacy, backup_legacy_parser_free);
@@ -482,7 +482,7 @@ session_transport_lost (SessionRun *run, const GError *error)
   GError *reported;
 
   if (run->session->mode == MODE_RECEIVE && run->receiver == BACKUP_RECEIVER_RECEIVING
-      && run->reception != NULL && backup_reception_is_resumable (run->reception))
+      && run->reception != NULL && backup_storage_writer_is_resumable (run->reception))
     {
       g_autofree char *size = g_format_size (run->received);
 
@@ -912,20 +912,32 @@ backup_session_new_sender (BackupSignalingStore *signaling,
 }
 
 BackupSession *
-backup_session_new_receiver (BackupSignalingStore *signaling,
-                             const char *session_id,
-                             const RtcConfiguration *rtc_config,
-                             BackupStore *store)
+backup_session_new_receiver_for_storage (BackupSignalingStore *signaling,
+                                         const char *session_id,
+                                         const RtcConfiguration *rtc_config,
+                                         BackupStorage *storage)
 {
   BackupSession *self;
 
   g_return_val_if_fail (BACKUP_IS_SIGNALING_STORE (signaling), NULL);
   g_return_val_if_fail (session_id != NULL, NULL);
-  g_return_val_if_fail (BACKUP_IS_STORE (store), NULL);
+  g_return_val_if_fail (BACKUP_IS_STORAGE (storage), NULL);
 
   self = session_new (MODE_RECEIVE, signaling, session_id, rtc_config);
-  self->store = g_object_ref (store);
+  self->store = g_object_ref (storage);
   return self;
+}
+
+BackupSession *
+backup_session_new_receiver (BackupSignalingStore *signaling,
+                             const char *session_id,
+                             const RtcConfiguration *rtc_config,
+                             BackupStore *store)
+{
+  g_return_val_if_fail (BACKUP_IS_STORE (store), NULL);
+
+  return backup_session_new_receiver_for_storage (signaling, session_id, rtc_config,
+                                                  BACKUP_STORAGE (store));
 }
 
 void

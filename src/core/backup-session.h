@@ -23,6 +23,7 @@
 
 #include "backup-archiver.h"
 #include "backup-signaling-store.h"
+#include "backup-storage.h"
 #include "backup-store.h"
 #include "rtc-configuration.h"
 
@@ -54,7 +55,12 @@ BackupSession *backup_session_new_sender (BackupSignalingStore *signaling,
                                           const char *password2,
                                           BackupZipEncryption encryption);
 
-/* Receives one file into @store. */
+/* Receives one file into @storage (a folder, a bucket…). */
+BackupSession *backup_session_new_receiver_for_storage (BackupSignalingStore *signaling,
+                                                        const char *session_id,
+                                                        const RtcConfiguration *rtc_config,
+                                                        BackupStorage *storage);
+/* The same, into the folder of @store. */
 BackupSession *backup_session_new_receiver (BackupSignalingStore *signaling,
                                             const char *session_id,
                                             const RtcConfiguration *rtc_config,

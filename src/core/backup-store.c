@@ -16,6 +16,7 @@
 #include "backup-error.h"
 #include "backup-reception-private.h"
 #include "backup-resume.h"
+#include "backup-storage.h"
 #include "backup-store-private.h"
 #include "backup-versions-private.h"
 
@@ -40,7 +41,11 @@ struct _BackupStore
   GTimeSpan resume_window;   /* how long kept parts may resume */
 };
 
-G_DEFINE_FINAL_TYPE (BackupStore, backup_store, G_TYPE_OBJECT)
+static void backup_store_storage_init (BackupStorageInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (BackupStore, backup_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (BACKUP_TYPE_STORAGE,
+                                                      backup_store_storage_init))
 
 enum
 {
@@ -818,4 +823,89 @@ backup_store_prune_finish (BackupStore *self,
   else
     g_ptr_array_unref (versions);
   return TRUE;
+}
+
+/* --- BackupStorage ------------------------------------------------------- */
+
+static char *
+store_describe (BackupStorage *storage)
+{
+  return g_file_get_parse_name (BACKUP_STORE (storage)->directory);
+}
+
+static gboolean
+store_check_name (BackupStorage *storage, const char *name, gsize name_len, GError **error)
+{
+  return backup_store_check_name_len (name, name_len, error);
+}
+
+static BackupStorageWriter *
+store_begin (BackupStorage *storage, const char *name, gsize name_len, GError **error)
+{
+  return BACKUP_STORAGE_WRITER (backup_store_begin (BACKUP_STORE (storage), name, name_len, error));
+}
+
+static BackupStorageWriter *
+store_begin_resumable (BackupStorage *storage,
+                       const char *name,
+                       gsize name_len,
+                       const char *id,
+                       GError **error)
+{
+  return BACKUP_STORAGE_WRITER (
+      backup_store_begin_resumable (BACKUP_STORE (storage), name, name_len, id, error));
+}
+
+static gboolean
+store_remove_stale_parts (BackupStorage *storage,
+                          GTimeSpan min_age,
+                          guint *n_removed,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  return backup_store_remove_stale_parts (BACKUP_STORE (storage), min_age, n_removed, error);
+}
+
+static guint
+store_get_versions (BackupStorage *storage)
+{
+  return backup_store_get_versions (BACKUP_STORE (storage));
+}
+
+static void
+store_set_retention (BackupStorage *storage, const BackupRetention *retention)
+{
+  backup_store_set_retention (BACKUP_STORE (storage), retention);
+}
+
+static gboolean
+store_get_retention (BackupStorage *storage, BackupRetention *retention)
+{
+  return backup_store_get_retention (BACKUP_STORE (storage), retention);
+}
+
+static gboolean
+store_prune (BackupStorage *storage,
+             const char *name,
+             gboolean dry_run,
+             GPtrArray **versions_out,
+             GCancellable *cancellable,
+             GError **error)
+{
+  return backup_store_prune (BACKUP_STORE (storage), name, dry_run, versions_out, cancellable,
+                             error);
+}
+
+static void
+backup_store_storage_init (BackupStorageInterface *iface)
+{
+  iface->describe = store_describe;
+  iface->check_name = store_check_name;
+  iface->begin = store_begin;
+  iface->begin_resumable = store_begin_resumable;
+  iface->remove_stale_parts = store_remove_stale_parts;
+  iface->get_versions = store_get_versions;
+  iface->set_retention = store_set_retention;
+  iface->get_retention = store_get_retention;
+  iface->prune = store_prune;
 }

@@ -9,36 +9,13 @@
 #include "config.h"
 
 #include "backup-s3.h"
+#include "s3-lab.h"
 
 #include <string.h>
 
 #define MIB (1024 * 1024)
 
 static char *bucket; /* made once for the whole run */
-
-static gboolean
-have_lab (void)
-{
-  if (g_getenv ("S3_LAB_ENDPOINT") != NULL)
-    return TRUE;
-  if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
-    g_error ("S3_LAB_ENDPOINT is not set: run this test through run-s3-suite.sh");
-  g_test_skip ("no S3 lab (run through tests/s3/run-s3-suite.sh)");
-  return FALSE;
-}
-
-static BackupS3Client *
-lab_client (void)
-{
-  g_autoptr (GError) error = NULL;
-  BackupS3Client *client;
-
-  client = backup_s3_client_new (g_getenv ("S3_LAB_ENDPOINT"), g_getenv ("S3_LAB_REGION"), &error);
-  g_assert_no_error (error);
-  backup_s3_client_set_credentials (client, g_getenv ("S3_LAB_ACCESS_KEY"),
-                                    g_getenv ("S3_LAB_SECRET_KEY"), NULL);
-  return client;
-}
 
 static GBytes *
 random_bytes (gsize size, guint32 seed)

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Whole backups into S3: a real receiver process with -d s3://BUCKET/PREFIX
+# and a sender over 127.0.0.1 (directory signaling, ICE pinned to the
+# loopback, no STUN), against the Ceph lab that run-s3-suite.sh started
+# (S3_LAB_* in the environment). Looks at the bucket with s3-lab-tool.
+# TAP output.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -u
+
+app=${DISTRIBUTED_BACKUP:?}
+if [ -z "${S3_LAB_ENDPOINT:-}" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "Bail out! S3_LAB_ENDPOINT is not set: run this test through run-s3-suite.sh"
+    exit 1
+  fi
+  echo "1..0 # SKIP no S3 lab (run through tests/s3/run-s3-suite.sh)"
+  exit 0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/test-s3-e2e.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+
+tool=${S3_LAB_TOOL:?}
+keys() { "$tool" keys "$bucket" "$1"; }           # keys PREFIX: one a line
+uploads() { "$tool" uploads "$bucket" "$1"; }     # unfinished uploads under PREFIX
+get() { "$tool" get "$bucket" "$1" "$2"; }        # get KEY FILE
+
+bucket="e2e-$$-$RANDOM"
+"$tool" mkbucket "$bucket" || { echo "Bail out! cannot create bucket $bucket"; exit 1; }
+
+sig="$work/signaling"
+mkdir -p "$sig" "$work/src"
+common=(--signaling "$sig" --ice-address 127.0.0.1 -S '' --timeout 30 -q --no-progress)
+s3opts=(--s3-endpoint "$S3_LAB_ENDPOINT" --s3-region "$S3_LAB_REGION" --s3-path-style)
+session=0
+new_session() { session=$((session + 1)); uid="s3-e2e-$$-$session"; }
+
+receive() { # receive DEST VERSIONS [extra...] (background, keys from the environment)
+  local dest=$1 versions=$2; shift 2
+  AWS_ACCESS_KEY_ID=$S3_LAB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_LAB_SECRET_KEY \
+    "$app" "${common[@]}" -u "$uid" -d "$dest" -v "$versions" "${s3opts[@]}" "$@" \
+    2>"$work/receiver.err" &
+  receiver=$!
+  pids+=("$receiver")
+}
+send() { "$app" "${common[@]}" -u "$uid" "$@" 2>"$work/sender.err"; }
+
+# --- a file of three parts (8 MiB each), streamed into a multipart upload
+head -c 20000000 /dev/urandom > "$work/src/data.bin"
+new_session
+receive "s3://$bucket/backups" 2
+send -s "$work/src/data.bin"; sender_status=$?
+wait "$receiver"; receiver_status=$?
+check "multipart: sender succeeds" [ "$sender_status" = 0 ]
+check "multipart: receiver succeeds" [ "$receiver_status" = 0 ]
+mapfile -t found < <(keys "backups/data.bin/")
+check "multipart: one version" [ "${#found[@]}" = 1 ]
+check "multipart: key has the time and origin" \
+  grep -Eq '^backups/data\.bin/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[A-Za-z0-9._-]+$' <<<"${found[0]:-}"
+get "${found[0]:-none}" "$work/got.bin"
+check "multipart: object bytes identical" cmp -s "$work/src/data.bin" "$work/got.bin"
+check "multipart: no upload left" [ "$(uploads backups/)" = 0 ]
+
+# --- -v 2 over three receptions of a small file (one PUT each); the keys
+# from a 0600 credentials file instead of the environment
+printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$S3_LAB_ACCESS_KEY" \
+  "$S3_LAB_SECRET_KEY" > "$work/keys"
+chmod 600 "$work/keys"
+for i in 1 2 3; do
+  echo "version $i" > "$work/src/notes.txt"
+  new_session
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    "$app" "${common[@]}" -u "$uid" -d "s3://$bucket/backups" -v 2 "${s3opts[@]}" \
+    --s3-credentials-file "$work/keys" 2>"$work/receiver.err" &
+  receiver=$!
+  pids+=("$receiver")
+  send -s "$work/src/notes.txt"
+  wait "$receiver" || cat "$work/receiver.err" >&2
+done
+mapfile -t found < <(keys "backups/notes.txt/")
+check "versions: -v 2 keeps two" [ "${#found[@]}" = 2 ]
+get "${found[1]:-none}" "$work/newest.txt"
+get "${found[0]:-none}" "$work/older.txt"
+check "versions: the newest is the last sent" grep -qx "version 3" "$work/newest.txt"
+check "versions: then the one before" grep -qx "version 2" "$work/older.txt"
+check "versions: data.bin untouched" [ "$(keys backups/data.bin/ | wc -l)" = 1 ]
+
+# --- the options, one clear error each; nothing runs
+usage() { # usage PATTERN ARGS...: fails with PATTERN on standard error
+  local pattern=$1; shift
+  if env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$app" "$@" \
+    >/dev/null 2>"$work/usage.err"; then
+    return 1
+  fi
+  grep -q -- "$pattern" "$work/usage.err" || { cat "$work/usage.err" >&2; return 1; }
+}
+check "usage: no endpoint" usage "needs --s3-endpoint" -d "s3://$bucket/x"
+check "usage: no keys" usage 'AWS_ACCESS_KEY_ID' -d "s3://$bucket/x" --s3-endpoint "$S3_LAB_ENDPOINT"
+chmod 644 "$work/keys"
+check "usage: a credentials file others can read" usage "chmod 600" -d "s3://$bucket/x" \
+  --s3-endpoint "$S3_LAB_ENDPOINT" --s3-credentials-file "$work/keys"
+check "usage: --s3-endpoint with a folder" usage "only used when receiving into -d s3://" \
+  -d "$work" --s3-endpoint "$S3_LAB_ENDPOINT"
+check "usage: a bad endpoint" usage "s3-endpoint" -d "s3://$bucket/x" --s3-endpoint "ftp://x"
+check "usage: --prune of a bucket" usage "prune works on a folder" --prune -d "s3://$bucket/x" -v 1
+
+# --- a sender that stops half way: nothing in the bucket, no upload left
+head -c 30000000 /dev/urandom > "$work/src/cut.bin"
+new_session
+receive "s3://$bucket/backups" 2 --timeout 60
+"$app" "${common[@]}" -u "$uid" -s "$work/src/cut.bin" 2>"$work/cut.err" &
+sender=$!
+pids+=("$sender")
+# Killed once the first part is on its way into a multipart upload.
+for _ in $(seq 1 300); do
+  [ "$(uploads backups/cut.bin/)" != 0 ] && break
+  sleep 0.1
+done
+check "cut: the upload had begun" [ "$(uploads backups/cut.bin/)" != 0 ]
+kill -9 "$sender" 2>/dev/null
+wait "$receiver"; receiver_status=$?
+check "cut: receiver fails" [ "$receiver_status" != 0 ]
+check "cut: no version" [ "$(keys backups/cut.bin/ | wc -l)" = 0 ]
+for _ in $(seq 1 100); do [ "$(uploads backups/)" = 0 ] && break; sleep 0.2; done
+check "cut: no upload left" [ "$(uploads backups/)" = 0 ]
+
+echo "1..$n"
+[ "$failed" = 0 ]
