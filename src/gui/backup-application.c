@@ -10,6 +10,8 @@
 #include "backup-application.h"
 #include "backup-background.h"
 #include "backup-clock.h"
+#include "backup-device.h"
+#include "backup-discovery.h"
 #include "backup-scheduler.h"
 #include "backup-pair-dialog.h"
 #include "backup-display.h"
@@ -17,6 +19,7 @@
 #include "backup-preferences.h"
 #include "backup-secrets.h"
 #include "backup-window-private.h"
+#include "rtc-sdp.h"
 
 /* Where the project lives; the About window links there. */
 #define BACKUP_WEBSITE "https://github.com/DistributedBackup/distributed-backup"
@@ -46,6 +49,9 @@ struct _BackupApplication
   gboolean store_failure_shown;
   char *pending_message;   /* a failure to show when a window comes */
   GtkWindow *preferences;  /* weak: the open preferences window */
+
+  /* This device on the local network while the application runs. */
+  BackupDiscovery *announcement;
 
   /* Receiving with the window closed (backup-background.h). */
   BackupBackground *background;         /* the portal's client; NULL without a bus */
@@ -1083,6 +1089,24 @@ static const GActionEntry app_actions[] = {
   { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
 };
 
+/* While it runs, the application says on the local network that this
+ * device is there (its name and certificate fingerprint, nothing secret),
+ * so that the other devices list it; "Pair With a Device Nearby" announces
+ * it ready to pair besides. Without an identity yet (it is made at the
+ * first pairing) or without the Avahi daemon, nothing is announced. */
+static void
+announce_device (BackupApplication *self)
+{
+  g_autofree char *fingerprint = backup_device_read_fingerprint (NULL, NULL);
+  guint8 bytes[RTC_CERTIFICATE_FINGERPRINT_LEN];
+
+  if (fingerprint == NULL || !rtc_sdp_fingerprint_from_string (fingerprint, bytes, NULL))
+    return;
+  self->announcement = backup_discovery_new (bytes, NULL);
+  g_object_set (self->announcement, "browse", FALSE, NULL);
+  backup_discovery_start (self->announcement);
+}
+
 static void
 backup_application_startup (GApplication *app)
 {
@@ -1114,6 +1138,7 @@ backup_application_startup (GApplication *app)
   /* Scheduled backups run while the application does (with the window
    * closed too, see backup-window.c). */
   start_scheduler (self);
+  announce_device (self);
 
   /* The key kept by an earlier run. */
   self->looking_up = TRUE;
@@ -1171,6 +1196,9 @@ backup_application_shutdown (GApplication *app)
   g_cancellable_cancel (self->background_cancellable);
   if (self->scheduler != NULL)
     backup_scheduler_stop (self->scheduler);
+  if (self->announcement != NULL)
+    backup_discovery_stop (self->announcement);
+  g_clear_object (&self->announcement);
 
   G_APPLICATION_CLASS (backup_application_parent_class)->shutdown (app);
 }
@@ -1227,6 +1255,7 @@ backup_application_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->scheduler, self);
       g_clear_object (&self->scheduler);
     }
+  g_clear_object (&self->announcement);
   g_clear_weak_pointer (&self->starting_window);
   leave_background (self);
   if (self->preferences != NULL)

@@ -281,30 +281,52 @@ row_activated_cb (GtkListBox *list, GtkListBoxRow *row, NearbyFlow *flow)
 {
   BackupNearbyDevice *device = g_object_get_data (G_OBJECT (row), "device");
 
-  if (device != NULL)
+  if (device != NULL && device->pairing)
     join (flow, device);
+}
+
+/* Shows @device (the best record of its fingerprint) in @row: a device
+ * ready to pair can be chosen; another one is there, greyed, saying what
+ * to do on it. */
+static void
+row_show (GtkWidget *row, const BackupNearbyDevice *device)
+{
+  g_autofree char *fingerprint = backup_nearby_device_get_short_fingerprint (device);
+  g_autofree char *subtitle = NULL;
+
+  if (device->pairing)
+    subtitle = g_strdup_printf ("%s…", fingerprint);
+  else
+    /* Translators: the start of a device's certificate fingerprint, then
+     * why it cannot be chosen */
+    subtitle = g_strdup_printf (_ ("%s… — not ready: open this window on it too"), fingerprint);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), device->name);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_sensitive (row, device->pairing);
+  g_object_set_data_full (G_OBJECT (row), "device", backup_nearby_device_copy (device),
+                          (GDestroyNotify)backup_nearby_device_free);
 }
 
 static void
 device_added_cb (BackupDiscovery *discovery, BackupNearbyDevice *device, NearbyFlow *flow)
 {
-  g_autofree char *fingerprint = NULL;
-  g_autofree char *subtitle = NULL;
-  GtkWidget *row;
+  GtkWidget *row = g_hash_table_lookup (flow->rows, device->fingerprint);
 
-  if (!device->pairing || g_hash_table_contains (flow->rows, device->fingerprint))
-    return;
-  fingerprint = backup_nearby_device_get_short_fingerprint (device);
-  subtitle = g_strdup_printf ("%s…", fingerprint);
+  if (row != NULL)
+    {
+      BackupNearbyDevice *shown = g_object_get_data (G_OBJECT (row), "device");
+
+      /* The announcement of the pairing window wins over the plain one. */
+      if (device->pairing && !shown->pairing)
+        row_show (row, device);
+      return;
+    }
   row = adw_action_row_new ();
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), device->name);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row),
                              gtk_image_new_from_icon_name ("go-next-symbolic"));
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
-  g_object_set_data_full (G_OBJECT (row), "device", backup_nearby_device_copy (device),
-                          (GDestroyNotify)backup_nearby_device_free);
+  row_show (row, device);
   gtk_list_box_append (flow->list, row);
   g_hash_table_insert (flow->rows, g_strdup (device->fingerprint), row);
 }
@@ -313,19 +335,26 @@ static void
 device_removed_cb (BackupDiscovery *discovery, BackupNearbyDevice *device, NearbyFlow *flow)
 {
   g_autoptr (GPtrArray) left = backup_discovery_get_devices (discovery);
-  GtkWidget *row;
+  BackupNearbyDevice *best = NULL;
+  GtkWidget *row = g_hash_table_lookup (flow->rows, device->fingerprint);
 
-  /* Another record (address, protocol) of the same device keeps its row. */
+  if (row == NULL)
+    return;
+  /* Another record (address, protocol, the other announcement) of the same
+   * device keeps its row. */
   for (guint i = 0; i < left->len; i++)
     {
       BackupNearbyDevice *other = g_ptr_array_index (left, i);
 
-      if (other->pairing && g_strcmp0 (other->fingerprint, device->fingerprint) == 0)
-        return;
+      if (g_strcmp0 (other->fingerprint, device->fingerprint) == 0
+          && (best == NULL || (other->pairing && !best->pairing)))
+        best = other;
     }
-  row = g_hash_table_lookup (flow->rows, device->fingerprint);
-  if (row == NULL)
-    return;
+  if (best != NULL)
+    {
+      row_show (row, best);
+      return;
+    }
   gtk_list_box_remove (flow->list, row);
   g_hash_table_remove (flow->rows, device->fingerprint);
 }
@@ -379,10 +408,8 @@ certificate_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       set_status (flow, text, FALSE);
       return;
     }
-  shown = backup_display_name (backup_nearby_host_get_announced_name (flow->host) != NULL
-                                   ? backup_nearby_host_get_announced_name (flow->host)
-                                   : flow->own_name,
-                               -1);
+  /* The name the lists show (an instance name may have a suffix). */
+  shown = backup_display_name (flow->own_name, -1);
   intro = g_strdup_printf (_ ("While this window is open, devices nearby see this computer as "
                               "“%s”. Open this window on the other computer too, then choose "
                               "it below, or wait for it to choose this one."),

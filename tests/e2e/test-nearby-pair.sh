@@ -14,7 +14,8 @@
 #   D (10.77.0.4)  the desktop application's "Pair With a Device Nearby"
 #                  (tests/gui/test-gui-nearby.c under Xvfb), when built:
 #                  it joins A's --invite-nearby, B's --pair-nearby joins
-#                  it, and its user refuses C's code (with
+#                  it, and its user refuses C's code; while it runs, the
+#                  application announces D (avahi-browse on C) (with
 #                  NEARBY_SCREENSHOT_DIR, it renders its window there)
 #
 # The users' answers go to standard input through FIFOs. Checks: both show
@@ -248,6 +249,15 @@ else
   sleep 2
   gui g1 join nearby-a pair
   wait_for 90 has_code g1 && wait_for 10 shows_code inv3
+  # While it runs, the application announces D plainly (port 9, no
+  # server), and its window announces D ready to pair.
+  on c avahi-browse -rtp _distributed-backup._tcp >"$work/c-browse.out" 2>&1
+  check "GUI: the running application announces this device" \
+    grep -qE '^=;[^;]*;IPv4;[^;]*;_distributed-backup._tcp;local;[^;]*;10\.77\.0\.4;9;.*"name=nearby-d"' \
+    "$work/c-browse.out"
+  check "GUI: its window announces it ready to pair" \
+    grep -qE '^=;[^;]*;IPv4;[^;]*;_distributed-backup._tcp;local;[^;]*;10\.77\.0\.4;[0-9]+;.*"pair=1"' \
+    "$work/c-browse.out"
   check "GUI joining: the window and A show the same code" \
     [ -n "$(gui_code g1)" ] && [ "$(gui_code g1)" = "$(code_of inv3)" ]
   answer inv3 y

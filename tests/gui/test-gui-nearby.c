@@ -59,13 +59,13 @@ find_list (GtkWidget *widget)
   return NULL;
 }
 
-/* The row of the list titled @name, or NULL. */
+/* The row of the list titled @name, ready to pair, or NULL. */
 static GtkWidget *
 find_row (GtkWidget *list, const char *name)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (list); child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    if (ADW_IS_ACTION_ROW (child)
+    if (ADW_IS_ACTION_ROW (child) && gtk_widget_get_sensitive (child)
         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (child)), name) == 0)
       return child;
   return NULL;
