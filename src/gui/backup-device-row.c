@@ -13,6 +13,7 @@
 
 #include "backup-device-row.h"
 #include "backup-display.h"
+#include "backup-gui-utils.h"
 
 struct _BackupDeviceRow
 {
@@ -149,19 +150,8 @@ file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorE
 {
   BackupDeviceRow *self = user_data;
 
-  switch (event)
-    {
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_DELETED:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_MOVED_OUT:
-      backup_device_row_reload (self);
-      break;
-    default:
-      break;
-    }
+  if (backup_gui_file_event_changes_contents (event))
+    backup_device_row_reload (self);
 }
 
 static void

@@ -223,21 +223,11 @@ file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorE
 {
   BackupDevicesPage *self = user_data;
 
-  switch (event)
-    {
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_DELETED:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_MOVED_OUT:
-      /* One reload for a burst of events. */
-      if (self->reload_id == 0)
-        self->reload_id = g_idle_add (reload_idle_cb, self);
-      break;
-    default:
-      break;
-    }
+  if (!backup_gui_file_event_changes_contents (event))
+    return;
+  /* One reload for a burst of events. */
+  if (self->reload_id == 0)
+    self->reload_id = g_idle_add (reload_idle_cb, self);
 }
 
 static void

@@ -630,20 +630,10 @@ devices_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonit
 {
   BackupSchedulesPage *self = user_data;
 
-  switch (event)
-    {
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_DELETED:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_MOVED_OUT:
-      refresh_devices (self);
-      update_all (self);
-      break;
-    default:
-      break;
-    }
+  if (!backup_gui_file_event_changes_contents (event))
+    return;
+  refresh_devices (self);
+  update_all (self);
 }
 
 /* ------------------------------------------------------------------------ */
