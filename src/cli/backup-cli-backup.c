@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "backup-nearby.h"
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-receiver-pool.h"
 #include "backup-runner.h"
 #include "backup-s3-store.h"
 
@@ -253,6 +255,7 @@ make_profile (BackupOptions *o)
       backup_profile_set_versions (profile, o->versions);
       backup_profile_set_keep_listening (profile, o->keep_listening);
       backup_profile_set_retention (profile, &o->retention);
+      backup_profile_set_quota (profile, o->quota);
     }
   else
     {
@@ -312,6 +315,155 @@ announce_receiver (BackupOptions *options)
   return discovery;
 }
 
+/* --- --all-devices: every paired device at once ----------------------------- */
+
+typedef struct
+{
+  BackupOptions *options;
+  GMainLoop *loop;
+  char *where; /* -d, shown */
+  int status;
+  BackupCliSignals signals;
+} Serve;
+
+static void
+serve_line (Serve *serve, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+serve_line (Serve *serve, const char *format, ...)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *shown = NULL;
+  va_list args;
+
+  if (serve->options->quiet)
+    return;
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  shown = backup_display_name (line, -1);
+  fprintf (stderr, "%s\n", shown);
+}
+
+static char *
+device_folder (Serve *serve, const char *device)
+{
+  g_autofree char *folder = backup_receiver_pool_folder_name (device, "");
+
+  if (folder[0] == '\0')
+    return g_strdup (serve->where);
+  return g_strdup_printf ("%s%s%s", serve->where, g_str_has_suffix (serve->where, "/") ? "" : "/",
+                          folder);
+}
+
+static void
+device_added_cb (BackupReceiverPool *pool, const char *device, gpointer user_data)
+{
+  Serve *serve = user_data;
+  g_autofree char *folder = device_folder (serve, device);
+
+  serve_line (serve, _("Receiving from “%s” into %s"), device, folder);
+}
+
+static void
+device_removed_cb (BackupReceiverPool *pool, const char *device, gpointer user_data)
+{
+  serve_line (user_data, _("No longer receiving from “%s”: it is not paired any more"), device);
+}
+
+static void
+device_failed_cb (BackupReceiverPool *pool, const char *device, const GError *error,
+                  gpointer user_data)
+{
+  g_autofree char *line = g_strdup_printf (_("“%s”: %s (tried again in a minute)"), device,
+                                           error->message);
+  g_autofree char *shown = backup_display_name (line, -1);
+
+  fprintf (stderr, "%s: %s\n", PROGRAM, shown);
+}
+
+static void
+pool_session_finished_cb (BackupReceiverPool *pool, const char *device, BackupSession *session,
+                          const GError *error, gpointer user_data)
+{
+  Serve *serve = user_data;
+
+  if (error != NULL)
+    {
+      g_autofree char *line = NULL;
+      g_autofree char *shown = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      line = g_strdup_printf ("“%s”: %s", device, error->message);
+      shown = backup_display_name (line, -1);
+      fprintf (stderr, "%s: %s\n", PROGRAM, shown);
+      return;
+    }
+  {
+    g_autofree char *name = session_display_name (session);
+    g_autofree char *folder = device_folder (serve, device);
+    g_autofree char *size = g_format_size (backup_session_get_bytes_done (session));
+
+    /* TRANSLATORS: file, device, folder, size */
+    serve_line (serve, _("Received %s from “%s” into %s (%s)"), name, device, folder, size);
+  }
+}
+
+static void
+pool_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Serve *serve = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (backup_receiver_pool_run_finish (BACKUP_RECEIVER_POOL (object), result, &error))
+    serve->status = 0;
+  else if (serve->signals.received != 0)
+    serve->status = backup_cli_exit_status_for_signal (serve->signals.received);
+  else
+    {
+      print_failure (error);
+      serve->status = 1;
+    }
+  g_main_loop_quit (serve->loop);
+}
+
+static int
+serve_devices (BackupOptions *options, BackupProfile *profile)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (BackupReceiverPool) pool = NULL;
+  g_autoptr (BackupDiscovery) discovery = NULL;
+  Serve serve = { 0 };
+
+  pool = backup_receiver_pool_new (profile, NULL, options->max_transfers);
+  serve.options = options;
+  serve.loop = loop;
+  serve.status = 1;
+  serve.where = backup_display_name (options->dstdir, -1);
+  if (!options->no_announce)
+    discovery = announce_receiver (options);
+
+  signal (SIGPIPE, SIG_IGN);
+  backup_cli_signals_watch (&serve.signals, cancellable);
+  g_signal_connect (pool, "device-added", G_CALLBACK (device_added_cb), &serve);
+  g_signal_connect (pool, "device-removed", G_CALLBACK (device_removed_cb), &serve);
+  g_signal_connect (pool, "device-failed", G_CALLBACK (device_failed_cb), &serve);
+  g_signal_connect (pool, "session-finished", G_CALLBACK (pool_session_finished_cb), &serve);
+  serve_line (&serve, _("Receiving from every paired device, at most %u backups at once"),
+              options->max_transfers);
+  backup_receiver_pool_run_async (pool, cancellable, pool_done_cb, &serve);
+  g_main_loop_run (loop);
+
+  g_signal_handlers_disconnect_by_data (pool, &serve);
+  backup_cli_signals_unwatch (&serve.signals);
+  if (options->storage != NULL)
+    backup_s3_store_wait_aborts (10 * G_TIME_SPAN_SECOND);
+  g_free (serve.where);
+  return serve.status;
+}
+
 int
 backup_cli_run_backup (BackupOptions *options)
 {
@@ -326,6 +478,8 @@ backup_cli_run_backup (BackupOptions *options)
 
   /* A profile file (--config) or the options of the command line. */
   profile = options->profile != NULL ? g_object_ref (options->profile) : make_profile (options);
+  if (options->all_devices)
+    return serve_devices (options, profile);
   /* With a device of the local network, the runner announces (with its
    * signaling server). */
   if (!options->no_announce && backup_profile_get_role (profile) == BACKUP_PROFILE_ROLE_RECEIVE

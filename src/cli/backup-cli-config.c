@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "backup-admission.h"
 #include "backup-cli-config.h"
 #include "backup-display.h"
 #include "backup-error.h"
@@ -14,14 +15,19 @@
 static const char *const profile_keys[] = {
   "role", "session-id", "signaling", "stun-servers", "turn-servers", "ice-addresses",
   "relay-only", "timeout", "source", "archive-name", "zip-encryption", "destination",
-  "versions", "keep-listening", "device",
+  "versions", "keep-listening", "device", "quota",
   /* the retention policy */
   "keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", NULL,
 };
 
 /* Keys of one role only. */
 static const char *const sender_keys[] = { "source", "archive-name", "zip-encryption", NULL };
-static const char *const receiver_keys[] = { "destination", "versions", "keep-listening", NULL };
+static const char *const receiver_keys[] = {
+  "destination", "versions", "keep-listening", "quota", "all-devices", "max-transfers", NULL,
+};
+
+/* Keys of this front end: the receiver of every paired device. */
+static const char *const pool_keys[] = { "all-devices", "max-transfers", NULL };
 
 /* Where the secrets are. */
 static const char *const secret_keys[] = { "api-key-file", "password-file", "vault-key", NULL };
@@ -110,7 +116,8 @@ backup_cli_config_load (const char *path, GError **error)
       return NULL;
     }
   for (guint i = 0; keys[i] != NULL; i++)
-    if (!g_strv_contains (profile_keys, keys[i]) && !g_strv_contains (secret_keys, keys[i]))
+    if (!g_strv_contains (profile_keys, keys[i]) && !g_strv_contains (secret_keys, keys[i])
+        && !g_strv_contains (pool_keys, keys[i]))
       {
         g_autofree char *message = g_strdup_printf (_("unknown key “%s”"), keys[i]);
 
@@ -151,5 +158,32 @@ backup_cli_config_load (const char *path, GError **error)
                                            NULL);
   config->vault_key = g_key_file_get_string (key_file, BACKUP_CLI_CONFIG_GROUP, "vault-key",
                                              NULL);
+  if (g_key_file_has_key (key_file, BACKUP_CLI_CONFIG_GROUP, "all-devices", NULL))
+    {
+      config->all_devices = g_key_file_get_boolean (key_file, BACKUP_CLI_CONFIG_GROUP,
+                                                    "all-devices", &cause);
+      if (cause != NULL)
+        {
+          config_error (error, path, cause->message);
+          return NULL;
+        }
+    }
+  if (g_key_file_has_key (key_file, BACKUP_CLI_CONFIG_GROUP, "max-transfers", NULL))
+    {
+      guint64 value = g_key_file_get_uint64 (key_file, BACKUP_CLI_CONFIG_GROUP, "max-transfers",
+                                             &cause);
+
+      if (cause != NULL || value < 1 || value > BACKUP_ADMISSION_MAX)
+        {
+          config_error (error, path, _("“max-transfers” is a number from 1 to 1000"));
+          return NULL;
+        }
+      if (!config->all_devices)
+        {
+          config_error (error, path, _("“max-transfers” is only used with “all-devices=true”"));
+          return NULL;
+        }
+      config->max_transfers = (guint) value;
+    }
   return g_steal_pointer (&config);
 }

@@ -4,7 +4,9 @@
  *
  * A key file whose [Profile] group is a BackupProfile (backup_profile_load()
  * reads it), plus where this front end finds the secrets a profile never
- * holds on disk: api-key-file, password-file (with vault-key). Paths are
+ * holds on disk: api-key-file, password-file (with vault-key), and a
+ * receiver's all-devices (serve every paired device, as --all-devices)
+ * and max-transfers. Paths are
  * absolute, or start with "~/" for the home folder. Unknown keys are
  * refused, so that a misspelt one does not go unnoticed.
  */
@@ -23,6 +25,8 @@ typedef struct
   char *password_file; /* NULL: not given */
   char *vault_key;     /* NULL: not given */
   gboolean stun_given; /* stun-servers is there (possibly empty: none) */
+  gboolean all_devices; /* all-devices=true: a receiver of every paired device */
+  guint max_transfers;  /* max-transfers, 0 when not given */
 } BackupCliConfig;
 
 /* Errors are BACKUP_ERROR_INVALID_ARGUMENT and name @path. */

@@ -8,8 +8,10 @@
 #include <stdio.h>
 
 #include "backup-cli-prune.h"
+#include "backup-cli-signals.h"
 #include "backup-display.h"
 #include "backup-error.h"
+#include "backup-storage.h"
 #include "backup-store.h"
 
 #define PROGRAM "distributed-backup"
@@ -20,6 +22,7 @@ typedef struct
   GMainLoop *loop;
   GPtrArray *versions;
   GError *error;
+  gboolean dry_run;
 } Prune;
 
 static void
@@ -29,6 +32,47 @@ prune_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   backup_store_prune_finish (BACKUP_STORE (object), result, &prune->versions, &prune->error);
   g_main_loop_quit (prune->loop);
+}
+
+/* A storage's prune (a bucket's) blocks: it runs in a worker thread. */
+static void
+storage_prune_worker (GTask *task, gpointer source_object, gpointer task_data,
+                      GCancellable *cancellable)
+{
+  Prune *prune = task_data;
+  GPtrArray *versions = NULL;
+  GError *error = NULL;
+
+  if (backup_storage_prune (BACKUP_STORAGE (source_object), NULL, prune->dry_run, &versions,
+                            cancellable, &error))
+    g_task_return_pointer (task, versions, (GDestroyNotify)g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+storage_prune_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Prune *prune = user_data;
+
+  prune->versions = g_task_propagate_pointer (G_TASK (result), &prune->error);
+  g_main_loop_quit (prune->loop);
+}
+
+/* Prunes @storage (-d s3://…) as the folder store is pruned; a signal
+ * stops it between requests. */
+static void
+prune_storage (BackupStorage *storage, Prune *prune, BackupCliSignals *signals)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (storage, cancellable, storage_prune_done_cb, prune);
+
+  g_task_set_source_tag (task, prune_storage);
+  g_task_set_task_data (task, prune, NULL);
+  backup_cli_signals_watch (signals, cancellable);
+  g_task_run_in_thread (task, storage_prune_worker);
+  g_main_loop_run (prune->loop);
+  backup_cli_signals_unwatch (signals);
 }
 
 static char *
@@ -86,26 +130,44 @@ backup_cli_run_prune (BackupOptions *options)
   guint versions = options->versions;
   guint removed = 0;
   Prune prune = { 0 };
+  BackupCliSignals signals = { 0 };
 
   g_return_val_if_fail (options != NULL, EXIT_FAILURE_RUNTIME);
 
-  if (options->profile != NULL)
-    {
-      destination = g_object_ref (backup_profile_get_destination (options->profile));
-      versions = backup_profile_get_versions (options->profile);
-      backup_profile_get_retention (options->profile, &retention);
-    }
-  else
-    destination = g_file_new_for_commandline_arg (options->dstdir);
-
-  store = backup_store_new (destination, versions);
-  backup_store_set_retention (store, &retention);
-
   loop = g_main_loop_new (NULL, FALSE);
   prune.loop = loop;
-  backup_store_prune_async (store, NULL, options->dry_run, NULL, prune_done_cb, &prune);
-  g_main_loop_run (loop);
+  prune.dry_run = options->dry_run;
 
+  if (options->storage != NULL)
+    {
+      /* -d s3://BUCKET/PREFIX; its store has -v already. */
+      backup_storage_set_retention (options->storage, &retention);
+      prune_storage (options->storage, &prune, &signals);
+    }
+  else
+    {
+      if (options->profile != NULL)
+        {
+          destination = g_object_ref (backup_profile_get_destination (options->profile));
+          versions = backup_profile_get_versions (options->profile);
+          backup_profile_get_retention (options->profile, &retention);
+        }
+      else
+        destination = g_file_new_for_commandline_arg (options->dstdir);
+
+      store = backup_store_new (destination, versions);
+      backup_store_set_retention (store, &retention);
+
+      backup_store_prune_async (store, NULL, options->dry_run, NULL, prune_done_cb, &prune);
+      g_main_loop_run (loop);
+    }
+
+  if (signals.received != 0)
+    {
+      g_clear_error (&prune.error);
+      g_clear_pointer (&prune.versions, g_ptr_array_unref);
+      return backup_cli_exit_status_for_signal (signals.received);
+    }
   if (prune.error != NULL)
     {
       g_autofree char *shown = backup_display_name (prune.error->message, -1);

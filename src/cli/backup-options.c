@@ -15,11 +15,13 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "backup-admission.h"
 #include "backup-cli-config.h"
 #include "backup-display.h"
 #include "backup-error.h"
 #include "backup-options.h"
 #include "backup-pairing.h"
+#include "backup-profile.h"
 #include "backup-s3-store.h"
 #include "backup-secrets.h"
 #include "backup-signaling-open.h"
@@ -89,6 +91,9 @@ typedef enum
   OPT_NO_ANNOUNCE,
   OPT_INVITE_NEARBY,
   OPT_PAIR_NEARBY,
+  OPT_ALL_DEVICES,
+  OPT_MAX_TRANSFERS,
+  OPT_QUOTA,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
@@ -160,9 +165,10 @@ static const OptionSpec option_specs[] = {
     N_("Receive: stay up and receive one backup after another"), NULL },
   /* A receiver into S3-compatible object storage. */
   { OPT_S3_ENDPOINT, 0, "s3-endpoint", N_("URL"),
-    N_("Receive into -d s3://BUCKET/PREFIX: the https:// (or http://) address of the S3 "
-       "service; the keys come from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and "
-       "$AWS_SESSION_TOKEN, or --s3-credentials-file"),
+    N_("The https:// (or http://) address of the S3 service of -d s3://BUCKET/PREFIX (to "
+       "receive into, or --prune) or of --restore, --list or --verify s3://BUCKET/KEY; the keys "
+       "come from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN, or "
+       "--s3-credentials-file"),
     NULL },
   { OPT_S3_REGION, 0, "s3-region", N_("REGION"), N_("The region of the S3 service"),
     "us-east-1" },
@@ -191,7 +197,9 @@ static const OptionSpec option_specs[] = {
   { OPT_KEEP_MONTHLY, 0, "keep-monthly", N_("N"),
     N_("Keep the newest version of each of the last N months that have one"), NULL },
   { OPT_PRUNE, 0, "prune", NULL,
-    N_("Apply the --keep-… rules (or -v) to the versions in -d now, without a transfer"), NULL },
+    N_("Apply the --keep-… rules (or -v) to the versions in -d (a folder or "
+       "s3://BUCKET/PREFIX) now, without a transfer"),
+    NULL },
   { OPT_DRY_RUN, 0, "dry-run", NULL,
     N_("With --prune: list what would be kept and removed, and change nothing"), NULL },
   { OPT_PROGRESS, 0, "progress", NULL, N_("Show progress on standard error"),
@@ -199,10 +207,17 @@ static const OptionSpec option_specs[] = {
   { OPT_NO_PROGRESS, 0, "no-progress", NULL, N_("Do not show progress"), NULL },
   { OPT_QUIET, 'q', "quiet", NULL, N_("Print only errors"), NULL },
   { OPT_RESTORE, 0, "restore", N_("ARCHIVE"),
-    N_("Restore a received backup into -d, with the passwords of -p (or -1 and -2)"), NULL },
-  { OPT_LIST, 0, "list", N_("ARCHIVE"), N_("List the entries of a received backup"), NULL },
+    N_("Restore a received backup into -d, with the passwords of -p (or -1 and -2); "
+       "s3://BUCKET/KEY is the version of that key in S3, downloaded and checked whole before "
+       "anything is written"),
+    NULL },
+  { OPT_LIST, 0, "list", N_("ARCHIVE"),
+    N_("List the entries of a received backup (also s3://BUCKET/KEY); an s3:// location that "
+       "ends with “/”, names only the bucket, or names no object lists the versions stored "
+       "under it instead: name, time, size, origin and key, the newest first"),
+    NULL },
   { OPT_VERIFY, 0, "verify", N_("ARCHIVE"),
-    N_("Read a received backup whole and check its integrity"), NULL },
+    N_("Read a received backup whole and check its integrity (also s3://BUCKET/KEY)"), NULL },
   { OPT_FORCE, 0, "force", NULL, N_("Restore: replace files that exist already"), NULL },
   { OPT_SHOW_PASSWORDS, 0, "show-passwords", NULL,
     N_("Print both passwords of the password file (-p), to keep them offline"), NULL },
@@ -244,6 +259,19 @@ static const OptionSpec option_specs[] = {
   { OPT_DEVICE, 0, "device", N_("NAME"),
     N_("Send or receive with the paired device NAME (its session id and signaling, and only "
        "its certificate), instead of -u"),
+    NULL },
+  { OPT_ALL_DEVICES, 0, "all-devices", NULL,
+    N_("Receive from every paired device at once, each into a folder (or S3 prefix) of -d named "
+       "after it, until stopped; devices paired or forgotten meanwhile are followed"),
+    NULL },
+  { OPT_MAX_TRANSFERS, 0, "max-transfers", N_("N"),
+    N_("With --all-devices: receive at most N backups at once (1 to 1000); the other senders "
+       "wait their turn"),
+    "4" },
+  { OPT_QUOTA, 0, "quota", N_("SIZE"),
+    N_("Receive: the most that the versions in -d may take (for each device with "
+       "--all-devices), e.g. 500G or 2TiB; a backup that would go beyond it is refused, and "
+       "every version stays"),
     NULL },
   { OPT_VERSION, 0, "version", NULL, N_("Print the version and exit"), NULL },
   { OPT_HELP, 'h', "help", NULL, N_("Print this help and exit"), NULL },
@@ -319,6 +347,7 @@ backup_options_free (BackupOptions *options)
   g_free (options->s3_ca_file);
   g_free (options->s3_credentials_file);
   g_clear_object (&options->storage);
+  g_clear_object (&options->s3_client);
   g_clear_object (&options->certificate);
   g_clear_pointer (&options->link, backup_device_link_free);
   g_free (options->own_device_name);
@@ -594,6 +623,22 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_PRUNE:
       options->prune = flag;
+      break;
+    case OPT_ALL_DEVICES:
+      options->all_devices = flag;
+      break;
+    case OPT_MAX_TRANSFERS:
+      if (!parse_unsigned (value, 1, BACKUP_ADMISSION_MAX, &number))
+        return invalid_value (spec, value, _("expected a number from 1 to 1000"), error);
+      options->max_transfers = (guint) number;
+      break;
+    case OPT_QUOTA:
+      {
+        g_autoptr (GError) cause = NULL;
+
+        if (!backup_parse_size (value, &options->quota, &cause))
+          return invalid_value (spec, value, cause->message, error);
+      }
       break;
     case OPT_DRY_RUN:
       options->dry_run = flag;
@@ -1160,7 +1205,66 @@ read_s3_credentials (BackupOptions *options, BackupS3Client *client, GError **er
   return TRUE;
 }
 
-/* -d s3://BUCKET/PREFIX: the service, the keys, and the store. */
+/* The client of an s3://… location given with @option ("-d", "--restore",
+ * "--list" or "--verify"): the service, its CA and the keys. */
+static BackupS3Client *
+make_s3_client (BackupOptions *options, const char *option, GError **error)
+{
+  g_autoptr (BackupS3Client) client = NULL;
+  g_autoptr (GError) cause = NULL;
+  gboolean receiver = g_str_equal (option, "-d");
+
+  if (options->s3_endpoint == NULL || options->s3_endpoint[0] == '\0')
+    {
+      if (receiver)
+        usage_error (error, _("-d s3://… needs --s3-endpoint URL, the address of the S3 "
+                              "service"));
+      else
+        usage_error (error, _("%s s3://… needs --s3-endpoint URL, the address of the S3 service"),
+                     option);
+      return NULL;
+    }
+  client = backup_s3_client_new (options->s3_endpoint, options->s3_region, &cause);
+  if (client == NULL)
+    {
+      usage_error (error, _("--s3-endpoint: %s"), cause->message);
+      return NULL;
+    }
+  backup_s3_client_set_path_style (client, options->s3_path_style);
+  if (options->s3_ca_file != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (options->s3_ca_file);
+
+      if (access (options->s3_ca_file, R_OK) < 0)
+        {
+          usage_error (error, _("cannot read “%s” (--s3-ca-file): %s"), display,
+                       g_strerror (errno));
+          return NULL;
+        }
+      backup_s3_client_set_ca_file (client, options->s3_ca_file);
+    }
+  if (options->s3_credentials_file != NULL)
+    {
+      if (!read_s3_credentials (options, client, error))
+        return NULL;
+    }
+  else if (!backup_s3_client_set_credentials_from_environment (client, NULL))
+    {
+      if (receiver)
+        usage_error (error, _("-d s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID and "
+                              "$AWS_SECRET_ACCESS_KEY, or --s3-credentials-file FILE"));
+      else
+        usage_error (error,
+                     _("%s s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID and "
+                       "$AWS_SECRET_ACCESS_KEY, or --s3-credentials-file FILE"),
+                     option);
+      return NULL;
+    }
+  return g_steal_pointer (&client);
+}
+
+/* -d s3://BUCKET/PREFIX of a receiver or of --prune: the service, the keys,
+ * and the store. */
 static gboolean
 check_s3_receiver (BackupOptions *options, GError **error)
 {
@@ -1171,49 +1275,51 @@ check_s3_receiver (BackupOptions *options, GError **error)
   g_autofree char *prefix = NULL;
 
   if (!backup_s3_parse_location (options->dstdir, &bucket, &prefix, &cause))
-    return usage_error (error, _("cannot receive into %s (-d): %s"), options->dstdir,
-                        cause->message);
-  if (options->s3_endpoint == NULL || options->s3_endpoint[0] == '\0')
-    return usage_error (error, _("-d s3://… needs --s3-endpoint URL, the address of the S3 "
-                                 "service"));
-  client = backup_s3_client_new (options->s3_endpoint, options->s3_region, &cause);
+    {
+      if (options->prune)
+        return usage_error (error, _("cannot prune %s (-d): %s"), options->dstdir,
+                            cause->message);
+      return usage_error (error, _("cannot receive into %s (-d): %s"), options->dstdir,
+                          cause->message);
+    }
+  client = make_s3_client (options, "-d", error);
   if (client == NULL)
-    return usage_error (error, _("--s3-endpoint: %s"), cause->message);
-  backup_s3_client_set_path_style (client, options->s3_path_style);
-  if (options->s3_ca_file != NULL)
-    {
-      g_autofree char *display = g_filename_display_name (options->s3_ca_file);
-
-      if (access (options->s3_ca_file, R_OK) < 0)
-        return usage_error (error, _("cannot read “%s” (--s3-ca-file): %s"), display,
-                            g_strerror (errno));
-      backup_s3_client_set_ca_file (client, options->s3_ca_file);
-    }
-  if (options->s3_credentials_file != NULL)
-    {
-      if (!read_s3_credentials (options, client, error))
-        return FALSE;
-    }
-  else if (!backup_s3_client_set_credentials_from_environment (client, NULL))
-    return usage_error (error, _("-d s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID and "
-                                 "$AWS_SECRET_ACCESS_KEY, or --s3-credentials-file FILE"));
+    return FALSE;
 
   store = backup_s3_store_new (client, bucket, prefix, options->versions);
   g_set_object (&options->storage, BACKUP_STORAGE (store));
   return TRUE;
 }
 
+/* The archive of --restore, --list or --verify, or NULL. */
+static const char *
+restore_archive (BackupOptions *options)
+{
+  if (options->restore != NULL)
+    return options->restore;
+  if (options->list != NULL)
+    return options->list;
+  return options->verify;
+}
+
+/* The --s3-… options go with an s3://… location: -d of a receiver or of
+ * --prune, or the archive of --restore, --list or --verify. */
 static gboolean
 check_s3_options (BackupOptions *options, GError **error)
 {
-  if (options->dstdir != NULL && g_str_has_prefix (options->dstdir, "s3://") && !options->prune)
+  const char *archive = restore_archive (options);
+
+  if (archive != NULL ? g_str_has_prefix (archive, "s3://")
+                      : options->dstdir != NULL && g_str_has_prefix (options->dstdir, "s3://"))
     return TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (s3_options); i++)
     if (given (options, s3_options[i]))
       {
         for (guint j = 0; j < G_N_ELEMENTS (option_specs); j++)
           if (option_specs[j].id == s3_options[i])
-            return usage_error (error, _("--%s is only used when receiving into -d s3://…"),
+            return usage_error (error,
+                                _("--%s is only used with an s3://… location (-d, --prune -d, "
+                                  "--restore, --list or --verify)"),
                                 option_specs[j].long_name);
       }
   return TRUE;
@@ -1357,10 +1463,24 @@ validate_restore_mode (BackupOptions *options, GError **error)
   if (options->restore == NULL && options->force)
     return usage_error (error, _("--force is only used with --restore"));
 
-  if (stat (archive, &st) < 0)
+  if (options->restore != NULL && g_str_has_prefix (options->dstdir, "s3://"))
+    return usage_error (error, _("--restore writes into a folder, not into -d s3://…"));
+
+  if (g_str_has_prefix (archive, "s3://"))
+    {
+      g_autoptr (GError) cause = NULL;
+
+      if (!backup_s3_parse_location (archive, NULL, NULL, &cause))
+        return usage_error (error, _("cannot open “%s” (%s): %s"), display, mode,
+                            cause->message);
+      options->s3_client = make_s3_client (options, mode, error);
+      if (options->s3_client == NULL)
+        return FALSE;
+    }
+  else if (stat (archive, &st) < 0)
     return usage_error (error, _("cannot open “%s” (%s): %s"), display, mode,
                         g_strerror (errno));
-  if (!S_ISREG (st.st_mode))
+  else if (!S_ISREG (st.st_mode))
     return usage_error (error, _("“%s” (%s) is not a file"), display, mode);
 
   if (options->passfile != NULL)
@@ -1389,7 +1509,8 @@ static const OptionId profile_options[] = {
   OPT_STUN, OPT_UUID, OPT_VERSIONS, OPT_ZIPDIR, OPT_SIGNALING, OPT_TURN, OPT_ICE_ADDRESS,
   OPT_RELAY_ONLY, OPT_ZIP_ENCRYPTION, OPT_TIMEOUT, OPT_KEEP_LISTENING, OPT_RESTORE, OPT_LIST,
   OPT_VERIFY, OPT_FORCE, OPT_SHOW_PASSWORDS, OPT_YES, OPT_KEEP_LAST, OPT_KEEP_HOURLY,
-  OPT_KEEP_DAILY, OPT_KEEP_WEEKLY, OPT_KEEP_MONTHLY, OPT_DEVICE,
+  OPT_KEEP_DAILY, OPT_KEEP_WEEKLY, OPT_KEEP_MONTHLY, OPT_DEVICE, OPT_QUOTA, OPT_ALL_DEVICES,
+  OPT_MAX_TRANSFERS,
 };
 
 static gboolean
@@ -1473,6 +1594,29 @@ validate_config_mode (BackupOptions *options, GError **error)
       explicit_bzero (password2, strlen (password2));
     }
 
+  if (config->all_devices)
+    {
+      /* Each paired device gives its session id and signaling. */
+      if (backup_profile_get_role (profile) != BACKUP_PROFILE_ROLE_RECEIVE
+          || backup_profile_get_session_id (profile) != NULL
+          || backup_profile_get_device_name (profile) != NULL)
+        return profile_error (error, options->config,
+                              g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                                                   _("“all-devices” is a receiver's, without "
+                                                     "“session-id” or “device”")));
+      options->certificate = backup_device_load_certificate (NULL, FALSE, &cause);
+      if (options->certificate == NULL)
+        return profile_error (error, options->config, cause);
+      if (!backup_profile_check_files (profile, &cause))
+        return profile_error (error, options->config, cause);
+      options->all_devices = TRUE;
+      options->max_transfers = config->max_transfers != 0 ? config->max_transfers
+                                                          : BACKUP_OPTIONS_DEFAULT_MAX_TRANSFERS;
+      backup_profile_set_keep_listening (profile, TRUE);
+      resolve_progress (options);
+      g_set_object (&options->profile, profile);
+      return TRUE;
+    }
   if (!backup_profile_validate (profile, &cause) || !backup_profile_check_files (profile, &cause))
     return profile_error (error, options->config, cause);
 
@@ -1565,7 +1709,7 @@ check_retention_options (BackupOptions *options, GError **error)
   return TRUE;
 }
 
-/* --prune: a folder to prune, nothing else of backup mode. */
+/* --prune: a folder or a bucket to prune, nothing else of backup mode. */
 static gboolean
 validate_prune_mode (BackupOptions *options, GError **error)
 {
@@ -1575,8 +1719,12 @@ validate_prune_mode (BackupOptions *options, GError **error)
   if (options->password1 != NULL || options->password2 != NULL)
     return usage_error (error, _("-1 and -2 cannot be used with --prune"));
   if (g_str_has_prefix (options->dstdir, "s3://"))
-    return usage_error (error, _("--prune works on a folder: a receiver into -d s3://… applies "
-                                 "the policy after each backup"));
+    {
+      if (!check_s3_receiver (options, error))
+        return FALSE;
+      resolve_progress (options);
+      return TRUE;
+    }
   if (stat (options->dstdir, &st) < 0)
     return usage_error (error, _("cannot prune “%s” (-d): %s"), display, g_strerror (errno));
   if (!S_ISDIR (st.st_mode))
@@ -1828,7 +1976,7 @@ check_no_announce (BackupOptions *options, GError **error)
     announcing = backup_profile_get_role (options->profile) == BACKUP_PROFILE_ROLE_RECEIVE
                  && backup_profile_get_keep_listening (options->profile);
   else
-    announcing = options->dstdir != NULL && options->keep_listening;
+    announcing = options->dstdir != NULL && (options->keep_listening || options->all_devices);
   if (!announcing)
     return usage_error (error, _("--no-announce is only used with --nearby or a receiver that "
                                  "keeps listening (--keep-listening)"));
@@ -1871,6 +2019,75 @@ resolve_device (BackupOptions *options, GError **error)
   return TRUE;
 }
 
+/* --max-transfers and --all-devices go together; --quota is a receiver's. */
+static gboolean
+check_receiver_limits (BackupOptions *options, GError **error)
+{
+  if (given (options, OPT_MAX_TRANSFERS) && !options->all_devices)
+    return usage_error (error, _("--max-transfers is only used with --all-devices"));
+  if (options->quota > 0 && options->dstdir == NULL)
+    return usage_error (error, _("--quota is only used when receiving (-d)"));
+  if (options->all_devices && options->dstdir == NULL)
+    return usage_error (error, _("--all-devices needs -d DIR (or -d s3://…), where each device "
+                                 "gets a folder of its own"));
+  return TRUE;
+}
+
+/* --all-devices: every paired device gives its session id and signaling;
+ * this device's certificate is needed. */
+static gboolean
+validate_all_devices (BackupOptions *options, GError **error)
+{
+  g_autoptr (GError) cause = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+  gboolean over_http = FALSE;
+
+  if (options->uuid != NULL)
+    return usage_error (error, _("-u cannot be used with --all-devices: each paired device gives "
+                                 "its session id"));
+  if (options->device != NULL)
+    return usage_error (error, _("--device cannot be used with --all-devices"));
+  if (options->signaling != NULL)
+    return usage_error (error, _("--signaling cannot be used with --all-devices: each paired "
+                                 "device gives it"));
+  options->certificate = backup_device_load_certificate (NULL, FALSE, &cause);
+  if (options->certificate == NULL)
+    {
+      if (g_error_matches (cause, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND))
+        return usage_error (error, _("--all-devices: this device has no identity yet; pair it "
+                                     "with a device first (--invite, --pair, --invite-nearby)"));
+      return usage_error (error, "%s", cause->message);
+    }
+  devices = backup_device_list (NULL, &cause);
+  if (devices == NULL)
+    return usage_error (error, "%s", cause->message);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const BackupDevice *device = g_ptr_array_index (devices, i);
+
+      if (g_ascii_strncasecmp (device->signaling, "http", 4) == 0)
+        over_http = TRUE;
+    }
+  if (!resolve_apikey (options, error) || !check_network_options (options, error))
+    return FALSE;
+  if (options->signaling_ca != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (options->signaling_ca);
+
+      options->signaling_ca_database = g_tls_file_database_new (options->signaling_ca, &cause);
+      if (options->signaling_ca_database == NULL)
+        return usage_error (error, _("cannot use “%s” (--signaling-ca): %s"), display,
+                            cause->message);
+    }
+  if (over_http)
+    use_kept_apikey (options, BACKUP_SIGNALING_DEFAULT_URL);
+  if (options->max_transfers == 0)
+    options->max_transfers = BACKUP_OPTIONS_DEFAULT_MAX_TRANSFERS;
+  options->keep_listening = TRUE;
+  resolve_progress (options);
+  return TRUE;
+}
+
 gboolean
 backup_options_validate (BackupOptions *options, GError **error)
 {
@@ -1888,6 +2105,8 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_ptr_array_set_size (options->warnings, 0);
 
   g_clear_object (&options->profile);
+  g_clear_object (&options->storage);
+  g_clear_object (&options->s3_client);
   g_clear_object (&options->certificate);
   g_clear_pointer (&options->link, backup_device_link_free);
   g_clear_pointer (&options->own_device_name, g_free);
@@ -1939,6 +2158,10 @@ backup_options_validate (BackupOptions *options, GError **error)
     return FALSE;
   if (options->dstdir != NULL && !check_receiver (options, error))
     return FALSE;
+  if (!check_receiver_limits (options, error))
+    return FALSE;
+  if (options->all_devices)
+    return validate_all_devices (options, error);
   if (options->device != NULL && options->paired_device == NULL
       && !resolve_device (options, error))
     return FALSE;
@@ -2044,6 +2267,14 @@ backup_options_print_help (FILE *stream)
   fprintf (stream, "  %s\n", _("Restore a received folder backup into a directory:"));
   fprintf (stream, "    %s --restore=/path/to/dst/dir/output.zip -p=/path/to/passwords.txt "
            "-d=/path/to/restored\n",
+           program);
+  fprintf (stream, "  %s\n",
+           _("List the versions a receiver keeps in S3, then restore one of them by its key:"));
+  fprintf (stream, "    %s --list=s3://bucket/backups/ --s3-endpoint=https://s3.example.com\n",
+           program);
+  fprintf (stream,
+           "    %s --restore=s3://bucket/backups/output.zip/20240501T080000.000000Z-laptop "
+           "--s3-endpoint=https://s3.example.com -p=/path/to/passwords.txt -d=/path/to/restored\n",
            program);
   fprintf (stream, "\n%s\n",
            _("Both peers use the same API key (or signaling) and the same session id (-u); "

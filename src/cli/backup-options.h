@@ -15,6 +15,7 @@
 
 #include "backup-device.h"
 #include "backup-profile.h"
+#include "backup-s3.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,7 @@ G_BEGIN_DECLS
 /* How long --nearby looks, when --timeout is not given. */
 #define BACKUP_OPTIONS_NEARBY_TIMEOUT 5
 #define BACKUP_OPTIONS_DEFAULT_ZIP_ENCRYPTION "aes256"
+#define BACKUP_OPTIONS_DEFAULT_MAX_TRANSFERS 4
 /* An API key from the environment, for services (not shown in the process list). */
 #define BACKUP_OPTIONS_APIKEY_ENV "DISTRIBUTED_BACKUP_APIKEY"
 
@@ -61,6 +63,9 @@ typedef struct
   char *zip_encryption;     /* --zip-encryption: "aes256", "aes128" or "zipcrypto" */
   guint timeout;            /* --timeout, seconds; 0 = wait without limit */
   gboolean keep_listening;  /* --keep-listening */
+  gboolean all_devices;     /* --all-devices: serve every paired device */
+  guint max_transfers;      /* --max-transfers: 1 .. 1000, default 4 */
+  guint64 quota;            /* --quota: bytes, 0 when not given */
   /* A receiver into S3-compatible object storage (-d s3://BUCKET/PREFIX). */
   char *s3_endpoint;         /* --s3-endpoint URL */
   char *s3_region;           /* --s3-region, NULL: us-east-1 */
@@ -130,9 +135,14 @@ typedef struct
   BackupDeviceLink *link;
   char *own_device_name;
   BackupDevice *paired_device;
-  /* Set by backup_options_validate() for -d s3://…: the bucket to receive
-   * into, its client configured, credentials included. */
+  /* Set by backup_options_validate() for -d s3://… (a receiver, or
+   * --prune): the bucket to receive into or prune, its client configured,
+   * credentials included. */
   BackupStorage *storage;
+  /* Set by backup_options_validate() when --restore, --list or --verify
+   * names s3://BUCKET/KEY: the client of the S3 service, configured, with
+   * its keys. */
+  BackupS3Client *s3_client;
 } BackupOptions;
 
 BackupOptions *backup_options_new (void);

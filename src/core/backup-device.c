@@ -26,7 +26,7 @@
 #define KEY_FILE_NAME "key.pem"
 #define CERTIFICATE_FILE_NAME "certificate.pem"
 #define KEY_LOCK_FILE_NAME ".key.lock"
-#define PAIRED_FILE_NAME "paired.conf"
+#define PAIRED_FILE_NAME BACKUP_DEVICE_PAIRED_FILE_NAME
 #define LOCK_FILE_NAME ".paired.lock"
 #define GROUP_PREFIX "Device "
 #define MAX_KEY_FILE_SIZE (64 * 1024)
@@ -802,6 +802,23 @@ backup_device_load_certificate (const char *folder, gboolean create, GError **er
 }
 
 /* --- paired devices --- */
+
+gboolean
+backup_device_file_event_changes_contents (GFileMonitorEvent event)
+{
+  switch (event)
+    {
+    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
+    case G_FILE_MONITOR_EVENT_CREATED:
+    case G_FILE_MONITOR_EVENT_DELETED:
+    case G_FILE_MONITOR_EVENT_RENAMED:
+    case G_FILE_MONITOR_EVENT_MOVED_IN:
+    case G_FILE_MONITOR_EVENT_MOVED_OUT:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
 
 BackupDevice *
 backup_device_new (const char *name,

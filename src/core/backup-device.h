@@ -97,6 +97,13 @@ char *backup_device_read_fingerprint (const char *folder, GError **error);
 
 /* --- paired devices --- */
 
+/* The file of the paired devices, in the devices folder. */
+#define BACKUP_DEVICE_PAIRED_FILE_NAME "paired.conf"
+
+/* Whether an event of a GFileMonitor on that file means that what it
+ * holds may have changed (written, replaced, removed). */
+gboolean backup_device_file_event_changes_contents (GFileMonitorEvent event);
+
 typedef struct
 {
   char *name;

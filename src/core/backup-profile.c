@@ -46,6 +46,7 @@ struct _BackupProfile
   guint versions;
   gboolean keep_listening;
   BackupRetention retention;
+  guint64 quota;
 };
 
 G_DEFINE_FINAL_TYPE (BackupProfile, backup_profile, G_TYPE_OBJECT)
@@ -472,6 +473,125 @@ backup_profile_set_retention (BackupProfile *self, const BackupRetention *retent
   self->retention = retention != NULL ? *retention : none;
 }
 
+guint64
+backup_profile_get_quota (BackupProfile *self)
+{
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), 0);
+
+  return self->quota;
+}
+
+void
+backup_profile_set_quota (BackupProfile *self, guint64 bytes)
+{
+  g_return_if_fail (BACKUP_IS_PROFILE (self));
+
+  self->quota = bytes;
+}
+
+gboolean
+backup_parse_size (const char *text, guint64 *bytes, GError **error)
+{
+  static const struct
+  {
+    const char *suffix;
+    guint64 factor;
+  } units[] = {
+    { "", 1 },
+    { "B", 1 },
+    { "K", 1000 },
+    { "KB", 1000 },
+    { "KiB", 1024 },
+    { "M", 1000 * 1000 },
+    { "MB", 1000 * 1000 },
+    { "MiB", 1024 * 1024 },
+    { "G", G_GUINT64_CONSTANT (1000000000) },
+    { "GB", G_GUINT64_CONSTANT (1000000000) },
+    { "GiB", G_GUINT64_CONSTANT (1) << 30 },
+    { "T", G_GUINT64_CONSTANT (1000000000000) },
+    { "TB", G_GUINT64_CONSTANT (1000000000000) },
+    { "TiB", G_GUINT64_CONSTANT (1) << 40 },
+  };
+  const char *p = text;
+  const char *end;
+  double value;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (bytes != NULL, FALSE);
+
+  while (g_ascii_isspace (*p))
+    p++;
+  /* Digits, and a fraction: no sign, exponent or hexadecimal. */
+  end = (char *) p;
+  while (g_ascii_isdigit (*end))
+    end++;
+  if (end == p)
+    goto invalid;
+  if (*end == '.' && g_ascii_isdigit (end[1]))
+    for (end++; g_ascii_isdigit (*end); end++)
+      ;
+  {
+    g_autofree char *number = g_strndup (p, end - p);
+
+    value = g_ascii_strtod (number, NULL);
+  }
+  while (g_ascii_isspace (*end))
+    end++;
+  for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
+    if (g_ascii_strcasecmp (end, units[i].suffix) == 0
+        || (units[i].suffix[0] != '\0' && strcmp (end, units[i].suffix) == 0))
+      {
+        double total = value * (double) units[i].factor;
+
+        if (!(total >= 1) || total > (double) (G_MAXUINT64 / 2))
+          goto invalid;
+        *bytes = (guint64) total;
+        return TRUE;
+      }
+invalid:
+  g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+               _("“%s” is not a size: write a number of bytes, or one with K, M, G or T "
+                 "(1000s) or KiB, MiB, GiB or TiB (1024s), e.g. 500G"),
+               text);
+  return FALSE;
+}
+
+BackupProfile *
+backup_profile_copy (BackupProfile *self)
+{
+  BackupProfile *copy;
+
+  g_return_val_if_fail (BACKUP_IS_PROFILE (self), NULL);
+
+  copy = backup_profile_new (self->role);
+  copy->session_id = g_strdup (self->session_id);
+  copy->device_name = g_strdup (self->device_name);
+  copy->peer_fingerprint = g_strdup (self->peer_fingerprint);
+  g_set_object (&copy->certificate, self->certificate);
+  copy->signaling = g_strdup (self->signaling);
+  copy->api_key = g_strdup (self->api_key);
+  g_set_object (&copy->signaling_trust, self->signaling_trust);
+  copy->stun_servers = g_strdupv (self->stun_servers);
+  copy->turn_servers = g_strdupv (self->turn_servers);
+  copy->ice_addresses = g_strdupv (self->ice_addresses);
+  copy->relay_only = self->relay_only;
+  copy->timeout = self->timeout;
+  g_set_object (&copy->source, self->source);
+  copy->archive_name = g_strdup (self->archive_name);
+  g_free (copy->password1);
+  g_free (copy->password2);
+  copy->password1 = g_strdup (self->password1);
+  copy->password2 = g_strdup (self->password2);
+  copy->zip_encryption = self->zip_encryption;
+  g_set_object (&copy->destination, self->destination);
+  g_set_object (&copy->storage, self->storage);
+  copy->versions = self->versions;
+  copy->keep_listening = self->keep_listening;
+  copy->retention = self->retention;
+  copy->quota = self->quota;
+  return copy;
+}
+
 gboolean
 backup_profile_get_retention (BackupProfile *self, BackupRetention *retention)
 {
@@ -704,6 +824,8 @@ backup_profile_save (BackupProfile *self, GKeyFile *key_file, const char *group)
       save_file (key_file, group, "destination", self->destination);
       g_key_file_set_uint64 (key_file, group, "versions", self->versions);
       g_key_file_set_boolean (key_file, group, "keep-listening", self->keep_listening);
+      if (self->quota > 0)
+        g_key_file_set_uint64 (key_file, group, "quota", self->quota);
       for (guint i = 0; i < G_N_ELEMENTS (retention_keys); i++)
         {
           guint count = *(guint *) G_STRUCT_MEMBER_P (&self->retention, retention_keys[i].offset);
@@ -740,6 +862,21 @@ load_uint (GKeyFile *key_file, const char *group, const char *key, guint64 max, 
                       g_error_new (BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
                                    _("more than %llu"), (unsigned long long) max));
   *out = (guint) value;
+  return TRUE;
+}
+
+/* A size as backup_parse_size() reads it ("500M", "2T", a number of bytes). */
+static gboolean
+load_size (GKeyFile *key_file, const char *group, const char *key, guint64 *out, GError **error)
+{
+  g_autofree char *text = NULL;
+  GError *cause = NULL;
+
+  if (!g_key_file_has_key (key_file, group, key, NULL))
+    return TRUE;
+  text = g_key_file_get_string (key_file, group, key, &cause);
+  if (text == NULL || !backup_parse_size (text, out, &cause))
+    return bad_value (error, group, key, cause);
   return TRUE;
 }
 
@@ -858,7 +995,8 @@ backup_profile_load (GKeyFile *key_file, const char *group, GError **error)
       self->destination = load_file (key_file, group, "destination");
       if (!load_uint (key_file, group, "versions", BACKUP_STORE_MAX_VERSIONS, &self->versions,
                       error)
-          || !load_bool (key_file, group, "keep-listening", &self->keep_listening, error))
+          || !load_bool (key_file, group, "keep-listening", &self->keep_listening, error)
+          || !load_size (key_file, group, "quota", &self->quota, error))
         return NULL;
       for (guint i = 0; i < G_N_ELEMENTS (retention_keys); i++)
         if (!load_uint (key_file, group, retention_keys[i].key, BACKUP_RETENTION_MAX,
@@ -929,6 +1067,7 @@ backup_profile_create_session (BackupProfile *self, BackupSignalingStore *signal
                                                          storage);
       /* A receiver that stays up waits for each backup as long as it takes. */
       backup_session_set_timeout (session, self->keep_listening ? 0 : self->timeout);
+      backup_session_set_quota (session, self->quota);
     }
   return session;
 }

@@ -120,6 +120,19 @@ void backup_profile_set_keep_listening (BackupProfile *self, gboolean keep_liste
 void backup_profile_set_retention (BackupProfile *self, const BackupRetention *retention);
 gboolean backup_profile_get_retention (BackupProfile *self, BackupRetention *retention);
 
+/* Receiver: the most the versions in the destination may take, with the
+ * one being received (0: no limit); see backup_session_set_quota(). */
+guint64 backup_profile_get_quota (BackupProfile *self);
+void backup_profile_set_quota (BackupProfile *self, guint64 bytes);
+
+/* A new profile with every setting and secret of @self. */
+BackupProfile *backup_profile_copy (BackupProfile *self);
+
+/* Reads a size: a number of bytes, or a number (fractions allowed) with K,
+ * M, G or T (powers of 1000, also KB…) or KiB, MiB, GiB or TiB (of 1024);
+ * at least one byte. Errors: BACKUP_ERROR_INVALID_ARGUMENT. */
+gboolean backup_parse_size (const char *text, guint64 *bytes, GError **error);
+
 /* Checks what every front end must have checked before a run: a session id
  * that can be one, servers and addresses that parse, a signaling location
  * that names a store, a source or a destination, an archive name that can
@@ -137,7 +150,8 @@ gboolean backup_profile_check_files (BackupProfile *self, GError **error);
  * archive-name and zip-encryption, or destination, versions,
  * keep-listening and the policy: keep-last, keep-hourly, keep-daily,
  * keep-weekly, keep-monthly (0 to 65535, 0 or absent: that rule is off; a
- * policy without "versions" has no other bound). With a paired device,
+ * policy without "versions" has no other bound), and quota (a size as
+ * backup_parse_size() reads it; written as bytes). With a paired device,
  * "device" names it instead of session-id and signaling (which it gives;
  * loading leaves it to the caller to backup_profile_load_device()). Secrets (the API key, the zip passwords) are never
  * written; loading fails with BACKUP_ERROR_INVALID_ARGUMENT on a missing

@@ -23,6 +23,8 @@ struct _BackupRunner
 
   BackupProfile *profile;
   BackupSession *session;
+  BackupAdmission *admission;   /* given to each receiving session, or NULL */
+  BackupNearbyHost *nearby_host; /* shared with other runners, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (BackupRunner, backup_runner, G_TYPE_OBJECT)
@@ -202,6 +204,8 @@ start_session (GTask *task)
 
   run->furthest = BACKUP_SESSION_STATE_IDLE;
   self->session = backup_profile_create_session (self->profile, run->signaling);
+  if (backup_profile_get_role (self->profile) == BACKUP_PROFILE_ROLE_RECEIVE)
+    backup_session_set_admission (self->session, self->admission);
   g_signal_connect (self->session, "notify::state", G_CALLBACK (session_state_cb), run);
   g_signal_emit (self, signals[SESSION_STARTED], 0, self->session);
   backup_session_run_async (self->session, g_task_get_cancellable (task), session_done_cb, task);
@@ -321,8 +325,11 @@ open_nearby (GTask *task)
     {
       const char *address = config->local_addresses != NULL ? config->local_addresses[0] : NULL;
 
-      run->host = backup_nearby_host_new (certificate, NULL, address, FALSE);
-      if (!backup_nearby_host_start (run->host, &error)
+      if (self->nearby_host != NULL)
+        run->host = g_object_ref (self->nearby_host);
+      else
+        run->host = backup_nearby_host_new (certificate, NULL, address, FALSE);
+      if ((self->nearby_host == NULL && !backup_nearby_host_start (run->host, &error))
           || (run->signaling = backup_nearby_host_open_store (run->host, &error)) == NULL)
         {
           g_task_return_error (task, g_steal_pointer (&error));
@@ -404,6 +411,24 @@ backup_runner_get_session (BackupRunner *self)
   return self->session;
 }
 
+void
+backup_runner_set_admission (BackupRunner *self, BackupAdmission *admission)
+{
+  g_return_if_fail (BACKUP_IS_RUNNER (self));
+  g_return_if_fail (admission == NULL || BACKUP_IS_ADMISSION (admission));
+
+  g_set_object (&self->admission, admission);
+}
+
+void
+backup_runner_set_nearby_host (BackupRunner *self, BackupNearbyHost *host)
+{
+  g_return_if_fail (BACKUP_IS_RUNNER (self));
+  g_return_if_fail (host == NULL || BACKUP_IS_NEARBY_HOST (host));
+
+  g_set_object (&self->nearby_host, host);
+}
+
 static void
 backup_runner_dispose (GObject *object)
 {
@@ -411,6 +436,8 @@ backup_runner_dispose (GObject *object)
 
   g_clear_object (&self->session);
   g_clear_object (&self->profile);
+  g_clear_object (&self->admission);
+  g_clear_object (&self->nearby_host);
 
   G_OBJECT_CLASS (backup_runner_parent_class)->dispose (object);
 }

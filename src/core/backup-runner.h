@@ -14,6 +14,8 @@
  */
 #pragma once
 
+#include "backup-admission.h"
+#include "backup-nearby.h"
 #include "backup-profile.h"
 
 G_BEGIN_DECLS
@@ -31,6 +33,13 @@ BackupRunner *backup_runner_new (BackupProfile *profile);
 BackupProfile *backup_runner_get_profile (BackupRunner *self);
 /* The session under way, or NULL between two. */
 BackupSession *backup_runner_get_session (BackupRunner *self);
+
+/* A receiver's sessions take their transfers' slots from @admission
+ * (shared by the runners of one BackupReceiverPool; NULL: no limit). */
+void backup_runner_set_admission (BackupRunner *self, BackupAdmission *admission);
+/* A receiver with a device of the local network uses @host, started by
+ * the caller and shared, instead of a signaling server of its own. */
+void backup_runner_set_nearby_host (BackupRunner *self, BackupNearbyHost *host);
 
 /* Ends with the result of the last session; a receiver that keeps
  * listening ends only when @cancellable is cancelled (G_IO_ERROR_CANCELLED),

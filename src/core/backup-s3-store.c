@@ -245,6 +245,34 @@ parse_leaf (const char *leaf, gint64 *time, char **origin)
   return TRUE;
 }
 
+gboolean
+backup_s3_store_parse_version_key (const char *key, char **name, gint64 *time, char **origin)
+{
+  const char *slash;
+  const char *start;
+  gint64 when;
+  char *from;
+
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  slash = strrchr (key, '/');
+  if (slash == NULL || slash == key || slash[-1] == '/')
+    return FALSE;
+  if (!parse_leaf (slash + 1, &when, &from))
+    return FALSE;
+  for (start = slash; start > key && start[-1] != '/'; start--)
+    ;
+  if (name != NULL)
+    *name = g_strndup (start, slash - start);
+  if (time != NULL)
+    *time = when;
+  if (origin != NULL)
+    *origin = from;
+  else
+    g_free (from);
+  return TRUE;
+}
+
 static gboolean
 s3_check_name (BackupS3Store *self, const char *name, gsize name_len, GError **error)
 {
@@ -1097,6 +1125,45 @@ s3_get_retention (BackupStorage *storage, BackupRetention *retention)
   return backup_retention_is_set (retention);
 }
 
+/* The prefix PREFIX NAME "/": the versions of one device. */
+static BackupStorage *
+s3_open_child (BackupStorage *storage, const char *name, guint versions, GError **error)
+{
+  BackupS3Store *self = BACKUP_S3_STORE (storage);
+  g_autofree char *prefix = g_strconcat (self->prefix, name, "/", NULL);
+  BackupS3Store *child = backup_s3_store_new (self->client, self->bucket, prefix,
+                                              versions != 0 ? versions : self->versions);
+
+  g_mutex_lock (&self->lock);
+  child->retention = self->retention;
+  g_mutex_unlock (&self->lock);
+  child->part_size = self->part_size;
+  child->stale_age = self->stale_age;
+  child->clock = self->clock;
+  child->clock_data = self->clock_data;
+  if (self->zone != NULL)
+    child->zone = g_time_zone_ref (self->zone);
+  return BACKUP_STORAGE (child);
+}
+
+/* Every object under PREFIX (uploads under way are not objects yet). */
+static gboolean
+s3_measure (BackupStorage *storage, guint64 *bytes, GCancellable *cancellable, GError **error)
+{
+  BackupS3Store *self = BACKUP_S3_STORE (storage);
+  g_autoptr (GPtrArray) objects = NULL;
+  guint64 total = 0;
+
+  objects = backup_s3_client_list_all_objects (self->client, self->bucket, self->prefix,
+                                               cancellable, error);
+  if (objects == NULL)
+    return FALSE;
+  for (guint i = 0; i < objects->len; i++)
+    total += ((const BackupS3ObjectInfo *) g_ptr_array_index (objects, i))->size;
+  *bytes = total;
+  return TRUE;
+}
+
 static void
 backup_s3_store_storage_init (BackupStorageInterface *iface)
 {
@@ -1108,4 +1175,6 @@ backup_s3_store_storage_init (BackupStorageInterface *iface)
   iface->set_retention = s3_set_retention;
   iface->get_retention = s3_get_retention;
   iface->prune = s3_prune;
+  iface->open_child = s3_open_child;
+  iface->measure = s3_measure;
 }

@@ -85,4 +85,10 @@ gboolean backup_s3_store_wait_aborts (GTimeSpan timeout);
 char *backup_s3_store_version_key (BackupS3Store *self, const char *name, gint64 time,
                                    const char *origin);
 
+/* The received name, time (µs) and origin of a version from its key (under
+ * any prefix); FALSE when @key does not have the form of a version.  @name,
+ * @time and @origin may be NULL. */
+gboolean backup_s3_store_parse_version_key (const char *key, char **name, gint64 *time,
+                                            char **origin);
+
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "backup-admission.h"
 #include "backup-archiver.h"
 #include "backup-channel.h"
 #include "backup-frame.h"
@@ -102,6 +103,14 @@ typedef struct
   gboolean awaiting_resume; /* the kept bytes are offered; no content before the answer */
   gboolean offset_sent;
   guint64 offered;
+  /* A receiver that serves several senders (backup_session_set_admission,
+   * backup_session_set_quota): the header waits for a slot and the
+   * measure of the storage before anything begins. */
+  BackupFrame *pending_header;
+  gboolean admitted;         /* holds a slot of the admission */
+  gboolean has_quota;
+  guint64 quota_left;        /* bytes the content may take */
+  guint64 quota_used;        /* what the versions took when measured */
 } SessionRun;
 
 struct _BackupSession
@@ -123,6 +132,8 @@ struct _BackupSession
 
   /* Receiver. */
   BackupStorage *store;
+  BackupAdmission *admission; /* NULL: no limit */
+  guint64 quota;              /* 0: none */
 
   /* What the last run showed (properties). */
   BackupSessionState state;

@@ -33,9 +33,16 @@ receiver_begin (SessionRun *run, const char *name, gsize length, const char *id,
   return TRUE;
 }
 
+static GError *quota_error (SessionRun *run, gint64 size);
+
 static gboolean
 receiver_write (SessionRun *run, const guint8 *data, gsize length, GError **error)
 {
+  if (run->has_quota && (run->received > run->quota_left || length > run->quota_left - run->received))
+    {
+      g_propagate_error (error, quota_error (run, -1));
+      return FALSE;
+    }
   if (!backup_storage_writer_write (run->reception, data, length, error))
     return FALSE;
   gnutls_hash (run->hash, data, length);
@@ -44,10 +51,13 @@ receiver_write (SessionRun *run, const guint8 *data, gsize length, GError **erro
   return TRUE;
 }
 
+static gboolean receiver_admit_now (SessionRun *run, gint64 size, GError **error);
+
 static gboolean
 legacy_name_cb (const char *name, gsize length, gpointer user_data, GError **error)
 {
-  return receiver_begin (user_data, name, length, NULL, error);
+  return receiver_admit_now (user_data, -1, error)
+         && receiver_begin (user_data, name, length, NULL, error);
 }
 
 static gboolean
@@ -303,6 +313,196 @@ receiver_on_resume (SessionRun *run, BackupFrame *frame)
   session_report_progress (run, run->received);
 }
 
+/* --- a receiver of several senders: slots and quota ------------------------- */
+
+static GError *
+quota_error (SessionRun *run, gint64 size)
+{
+  g_autofree char *quota = g_format_size (run->session->quota);
+  g_autofree char *used = g_format_size (run->quota_used);
+
+  if (size >= 0)
+    {
+      g_autofree char *needed = g_format_size ((guint64) size);
+
+      /* TRANSLATORS: the %s are sizes, e.g. "1.2 GB" */
+      return g_error_new (BACKUP_ERROR, BACKUP_ERROR_NO_SPACE,
+                          _("Not stored: this backup (%s) does not fit in the receiver's quota "
+                            "of %s, of which the versions kept take %s"),
+                          needed, quota, used);
+    }
+  return g_error_new (BACKUP_ERROR, BACKUP_ERROR_NO_SPACE,
+                      _("Not stored: this backup grew past the receiver's quota of %s, of "
+                        "which the versions kept take %s"),
+                      quota, used);
+}
+
+/* @used: what the storage's versions take. */
+static gboolean
+receiver_check_quota (SessionRun *run, guint64 used, gint64 size, GError **error)
+{
+  guint64 quota = run->session->quota;
+
+  run->has_quota = TRUE;
+  run->quota_used = used;
+  run->quota_left = used < quota ? quota - used : 0;
+  if ((size >= 0 && (guint64) size > run->quota_left) || run->quota_left == 0)
+    {
+      g_propagate_error (error, quota_error (run, size >= 0 ? size : 0));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GError *
+busy_error (SessionRun *run)
+{
+  guint slots = backup_admission_get_max_slots (run->session->admission);
+
+  return g_error_new (BACKUP_ERROR, BACKUP_ERROR_FAILED,
+                      g_dngettext (GETTEXT_PACKAGE,
+                                   "The receiver is busy with %u other backup: try again later",
+                                   "The receiver is busy with %u other backups: try again later",
+                                   slots),
+                      slots);
+}
+
+/* A sender that does not wait for an offer (the original framing, or
+ * protocol version 1): a slot now or never, the storage measured here. */
+static gboolean
+receiver_admit_now (SessionRun *run, gint64 size, GError **error)
+{
+  BackupAdmission *admission = run->session->admission;
+  guint64 used = 0;
+
+  if (admission != NULL && !run->admitted)
+    {
+      if (!backup_admission_try_acquire (admission))
+        {
+          g_propagate_error (error, busy_error (run));
+          return FALSE;
+        }
+      run->admitted = TRUE;
+    }
+  if (run->session->quota == 0)
+    return TRUE;
+  return backup_storage_measure (run->session->store, &used, run->cancellable, error)
+         && receiver_check_quota (run, used, size, error);
+}
+
+/* The header's reception begins. */
+static void
+receiver_accept_header (SessionRun *run, BackupFrame *frame)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!receiver_begin (run, frame->name, strlen (frame->name), frame->id, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  if (frame->from != NULL)
+    {
+      backup_storage_writer_set_origin (run->reception, frame->from);
+      session_set_peer_name (run, frame->from);
+    }
+  if (frame->id != NULL)
+    receiver_offer (run);
+}
+
+static void
+measure_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  guint64 *used = g_new0 (guint64, 1);
+
+  if (!backup_storage_measure (task_data, used, cancellable, &error))
+    {
+      g_free (used);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, used, g_free);
+}
+
+static void
+measured_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SessionRun *run = session_run_from_task (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree guint64 *used = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (BackupFrame) frame = NULL;
+
+  if (run->completing || run->returned)
+    return;
+  frame = g_steal_pointer (&run->pending_header);
+  if (used == NULL || !receiver_check_quota (run, *used, frame->size, &error))
+    {
+      session_fail (run, g_steal_pointer (&error));
+      return;
+    }
+  receiver_accept_header (run, frame);
+}
+
+/* Slot taken: the quota next, off this thread. */
+static void
+receiver_measure (SessionRun *run)
+{
+  g_autoptr (GTask) measure = NULL;
+
+  if (run->session->quota == 0)
+    {
+      g_autoptr (BackupFrame) frame = g_steal_pointer (&run->pending_header);
+
+      receiver_accept_header (run, frame);
+      return;
+    }
+  measure = g_task_new (NULL, run->cancellable, measured_cb, g_object_ref (run->task));
+  g_task_set_source_tag (measure, measure_worker);
+  g_task_set_task_data (measure, g_object_ref (run->session->store), g_object_unref);
+  g_task_run_in_thread (measure, measure_worker);
+}
+
+static void
+admitted_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SessionRun *run = session_run_from_task (task);
+  BackupAdmission *admission = BACKUP_ADMISSION (object);
+
+  if (!backup_admission_acquire_finish (admission, result, NULL))
+    return; /* the run ended meanwhile */
+  if (run->completing || run->returned)
+    {
+      backup_admission_release (admission);
+      return;
+    }
+  run->admitted = TRUE;
+  g_debug ("session %s: admitted (%u of %u slots taken)", run->session->session_id,
+           backup_admission_get_active (admission), backup_admission_get_max_slots (admission));
+  receiver_measure (run);
+}
+
+/* A sender of protocol version 2 waits for the offer: so may we. */
+static void
+receiver_admit (SessionRun *run)
+{
+  BackupAdmission *admission = run->session->admission;
+
+  if (admission == NULL || backup_admission_try_acquire (admission))
+    {
+      run->admitted = admission != NULL;
+      receiver_measure (run);
+      return;
+    }
+  g_debug ("session %s: every slot (%u) is taken, %u waiting before this one",
+           run->session->session_id, backup_admission_get_max_slots (admission),
+           backup_admission_get_waiting (admission));
+  backup_admission_acquire_async (admission, run->cancellable, admitted_cb,
+                                  g_object_ref (run->task));
+}
+
 void
 receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
 {
@@ -335,7 +535,8 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
     {
       BackupTransferAction action = session_receiver_step (run, BACKUP_RECEIVER_EVENT_DATA);
 
-      if (action != BACKUP_TRANSFER_ACTION_NONE || run->awaiting_resume)
+      if (action != BACKUP_TRANSFER_ACTION_NONE || run->awaiting_resume
+          || run->pending_header != NULL)
         {
           session_act (run, action == BACKUP_TRANSFER_ACTION_NONE ? BACKUP_TRANSFER_ACTION_FAIL
                                                                  : action,
@@ -359,7 +560,7 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
     switch (frame->type)
       {
       case BACKUP_FRAME_HEADER:
-        if (run->receiver != BACKUP_RECEIVER_WAITING)
+        if (run->receiver != BACKUP_RECEIVER_WAITING || run->pending_header != NULL)
           {
             session_act (run, session_receiver_step (run, BACKUP_RECEIVER_EVENT_BEGIN),
                          g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
@@ -368,22 +569,24 @@ receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string)
           }
         if (frame->size >= 0)
           session_set_total (run, frame->size);
-        if (!receiver_begin (run, frame->name, strlen (frame->name), frame->id, &error))
+        if (frame->id != NULL && (run->session->admission != NULL || run->session->quota > 0))
+          {
+            /* The sender waits for the offer: take a slot and measure
+             * the storage first. */
+            run->pending_header = g_steal_pointer (&frame);
+            receiver_admit (run);
+            return;
+          }
+        if (!receiver_admit_now (run, frame->size, &error))
           {
             session_fail (run, g_steal_pointer (&error));
             return;
           }
-        if (frame->from != NULL)
-          {
-            backup_storage_writer_set_origin (run->reception, frame->from);
-            session_set_peer_name (run, frame->from);
-          }
-        if (frame->id != NULL)
-          receiver_offer (run);
+        receiver_accept_header (run, frame);
         return;
 
       case BACKUP_FRAME_END:
-        if (run->awaiting_resume)
+        if (run->awaiting_resume || run->pending_header != NULL)
           {
             session_fail (run, g_error_new_literal (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
                                                      _("The peer sent an unexpected end message")));

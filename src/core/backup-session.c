@@ -233,6 +233,12 @@ release_run (SessionRun *run)
       g_clear_object (&run->reception);
     }
   g_clear_pointer (&run->legacy, backup_legacy_parser_free);
+  g_clear_pointer (&run->pending_header, backup_frame_free);
+  if (run->admitted)
+    {
+      run->admitted = FALSE;
+      backup_admission_release (run->session->admission);
+    }
   g_clear_object (&run->input);
   if (run->archiver != NULL)
     {
@@ -767,6 +773,7 @@ backup_session_dispose (GObject *object)
     }
   g_clear_object (&self->signaling);
   g_clear_object (&self->store);
+  g_clear_object (&self->admission);
   g_clear_object (&self->source);
 
   G_OBJECT_CLASS (backup_session_parent_class)->dispose (object);
@@ -946,6 +953,25 @@ backup_session_set_timeout (BackupSession *self, guint seconds)
   g_return_if_fail (BACKUP_IS_SESSION (self));
 
   self->timeout = seconds;
+}
+
+void
+backup_session_set_admission (BackupSession *self, BackupAdmission *admission)
+{
+  g_return_if_fail (BACKUP_IS_SESSION (self));
+  g_return_if_fail (admission == NULL || BACKUP_IS_ADMISSION (admission));
+  g_return_if_fail (self->task == NULL);
+
+  g_set_object (&self->admission, admission);
+}
+
+void
+backup_session_set_quota (BackupSession *self, guint64 bytes)
+{
+  g_return_if_fail (BACKUP_IS_SESSION (self));
+  g_return_if_fail (self->task == NULL);
+
+  self->quota = bytes;
 }
 
 BackupSessionState

@@ -21,6 +21,7 @@
 
 #include <gio/gio.h>
 
+#include "backup-admission.h"
 #include "backup-archiver.h"
 #include "backup-signaling-store.h"
 #include "backup-storage.h"
@@ -68,6 +69,18 @@ BackupSession *backup_session_new_receiver (BackupSignalingStore *signaling,
 
 /* Seconds to wait for the peer to show up in signaling (0: no limit). */
 void backup_session_set_timeout (BackupSession *self, guint seconds);
+
+/* Receiver, between runs: a slot of @admission (shared with other
+ * sessions; NULL: none) is taken when the sender's header arrives, before
+ * anything is stored, and given back when the run ends. A sender of
+ * protocol version 2 waits for it (the receiver's offer comes only then);
+ * an older one that finds every slot taken is refused as busy. */
+void backup_session_set_admission (BackupSession *self, BackupAdmission *admission);
+/* Receiver, between runs: the most that the versions in the storage, with
+ * the one being received, may take (0: no limit). A backup that would go
+ * beyond it fails (BACKUP_ERROR_NO_SPACE), its sender told why, and every
+ * version stays as it was. */
+void backup_session_set_quota (BackupSession *self, guint64 bytes);
 
 BackupSessionState backup_session_get_state (BackupSession *self);
 /* Bytes of the source consumed (sender) or received (receiver). */

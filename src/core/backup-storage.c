@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "backup-storage.h"
 
 G_DEFINE_INTERFACE (BackupStorageWriter, backup_storage_writer, G_TYPE_OBJECT)
@@ -270,4 +272,47 @@ backup_storage_prune (BackupStorage *self, const char *name, gboolean dry_run,
 
   return BACKUP_STORAGE_GET_IFACE (self)->prune (self, name, dry_run, versions_out, cancellable,
                                                  error);
+}
+
+BackupStorage *
+backup_storage_open_child (BackupStorage *self, const char *name, guint versions,
+                           GError **error)
+{
+  BackupStorageInterface *iface;
+
+  g_return_val_if_fail (BACKUP_IS_STORAGE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (versions <= BACKUP_STORE_MAX_VERSIONS, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iface = BACKUP_STORAGE_GET_IFACE (self);
+  if (iface->open_child == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "This storage has no storage of its own per device");
+      return NULL;
+    }
+  if (!backup_storage_check_name (self, name, strlen (name), error))
+    return NULL;
+  return iface->open_child (self, name, versions, error);
+}
+
+gboolean
+backup_storage_measure (BackupStorage *self, guint64 *bytes, GCancellable *cancellable,
+                        GError **error)
+{
+  BackupStorageInterface *iface;
+
+  g_return_val_if_fail (BACKUP_IS_STORAGE (self), FALSE);
+  g_return_val_if_fail (bytes != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = BACKUP_STORAGE_GET_IFACE (self);
+  if (iface->measure == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "This storage cannot measure what it keeps");
+      return FALSE;
+    }
+  return iface->measure (self, bytes, cancellable, error);
 }

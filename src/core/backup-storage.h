@@ -134,6 +134,11 @@ struct _BackupStorageInterface
   gboolean (*get_retention) (BackupStorage *self, BackupRetention *retention);
   gboolean (*prune) (BackupStorage *self, const char *name, gboolean dry_run,
                      GPtrArray **versions_out, GCancellable *cancellable, GError **error);
+  /* Optional (NULL: not supported). */
+  BackupStorage *(*open_child) (BackupStorage *self, const char *name, guint versions,
+                                GError **error);
+  gboolean (*measure) (BackupStorage *self, guint64 *bytes, GCancellable *cancellable,
+                       GError **error);
 };
 
 /* Where the versions go, for messages: a path, or s3://BUCKET/PREFIX. */
@@ -165,5 +170,19 @@ gboolean backup_storage_get_retention (BackupStorage *self, BackupRetention *ret
  * BackupStoreVersion elements (file: the version's file or key). */
 gboolean backup_storage_prune (BackupStorage *self, const char *name, gboolean dry_run,
                                GPtrArray **versions_out, GCancellable *cancellable, GError **error);
+
+/* A storage of its own for one sender (a paired device) inside this one:
+ * the folder's subfolder @name (created when missing), or the prefix
+ * PREFIX @name "/" of a bucket.  @name is checked as a received name
+ * (BACKUP_ERROR_INVALID_NAME); a storage that has no children fails with
+ * G_IO_ERROR_NOT_SUPPORTED.  It keeps @versions versions (0: as many as
+ * this one) and this one's policy.  Blocking (it may create a folder). */
+BackupStorage *backup_storage_open_child (BackupStorage *self, const char *name, guint versions,
+                                          GError **error);
+
+/* The bytes that the versions kept take (not what receptions under way or
+ * kept to resume hold), for a quota.  Blocking. */
+gboolean backup_storage_measure (BackupStorage *self, guint64 *bytes, GCancellable *cancellable,
+                                 GError **error);
 
 G_END_DECLS

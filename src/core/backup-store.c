@@ -896,6 +896,100 @@ store_prune (BackupStorage *storage,
                              error);
 }
 
+/* The subfolder @name, made private (0700) when it is created. */
+static BackupStorage *
+store_open_child (BackupStorage *storage, const char *name, guint versions, GError **error)
+{
+  BackupStore *self = BACKUP_STORE (storage);
+  g_autoptr (GFile) child = g_file_get_child (self->directory, name);
+  g_autofree char *path = g_file_get_path (child);
+  BackupStore *store;
+  struct stat st;
+
+  if (path == NULL)
+    {
+      g_set_error_literal (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_ARGUMENT,
+                           _("The destination is not a local folder"));
+      return NULL;
+    }
+  if (mkdir (path, 0700) < 0 && errno != EEXIST)
+    {
+      int errsv = errno;
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, BACKUP_ERROR, backup_error_from_errno (errsv),
+                   _("Cannot create the folder “%s”: %s"), shown, g_strerror (errsv));
+      return NULL;
+    }
+  if (lstat (path, &st) < 0 || !S_ISDIR (st.st_mode))
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_NOT_FOUND,
+                   _("“%s” is not a folder"), shown);
+      return NULL;
+    }
+  store = backup_store_new (child, versions != 0 ? versions : self->versions);
+  backup_store_set_retention (store, &self->retention);
+  store->clock = self->clock;
+  store->clock_data = self->clock_data;
+  store->resume_window = self->resume_window;
+  return BACKUP_STORAGE (store);
+}
+
+/* The regular files of the folder but the hidden ones (receptions under
+ * way, parts kept to resume). */
+static gboolean
+store_measure (BackupStorage *storage, guint64 *bytes, GCancellable *cancellable, GError **error)
+{
+  BackupStore *self = BACKUP_STORE (storage);
+  g_autofree char *path = g_file_get_path (self->directory);
+  guint64 total = 0;
+  struct dirent *entry;
+  DIR *dir;
+  int errsv;
+
+  dir = path != NULL ? opendir (path) : NULL;
+  if (dir == NULL)
+    {
+      g_autofree char *shown = path != NULL ? g_filename_display_name (path) : g_strdup ("?");
+
+      errsv = path != NULL ? errno : ENOENT;
+      g_set_error (error, BACKUP_ERROR, backup_error_from_errno (errsv),
+                   _("Cannot read the folder “%s”: %s"), shown, g_strerror (errsv));
+      return FALSE;
+    }
+  errno = 0;
+  while ((entry = readdir (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (entry->d_name[0] == '.')
+        continue;
+      if (fstatat (dirfd (dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && S_ISREG (st.st_mode))
+        total += (guint64) st.st_size;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          closedir (dir);
+          return FALSE;
+        }
+      errno = 0;
+    }
+  errsv = errno;
+  closedir (dir);
+  if (errsv != 0)
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, BACKUP_ERROR, backup_error_from_errno (errsv),
+                   _("Cannot read the folder “%s”: %s"), shown, g_strerror (errsv));
+      return FALSE;
+    }
+  *bytes = total;
+  return TRUE;
+}
+
 static void
 backup_store_storage_init (BackupStorageInterface *iface)
 {
@@ -908,4 +1002,6 @@ backup_store_storage_init (BackupStorageInterface *iface)
   iface->set_retention = store_set_retention;
   iface->get_retention = store_get_retention;
   iface->prune = store_prune;
+  iface->open_child = store_open_child;
+  iface->measure = store_measure;
 }

@@ -150,7 +150,7 @@ file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorE
 {
   BackupDeviceRow *self = user_data;
 
-  if (backup_gui_file_event_changes_contents (event))
+  if (backup_device_file_event_changes_contents (event))
     backup_device_row_reload (self);
 }
 

@@ -223,7 +223,7 @@ file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorE
 {
   BackupDevicesPage *self = user_data;
 
-  if (!backup_gui_file_event_changes_contents (event))
+  if (!backup_device_file_event_changes_contents (event))
     return;
   /* One reload for a burst of events. */
   if (self->reload_id == 0)

@@ -513,20 +513,3 @@ backup_gui_release_notes (const char *metainfo, gssize length, const char *versi
     }
   return g_string_free (g_steal_pointer (&notes), FALSE);
 }
-
-gboolean
-backup_gui_file_event_changes_contents (GFileMonitorEvent event)
-{
-  switch (event)
-    {
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_DELETED:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_MOVED_OUT:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}

@@ -63,11 +63,6 @@ void backup_gui_notify_failed (GtkWidget *widget, const char *message);
  * another page or window. */
 void backup_gui_focus_in (GtkWidget *page, GtkWidget *widget);
 
-/* Whether @event of a file monitor means the file's contents may have
- * changed (written, created, deleted, moved in or out): what a page that
- * follows a small file (paired.conf) reloads for. */
-gboolean backup_gui_file_event_changes_contents (GFileMonitorEvent event);
-
 /* How hard a password is to guess, from its length and the kinds of
  * characters it uses (no dictionary: an honest lower bound it is not, an
  * upper one for words). */

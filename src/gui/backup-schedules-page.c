@@ -630,7 +630,7 @@ devices_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonit
 {
   BackupSchedulesPage *self = user_data;
 
-  if (!backup_gui_file_event_changes_contents (event))
+  if (!backup_device_file_event_changes_contents (event))
     return;
   refresh_devices (self);
   update_all (self);

@@ -13,6 +13,7 @@
 #include "backup-cli.h"
 #include "backup-error.h"
 #include "backup-options.h"
+#include "backup-s3-store.h"
 #include "backup-vault.h"
 
 /* Parses the NULL-terminated arguments after the program name. */
@@ -997,6 +998,183 @@ test_device_options (void)
   }
 }
 
+/* The --s3-… options go with an s3://… location: -d of a receiver or of
+ * --prune, or the archive of --restore, --list and --verify; each of these
+ * needs the endpoint and the keys.  Nothing is asked of the service. */
+static void
+test_s3_options (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-options-XXXXXX", &error);
+  g_autofree char *archive = g_build_filename (dir, "backup.zip", NULL);
+  g_autofree char *keys = g_build_filename (dir, "keys", NULL);
+  const char *endpoint = "http://127.0.0.1:9";
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (archive, "PK", -1, &error));
+  g_assert_true (g_file_set_contents (keys, "AWS_ACCESS_KEY_ID=a\nAWS_SECRET_ACCESS_KEY=b\n", -1,
+                                      &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (keys, 0644), ==, 0);
+  g_setenv ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", "secret", TRUE);
+  g_unsetenv ("AWS_SESSION_TOKEN");
+
+  {
+    /* --prune of a bucket: its store, with the policy's bound. */
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", "s3://bucket/backups",
+                                                  "--keep-last", "2", "--s3-endpoint", endpoint,
+                                                  "--dry-run");
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_true (BACKUP_IS_S3_STORE (options->storage));
+    g_assert_cmpstr (backup_s3_store_get_bucket (BACKUP_S3_STORE (options->storage)), ==,
+                     "bucket");
+    g_assert_cmpstr (backup_s3_store_get_prefix (BACKUP_S3_STORE (options->storage)), ==,
+                     "backups/");
+    g_assert_cmpuint (backup_storage_get_versions (options->storage), ==,
+                      BACKUP_STORE_MAX_VERSIONS);
+    g_assert_null (options->s3_client);
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", "s3://bucket", "-v", "3",
+                                                  "--s3-endpoint", endpoint);
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (backup_storage_get_versions (options->storage), ==, 3);
+  }
+  {
+    /* The history commands: a client, no store. */
+    g_autoptr (BackupOptions) options = PARSE_OK ("--list", "s3://bucket/backups/", "--s3-endpoint",
+                                                  endpoint, "--s3-region", "eu-west-3");
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_true (BACKUP_IS_S3_CLIENT (options->s3_client));
+    g_assert_cmpstr (backup_s3_client_get_region (options->s3_client), ==, "eu-west-3");
+    g_assert_null (options->storage);
+  }
+  {
+    g_autoptr (BackupOptions) options
+        = PARSE_OK ("--restore", "s3://bucket/a/b.zip/20240101T000000.000000Z-x", "-d", dir,
+                    "--s3-endpoint", endpoint, "--s3-path-style", "--no-progress");
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_true (backup_s3_client_get_path_style (options->s3_client));
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--verify", "s3://bucket/k", "--s3-endpoint",
+                                                  endpoint);
+
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+  }
+
+  /* Refusals, one line each. */
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--list", "s3://bucket/k");
+
+    validate_fails (options, "--list s3://… needs --s3-endpoint URL");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--list", archive, "--s3-endpoint", endpoint);
+
+    validate_fails (options, "--s3-endpoint is only used with an s3://… location");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--restore", archive, "-d", dir, "--s3-region",
+                                                  "x");
+
+    validate_fails (options, "--s3-region is only used with an s3://… location");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", dir, "--keep-last", "1",
+                                                  "--s3-path-style");
+
+    validate_fails (options, "--s3-path-style is only used with an s3://… location");
+  }
+  {
+    /* -d s3://… is the bucket of a receiver or --prune, never a restore's. */
+    g_autoptr (BackupOptions) options = PARSE_OK ("--list", archive, "-d", "s3://bucket/x",
+                                                  "--s3-endpoint", endpoint);
+
+    validate_fails (options, "--s3-endpoint is only used with an s3://… location");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--restore", "s3://bucket/k", "-d",
+                                                  "s3://bucket/x", "--s3-endpoint", endpoint);
+
+    validate_fails (options, "--restore writes into a folder, not into -d s3://…");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--list", "s3://b!/k", "--s3-endpoint",
+                                                  endpoint);
+
+    validate_fails (options, "cannot open “s3://b!/k” (--list)");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", "s3://x/p", "-v", "2",
+                                                  "--s3-endpoint", endpoint);
+
+    validate_fails (options, "cannot prune s3://x/p (-d)");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", "s3://bucket/p", "-v", "2",
+                                                  "--s3-endpoint", "ftp://example.com");
+
+    validate_fails (options, "--s3-endpoint: ");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", "s3://bucket/p", "--keep-last",
+                                                  "1", "-1", "x", "--s3-endpoint", endpoint);
+
+    validate_fails (options, "-1 and -2 cannot be used with --prune");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--verify", "s3://bucket/k", "--keep-daily",
+                                                  "1", "--s3-endpoint", endpoint);
+
+    validate_fails (options, "--keep-daily cannot be used with --verify");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--verify", "s3://bucket/k", "--s3-endpoint",
+                                                  endpoint, "--s3-credentials-file", keys);
+
+    validate_fails (options, "chmod 600");
+  }
+  g_unsetenv ("AWS_ACCESS_KEY_ID");
+  g_unsetenv ("AWS_SECRET_ACCESS_KEY");
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--verify", "s3://bucket/k", "--s3-endpoint",
+                                                  endpoint);
+
+    validate_fails (options, "--verify s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID");
+  }
+  {
+    g_autoptr (BackupOptions) options = PARSE_OK ("--prune", "-d", "s3://bucket/p", "-v", "2",
+                                                  "--s3-endpoint", endpoint);
+
+    validate_fails (options, "-d s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID");
+  }
+  {
+    /* The keys from a private file instead. */
+    g_autoptr (BackupOptions) options = PARSE_OK ("--list", "s3://bucket/", "--s3-endpoint",
+                                                  endpoint, "--s3-credentials-file", keys);
+
+    g_assert_cmpint (g_chmod (keys, 0600), ==, 0);
+    g_assert_true (backup_options_validate (options, &error));
+    g_assert_no_error (error);
+    g_assert_true (backup_s3_client_has_credentials (options->s3_client));
+  }
+
+  g_unlink (archive);
+  g_unlink (keys);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1020,6 +1198,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/apikey-file-mode", test_apikey_file_mode);
   g_test_add_func ("/options/exit-status", test_exit_status);
   g_test_add_func ("/options/device-options", test_device_options);
+  g_test_add_func ("/options/s3-options", test_s3_options);
 
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
  *   s3-lab-tool keys BUCKET PREFIX      the keys under PREFIX, one a line
  *   s3-lab-tool uploads BUCKET PREFIX   how many unfinished uploads
  *   s3-lab-tool get BUCKET KEY FILE
+ *   s3-lab-tool put BUCKET KEY FILE     FILE's bytes as KEY (one PUT)
  *
  * The lab's address and keys come from S3_LAB_ENDPOINT, S3_LAB_REGION,
  * S3_LAB_ACCESS_KEY and S3_LAB_SECRET_KEY.
@@ -73,6 +74,18 @@ main (int argc, char **argv)
         return fail (error);
       return 0;
     }
-  fprintf (stderr, "usage: s3-lab-tool mkbucket|keys|uploads|get BUCKET [PREFIX|KEY FILE]\n");
+  if (g_str_equal (command, "put") && argc == 5)
+    {
+      g_autoptr (GMappedFile) file = g_mapped_file_new (argv[4], FALSE, &error);
+      g_autoptr (GBytes) data = NULL;
+
+      if (file == NULL)
+        return fail (error);
+      data = g_mapped_file_get_bytes (file);
+      return backup_s3_client_put_object (client, bucket, argv[3], data, NULL, NULL, &error)
+                 ? 0
+                 : fail (error);
+    }
+  fprintf (stderr, "usage: s3-lab-tool mkbucket|keys|uploads|get|put BUCKET [PREFIX|KEY FILE]\n");
   return 2;
 }

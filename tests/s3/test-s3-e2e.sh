@@ -111,10 +111,11 @@ check "usage: no keys" usage 'AWS_ACCESS_KEY_ID' -d "s3://$bucket/x" --s3-endpoi
 chmod 644 "$work/keys"
 check "usage: a credentials file others can read" usage "chmod 600" -d "s3://$bucket/x" \
   --s3-endpoint "$S3_LAB_ENDPOINT" --s3-credentials-file "$work/keys"
-check "usage: --s3-endpoint with a folder" usage "only used when receiving into -d s3://" \
+check "usage: --s3-endpoint with a folder" usage "only used with an s3://" \
   -d "$work" --s3-endpoint "$S3_LAB_ENDPOINT"
 check "usage: a bad endpoint" usage "s3-endpoint" -d "s3://$bucket/x" --s3-endpoint "ftp://x"
-check "usage: --prune of a bucket" usage "prune works on a folder" --prune -d "s3://$bucket/x" -v 1
+check "usage: --prune of a bucket needs the keys" usage "needs the S3 keys" --prune \
+  -d "s3://$bucket/x" -v 1 --s3-endpoint "$S3_LAB_ENDPOINT"
 
 # --- a sender that stops half way: nothing in the bucket, no upload left
 head -c 30000000 /dev/urandom > "$work/src/cut.bin"
