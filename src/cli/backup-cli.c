@@ -21,6 +21,7 @@
 #include "backup-cli.h"
 #include "backup-error.h"
 #include "backup-options.h"
+#include "backup-secrets.h"
 #include "backup-vault.h"
 
 #define PROGRAM "distributed-backup"
@@ -312,6 +313,42 @@ backup_cli_complete_passwords (BackupOptions *options, gboolean confirm, GError 
   return TRUE;
 }
 
+/* How long the keyring may take to keep or forget the S3 keys. */
+#define S3_KEYS_TIMEOUT_MS 10000
+
+/* --s3-save-keys, --s3-forget-keys: the secret the options validated. */
+static int
+run_s3_keys_mode (BackupOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  BackupSecretsBackend backend = BACKUP_SECRETS_BACKEND_KEYRING;
+  gboolean done;
+
+  if (options->s3_save_keys)
+    done = backup_secret_store_sync (BACKUP_SECRET_S3_KEYS, options->s3_keys_line,
+                                     S3_KEYS_TIMEOUT_MS, &backend, NULL, &error);
+  else
+    done = backup_secret_clear_sync (BACKUP_SECRET_S3_KEYS, S3_KEYS_TIMEOUT_MS, &backend, NULL,
+                                     &error);
+  if (!done)
+    {
+      fprintf (stderr, "distributed-backup: %s\n", error->message);
+      return 1;
+    }
+  if (!options->quiet && options->s3_save_keys && backend == BACKUP_SECRETS_BACKEND_KEYRING)
+    fprintf (stderr, "%s\n", _("The S3 keys are kept in the keyring"));
+  else if (!options->quiet && options->s3_save_keys)
+    {
+      g_autofree char *path = backup_secret_get_fallback_path (BACKUP_SECRET_S3_KEYS);
+      g_autofree char *shown = g_filename_display_name (path);
+
+      fprintf (stderr, _("The S3 keys are kept in %s, which only you can read\n"), shown);
+    }
+  else if (!options->quiet)
+    fprintf (stderr, "%s\n", _("The kept S3 keys are forgotten"));
+  return 0;
+}
+
 static int
 run_encryption_mode (BackupOptions *options)
 {
@@ -380,6 +417,8 @@ backup_cli_main (int argc, char **argv)
     return backup_cli_unpair (options);
   if (options->nearby)
     return backup_cli_list_nearby (options);
+  if (options->s3_save_keys || options->s3_forget_keys)
+    return run_s3_keys_mode (options);
   if (options->prune)
     return backup_cli_run_prune (options);
   if (options->restore != NULL || options->list != NULL || options->verify != NULL)

@@ -94,6 +94,8 @@ typedef enum
   OPT_ALL_DEVICES,
   OPT_MAX_TRANSFERS,
   OPT_QUOTA,
+  OPT_S3_SAVE_KEYS,
+  OPT_S3_FORGET_KEYS,
   OPT_VERSION,
   OPT_HELP,
 } OptionId;
@@ -273,6 +275,13 @@ static const OptionSpec option_specs[] = {
        "--all-devices), e.g. 500G or 2TiB; a backup that would go beyond it is refused, and "
        "every version stays"),
     NULL },
+  { OPT_S3_SAVE_KEYS, 0, "s3-save-keys", NULL,
+    N_("Keep the S3 keys of $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN "
+       "(or of --s3-credentials-file) in the keyring (else in a file only you can read), for "
+       "the s3:// locations given without keys, then exit"),
+    NULL },
+  { OPT_S3_FORGET_KEYS, 0, "s3-forget-keys", NULL, N_("Forget the kept S3 keys, then exit"),
+    NULL },
   { OPT_VERSION, 0, "version", NULL, N_("Print the version and exit"), NULL },
   { OPT_HELP, 'h', "help", NULL, N_("Print this help and exit"), NULL },
 };
@@ -346,6 +355,7 @@ backup_options_free (BackupOptions *options)
   g_free (options->s3_region);
   g_free (options->s3_ca_file);
   g_free (options->s3_credentials_file);
+  free_secret (options->s3_keys_line);
   g_clear_object (&options->storage);
   g_clear_object (&options->s3_client);
   g_clear_object (&options->certificate);
@@ -626,6 +636,12 @@ set_option (BackupOptions *options, const OptionSpec *spec, const char *value, G
       break;
     case OPT_ALL_DEVICES:
       options->all_devices = flag;
+      break;
+    case OPT_S3_SAVE_KEYS:
+      options->s3_save_keys = flag;
+      break;
+    case OPT_S3_FORGET_KEYS:
+      options->s3_forget_keys = flag;
       break;
     case OPT_MAX_TRANSFERS:
       if (!parse_unsigned (value, 1, BACKUP_ADMISSION_MAX, &number))
@@ -1145,6 +1161,7 @@ check_sender (BackupOptions *options, GError **error)
 
 /* --- -d s3://BUCKET/PREFIX -------------------------------------------------- */
 
+
 static gboolean given (BackupOptions *options, OptionId id);
 
 static const OptionId s3_options[] = {
@@ -1153,6 +1170,57 @@ static const OptionId s3_options[] = {
 
 /* Reads AWS_ACCESS_KEY_ID=…, AWS_SECRET_ACCESS_KEY=… and AWS_SESSION_TOKEN=…
  * lines from a file that only its owner may read. */
+/* The one line a kept secret holds, or NULL (with @error) for keys that
+ * cannot be one. */
+static char *
+s3_keys_line (const char *id, const char *secret, const char *token, GError **error)
+{
+  const char *parts[] = { id, secret, token };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (parts); i++)
+    if (parts[i] != NULL && strpbrk (parts[i], " \t\r\n") != NULL)
+      {
+        usage_error (error, _("an S3 key cannot hold spaces"));
+        return NULL;
+      }
+  if (token != NULL && *token != '\0')
+    return g_strdup_printf ("%s %s %s", id, secret, token);
+  return g_strdup_printf ("%s %s", id, secret);
+}
+
+/* The keys kept with --s3-save-keys, if any: TRUE when @client got them,
+ * FALSE without @error when none are kept. */
+static gboolean
+use_kept_s3_keys (BackupS3Client *client, GError **error)
+{
+  g_autoptr (GError) cause = NULL;
+  g_auto (GStrv) parts = NULL;
+  char *kept;
+
+  kept = backup_secret_lookup_sync (BACKUP_SECRET_S3_KEYS, KEPT_APIKEY_TIMEOUT_MS, NULL, NULL,
+                                    &cause);
+  if (kept == NULL)
+    {
+      if (cause != NULL)
+        usage_error (error, _("the kept S3 keys cannot be read: %s"), cause->message);
+      return FALSE;
+    }
+  parts = g_strsplit (kept, " ", 4);
+  backup_secret_free (kept);
+  if (g_strv_length (parts) < 2 || g_strv_length (parts) > 3 || *parts[0] == '\0'
+      || *parts[1] == '\0')
+    {
+      for (guint i = 0; parts[i] != NULL; i++)
+        explicit_bzero (parts[i], strlen (parts[i]));
+      usage_error (error, _("the kept S3 keys are damaged: keep them again with --s3-save-keys"));
+      return FALSE;
+    }
+  backup_s3_client_set_credentials (client, parts[0], parts[1], parts[2]);
+  for (guint i = 0; parts[i] != NULL; i++)
+    explicit_bzero (parts[i], strlen (parts[i]));
+  return TRUE;
+}
+
 static gboolean
 read_s3_credentials (BackupOptions *options, BackupS3Client *client, GError **error)
 {
@@ -1199,10 +1267,50 @@ read_s3_credentials (BackupOptions *options, BackupS3Client *client, GError **er
                             "AWS_SECRET_ACCESS_KEY= line"),
                           display);
     }
-  backup_s3_client_set_credentials (client, id, secret, token != NULL && *token ? token : NULL);
+  if (client != NULL)
+    backup_s3_client_set_credentials (client, id, secret, token != NULL && *token ? token : NULL);
+  else
+    options->s3_keys_line = s3_keys_line (id, secret, token, error);
   for (guint i = 0; lines[i] != NULL; i++)
     explicit_bzero (lines[i], strlen (lines[i]));
-  return TRUE;
+  return client != NULL || options->s3_keys_line != NULL;
+}
+
+static gboolean check_no_backup_options (BackupOptions *options, const char *mode, GError **error);
+
+/* --s3-save-keys, --s3-forget-keys: nothing else. */
+static gboolean
+validate_s3_keys_mode (BackupOptions *options, GError **error)
+{
+  const char *mode = options->s3_save_keys ? "--s3-save-keys" : "--s3-forget-keys";
+  const char *id = g_getenv ("AWS_ACCESS_KEY_ID");
+  const char *secret = g_getenv ("AWS_SECRET_ACCESS_KEY");
+  const char *token = g_getenv ("AWS_SESSION_TOKEN");
+
+  if (options->s3_save_keys && options->s3_forget_keys)
+    return usage_error (error, _("use only one of --s3-save-keys and --s3-forget-keys"));
+  if (!check_no_backup_options (options, mode, error))
+    return FALSE;
+  if (options->dstdir != NULL || options->prune || options->restore != NULL
+      || options->list != NULL || options->verify != NULL || options->encrypt)
+    return usage_error (error, _("%s is used alone (with --s3-credentials-file)"), mode);
+  for (guint i = 0; i < G_N_ELEMENTS (s3_options); i++)
+    if (s3_options[i] != OPT_S3_CREDENTIALS_FILE && given (options, s3_options[i]))
+      return usage_error (error, _("%s is used alone (with --s3-credentials-file)"), mode);
+  if (options->s3_forget_keys)
+    {
+      if (options->s3_credentials_file != NULL)
+        return usage_error (error, _("%s is used alone"), mode);
+      return TRUE;
+    }
+  if (options->s3_credentials_file != NULL)
+    return read_s3_credentials (options, NULL, error);
+  if (id == NULL || *id == '\0' || secret == NULL || *secret == '\0')
+    return usage_error (error, _("--s3-save-keys keeps the keys of $AWS_ACCESS_KEY_ID and "
+                                 "$AWS_SECRET_ACCESS_KEY, or of --s3-credentials-file FILE: "
+                                 "give them there"));
+  options->s3_keys_line = s3_keys_line (id, secret, token, error);
+  return options->s3_keys_line != NULL;
 }
 
 /* The client of an s3://… location given with @option ("-d", "--restore",
@@ -1248,15 +1356,20 @@ make_s3_client (BackupOptions *options, const char *option, GError **error)
       if (!read_s3_credentials (options, client, error))
         return NULL;
     }
-  else if (!backup_s3_client_set_credentials_from_environment (client, NULL))
+  else if (!backup_s3_client_set_credentials_from_environment (client, NULL)
+           && !use_kept_s3_keys (client, error))
     {
+      if (error != NULL && *error != NULL)
+        return NULL;
       if (receiver)
         usage_error (error, _("-d s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID and "
-                              "$AWS_SECRET_ACCESS_KEY, or --s3-credentials-file FILE"));
+                              "$AWS_SECRET_ACCESS_KEY, in --s3-credentials-file FILE, or kept "
+                              "with --s3-save-keys"));
       else
         usage_error (error,
                      _("%s s3://… needs the S3 keys in $AWS_ACCESS_KEY_ID and "
-                       "$AWS_SECRET_ACCESS_KEY, or --s3-credentials-file FILE"),
+                       "$AWS_SECRET_ACCESS_KEY, in --s3-credentials-file FILE, or kept with "
+                       "--s3-save-keys"),
                      option);
       return NULL;
     }
@@ -2110,6 +2223,7 @@ backup_options_validate (BackupOptions *options, GError **error)
   g_clear_object (&options->certificate);
   g_clear_pointer (&options->link, backup_device_link_free);
   g_clear_pointer (&options->own_device_name, g_free);
+  free_secret (g_steal_pointer (&options->s3_keys_line));
   if (options->device_name != NULL && !options->invite && options->pair == NULL
       && !options->invite_nearby && options->pair_nearby == NULL)
     return usage_error (error, _("--device-name is only used with --invite, --pair, "
@@ -2123,6 +2237,8 @@ backup_options_validate (BackupOptions *options, GError **error)
     return FALSE;
   if (!check_retention_options (options, error))
     return FALSE;
+  if (options->s3_save_keys || options->s3_forget_keys)
+    return validate_s3_keys_mode (options, error);
   if (!check_s3_options (options, error))
     return FALSE;
   if (options->config != NULL)

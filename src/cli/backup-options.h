@@ -72,6 +72,9 @@ typedef struct
   char *s3_ca_file;          /* --s3-ca-file FILE */
   gboolean s3_path_style;    /* --s3-path-style: BUCKET in the path, not the host name */
   char *s3_credentials_file; /* --s3-credentials-file FILE (mode 0600), else the environment */
+  gboolean s3_save_keys;     /* --s3-save-keys */
+  gboolean s3_forget_keys;   /* --s3-forget-keys */
+  char *s3_keys_line;        /* set by validation for --s3-save-keys: the secret to keep */
   BackupOptionsProgress progress; /* --progress / --no-progress */
   gboolean quiet;           /* -q, --quiet */
   gboolean help;            /* -h, --help: print help, nothing else happens */

@@ -65,6 +65,8 @@ backup_secret_kind_get_name (BackupSecretKind kind)
       return "api-key";
     case BACKUP_SECRET_DEVICE_KEY:
       return "device-key";
+    case BACKUP_SECRET_S3_KEYS:
+      return "s3-keys";
     default:
       g_return_val_if_reached (NULL);
     }
@@ -80,6 +82,8 @@ kind_label (BackupSecretKind kind)
       return _("Distributed Backup: FILE.io API key");
     case BACKUP_SECRET_DEVICE_KEY:
       return _("Distributed Backup: device key");
+    case BACKUP_SECRET_S3_KEYS:
+      return _("Distributed Backup: S3 keys");
     default:
       g_return_val_if_reached (NULL);
     }

@@ -39,6 +39,9 @@ typedef enum
   BACKUP_SECRET_DEVICE_KEY, /* this installation's private key, PKCS#8 PEM
                              * ("device-key"): only through the
                              * backup_secret_device_key_…() calls */
+  BACKUP_SECRET_S3_KEYS,    /* the keys of an S3 service ("s3-keys"): one
+                             * line, "ACCESS_KEY_ID SECRET_ACCESS_KEY
+                             * [SESSION_TOKEN]" */
 } BackupSecretKind;
 
 typedef enum

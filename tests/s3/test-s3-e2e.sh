@@ -137,5 +137,35 @@ check "cut: no version" [ "$(keys backups/cut.bin/ | wc -l)" = 0 ]
 for _ in $(seq 1 100); do [ "$(uploads backups/)" = 0 ] && break; sleep 0.2; done
 check "cut: no upload left" [ "$(uploads backups/)" = 0 ]
 
+# --- keys kept with --s3-save-keys (no Secret Service here: a private file)
+kept() { # kept ARGS...: the program with a home of its own and no keys in the environment
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    XDG_CONFIG_HOME="$work/keys-home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+    "$app" "$@"
+}
+mkdir -p "$work/keys-home"
+kept --list "s3://$bucket/backups/" "${s3opts[@]}" >/dev/null 2>"$work/kept.err"; k0=$?
+check "kept keys: none kept, none given: one line that names --s3-save-keys" \
+  [ "$k0" = 2 ] && [ "$(wc -l <"$work/kept.err")" = 1 ] && grep -q -- "--s3-save-keys" "$work/kept.err"
+AWS_ACCESS_KEY_ID=$S3_LAB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_LAB_SECRET_KEY \
+  XDG_CONFIG_HOME="$work/keys-home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+  "$app" --s3-save-keys 2>"$work/kept.err"; k1=$?
+keyfile="$work/keys-home/distributed-backup/s3-keys"
+check "kept keys: --s3-save-keys keeps them in a private file" \
+  [ "$k1" = 0 ] && [ "$(stat -c %a "$keyfile")" = 600 ] && grep -q "only you can read" "$work/kept.err"
+never_printed() { ! grep -q -- "$S3_LAB_SECRET_KEY" "$work/kept.err"; }
+check "kept keys: the secret is never printed" never_printed
+kept --list "s3://$bucket/backups/" "${s3opts[@]}" >"$work/kept.out" 2>"$work/kept.err"; k2=$?
+check "kept keys: --list of the bucket works without keys given" \
+  [ "$k2" = 0 ] && grep -q "s3://$bucket/backups/" "$work/kept.out"
+kept --s3-forget-keys 2>/dev/null; k3=$?
+check "kept keys: --s3-forget-keys removes them" [ "$k3" = 0 ] && [ ! -e "$keyfile" ]
+kept --list "s3://$bucket/backups/" "${s3opts[@]}" >/dev/null 2>&1; k4=$?
+check "kept keys: forgotten, the bucket is out of reach again" [ "$k4" = 2 ]
+kept --s3-save-keys 2>"$work/kept.err"; k5=$?
+check "kept keys: --s3-save-keys without keys is refused" [ "$k5" = 2 ] && [ ! -e "$keyfile" ]
+AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b kept --s3-save-keys -d "s3://$bucket/x" 2>/dev/null; k6=$?
+check "kept keys: --s3-save-keys is used alone" [ "$k6" = 2 ] && [ ! -e "$keyfile" ]
+
 echo "1..$n"
 [ "$failed" = 0 ]
