@@ -558,6 +558,99 @@ test_folder_store (void)
   g_assert_no_errno (g_rmdir (dir));
 }
 
+/* Days by the injected clock: keep-daily keeps the newest of each day. */
+static void
+test_daily (void)
+{
+  g_autoptr (BackupS3Client) client = NULL;
+  g_autoptr (BackupS3Store) store = NULL;
+  g_autoptr (GPtrArray) keys = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDateTime) noon = g_date_time_new_utc (2026, 3, 1, 12, 0, 0);
+  gint64 start = g_date_time_to_unix (noon) * G_USEC_PER_SEC;
+  gint64 kept[3];
+
+  if (!have_lab ())
+    return;
+  client = lab_client ();
+  store = lab_store (client, "daily", BACKUP_STORE_MAX_VERSIONS);
+  backup_storage_set_retention (BACKUP_STORAGE (store), &(BackupRetention){ .daily = 3 });
+  /* Four days, two versions a day: the later of each of the last three stays. */
+  for (guint day = 0; day < 4; day++)
+    for (guint hour = 0; hour < 2; hour++)
+      {
+        fake_now = start + day * 24 * HOUR + hour * HOUR;
+        commit_version (store, "db", day * 2 + hour + 1);
+        if (day >= 1 && hour == 1)
+          kept[day - 1] = fake_now;
+      }
+  keys = list_keys (client, store);
+  g_assert_cmpuint (keys->len, ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *key = backup_s3_store_version_key (store, "db", kept[i], "sender");
+      gboolean found = FALSE;
+
+      for (guint k = 0; k < keys->len; k++)
+        found |= g_strcmp0 (((BackupS3ObjectInfo *)g_ptr_array_index (keys, k))->key, key) == 0;
+      g_assert_true (found);
+    }
+  for (guint k = 0; k < keys->len; k++)
+    g_assert_true (backup_s3_client_delete_object (
+        client, bucket, ((BackupS3ObjectInfo *)g_ptr_array_index (keys, k))->key, NULL, &error));
+}
+
+/* A device's prefix inside the store, and what its versions take. */
+static void
+test_child_measure (void)
+{
+  g_autoptr (BackupS3Client) client = NULL;
+  g_autoptr (BackupS3Store) store = NULL;
+  g_autoptr (BackupStorage) child = NULL;
+  g_autoptr (BackupStorageWriter) writer = NULL;
+  g_autoptr (GPtrArray) keys = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) data = random_bytes (3000, 7);
+  g_autofree char *prefix = NULL;
+  guint64 used = 1;
+
+  if (!have_lab ())
+    return;
+  client = lab_client ();
+  store = lab_store (client, "child", 2);
+  g_assert_null (backup_storage_open_child (BACKUP_STORAGE (store), "a/b", 0, &error));
+  g_assert_error (error, BACKUP_ERROR, BACKUP_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+  child = backup_storage_open_child (BACKUP_STORAGE (store), "laptop", 5, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (backup_storage_get_versions (child), ==, 5);
+  prefix = g_strdup_printf ("%slaptop/", backup_s3_store_get_prefix (store));
+  g_assert_cmpstr (backup_s3_store_get_prefix (BACKUP_S3_STORE (child)), ==, prefix);
+
+  g_assert_true (backup_storage_measure (child, &used, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (used, ==, 0);
+  commit_version (BACKUP_S3_STORE (child), "a", 1);
+  commit_version (BACKUP_S3_STORE (child), "b", 2);
+  g_assert_true (backup_storage_measure (child, &used, NULL, &error));
+  g_assert_cmpuint (used, ==, 101 + 102);
+  /* An upload under way is not counted. */
+  writer = backup_storage_begin (child, "c", 1, &error);
+  g_assert_no_error (error);
+  write_all (writer, data);
+  g_assert_true (backup_storage_measure (child, &used, NULL, &error));
+  g_assert_cmpuint (used, ==, 101 + 102);
+  backup_storage_writer_abort (writer);
+  /* The store above sees its device's versions too. */
+  g_assert_true (backup_storage_measure (BACKUP_STORAGE (store), &used, NULL, &error));
+  g_assert_cmpuint (used, ==, 101 + 102);
+
+  keys = list_keys (client, BACKUP_S3_STORE (child));
+  for (guint k = 0; k < keys->len; k++)
+    g_assert_true (backup_s3_client_delete_object (
+        client, bucket, ((BackupS3ObjectInfo *)g_ptr_array_index (keys, k))->key, NULL, &error));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -574,6 +667,8 @@ main (int argc, char **argv)
   g_test_add_func ("/s3/store/hash-mismatch", test_hash_mismatch);
   g_test_add_func ("/s3/store/versions", test_versions);
   g_test_add_func ("/s3/store/stale-sweep", test_stale_sweep);
+  g_test_add_func ("/s3/store/daily", test_daily);
+  g_test_add_func ("/s3/store/child-measure", test_child_measure);
 
   if (g_getenv ("S3_LAB_ENDPOINT") != NULL)
     {
