@@ -450,7 +450,7 @@ backup_nearby_dialog_show (BackupWindow *window, GSettings *settings)
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
   GtkWidget *status_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *placeholder = gtk_label_new (_ ("No device nearby is ready to pair yet"));
+  GtkWidget *placeholder = gtk_label_new (_ ("No device of this program is seen on the local network yet"));
 
   g_return_val_if_fail (BACKUP_IS_WINDOW (window), NULL);
 
