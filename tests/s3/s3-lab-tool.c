@@ -7,6 +7,10 @@
  *   s3-lab-tool uploads BUCKET PREFIX   how many unfinished uploads
  *   s3-lab-tool get BUCKET KEY FILE
  *   s3-lab-tool put BUCKET KEY FILE     FILE's bytes as KEY (one PUT)
+ *   s3-lab-tool sweep BUCKET PREFIX     the receiver's sweep of stale uploads
+ *                                       (backup_storage_remove_stale_parts),
+ *                                       as if a day had passed: prints how many
+ *                                       it aborted
  *
  * The lab's address and keys come from S3_LAB_ENDPOINT, S3_LAB_REGION,
  * S3_LAB_ACCESS_KEY and S3_LAB_SECRET_KEY.
@@ -15,6 +19,7 @@
 
 #include <stdio.h>
 
+#include "backup-s3-store.h"
 #include "backup-s3.h"
 
 static int
@@ -86,6 +91,19 @@ main (int argc, char **argv)
                  ? 0
                  : fail (error);
     }
-  fprintf (stderr, "usage: s3-lab-tool mkbucket|keys|uploads|get|put BUCKET [PREFIX|KEY FILE]\n");
+  if (g_str_equal (command, "sweep") && argc == 4)
+    {
+      g_autoptr (BackupS3Store) store = backup_s3_store_new (client, bucket, argv[3], 1);
+      guint removed = 0;
+
+      backup_s3_store_set_stale_age (store, 0);
+
+      if (!backup_storage_remove_stale_parts (BACKUP_STORAGE (store), 0, &removed, NULL, &error))
+        return fail (error);
+      printf ("%u\n", removed);
+      return 0;
+    }
+  fprintf (stderr,
+           "usage: s3-lab-tool mkbucket|keys|uploads|get|put|sweep BUCKET [PREFIX|KEY FILE]\n");
   return 2;
 }

@@ -137,6 +137,31 @@ check "cut: no version" [ "$(keys backups/cut.bin/ | wc -l)" = 0 ]
 for _ in $(seq 1 100); do [ "$(uploads backups/)" = 0 ] && break; sleep 0.2; done
 check "cut: no upload left" [ "$(uploads backups/)" = 0 ]
 
+# --- a receiver killed half way: no version; its upload stays (another
+# receiver may be writing) until the sweep finds it a day old
+head -c 30000000 /dev/urandom > "$work/src/killed.bin"
+new_session
+receive "s3://$bucket/killed" 2 --timeout 60
+"$app" "${common[@]}" -u "$uid" -s "$work/src/killed.bin" 2>"$work/killed.err" &
+sender=$!
+pids+=("$sender")
+for _ in $(seq 1 300); do
+  [ "$(uploads killed/killed.bin/)" != 0 ] && break
+  sleep 0.1
+done
+check "receiver killed: the upload had begun" [ "$(uploads killed/killed.bin/)" != 0 ]
+kill -9 "$receiver" 2>/dev/null
+wait "$receiver" 2>/dev/null
+wait "$sender"; sender_status=$?
+check "receiver killed: the sender fails" [ "$sender_status" != 0 ]
+check "receiver killed: no version" [ "$(keys killed/ | wc -l)" = 0 ]
+new_session
+receive "s3://$bucket/killed" 2 --timeout 2
+wait "$receiver"
+check "receiver killed: a new receiver leaves the young upload" [ "$(uploads killed/)" = 1 ]
+check "receiver killed: the sweep of a day later aborts it" [ "$("$tool" sweep "$bucket" killed/)" = 1 ]
+check "receiver killed: no upload left" [ "$(uploads killed/)" = 0 ]
+
 # --- keys kept with --s3-save-keys (no Secret Service here: a private file)
 kept() { # kept ARGS...: the program with a home of its own and no keys in the environment
   env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
