@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(HERE)
 LAB_SH = os.path.join(SOURCE_ROOT, "tests", "lab", "lab.sh")
 RUN_PAIR = os.path.join(SOURCE_ROOT, "tests", "interop", "run-pair.py")
-IMPLS = ("ours", "pion", "rtc", "tcp-cubic", "tcp-bbr")
+IMPLS = ("ours", "ours-1", "pion", "rtc", "tcp-cubic", "tcp-bbr")
 
 
 def parse_size(text):
@@ -83,7 +83,7 @@ def measure_tcp(args, cc):
     return {"seconds": r["seconds"]}
 
 
-def measure_ours(args, work):
+def measure_ours(args, work, lanes=None):
     sig = os.path.join(work, "signaling")
     dst = os.path.join(work, "dst")
     for d in (sig, dst):
@@ -93,6 +93,9 @@ def measure_ours(args, work):
     common = [args.app, "--signaling", sig, "--stun=", "--timeout", "30", "-q",
               "--no-progress", "-u", session]
     env = dict(os.environ, G_MESSAGES_DEBUG="Backup")
+    send_env = dict(os.environ)
+    if lanes is not None:
+        env["DISTRIBUTED_BACKUP_SCTP_LANES"] = send_env["DISTRIBUTED_BACKUP_SCTP_LANES"] = str(lanes)
     marks = {}
 
     def watch(stream):
@@ -114,7 +117,7 @@ def measure_ours(args, work):
     reader.start()
     send = subprocess.Popen(in_peer("a", common + ["--ice-address", os.environ["LAB_ADDR_A"],
                                                    "-s", args.payload]),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=send_env)
     try:
         rstatus = recv.wait(timeout=args.timeout)
         end = time.monotonic()
@@ -163,6 +166,8 @@ def inner(args):
         for impl in args.impl:
             if impl == "ours":
                 r = measure_ours(args, work)
+            elif impl == "ours-1":
+                r = measure_ours(args, work, lanes=1)
             elif impl in ("pion", "rtc"):
                 r = measure_pair(args, impl, work)
             else:

@@ -17,12 +17,54 @@
 #include "rtc-error.h"
 #include "rtc-sdp.h"
 
+/* Once both descriptions tell how many SCTP associations run: with one,
+ * the lane-0 channel is the session's; with more, a bonded channel over
+ * all of them is, taking each as it comes. */
+static void
+lanes_known (SessionRun *run)
+{
+  guint lanes = rtc_peer_connection_get_sctp_lanes (run->pc);
+  g_autoptr (BackupChannel) primary = g_steal_pointer (&run->primary);
+
+  if (run->bonded != NULL || run->channel != NULL)
+    return;
+  if (lanes <= 1)
+    {
+      if (primary != NULL)
+        session_adopt_channel (run, primary);
+      return;
+    }
+  g_debug ("session %s: %u SCTP associations", run->session->session_id, lanes);
+  run->bonded = BACKUP_BONDED_CHANNEL (backup_bonded_channel_new_waiting (lanes));
+  if (primary != NULL)
+    backup_bonded_channel_set_member (run->bonded, 0, primary);
+  session_adopt_channel (run, BACKUP_CHANNEL (run->bonded));
+}
+
 static void
 pc_data_channel_cb (RtcPeerConnection *pc, RtcDataChannel *channel, gpointer user_data)
 {
+  SessionRun *run = user_data;
   g_autoptr (BackupChannel) wrapped = backup_rtc_channel_new (channel);
 
-  session_adopt_channel (user_data, wrapped);
+  if (run->bonded != NULL)
+    backup_bonded_channel_set_member (run->bonded, 0, wrapped);
+  else
+    session_adopt_channel (run, wrapped);
+}
+
+static void
+pc_lane_channel_cb (RtcPeerConnection *pc, guint lane, RtcDataChannel *channel, gpointer user_data)
+{
+  SessionRun *run = user_data;
+  g_autoptr (BackupChannel) wrapped = backup_rtc_channel_new (channel);
+
+  if (run->bonded == NULL)
+    {
+      g_debug ("ignoring the channel of lane %u", lane);
+      return;
+    }
+  backup_bonded_channel_set_member (run->bonded, lane, wrapped);
 }
 
 static void
@@ -200,6 +242,7 @@ remote_description_cb (BackupPairing *pairing,
       session_fail (run, g_steal_pointer (&error));
       return;
     }
+  lanes_known (run);
   if (sdp_type == RTC_SDP_TYPE_OFFER)
     rtc_peer_connection_create_answer_async (run->pc, run->cancellable, local_description_cb,
                                              g_object_ref (run->task));
@@ -268,11 +311,28 @@ pairing_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
           return;
         }
       wrapped = backup_rtc_channel_new (channel);
-      session_adopt_channel (run, wrapped);
+      /* With lanes offered, the answer tells what the channel is part of. */
+      if (run->offered_lanes > 1)
+        run->primary = g_steal_pointer (&wrapped);
+      else
+        session_adopt_channel (run, wrapped);
       rtc_peer_connection_create_offer_async (run->pc, run->cancellable, local_description_cb,
                                               g_object_ref (run->task));
     }
   /* The answerer waits for the offer (remote_description_cb). */
+}
+
+/* SESSION_SCTP_LANES, or DISTRIBUTED_BACKUP_SCTP_LANES (1 to 16) for the
+ * benchmarks that compare counts on one path. */
+static guint
+session_sctp_lanes (void)
+{
+  const char *text = g_getenv ("DISTRIBUTED_BACKUP_SCTP_LANES");
+  guint64 lanes;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, RTC_SDP_MAX_SCTP_LANES, &lanes, NULL))
+    return (guint) lanes;
+  return SESSION_SCTP_LANES;
 }
 
 /* Creates the peer connection and the pairing of this run, and starts
@@ -287,9 +347,11 @@ session_connect (SessionRun *run)
   if (config->ice_timeout_ms == 0)
     config->ice_timeout_ms
         = (run->session->timeout > 0 ? run->session->timeout : BACKUP_PAIRING_DEFAULT_TIMEOUT) * 1000;
+  config->sctp_lanes = run->offered_lanes = session_sctp_lanes ();
   run->pc = rtc_peer_connection_new (config);
   g_signal_connect (run->pc, "notify::connection-state", G_CALLBACK (pc_state_cb), run);
   g_signal_connect (run->pc, "data-channel", G_CALLBACK (pc_data_channel_cb), run);
+  g_signal_connect (run->pc, "lane-channel", G_CALLBACK (pc_lane_channel_cb), run);
   g_signal_connect (run->pc, "local-candidate", G_CALLBACK (pc_local_candidate_cb), run);
   g_signal_connect (run->pc, "gathering-done", G_CALLBACK (pc_gathering_done_cb), run);
 

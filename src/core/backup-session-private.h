@@ -15,6 +15,7 @@
 
 #include "backup-admission.h"
 #include "backup-archiver.h"
+#include "backup-bonded-channel.h"
 #include "backup-channel.h"
 #include "backup-frame.h"
 #include "backup-pairing.h"
@@ -35,6 +36,11 @@ G_BEGIN_DECLS
  * transfer holds on the sender (8 MiB and one chunk). */
 #define HIGH_WATER (8 * 1024 * 1024)
 #define LOW_WATER (6 * 1024 * 1024)
+/* SCTP associations offered to a peer of this program: on a long path with
+ * random loss, where each loss halves one association's window, eight carry
+ * several times what one does (50 ms, 0.5 %: 4.1 MB/s against 0.4;
+ * bench/README.md). */
+#define SESSION_SCTP_LANES 8
 /* Content message size with a peer of this program. */
 #define CHUNK_SIZE (64 * 1024)
 /* How long gathering may take before the SDP is sent anyway (the rest is
@@ -65,6 +71,12 @@ typedef struct
   gboolean pairing_closed;
   RtcPeerConnection *pc;
   BackupChannel *channel;
+  /* With several SCTP associations (lanes): the bonded channel that
+   * run->channel is, which takes each lane's channel as it comes, and the
+   * offerer's own lane-0 channel until the lanes are known. */
+  BackupBondedChannel *bonded;
+  BackupChannel *primary;
+  guint offered_lanes;
   gboolean is_offerer;
   gboolean description_created;
   gboolean description_sent;

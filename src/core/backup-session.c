@@ -191,6 +191,8 @@ must_abort (SessionRun *run)
 static void
 release_transport (SessionRun *run)
 {
+  g_clear_object (&run->primary);
+  g_clear_object (&run->bonded);
   if (run->channel != NULL)
     {
       g_signal_handlers_disconnect_by_data (run->channel, run);

@@ -33,6 +33,12 @@ typedef struct
   guint socket_buffer_size;
   /* Our a=max-message-size; 0 means the default (262144). */
   guint64 max_message_size;
+  /* SCTP associations to offer or accept over the one DTLS transport, each
+   * with its own congestion window (a=x-sctp-lanes, understood by this
+   * program only; others always get one). 0 or 1: one. The peer connection
+   * runs the smaller of the two sides' counts; the extra ones carry only the
+   * channels of "lane-channel". */
+  guint sctp_lanes;
   /* The certificate for DTLS (a reference), or NULL: a fresh one for each
    * peer connection. */
   RtcCertificate *certificate;

@@ -21,10 +21,17 @@
 #include "rtc-ice-transport.h"
 #include "rtc-peer-connection.h"
 #include "rtc-channel-router.h"
+#include "rtc-lane-transport.h"
 #include "rtc-sctp-transport.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_MESSAGE_SIZE 262144
+/* What the lanes share: one association's window, split, so that a path
+ * without loss has no more in flight than with one; no lane below 512 KiB
+ * (which fills 50 ms at 85 Mbit/s). */
+#define LANES_RECEIVE_WINDOW (4 * 1024 * 1024)
+#define LANE_MIN_RECEIVE_WINDOW (512 * 1024)
+#define LANE_CHANNEL_LABEL "lane"
 
 struct _RtcPeerConnection
 {
@@ -44,6 +51,11 @@ struct _RtcPeerConnection
   RtcDtlsTransport *dtls;
   RtcSctpTransport *sctp;
   RtcChannelRouter *router; /* the data channels over sctp */
+  /* With more than one lane: the RtcLaneTransport of each, and the
+   * associations and routers of lanes 1 and up (lane 0 is sctp/router). */
+  GPtrArray *lane_transports;
+  GPtrArray *lane_sctps;
+  GPtrArray *lane_routers;
 
   gboolean offerer;
   gboolean has_local;
@@ -79,6 +91,7 @@ enum
   SIGNAL_LOCAL_CANDIDATE,
   SIGNAL_GATHERING_DONE,
   SIGNAL_DATA_CHANNEL,
+  SIGNAL_LANE_CHANNEL,
   N_SIGNALS
 };
 
@@ -214,17 +227,140 @@ router_data_channel_cb (RtcChannelRouter *router, RtcDataChannel *channel, gpoin
   g_signal_emit (self, signals[SIGNAL_DATA_CHANNEL], 0, channel);
 }
 
+static guint
+configured_lanes (RtcPeerConnection *self)
+{
+  return CLAMP (self->config->sctp_lanes, 1, RTC_SDP_MAX_SCTP_LANES);
+}
+
+/* What this side offers, or answers to the offer. */
+static guint
+local_lanes (RtcPeerConnection *self)
+{
+  if (self->remote != NULL)
+    return MIN (configured_lanes (self), self->remote->sctp_lanes);
+  return configured_lanes (self);
+}
+
+guint
+rtc_peer_connection_get_sctp_lanes (RtcPeerConnection *self)
+{
+  guint lanes;
+
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), 1);
+
+  if (self->remote == NULL)
+    return 1;
+  /* The smaller count on both sides (the answer already says it), as far
+   * as the ports of both go. */
+  lanes = local_lanes (self);
+  lanes = MIN (lanes, G_MAXUINT16 - RTC_SDP_DEFAULT_SCTP_PORT + 1);
+  lanes = MIN (lanes, G_MAXUINT16 - (guint) self->remote->sctp_port + 1);
+  return MAX (lanes, 1);
+}
+
+static void
+lane_router_data_channel_cb (RtcChannelRouter *router, RtcDataChannel *channel, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  guint lane;
+
+  if (!g_ptr_array_find (self->lane_routers, router, &lane))
+    return;
+  g_signal_emit (self, signals[SIGNAL_LANE_CHANNEL], 0, lane + 1, channel);
+}
+
+static void
+lane_sctp_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  RtcTransport *sctp = RTC_TRANSPORT (object);
+  guint lane;
+
+  if (!g_ptr_array_find (self->lane_sctps, sctp, &lane))
+    return;
+
+  switch (rtc_transport_get_state (sctp))
+    {
+    case RTC_TRANSPORT_STATE_CONNECTED:
+      /* The DTLS client opens each lane's channel; the server hears of it
+       * from its router. */
+      if (self->dtls_client)
+        {
+          g_autoptr (RtcDataChannel) channel = rtc_data_channel_new (LANE_CHANNEL_LABEL, "", TRUE);
+          g_autoptr (GError) error = NULL;
+
+          if (!rtc_channel_router_open_channel (g_ptr_array_index (self->lane_routers, lane),
+                                                channel, &error))
+            {
+              fail (self, error);
+              return;
+            }
+          g_signal_emit (self, signals[SIGNAL_LANE_CHANNEL], 0, lane + 1, channel);
+        }
+      break;
+    case RTC_TRANSPORT_STATE_FAILED:
+      /* What runs over the lanes needs every one of them. */
+      fail (self, rtc_transport_get_error (sctp));
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+start_lanes (RtcPeerConnection *self, guint lanes, guint64 local_max)
+{
+  gsize window = MAX (LANES_RECEIVE_WINDOW / lanes, LANE_MIN_RECEIVE_WINDOW);
+
+  g_debug ("Running %u SCTP associations", lanes);
+  self->lane_transports
+      = rtc_lane_transports_new (RTC_TRANSPORT (self->dtls), RTC_SDP_DEFAULT_SCTP_PORT, lanes);
+  self->lane_sctps = g_ptr_array_new_with_free_func (g_object_unref);
+  self->lane_routers = g_ptr_array_new_with_free_func (g_object_unref);
+  self->sctp = rtc_sctp_transport_new_with_window (g_ptr_array_index (self->lane_transports, 0),
+                                                   self->dtls_client, RTC_SDP_DEFAULT_SCTP_PORT,
+                                                   self->remote->sctp_port, window);
+  for (guint i = 1; i < lanes; i++)
+    {
+      RtcSctpTransport *sctp;
+      RtcChannelRouter *router;
+
+      sctp = rtc_sctp_transport_new_with_window (g_ptr_array_index (self->lane_transports, i),
+                                                 self->dtls_client,
+                                                 (guint16) (RTC_SDP_DEFAULT_SCTP_PORT + i),
+                                                 (guint16) (self->remote->sctp_port + i), window);
+      rtc_sctp_transport_set_max_message_sizes (sctp, local_max, self->remote->max_message_size);
+      router = rtc_channel_router_new (sctp);
+      g_ptr_array_add (self->lane_sctps, sctp);
+      g_ptr_array_add (self->lane_routers, router);
+      g_signal_connect (router, "data-channel", G_CALLBACK (lane_router_data_channel_cb), self);
+    }
+  for (guint i = 0; i < self->lane_sctps->len; i++)
+    {
+      GObject *sctp = g_ptr_array_index (self->lane_sctps, i);
+
+      g_signal_connect (sctp, "notify::state", G_CALLBACK (lane_sctp_state_cb), self);
+      lane_sctp_state_cb (sctp, NULL, self);
+    }
+}
+
 static void
 start_sctp (RtcPeerConnection *self)
 {
   guint64 local_max = self->config->max_message_size != 0 ? self->config->max_message_size
                                                           : DEFAULT_MAX_MESSAGE_SIZE;
+  guint lanes;
 
   if (self->sctp != NULL)
     return;
 
-  self->sctp = rtc_sctp_transport_new (RTC_TRANSPORT (self->dtls), self->dtls_client,
-                                       RTC_SDP_DEFAULT_SCTP_PORT, self->remote->sctp_port);
+  lanes = rtc_peer_connection_get_sctp_lanes (self);
+  if (lanes > 1)
+    start_lanes (self, lanes, local_max);
+  else
+    self->sctp = rtc_sctp_transport_new (RTC_TRANSPORT (self->dtls), self->dtls_client,
+                                         RTC_SDP_DEFAULT_SCTP_PORT, self->remote->sctp_port);
   rtc_sctp_transport_set_max_message_sizes (self->sctp, local_max, self->remote->max_message_size);
   /* Before our own handlers: the channels hear of the association's end
    * first. */
@@ -388,6 +524,7 @@ build_local_description (RtcPeerConnection *self)
   g_free (desc->mid);
   desc->mid = g_strdup (self->mid);
   desc->sctp_port = RTC_SDP_DEFAULT_SCTP_PORT;
+  desc->sctp_lanes = local_lanes (self);
   desc->max_message_size = self->config->max_message_size != 0 ? self->config->max_message_size
                                                                : DEFAULT_MAX_MESSAGE_SIZE;
   for (guint i = 0; i < self->local_candidates->len; i++)
@@ -770,8 +907,18 @@ rtc_peer_connection_get_ice_transport (RtcPeerConnection *self)
 }
 
 static void
+disconnect_lanes (RtcPeerConnection *self)
+{
+  for (guint i = 0; self->lane_routers != NULL && i < self->lane_routers->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->lane_routers, i), self);
+  for (guint i = 0; self->lane_sctps != NULL && i < self->lane_sctps->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->lane_sctps, i), self);
+}
+
+static void
 disconnect_transports (RtcPeerConnection *self)
 {
+  disconnect_lanes (self);
   if (self->router != NULL)
     g_signal_handlers_disconnect_by_data (self->router, self);
   if (self->sctp != NULL)
@@ -797,6 +944,8 @@ rtc_peer_connection_close (RtcPeerConnection *self)
   disconnect_transports (self);
   /* SHUTDOWN, then close_notify, then ICE: each goes out before the layer
    * below stops. The peer's channels and connection close. */
+  for (guint i = 0; self->lane_sctps != NULL && i < self->lane_sctps->len; i++)
+    rtc_transport_close (g_ptr_array_index (self->lane_sctps, i));
   if (self->sctp != NULL)
     rtc_transport_close (RTC_TRANSPORT (self->sctp));
   if (self->dtls != NULL)
@@ -828,6 +977,8 @@ rtc_peer_connection_abort (RtcPeerConnection *self)
    * each is a clean end to the peer. Should the ABORT be lost, the peer
    * sees a connection gone silent, which is no clean end either. DTLS
    * stops with ICE, without a close_notify. */
+  for (guint i = 0; self->lane_sctps != NULL && i < self->lane_sctps->len; i++)
+    rtc_sctp_transport_abort (g_ptr_array_index (self->lane_sctps, i));
   if (self->sctp != NULL)
     rtc_sctp_transport_abort (self->sctp);
   if (self->ice != NULL)
@@ -848,8 +999,11 @@ rtc_peer_connection_dispose (GObject *object)
   clear_timeout (self);
   disconnect_transports (self);
   /* Without close(): the channels fail and the association is aborted. */
+  g_clear_pointer (&self->lane_routers, g_ptr_array_unref);
+  g_clear_pointer (&self->lane_sctps, g_ptr_array_unref);
   g_clear_object (&self->router);
   g_clear_object (&self->sctp);
+  g_clear_pointer (&self->lane_transports, g_ptr_array_unref);
   g_clear_object (&self->dtls);
   g_clear_object (&self->ice);
   if (self->pending_channels != NULL)
@@ -928,6 +1082,16 @@ rtc_peer_connection_class_init (RtcPeerConnectionClass *klass)
   signals[SIGNAL_DATA_CHANNEL] =
     g_signal_new ("data-channel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, RTC_TYPE_DATA_CHANNEL);
+  /**
+   * RtcPeerConnection::lane-channel:
+   * @lane: 1 and up
+   * @channel: the one channel of that lane's association: created here on
+   *   the DTLS client (open once "open" comes), by the peer on the server
+   *   (already open)
+   */
+  signals[SIGNAL_LANE_CHANNEL] =
+    g_signal_new ("lane-channel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_UINT, RTC_TYPE_DATA_CHANNEL);
 }
 
 static void

@@ -123,6 +123,13 @@ RtcDataChannel *rtc_peer_connection_create_data_channel (RtcPeerConnection *self
                                                          const char *protocol,
                                                          GError **error);
 
+/* How many SCTP associations (lanes) the connection runs: 1 until the
+ * remote description is set, then the smaller of both sides'
+ * RtcConfiguration.sctp_lanes (a peer that does not say: 1). Lane 0
+ * carries the channels of create_data_channel() and "data-channel"; each
+ * other lane carries one channel, given by "lane-channel". */
+guint rtc_peer_connection_get_sctp_lanes (RtcPeerConnection *self);
+
 void rtc_peer_connection_close (RtcPeerConnection *self);
 /* Ends the connection at once, never cleanly: an SCTP ABORT (what is queued
  * or in flight is dropped), no stream reset, SHUTDOWN or DTLS close_notify.

@@ -79,6 +79,7 @@ struct _RtcSctpTransport
   gboolean dtls_client;
   guint16 local_port;
   guint16 remote_port;
+  int receive_window; /* SO_RCVBUF */
   guint64 local_max_message_size;
   guint64 remote_max_message_size;
 
@@ -886,7 +887,7 @@ configure_socket (RtcSctpTransport *self, GError **error)
   int on = 1;
   int off = 0;
   int sndbuf = RTC_SCTP_SEND_BUFFER;
-  int rcvbuf = RTC_SCTP_RECEIVE_BUFFER;
+  int rcvbuf = self->receive_window;
   guint32 pd_point = RTC_SCTP_PD_POINT;
   static const guint16 event_types[] = {
     SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
@@ -1886,6 +1887,16 @@ rtc_sctp_transport_new (RtcTransport *lower,
                         guint16 local_port,
                         guint16 remote_port)
 {
+  return rtc_sctp_transport_new_with_window (lower, dtls_client, local_port, remote_port, 0);
+}
+
+RtcSctpTransport *
+rtc_sctp_transport_new_with_window (RtcTransport *lower,
+                                    gboolean dtls_client,
+                                    guint16 local_port,
+                                    guint16 remote_port,
+                                    gsize receive_window)
+{
   RtcSctpTransport *self;
 
   g_return_val_if_fail (RTC_IS_TRANSPORT (lower), NULL);
@@ -1895,6 +1906,8 @@ rtc_sctp_transport_new (RtcTransport *lower,
   self->dtls_client = dtls_client;
   self->local_port = local_port;
   self->remote_port = remote_port;
+  self->receive_window = receive_window != 0 ? (int) MIN (receive_window, RTC_SCTP_RECEIVE_BUFFER)
+                                             : RTC_SCTP_RECEIVE_BUFFER;
 
   sctp_global_acquire ();
   G_LOCK (sctp_registry);

@@ -38,6 +38,13 @@ RtcSctpTransport *rtc_sctp_transport_new (RtcTransport *lower,
                                           gboolean dtls_client,
                                           guint16 local_port,
                                           guint16 remote_port);
+/* The same with a smaller receive window (SO_RCVBUF) than the default 4 MiB
+ * (0: the default), for associations that share a path with others. */
+RtcSctpTransport *rtc_sctp_transport_new_with_window (RtcTransport *lower,
+                                                      gboolean dtls_client,
+                                                      guint16 local_port,
+                                                      guint16 remote_port,
+                                                      gsize receive_window);
 
 /* @local: the largest message we accept (0: no limit beyond memory, which is
  * not recommended); @remote: the peer's a=max-message-size (0: no limit).

@@ -55,6 +55,7 @@ rtc_sdp_description_new (void)
   desc->setup = RTC_DTLS_SETUP_ACTPASS;
   desc->sctp_port = RTC_SDP_DEFAULT_SCTP_PORT;
   desc->max_message_size = RTC_SDP_DEFAULT_MAX_MESSAGE_SIZE;
+  desc->sctp_lanes = 1;
   desc->candidates = g_ptr_array_new_with_free_func (g_free);
 
   return desc;
@@ -810,6 +811,18 @@ parse_data_attribute (SdpParser *parser, const char *name, const char *value, GE
       parser->have_max_message_size = TRUE;
       desc->max_message_size = size;
     }
+  else if (g_str_equal (name, "x-sctp-lanes"))
+    {
+      guint64 lanes;
+
+      if (!parse_decimal_str (value, RTC_SDP_MAX_SCTP_LANES, &lanes) || lanes == 0)
+        {
+          set_sdp_error (error, parser, "a=x-sctp-lanes must be a number from 1 to %u",
+                         RTC_SDP_MAX_SCTP_LANES);
+          return FALSE;
+        }
+      desc->sctp_lanes = (guint) lanes;
+    }
   else if (g_str_equal (name, "bundle-only"))
     {
       parser->bundle_only = TRUE;
@@ -1089,6 +1102,9 @@ rtc_sdp_generate (const RtcSdpDescription *desc)
   if (desc->max_message_size != 0)
     g_string_append_printf (out, "a=max-message-size:%" G_GUINT64_FORMAT "\r\n",
                             desc->max_message_size);
+  if (desc->sctp_lanes > 1)
+    g_string_append_printf (out, "a=x-sctp-lanes:%u\r\n", MIN (desc->sctp_lanes,
+                                                                 RTC_SDP_MAX_SCTP_LANES));
 
   for (guint i = 0; desc->candidates != NULL && i < desc->candidates->len; i++)
     {

@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 /* RFC 8841: when a=max-message-size is absent the peer accepts 64 KiB. */
 #define RTC_SDP_DEFAULT_MAX_MESSAGE_SIZE 65536
 #define RTC_SDP_FINGERPRINT_LEN 32 /* SHA-256 */
+#define RTC_SDP_MAX_SCTP_LANES 16
 
 typedef enum
 {
@@ -50,6 +51,10 @@ typedef struct
   guint16 sctp_port;      /* RTC_SDP_DEFAULT_SCTP_PORT when absent */
   guint64 max_message_size; /* 0 means "no limit" (a=max-message-size:0) */
   gboolean legacy_sctpmap;  /* the peer used the old DTLS/SCTP + a=sctpmap form */
+  /* a=x-sctp-lanes (this program's own): how many SCTP associations, on
+   * consecutive ports from sctp_port, may run over the one DTLS transport.
+   * 1 when absent, as from every other implementation. */
+  guint sctp_lanes;
   GPtrArray *candidates;  /* (element-type utf8): "candidate:..." lines, no "a=", no CRLF,
                            * component 1 only */
   gboolean end_of_candidates;
@@ -76,7 +81,7 @@ gboolean rtc_sdp_check_as (const char *type, const char *text, GError **error);
  * a=group:BUNDLE <mid>, a=msid-semantic: WMS, then
  * m=application 9 UDP/DTLS/SCTP webrtc-datachannel, c=IN IP4 0.0.0.0,
  * ice-ufrag/pwd, a=ice-options:trickle, fingerprint:sha-256, setup, mid,
- * sctp-port, max-message-size (when nonzero), then each candidate as
+ * sctp-port, max-message-size (when nonzero), x-sctp-lanes (when above 1), then each candidate as
  * "a=candidate:..." and a=end-of-candidates when set. */
 char *rtc_sdp_generate (const RtcSdpDescription *desc);
 

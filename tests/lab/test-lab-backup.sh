@@ -1,28 +1,34 @@
 #!/bin/sh
-# test-lab-backup.sh [--outage SECONDS] [--size BYTES]: a whole backup between
+# test-lab-backup.sh [--outage SECONDS] [--size BYTES] [--sender-lanes N]: a whole backup between
 # two distributed-backup processes, the receiver in peer b and the sender in
 # peer a of the WAN lab (lab.sh), over 40 ms RTT with 1 % loss and 1 %
 # reordering each way. They pair through a signaling folder that both
 # namespaces see (one file system), ICE only on the lab addresses, no STUN.
 # With --outage, the link drops everything both ways for SECONDS once the
 # receiver holds a third of the file. Passes when both exit 0 within their
-# timeouts and the stored file is the one sent.
+# timeouts and the stored file is the one sent, over the 8 SCTP associations
+# that two peers of this program run (the receiver's debug log says so). With
+# --sender-lanes N the sender offers N (DISTRIBUTED_BACKUP_SCTP_LANES), as an
+# older version offers 1: the pair runs N, and with 1 no bonded channel.
 # Needs root; 77 (skip) where the lab cannot be built.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
 
 outage=
+lanes=
 size=${LAB_BACKUP_SIZE:-4194304}
 while [ $# -gt 0 ]; do
   case $1 in
     --outage) outage=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
-    *) echo "usage: test-lab-backup.sh [--outage SECONDS] [--size BYTES]" >&2; exit 2 ;;
+    --sender-lanes) lanes=$2; shift 2 ;;
+    *) echo "usage: test-lab-backup.sh [--outage SECONDS] [--size BYTES] [--sender-lanes N]" >&2
+       exit 2 ;;
   esac
 done
 : "${LAB_SH:?}" "${DISTRIBUTED_BACKUP:?}"
-export LAB_OUTAGE="$outage" LAB_SIZE="$size"
+export LAB_OUTAGE="$outage" LAB_SIZE="$size" LAB_LANES="$lanes"
 
 # shellcheck disable=SC2016
 exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 -- sh -c '
@@ -34,8 +40,13 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 -- sh -c '
   common="--signaling $w/signaling --stun= --timeout 30 -q --no-progress -u lab-$$"
   start=$(date +%s)
 
-  "$LAB_SH" b "$app" $common --ice-address "$LAB_ADDR_B" -d "$w/dst" 2>"$w/receiver.err" &
+  # GLib writes debug messages on standard output.
+  G_MESSAGES_DEBUG=Backup "$LAB_SH" b "$app" $common --ice-address "$LAB_ADDR_B" -d "$w/dst" \
+    >"$w/receiver.log" 2>"$w/receiver.err" &
   receiver=$!
+  if [ -n "$LAB_LANES" ]; then
+    export DISTRIBUTED_BACKUP_SCTP_LANES="$LAB_LANES"
+  fi
   "$LAB_SH" a "$app" $common --ice-address "$LAB_ADDR_A" -s "$w/src/data.bin" 2>"$w/sender.err" &
   sender=$!
 
@@ -77,5 +88,16 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 -- sh -c '
     echo "FAIL: the stored file differs from the one sent" >&2
     exit 1
   fi
-  echo "PASS: $LAB_SIZE bytes stored intact"
+  lanes=${LAB_LANES:-8}
+  if [ "$lanes" = 1 ]; then
+    if grep -q "SCTP associations" "$w/receiver.log"; then
+      echo "FAIL: a sender offering one association got several" >&2
+      exit 1
+    fi
+  elif ! grep -q ": $lanes SCTP associations" "$w/receiver.log"; then
+    echo "FAIL: the receiver did not run $lanes SCTP associations:" >&2
+    grep "SCTP associations" "$w/receiver.log" >&2
+    exit 1
+  fi
+  echo "PASS: $LAB_SIZE bytes stored intact over $lanes SCTP association(s)"
 '

@@ -506,6 +506,153 @@ test_abort (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->closed, ==, 2);
 }
 
+/* --- lanes: several SCTP associations over one DTLS transport --- */
+
+static void
+lane_channel_cb (RtcPeerConnection *pc, guint lane, RtcDataChannel *channel, GPtrArray *array)
+{
+  Fixture *f = g_object_get_data (G_OBJECT (pc), "fixture");
+
+  g_assert_cmpuint (lane, >=, 1);
+  g_assert_cmpuint (lane, <, rtc_peer_connection_get_sctp_lanes (pc));
+  g_assert_cmpstr (rtc_data_channel_get_label (channel), ==, "lane");
+  if (array->len < lane + 1)
+    g_ptr_array_set_size (array, lane + 1);
+  g_assert_null (g_ptr_array_index (array, lane));
+  g_ptr_array_index (array, lane) = g_object_ref (channel);
+  watch (f, channel);
+}
+
+static void
+unref_lane (gpointer channel)
+{
+  if (channel != NULL)
+    g_object_unref (channel);
+}
+
+static guint
+count_open (GPtrArray *lanes)
+{
+  guint open = 0;
+
+  for (guint i = 0; i < lanes->len; i++)
+    {
+      RtcDataChannel *channel = g_ptr_array_index (lanes, i);
+
+      if (channel != NULL && rtc_data_channel_get_ready_state (channel) == RTC_DATA_CHANNEL_STATE_OPEN)
+        open++;
+    }
+  return open;
+}
+
+static void
+use_lanes (Fixture *f, guint lanes_a, guint lanes_b, GPtrArray *out_a, GPtrArray *out_b)
+{
+  g_autoptr (RtcConfiguration) config_a = make_config (10000);
+  g_autoptr (RtcConfiguration) config_b = make_config (10000);
+
+  g_clear_object (&f->a);
+  g_clear_object (&f->b);
+  config_a->sctp_lanes = lanes_a;
+  config_b->sctp_lanes = lanes_b;
+  f->a = rtc_peer_connection_new (config_a);
+  f->b = rtc_peer_connection_new (config_b);
+  g_object_set_data (G_OBJECT (f->a), "fixture", f);
+  g_object_set_data (G_OBJECT (f->b), "fixture", f);
+  g_signal_connect (f->a, "data-channel", G_CALLBACK (data_channel_cb), f->channels_a);
+  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_cb), f->channels_b);
+  g_signal_connect (f->a, "lane-channel", G_CALLBACK (lane_channel_cb), out_a);
+  g_signal_connect (f->b, "lane-channel", G_CALLBACK (lane_channel_cb), out_b);
+  g_signal_connect (f->a, "local-candidate", G_CALLBACK (candidate_cb), f->b);
+  g_signal_connect (f->b, "local-candidate", G_CALLBACK (candidate_cb), f->a);
+}
+
+static char *
+check_offer_lanes (const char *sdp)
+{
+  g_assert_nonnull (strstr (sdp, "a=x-sctp-lanes:4\r\n"));
+  return g_strdup (sdp);
+}
+
+/* a offers 4 lanes, b takes 3: three associations, a channel on each of
+ * lanes 1 and 2 (opened by b, the DTLS client), each carrying messages both
+ * ways, beside lane 0's "data"; then a clean close of everything. */
+static void
+test_lanes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) lanes_a = g_ptr_array_new_with_free_func (unref_lane);
+  g_autoptr (GPtrArray) lanes_b = g_ptr_array_new_with_free_func (unref_lane);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *answer = NULL;
+
+  use_lanes (f, 4, 3, lanes_a, lanes_b);
+  f->channel_a = rtc_peer_connection_create_data_channel (f->a, "data", "", &error);
+  g_assert_no_error (error);
+  watch (f, f->channel_a);
+  negotiate (f, TRUE, check_offer_lanes);
+  answer = rtc_peer_connection_get_local_description (f->b);
+  g_assert_nonnull (strstr (answer, "a=x-sctp-lanes:3\r\n"));
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_lanes (f->a), ==, 3);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_lanes (f->b), ==, 3);
+
+  WAIT_UNTIL (both_connected (f), 20);
+  WAIT_UNTIL (f->channels_b->len == 1 && count_open (lanes_a) == 2 && count_open (lanes_b) == 2,
+              10);
+  g_assert_cmpuint (f->channels_a->len, ==, 0);
+
+  for (guint lane = 1; lane < 3; lane++)
+    {
+      g_autofree char *from_a = g_strdup_printf ("a on lane %u", lane);
+      g_autofree char *from_b = g_strdup_printf ("b on lane %u", lane);
+
+      g_assert_true (rtc_data_channel_send_text (g_ptr_array_index (lanes_a, lane), from_a, &error));
+      g_assert_no_error (error);
+      g_assert_true (rtc_data_channel_send_text (g_ptr_array_index (lanes_b, lane), from_b, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (rtc_data_channel_send_text (f->channel_a, "a on lane 0", &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (g_queue_get_length (&f->texts) == 5, 10);
+  for (const char *const *text = (const char *const[]) { "a on lane 0", "a on lane 1", "a on lane 2",
+                                                         "b on lane 1", "b on lane 2", NULL };
+       *text != NULL; text++)
+    g_assert_nonnull (g_queue_find_custom (&f->texts, *text, (GCompareFunc) strcmp));
+
+  /* Closing the channels first ends them cleanly on both sides. */
+  rtc_data_channel_close (f->channel_a);
+  for (guint lane = 1; lane < 3; lane++)
+    rtc_data_channel_close (g_ptr_array_index (lanes_a, lane));
+  WAIT_UNTIL (f->closed == 2 + 2 * 2, 10);
+  for (guint lane = 1; lane < 3; lane++)
+    {
+      g_assert_null (rtc_data_channel_get_close_error (g_ptr_array_index (lanes_a, lane)));
+      g_assert_null (rtc_data_channel_get_close_error (g_ptr_array_index (lanes_b, lane)));
+    }
+  rtc_peer_connection_close (f->a);
+  WAIT_UNTIL (rtc_peer_connection_get_connection_state (f->b) == RTC_PEER_CONNECTION_STATE_CLOSED,
+              10);
+}
+
+/* A peer that does not offer lanes (pion, aiortc, a browser, an older
+ * version) gets one association and no lane attribute in the answer. */
+static void
+test_lanes_one_side (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) lanes_a = g_ptr_array_new_with_free_func (unref_lane);
+  g_autoptr (GPtrArray) lanes_b = g_ptr_array_new_with_free_func (unref_lane);
+  g_autofree char *offer = NULL;
+
+  use_lanes (f, 4, 0, lanes_a, lanes_b);
+  connect_with_channel (f, TRUE);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_lanes (f->a), ==, 1);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_lanes (f->b), ==, 1);
+  offer = rtc_peer_connection_get_local_description (f->b);
+  g_assert_null (strstr (offer, "x-sctp-lanes"));
+  exchange_texts (f);
+  g_assert_cmpuint (lanes_a->len, ==, 0);
+  g_assert_cmpuint (lanes_b->len, ==, 0);
+}
+
 #define ADD(name, func, timeout)                                                                   \
   g_test_add ("/rtc/peer-connection/" name, Fixture, GUINT_TO_POINTER (timeout), fixture_set_up,   \
               func, fixture_tear_down)
@@ -524,6 +671,8 @@ main (int argc, char **argv)
   ADD ("close-during-handshake", test_close_during_handshake, 3000);
   ADD ("peer-destroyed", test_peer_destroyed, 0);
   ADD ("abort", test_abort, 0);
+  ADD ("lanes", test_lanes, 0);
+  ADD ("lanes-one-side", test_lanes_one_side, 0);
 
   return g_test_run ();
 }
