@@ -108,15 +108,22 @@ def measure_ours(args, work, lanes=None):
             elif "distributed-backup:" in line:
                 marks.setdefault("error", line.strip())
 
-    recv = subprocess.Popen(in_peer("b", common + ["--ice-address", os.environ["LAB_ADDR_B"],
-                                                   "-d", dst]),
+    # CPU time and peak RSS of each process, as /usr/bin/time counts them.
+    usage = {side: os.path.join(work, "usage-" + side) for side in ("send", "recv")}
+
+    def timed(side):
+        return ["/usr/bin/time", "-o", usage[side], "-f", "%U %S %M"]
+
+    recv = subprocess.Popen(in_peer("b", timed("recv") + common
+                                    + ["--ice-address", os.environ["LAB_ADDR_B"], "-d", dst]),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             encoding="utf-8", errors="replace", env=env)
     # GLib writes debug messages on standard output, errors on standard error.
     reader = threading.Thread(target=watch, args=(recv.stdout,), daemon=True)
     reader.start()
-    send = subprocess.Popen(in_peer("a", common + ["--ice-address", os.environ["LAB_ADDR_A"],
-                                                   "-s", args.payload]),
+    send = subprocess.Popen(in_peer("a", timed("send") + common
+                                    + ["--ice-address", os.environ["LAB_ADDR_A"],
+                                       "-s", args.payload]),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=send_env)
     try:
         rstatus = recv.wait(timeout=args.timeout)
@@ -133,7 +140,16 @@ def measure_ours(args, work, lanes=None):
         return {"error": marks.get("error", "exit %s/%s" % (sstatus, rstatus))[:120]}
     if subprocess.run(["cmp", "-s", args.payload, received]).returncode != 0:
         return {"error": "file differs"}
-    return {"seconds": marks.get("stored", end) - marks["open"]}
+    result = {"seconds": marks.get("stored", end) - marks["open"]}
+    for side, path in usage.items():
+        try:
+            with open(path) as f:
+                user, system, rss = f.read().split()[-3:]
+            result["cpu_" + side] = float(user) + float(system)
+            result["rss_" + side] = int(rss)
+        except (OSError, ValueError):
+            pass
+    return result
 
 
 def measure_pair(args, impl, work):
@@ -292,6 +308,7 @@ def main(argv):
                                          + p.stderr.strip()[-200:])
                     cells = []
                     every = []
+                    ours_runs = [r for r in results.get("ours", []) if "cpu_send" in r]
                     for impl in impls:
                         rates_seen = []
                         for r in results.get(impl, [{"error": "no result"}]):
@@ -306,6 +323,18 @@ def main(argv):
                         else:
                             cells.append("-")
                         every.append("%s=%s" % (impl, "/".join("%.2f" % x for x in rates_seen)))
+                    if "ours" in impls:
+                        # CPU per MB and peak RSS of a whole backup, both sides.
+                        if ours_runs:
+                            mb = args.size / 1e6
+                            cells.append("%.1f / %.1f" % (
+                                statistics.median(r["cpu_send"] for r in ours_runs) * 1e3 / mb,
+                                statistics.median(r["cpu_recv"] for r in ours_runs) * 1e3 / mb))
+                            cells.append("%.0f / %.0f" % (
+                                max(r["rss_send"] for r in ours_runs) / 1024,
+                                max(r["rss_recv"] for r in ours_runs) / 1024))
+                        else:
+                            cells += ["-", "-"]
                     row = (rate_text(rate), "%g" % rtt, "%g" % loss, cells)
                     rows.append(row)
                     print("  %s, RTT %s ms, loss %s %%: %s"
@@ -314,9 +343,12 @@ def main(argv):
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 
-    header = "| rate | RTT ms | loss % | " + " | ".join(impls) + " |"
+    columns = list(impls)
+    if "ours" in impls:
+        columns += ["ours CPU ms/MB send / recv", "ours peak RSS MiB send / recv"]
+    header = "| rate | RTT ms | loss % | " + " | ".join(columns) + " |"
     print(header)
-    print("|" + " --- |" * (3 + len(impls)))
+    print("|" + " --- |" * (3 + len(columns)))
     for rate, rtt, loss, cells in rows:
         print("| %s | %s | %s | %s |" % (rate, rtt, loss, " | ".join(cells)))
     for n in notes:

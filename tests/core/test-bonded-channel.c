@@ -18,6 +18,7 @@
 #include "backup-bonded-channel.h"
 #include "backup-channel.h"
 #include "backup-error.h"
+#include "fake-channel.h"
 
 #define N_MEMBERS 3
 /* As in backup-bonded-channel.c: how much progress a member reports at a time. */
@@ -26,208 +27,15 @@
 /* ------------------------------------------------------------------------ */
 /* A member channel the test drives                                         */
 
-#define FAKE_TYPE_CHANNEL (fake_channel_get_type ())
-G_DECLARE_FINAL_TYPE (FakeChannel, fake_channel, FAKE, CHANNEL, GObject)
-
-typedef struct
+/* A fake channel (fake-channel.h) whose sends it buffers, as a member's
+ * data channel does. */
+static FakeChannel *
+member_new (void)
 {
-  GBytes *data;
-  gboolean is_string;
-} Sent;
+  FakeChannel *member = g_object_new (FAKE_TYPE_CHANNEL, NULL);
 
-struct _FakeChannel
-{
-  GObject parent_instance;
-
-  gboolean open;
-  gboolean close_called;
-  gboolean close_at_once; /* close() closes at once, as a channel with nothing queued */
-  gboolean fail_send;
-  guint64 buffered;
-  guint64 threshold;
-  guint64 max_message_size;
-  GError *close_error;
-  GPtrArray *sent; /* of Sent */
-};
-
-static void fake_channel_iface_init (BackupChannelInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (FakeChannel, fake_channel, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (BACKUP_TYPE_CHANNEL, fake_channel_iface_init))
-
-static void
-sent_free (gpointer data)
-{
-  Sent *sent = data;
-
-  g_bytes_unref (sent->data);
-  g_free (sent);
-}
-
-static const char *
-fake_get_label (BackupChannel *channel)
-{
-  return "data";
-}
-
-static gboolean
-fake_is_open (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->open;
-}
-
-static guint64
-fake_get_max_message_size (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->max_message_size;
-}
-
-static guint64
-fake_get_buffered_amount (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->buffered;
-}
-
-static void
-fake_set_low_threshold (BackupChannel *channel, guint64 threshold)
-{
-  FAKE_CHANNEL (channel)->threshold = threshold;
-}
-
-static gboolean
-fake_send (FakeChannel *self, GBytes *data, gboolean is_string, GError **error)
-{
-  Sent *sent;
-
-  if (!self->open)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the fake channel is closed");
-      return FALSE;
-    }
-  if (self->fail_send)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the fake channel refused it");
-      return FALSE;
-    }
-  sent = g_new (Sent, 1);
-  sent->data = g_bytes_ref (data);
-  sent->is_string = is_string;
-  g_ptr_array_add (self->sent, sent);
-  self->buffered += g_bytes_get_size (data);
-  return TRUE;
-}
-
-static gboolean
-fake_send_bytes (BackupChannel *channel, GBytes *data, GError **error)
-{
-  return fake_send (FAKE_CHANNEL (channel), data, FALSE, error);
-}
-
-static gboolean
-fake_send_text (BackupChannel *channel, const char *text, GError **error)
-{
-  g_autoptr (GBytes) data = g_bytes_new (text, strlen (text));
-
-  return fake_send (FAKE_CHANNEL (channel), data, TRUE, error);
-}
-
-static void fake_close_cleanly (FakeChannel *self);
-
-static void
-fake_close (BackupChannel *channel)
-{
-  FakeChannel *self = FAKE_CHANNEL (channel);
-
-  self->close_called = TRUE;
-  /* Otherwise the peer's answering reset is the test's to deliver. */
-  if (self->close_at_once)
-    fake_close_cleanly (self);
-}
-
-static const GError *
-fake_get_close_error (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->close_error;
-}
-
-static void
-fake_channel_iface_init (BackupChannelInterface *iface)
-{
-  iface->get_label = fake_get_label;
-  iface->is_open = fake_is_open;
-  iface->get_max_message_size = fake_get_max_message_size;
-  iface->get_buffered_amount = fake_get_buffered_amount;
-  iface->set_buffered_amount_low_threshold = fake_set_low_threshold;
-  iface->send_bytes = fake_send_bytes;
-  iface->send_text = fake_send_text;
-  iface->close = fake_close;
-  iface->get_close_error = fake_get_close_error;
-}
-
-static void
-fake_channel_finalize (GObject *object)
-{
-  FakeChannel *self = FAKE_CHANNEL (object);
-
-  g_ptr_array_unref (self->sent);
-  g_clear_error (&self->close_error);
-  G_OBJECT_CLASS (fake_channel_parent_class)->finalize (object);
-}
-
-static void
-fake_channel_class_init (FakeChannelClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = fake_channel_finalize;
-}
-
-static void
-fake_channel_init (FakeChannel *self)
-{
-  self->sent = g_ptr_array_new_with_free_func (sent_free);
-}
-
-static void
-fake_open (FakeChannel *self)
-{
-  self->open = TRUE;
-  g_signal_emit_by_name (self, "open");
-}
-
-/* The association acknowledged data: the W3C rule for "buffered-amount-low". */
-static void
-fake_set_buffered (FakeChannel *self, guint64 buffered)
-{
-  gboolean was_above = self->buffered > self->threshold;
-
-  g_assert_cmpuint (buffered, <=, self->buffered);
-  self->buffered = buffered;
-  if (was_above && buffered <= self->threshold)
-    g_signal_emit_by_name (self, "buffered-amount-low");
-}
-
-static void
-fake_deliver (FakeChannel *self, GBytes *data, gboolean is_string)
-{
-  g_signal_emit_by_name (self, "message", data, is_string);
-}
-
-/* The peer reset its stream (or answered ours). */
-static void
-fake_close_cleanly (FakeChannel *self)
-{
-  self->open = FALSE;
-  g_signal_emit_by_name (self, "closed");
-}
-
-/* The association ended under the channel. */
-static void
-fake_lose (FakeChannel *self)
-{
-  self->open = FALSE;
-  self->close_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                           "The SCTP association was lost");
-  g_signal_emit_by_name (self, "error", self->close_error);
-  g_signal_emit_by_name (self, "closed");
+  member->queue_sends = TRUE;
+  return member;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -308,7 +116,7 @@ end_new_full (gboolean open, gboolean waiting)
   end->received = g_ptr_array_new_with_free_func (received_free);
   for (guint i = 0; i < N_MEMBERS; i++)
     {
-      end->fakes[i] = g_object_new (FAKE_TYPE_CHANNEL, NULL);
+      end->fakes[i] = member_new ();
       end->fakes[i]->open = open;
     }
   if (waiting)
@@ -391,7 +199,7 @@ end_take_wire (End *end)
 
       for (guint j = 0; j < sent->len; j++)
         {
-          Sent *message = g_ptr_array_index (sent, j);
+          FakeSent *message = g_ptr_array_index (sent, j);
           Wire item = { i, 0, g_bytes_ref (message->data) };
 
           g_assert_false (message->is_string);
@@ -772,8 +580,8 @@ test_least_buffered (void)
   g_assert_cmpuint (backup_channel_get_buffered_amount (sender->bonded), ==, 0);
   sender->fakes[0]->fail_send = FALSE;
   send_one (sender, "e");
-  g_assert_cmpuint (sequence_of (((Sent *) g_ptr_array_index (sender->fakes[0]->sent, 0))->data),
-                    ==, 4);
+  g_assert_cmpuint (
+      sequence_of (((FakeSent *) g_ptr_array_index (sender->fakes[0]->sent, 0))->data), ==, 4);
 
   /* The largest message: the smallest member's limit less the header. */
   g_assert_cmpuint (backup_channel_get_max_message_size (sender->bonded), ==, 0);
@@ -940,8 +748,8 @@ test_open (void)
 
   /* The failed send took no sequence number. */
   send_one (end, "first");
-  g_assert_cmpuint (sequence_of (((Sent *) g_ptr_array_index (end->fakes[0]->sent, 0))->data),
-                    ==, 0);
+  g_assert_cmpuint (
+      sequence_of (((FakeSent *) g_ptr_array_index (end->fakes[0]->sent, 0))->data), ==, 0);
 
   /* Open from the start: open at once, as an open data channel. */
   g_assert_true (backup_channel_is_open (already->bonded));
@@ -1090,7 +898,7 @@ test_waiting (void)
   g_autoptr (End) open_last = end_new_full (TRUE, TRUE);
   g_autoptr (End) closing = end_new_full (TRUE, TRUE);
   g_autoptr (End) relayed = end_new (TRUE);
-  g_autoptr (FakeChannel) other = g_object_new (FAKE_TYPE_CHANNEL, NULL);
+  g_autoptr (FakeChannel) other = member_new ();
   g_autoptr (GArray) wire = NULL;
 
   g_assert_false (backup_channel_is_open (end->bonded));

@@ -27,190 +27,19 @@
 #include "backup-session.h"
 #include "backup-signaling-open.h"
 #include "backup-store.h"
+#include "fake-channel.h"
 #include "store-test-util.h"
 
 /* ------------------------------------------------------------------------ */
-/* A channel the test drives                                                 */
+/* The channel the test drives (fake-channel.h), in the session's frames    */
 
-#define FAKE_TYPE_CHANNEL (fake_channel_get_type ())
-G_DECLARE_FINAL_TYPE (FakeChannel, fake_channel, FAKE, CHANNEL, GObject)
-
-typedef struct
-{
-  GBytes *data;
-  gboolean is_string;
-} Sent;
-
-struct _FakeChannel
-{
-  GObject parent_instance;
-
-  gboolean open;
-  gboolean close_called;
-  guint64 buffered; /* what get_buffered_amount() says */
-  GError *close_error;
-  GArray *sent; /* of Sent */
-};
-
-static void fake_channel_iface_init (BackupChannelInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (FakeChannel, fake_channel, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (BACKUP_TYPE_CHANNEL, fake_channel_iface_init))
-
-static const char *
-fake_get_label (BackupChannel *channel)
-{
-  return "data";
-}
-
-static gboolean
-fake_is_open (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->open;
-}
-
-static guint64
-fake_get_max_message_size (BackupChannel *channel)
-{
-  return 0;
-}
-
-static guint64
-fake_get_buffered_amount (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->buffered;
-}
-
-static void
-fake_set_low_threshold (BackupChannel *channel, guint64 threshold)
-{
-}
-
-static gboolean
-fake_send (FakeChannel *self, GBytes *data, gboolean is_string, GError **error)
-{
-  Sent sent = { g_bytes_ref (data), is_string };
-
-  if (!self->open)
-    {
-      g_bytes_unref (data);
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the fake channel is closed");
-      return FALSE;
-    }
-  g_array_append_val (self->sent, sent);
-  return TRUE;
-}
-
-static gboolean
-fake_send_bytes (BackupChannel *channel, GBytes *data, GError **error)
-{
-  return fake_send (FAKE_CHANNEL (channel), data, FALSE, error);
-}
-
-static gboolean
-fake_send_text (BackupChannel *channel, const char *text, GError **error)
-{
-  g_autoptr (GBytes) data = g_bytes_new (text, strlen (text));
-
-  return fake_send (FAKE_CHANNEL (channel), data, TRUE, error);
-}
-
-static void
-fake_close (BackupChannel *channel)
-{
-  /* The peer's answering reset is the test's to deliver. */
-  FAKE_CHANNEL (channel)->close_called = TRUE;
-}
-
-static const GError *
-fake_get_close_error (BackupChannel *channel)
-{
-  return FAKE_CHANNEL (channel)->close_error;
-}
-
-static void
-fake_channel_iface_init (BackupChannelInterface *iface)
-{
-  iface->get_label = fake_get_label;
-  iface->is_open = fake_is_open;
-  iface->get_max_message_size = fake_get_max_message_size;
-  iface->get_buffered_amount = fake_get_buffered_amount;
-  iface->set_buffered_amount_low_threshold = fake_set_low_threshold;
-  iface->send_bytes = fake_send_bytes;
-  iface->send_text = fake_send_text;
-  iface->close = fake_close;
-  iface->get_close_error = fake_get_close_error;
-}
-
-static void
-clear_sent (gpointer data)
-{
-  g_bytes_unref (((Sent *) data)->data);
-}
-
-static void
-fake_channel_finalize (GObject *object)
-{
-  FakeChannel *self = FAKE_CHANNEL (object);
-
-  g_array_unref (self->sent);
-  g_clear_error (&self->close_error);
-  G_OBJECT_CLASS (fake_channel_parent_class)->finalize (object);
-}
-
-static void
-fake_channel_class_init (FakeChannelClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = fake_channel_finalize;
-}
-
-static void
-fake_channel_init (FakeChannel *self)
-{
-  self->sent = g_array_new (FALSE, TRUE, sizeof (Sent));
-  g_array_set_clear_func (self->sent, clear_sent);
-}
-
-static void
-fake_open (FakeChannel *self)
-{
-  self->open = TRUE;
-  g_signal_emit_by_name (self, "open");
-}
-
-static void
-fake_deliver (FakeChannel *self, const void *data, gsize length, gboolean is_string)
-{
-  g_autoptr (GBytes) bytes = g_bytes_new (data, length);
-
-  g_signal_emit_by_name (self, "message", bytes, is_string);
-}
-
+/* The peer sent @frame. */
 static void
 fake_deliver_frame (FakeChannel *self, const BackupFrame *frame)
 {
   g_autoptr (GBytes) bytes = backup_frame_encode (frame);
 
-  g_signal_emit_by_name (self, "message", bytes, TRUE);
-}
-
-/* The peer reset its stream (or answered ours). */
-static void
-fake_close_cleanly (FakeChannel *self)
-{
-  self->open = FALSE;
-  g_signal_emit_by_name (self, "closed");
-}
-
-/* The association ended under the channel. */
-static void
-fake_lose (FakeChannel *self)
-{
-  self->open = FALSE;
-  self->close_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                           "The SCTP association was lost");
-  g_signal_emit_by_name (self, "error", self->close_error);
-  g_signal_emit_by_name (self, "closed");
+  fake_deliver (self, bytes, TRUE);
 }
 
 /* The control message of type @type the session sent last, or NULL. */
@@ -219,7 +48,7 @@ fake_last_frame (FakeChannel *self, BackupFrameType type)
 {
   for (guint i = self->sent->len; i > 0; i--)
     {
-      Sent *sent = &g_array_index (self->sent, Sent, i - 1);
+      FakeSent *sent = g_ptr_array_index (self->sent, i - 1);
       g_autoptr (BackupFrame) frame = NULL;
       gsize length;
       const guint8 *data;
@@ -250,7 +79,7 @@ fake_sent_binary (FakeChannel *self)
 
   for (guint i = 0; i < self->sent->len; i++)
     {
-      Sent *sent = &g_array_index (self->sent, Sent, i);
+      FakeSent *sent = g_ptr_array_index (self->sent, i);
       gsize length;
       const guint8 *data = g_bytes_get_data (sent->data, &length);
 
@@ -438,7 +267,7 @@ deliver_event (Fixture *f, Event event)
         break;
       }
     case EVENT_GARBAGE:
-      fake_deliver (f->channel, "{\"type\":", 8, TRUE);
+      fake_deliver_data (f->channel, "{\"type\":", 8, TRUE);
       break;
     case EVENT_CANCEL:
       g_cancellable_cancel (f->cancellable);
@@ -535,7 +364,7 @@ send_content (Fixture *f, gsize from, gsize to)
   const guint8 *data = g_bytes_get_data (f->content, NULL);
 
   for (gsize at = from; at < to; at += 16 * 1024)
-    fake_deliver (f->channel, data + at, MIN (16 * 1024, to - at), FALSE);
+    fake_deliver_data (f->channel, data + at, MIN (16 * 1024, to - at), FALSE);
 }
 
 static void
@@ -560,8 +389,8 @@ receiver_reach (Fixture *f, gboolean legacy, ReceiverAt at)
     {
       guint8 length = 8;
 
-      fake_deliver (f->channel, &length, 1, FALSE);
-      fake_deliver (f->channel, "data.bin", 8, FALSE);
+      fake_deliver_data (f->channel, &length, 1, FALSE);
+      fake_deliver_data (f->channel, "data.bin", 8, FALSE);
     }
   else
     send_header (f);
@@ -849,7 +678,7 @@ test_sender_legacy_closed (Fixture *f, gconstpointer data)
   assert_outcome (f, EVENT_CLEAN_CLOSE, EXPECT_SUCCEED, NULL);
   /* No control message ever went to the original tool. */
   for (guint i = 0; i < f->channel->sent->len; i++)
-    g_assert_false (g_array_index (f->channel->sent, Sent, i).is_string);
+    g_assert_false (((FakeSent *) g_ptr_array_index (f->channel->sent, i))->is_string);
 }
 
 static void
