@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "backup-bonded-channel.h"
@@ -232,8 +233,8 @@ maybe_finish (BackupBondedChannel *self)
   self->closed_emitted = TRUE;
   if (self->close_error == NULL && g_hash_table_size (self->held) > 0)
     self->close_error = g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                     "The peer's bonded channel closed with message %u missing: "
-                                     "the stream ended incomplete",
+                                     _("The transfer ended incomplete: the peer closed the "
+                                       "connection with message %u missing"),
                                      self->next_receive);
   g_hash_table_remove_all (self->held);
   self->held_bytes = 0;
@@ -326,7 +327,7 @@ send_message (BackupBondedChannel *self, const void *payload, gsize length, guin
 
   if (!all_open (self))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The bonded channel is closed");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The connection is closed"));
       return FALSE;
     }
 
@@ -502,7 +503,7 @@ member_message_cb (BackupChannel *channel, GBytes *data, gboolean is_string, gpo
   if (is_string || size < BACKUP_BONDED_HEADER_SIZE || bytes[4] > KIND_TEXT)
     {
       fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                               "The peer's bonded channel sent a malformed message on member %u",
+                               _("The peer sent a malformed message on connection %u"),
                                member->index));
       return;
     }
@@ -514,7 +515,7 @@ member_message_cb (BackupChannel *channel, GBytes *data, gboolean is_string, gpo
       || (ahead >= 0 && g_hash_table_contains (self->held, GUINT_TO_POINTER (sequence))))
     {
       fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                               "The peer's bonded channel sent message %u twice", sequence));
+                               _("The peer sent message %u twice"), sequence));
       return;
     }
 
@@ -527,8 +528,8 @@ member_message_cb (BackupChannel *channel, GBytes *data, gboolean is_string, gpo
       if (self->held_bytes + size > BACKUP_BONDED_MAX_HELD)
         {
           fail (self, g_error_new (BACKUP_ERROR, BACKUP_ERROR_PROTOCOL,
-                                   "The peer's bonded channel sent messages out of bounds "
-                                   "(message %u, more than %u MiB past message %u)",
+                                   _("The peer sent messages out of bounds (message %u, "
+                                     "more than %u MiB past message %u)"),
                                    sequence, BACKUP_BONDED_MAX_HELD / (1024 * 1024),
                                    self->next_receive));
           return;
