@@ -330,9 +330,15 @@ session_sctp_lanes (void)
   const char *text = g_getenv ("DISTRIBUTED_BACKUP_SCTP_LANES");
   guint64 lanes;
 
-  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, RTC_SDP_MAX_SCTP_LANES, &lanes, NULL))
-    return (guint) lanes;
-  return SESSION_SCTP_LANES;
+  if (text == NULL)
+    return SESSION_SCTP_LANES;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, RTC_SDP_MAX_SCTP_LANES, &lanes, NULL))
+    {
+      g_warning ("DISTRIBUTED_BACKUP_SCTP_LANES must be a number from 1 to %u, not “%s”: "
+                 "offering %u", RTC_SDP_MAX_SCTP_LANES, text, SESSION_SCTP_LANES);
+      return SESSION_SCTP_LANES;
+    }
+  return (guint) lanes;
 }
 
 /* Creates the peer connection and the pairing of this run, and starts
