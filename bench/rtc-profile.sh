@@ -5,10 +5,12 @@
 # per MB of payload (user + system, from /usr/bin/time), the figure that
 # stays comparable when other work shares the machine. Prints figures only.
 #
-#   bench/rtc-profile.sh [-n BYTES] [-r RUNS] [-s] [-p] RTC_PEER...
+#   bench/rtc-profile.sh [-n BYTES] [-r RUNS] [-w BYTES] [-s] [-p] RTC_PEER...
 #
 #   -n BYTES  payload per run (default 268435456)
 #   -r RUNS   runs per executable (default 3)
+#   -w BYTES  the sender pauses above this buffered amount and resumes at a
+#             quarter of it (default 1048576, as bench/rtc-throughput.py)
 #   -s        also count system calls of each side (strace -c; slows it down)
 #   -p        also record a profile of each side (perf record -e cpu-clock)
 #             and print the shared objects and symbols that cost most
@@ -22,20 +24,22 @@ set -eu
 
 bytes=268435456
 runs=3
+high_water=1048576
 syscalls=0
 profile=0
-while getopts n:r:sp opt; do
+while getopts n:r:w:sp opt; do
   case $opt in
   n) bytes=$OPTARG ;;
   r) runs=$OPTARG ;;
+  w) high_water=$OPTARG ;;
   s) syscalls=1 ;;
   p) profile=1 ;;
-  *) echo "usage: $0 [-n BYTES] [-r RUNS] [-s] [-p] RTC_PEER..." >&2; exit 2 ;;
+  *) echo "usage: $0 [-n BYTES] [-r RUNS] [-w BYTES] [-s] [-p] RTC_PEER..." >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 if [ $# -eq 0 ]; then
-  echo "usage: $0 [-n BYTES] [-r RUNS] [-s] [-p] RTC_PEER..." >&2
+  echo "usage: $0 [-n BYTES] [-r RUNS] [-w BYTES] [-s] [-p] RTC_PEER..." >&2
   exit 2
 fi
 for tool in /usr/bin/time python3; do
@@ -96,7 +100,7 @@ for peer in "$@"; do
     # shellcheck disable=SC2046
     /usr/bin/time -f "%U %S" -o "$work/offer.time" $(wrap offer) "$peer" --role offer \
       --local-sdp "$work/offer.json" --remote-sdp "$work/answer.json" --bind 127.0.0.1 \
-      --send-bytes "$bytes" --timeout 300 >"$work/offer.out" 2>"$work/offer.err" || true
+      --send-bytes "$bytes" --high-water "$high_water" --timeout 300 >"$work/offer.out" 2>"$work/offer.err" || true
     wait $receiver || true
     summary
     if [ $syscalls = 1 ]; then

@@ -78,6 +78,8 @@ def run_pair(impl, args, env):
            "--bytes", str(args.bytes), "--timeout", str(args.timeout), "--json"]
     if args.chunk:
         cmd += ["--chunk", str(args.chunk)]
+    if args.high_water:
+        cmd += ["--high-water", str(args.high_water)]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, env=env)
     if p.returncode != 0:
@@ -94,6 +96,9 @@ def main(argv):
                     help="implementation(s) to measure (default: all available)")
     ap.add_argument("--runs", type=int, default=1, help="runs per pair (median shown)")
     ap.add_argument("--chunk", type=int, help="message size (default: the peers' own)")
+    ap.add_argument("--high-water", type=parse_size,
+                    help="buffered amount at which each sender pauses (default 1M); "
+                         "it resumes at a quarter of it")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--rtc-peer", help="rtc-peer executable (or $RTC_PEER; "
                     "default BUILD/tests/interop/rtc-peer)")

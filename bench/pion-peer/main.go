@@ -30,8 +30,6 @@ import (
 )
 
 const (
-	highWater      = 1024 * 1024
-	lowWater       = 256 * 1024
 	dummyChannelID = 1000
 	socketBuffer   = 4 * 1024 * 1024
 )
@@ -46,7 +44,7 @@ type options struct {
 	binds                                                   stringList
 	relayOnly, receive                                      bool
 	sendBytes                                               int64
-	chunk                                                   int
+	chunk, highWater                                        int
 	timeout                                                 float64
 }
 
@@ -285,6 +283,8 @@ func parseOptions() *options {
 	fs.StringVar(&o.sendFile, "send-file", "", "send this file")
 	fs.BoolVar(&o.receive, "receive", false, "receive and hash")
 	fs.IntVar(&o.chunk, "chunk", 65535, "message size")
+	fs.IntVar(&o.highWater, "high-water", 1024*1024,
+		"pause sending above this buffered amount, resume at a quarter of it")
 	fs.Float64Var(&o.timeout, "timeout", 120, "seconds allowed for the whole run")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
@@ -323,6 +323,9 @@ func parseOptions() *options {
 	}
 	if o.chunk <= 0 || o.chunk > 65536 {
 		fail("--chunk must be between 1 and 65536")
+	}
+	if o.highWater < 65536 || o.highWater > 256*1024*1024 {
+		fail("--high-water must be between 65536 and 268435456")
 	}
 	if o.relayOnly && o.turn == "" {
 		fail("--relay-only needs --turn")
@@ -519,7 +522,7 @@ func main() {
 		rxMu.Unlock()
 	} else {
 		lowCh := make(chan struct{}, 1)
-		dc.SetBufferedAmountLowThreshold(lowWater)
+		dc.SetBufferedAmountLowThreshold(uint64(o.highWater / 4))
 		dc.OnBufferedAmountLow(func() {
 			select {
 			case lowCh <- struct{}{}:
@@ -567,7 +570,7 @@ func main() {
 				fail("send: %v", err)
 			}
 			res.Bytes += int64(n)
-			if dc.BufferedAmount() > highWater {
+			if dc.BufferedAmount() > uint64(o.highWater) {
 				select {
 				case <-lowCh:
 				case <-closedCh:

@@ -98,9 +98,13 @@ pc_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
         }
       break;
 
+    case RTC_PEER_CONNECTION_STATE_CONNECTED:
+      g_debug ("session %s: SCTP packets of up to %u bytes", run->session->session_id,
+               rtc_peer_connection_get_sctp_packet_size (pc));
+      break;
+
     case RTC_PEER_CONNECTION_STATE_NEW:
     case RTC_PEER_CONNECTION_STATE_CONNECTING:
-    case RTC_PEER_CONNECTION_STATE_CONNECTED:
     default:
       break;
     }

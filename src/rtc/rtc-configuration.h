@@ -39,6 +39,11 @@ typedef struct
    * runs the smaller of the two sides' counts; the extra ones carry only the
    * channels of "lane-channel". */
   guint sctp_lanes;
+  /* Keep every packet within RTC_ICE_BASE_DATAGRAM bytes, as versions
+   * before path MTU discovery did: say no a=x-max-datagram and probe
+   * nothing. Otherwise a peer that says it reads larger datagrams is sent
+   * packets as large as a probe of the selected pair shows it carries. */
+  gboolean fixed_packet_size;
   /* The certificate for DTLS (a reference), or NULL: a fresh one for each
    * peer connection. */
   RtcCertificate *certificate;

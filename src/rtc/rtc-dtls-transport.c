@@ -693,6 +693,27 @@ rtc_dtls_transport_get_client (RtcDtlsTransport *self)
 }
 
 void
+rtc_dtls_transport_raise_mtu (RtcDtlsTransport *self, guint size)
+{
+  g_return_if_fail (RTC_IS_DTLS_TRANSPORT (self));
+
+  /* A record holds at most 16 KiB of data (RFC 6347 §4.1). */
+  size = MIN (size, G_MAXUINT16);
+  if (self->session != NULL && size > gnutls_dtls_get_mtu (self->session))
+    gnutls_dtls_set_mtu (self->session, size);
+}
+
+guint
+rtc_dtls_transport_get_record_capacity (RtcDtlsTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_DTLS_TRANSPORT (self), 0);
+
+  if (self->session == NULL)
+    return RTC_DTLS_MAX_PAYLOAD;
+  return MIN (gnutls_dtls_get_data_mtu (self->session), 16384);
+}
+
+void
 rtc_dtls_transport_set_handshake_timeout (RtcDtlsTransport *self, guint timeout_ms)
 {
   g_return_if_fail (RTC_IS_DTLS_TRANSPORT (self));

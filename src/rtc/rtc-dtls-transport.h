@@ -50,6 +50,13 @@ gboolean rtc_dtls_transport_get_client (RtcDtlsTransport *self);
 
 /* Milliseconds a handshake may take before the transport fails (default
  * 30000). Must be called before the handshake starts. */
+/* Raises the largest datagram handed to the lower transport above
+ * RTC_DTLS_MTU, once the path is known to carry @size bytes (never
+ * lowered: records already sent at a size may need sending again). */
+void rtc_dtls_transport_raise_mtu (RtcDtlsTransport *self, guint size);
+/* The most application data one record takes now. */
+guint rtc_dtls_transport_get_record_capacity (RtcDtlsTransport *self);
+
 void rtc_dtls_transport_set_handshake_timeout (RtcDtlsTransport *self, guint timeout_ms);
 
 G_END_DECLS

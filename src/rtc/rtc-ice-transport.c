@@ -41,6 +41,22 @@
  * datagram from another address, a truncated datagram, a socket error)
  * hands the socket back to libnice for good, dropping only that datagram:
  * STUN and SCTP both retransmit.
+ *
+ * Path MTU: every path is taken to carry RTC_ICE_BASE_DATAGRAM bytes. When
+ * the peer says it reads larger datagrams (a=x-max-datagram, this program's
+ * own) and the transport reads the selected pair's socket directly, it
+ * probes for more, in the manner of RFC 8899 (datagram packetization layer
+ * path MTU discovery) with ICE's own messages: Binding requests padded to
+ * the datagram sizes of common links (a 1500-byte Ethernet, a 9000-byte
+ * jumbo frame, the largest DTLS record), sent with the don't-fragment bit
+ * and never fragmented here, PROBE_ROUNDS times PROBE_INTERVAL_MS apart
+ * until answered. The largest size answered is the path MTU (the
+ * "path-mtu" property); a size the local link refuses (EMSGSIZE) fails at
+ * once. Only a whole request is answered: a path that drops or truncates
+ * it, or a peer that reads less, answers nothing. When the selected pair
+ * changes, the sizes up to the current one are probed again, so the path
+ * MTU can only fall while the transport lives (an SCTP association cannot
+ * take larger packets once set up).
  */
 #include "config.h"
 
@@ -49,6 +65,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <gnutls/crypto.h>
 #include <gio/gio.h>
 
 #include <nice/agent.h>
@@ -69,10 +86,18 @@
 #define COMPONENT_ID 1
 #define DEFAULT_ICE_TIMEOUT_MS 30000
 #define DEFAULT_SOCKET_BUFFER_SIZE (4 * 1024 * 1024)
-/* Packets batched per sendmmsg(), and the largest packet a batch slot takes
- * (DTLS records of 1200-byte SCTP packets are ~1250 bytes). */
+/* Packets batched per sendmmsg(), and the smallest batch slot (DTLS records
+ * of 1200-byte SCTP packets are ~1250 bytes); slots grow to the path MTU. */
 #define SEND_BATCH_PACKETS 64
 #define SEND_BATCH_SLOT 1500
+/* Path MTU probes (see the top): rounds, their interval, and the largest
+ * datagram worth probing: a DTLS record of 16 KiB (RFC 6347's limit) with
+ * AES-GCM's 37 bytes of header, nonce and tag, rounded down to STUN's
+ * 4-byte unit. */
+#define PROBE_ROUNDS 3
+#define PROBE_INTERVAL_MS 200
+#define PROBE_LARGEST 16420
+#define MAX_PROBES 3
 /* Limits of one UDP_SEGMENT message: the kernel's segment count, and the
  * largest UDP payload. */
 #define GSO_MAX_SEGMENTS 64
@@ -174,6 +199,24 @@ struct _RtcIceTransport
   } recv_controls[RECV_BATCH_MESSAGES];
   char *local_ufrag;
   char *local_password;
+
+  /* Path MTU (see the top). */
+  char *remote_ufrag;
+  char *remote_password;
+  guint32 local_priority;  /* of the selected pair's local candidate */
+  guint64 tie_breaker;
+  guint peer_max_datagram; /* a=x-max-datagram; 0: none */
+  guint path_mtu;          /* the largest datagram known to reach the peer */
+  guint probe_limit;       /* sizes above this are not probed */
+  gboolean probe_done;     /* no probe runs or will, until the pair changes */
+  GSource *probe_source;
+  guint probe_round;
+  guint probe_count;
+  guint probe_sizes[MAX_PROBES]; /* largest first */
+  guint8 probe_ids[MAX_PROBES][12];
+  gboolean probe_failed[MAX_PROBES];
+  guint probe_best;  /* the largest size answered, or 0 */
+  guint send_slot;   /* the size of a send batch slot */
 };
 
 G_DEFINE_FINAL_TYPE (RtcIceTransport, rtc_ice_transport, RTC_TYPE_TRANSPORT)
@@ -183,6 +226,7 @@ enum
   PROP_0,
   PROP_CONTROLLING,
   PROP_SELECTED_PAIR,
+  PROP_PATH_MTU,
   N_PROPS
 };
 
@@ -518,7 +562,8 @@ update_direct_socket (RtcIceTransport *self)
 
   if (self->batch_data == NULL)
     {
-      self->batch_data = g_malloc ((gsize) SEND_BATCH_PACKETS * SEND_BATCH_SLOT);
+      self->send_slot = MAX (SEND_BATCH_SLOT, self->path_mtu);
+      self->batch_data = g_malloc ((gsize) SEND_BATCH_PACKETS * self->send_slot);
       self->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
       ((FlushSource *) self->flush_source)->transport = self;
       g_source_set_priority (self->flush_source, G_PRIORITY_HIGH);
@@ -526,7 +571,8 @@ update_direct_socket (RtcIceTransport *self)
       g_source_attach (self->flush_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
     }
   for (guint i = 0; i < SEND_BATCH_PACKETS; i++)
-    self->batch_vectors[i].iov_base = self->batch_data + (gsize) i * SEND_BATCH_SLOT;
+    self->batch_vectors[i].iov_base = self->batch_data + (gsize) i * self->send_slot;
+  self->local_priority = local->priority;
   self->direct_socket = socket;
   update_direct_receiving (self);
 }
@@ -560,12 +606,184 @@ deliver_from_peer (RtcIceTransport *self, const guint8 *data, gsize length)
   return !self->closed;
 }
 
+/* --- path MTU --- */
+
+/* The batch's slots take any packet up to the path MTU. */
+static void
+resize_batch (RtcIceTransport *self)
+{
+  guint slot = MAX (SEND_BATCH_SLOT, self->path_mtu);
+
+  if (self->batch_data == NULL || slot <= self->send_slot)
+    return;
+  flush_batch (self);
+  g_free (self->batch_data);
+  self->send_slot = slot;
+  self->batch_data = g_malloc ((gsize) SEND_BATCH_PACKETS * slot);
+  for (guint i = 0; i < SEND_BATCH_PACKETS; i++)
+    self->batch_vectors[i].iov_base = self->batch_data + (gsize) i * slot;
+}
+
+static void
+finish_probe (RtcIceTransport *self)
+{
+  guint found = self->probe_best != 0 ? self->probe_best : RTC_ICE_BASE_DATAGRAM;
+
+  clear_source (&self->probe_source);
+  self->probe_done = TRUE;
+  if (self->probe_count > 0)
+    g_debug ("ICE transport %p: path MTU %u bytes (was %u)", self, found, self->path_mtu);
+  self->probe_count = 0;
+  /* Never above what the pair had before (see the top). */
+  self->path_mtu = MIN (found, self->probe_limit);
+  resize_batch (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH_MTU]);
+}
+
+/* The largest size that may still be answered. */
+static guint
+largest_open_probe (RtcIceTransport *self)
+{
+  for (guint i = 0; i < self->probe_count; i++)
+    if (!self->probe_failed[i])
+      return self->probe_sizes[i];
+  return 0;
+}
+
+static void
+send_probe (RtcIceTransport *self, guint index)
+{
+  int fd = g_socket_get_fd (self->direct_socket);
+  gboolean ipv4 = self->direct_address.ss_family == AF_INET;
+  int level = ipv4 ? IPPROTO_IP : IPPROTO_IPV6;
+  int option = ipv4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER;
+  int probe_mode = ipv4 ? IP_PMTUDISC_PROBE : IPV6_PMTUDISC_PROBE;
+  int mode = 0;
+  socklen_t mode_length = sizeof mode;
+  g_autofree char *username = g_strconcat (self->remote_ufrag, ":", self->local_ufrag, NULL);
+  g_autofree guint8 *packet = g_malloc (self->probe_sizes[index]);
+  gsize length;
+  gboolean restore;
+
+  length = rtc_stun_write_padded_binding_request (
+    self->probe_ids[index], username, self->remote_password, self->controlling,
+    self->tie_breaker, self->local_priority, self->probe_sizes[index], packet);
+  if (length == 0)
+    {
+      self->probe_failed[index] = TRUE;
+      return;
+    }
+
+  /* The don't-fragment bit for this datagram only: a probe that the kernel
+   * cut into fragments would prove nothing. */
+  restore = getsockopt (fd, level, option, &mode, &mode_length) == 0
+            && setsockopt (fd, level, option, &probe_mode, sizeof probe_mode) == 0;
+  if (sendto (fd, packet, length, MSG_DONTWAIT, (const struct sockaddr *) &self->direct_address,
+              self->direct_address_length)
+      < 0)
+    {
+      g_debug ("ICE transport %p: path MTU probe of %" G_GSIZE_FORMAT " bytes not sent: %s",
+               self, length, g_strerror (errno));
+      if (errno == EMSGSIZE)
+        self->probe_failed[index] = TRUE;
+    }
+  if (restore)
+    setsockopt (fd, level, option, &mode, sizeof mode);
+}
+
+/* Sends each size not yet settled: larger than what was answered, not
+ * refused by the local link. */
+static void
+send_probes (RtcIceTransport *self)
+{
+  for (guint i = 0; i < self->probe_count; i++)
+    if (!self->probe_failed[i] && self->probe_sizes[i] > self->probe_best)
+      send_probe (self, i);
+}
+
+static gboolean
+probe_tick_cb (gpointer user_data)
+{
+  RtcIceTransport *self = user_data;
+
+  self->probe_round++;
+  if (self->probe_round >= PROBE_ROUNDS || largest_open_probe (self) <= self->probe_best)
+    {
+      g_clear_pointer (&self->probe_source, g_source_unref);
+      finish_probe (self);
+      return G_SOURCE_REMOVE;
+    }
+  send_probes (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A STUN response while probing: TRUE if it answers one of the probes. */
+static gboolean
+probe_answered (RtcIceTransport *self, const guint8 *packet, gsize length)
+{
+  for (guint i = 0; i < self->probe_count; i++)
+    if (rtc_stun_check_binding_response (packet, length, self->probe_ids[i],
+                                         self->remote_password))
+      {
+        self->probe_best = MAX (self->probe_best, self->probe_sizes[i]);
+        if (largest_open_probe (self) <= self->probe_best)
+          finish_probe (self);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* Starts probing the selected pair, if the peer reads more than the base
+ * size and nothing was settled for this pair yet. */
+static void
+start_probe (RtcIceTransport *self)
+{
+  const guint ipv4_sizes[] = { PROBE_LARGEST, 9000 - 28, 1500 - 28 };
+  const guint ipv6_sizes[] = { PROBE_LARGEST, 9000 - 48, 1500 - 48 };
+  const guint *sizes = self->direct_address.ss_family == AF_INET ? ipv4_sizes : ipv6_sizes;
+  guint limit = MIN (self->peer_max_datagram, self->probe_limit);
+
+  if (self->probe_done || self->probe_source != NULL)
+    return;
+
+  self->probe_count = 0;
+  self->probe_best = 0;
+  self->probe_round = 0;
+  if (self->remote_password != NULL && self->local_ufrag != NULL)
+    for (guint i = 0; i < MAX_PROBES; i++)
+      if (sizes[i] > RTC_ICE_BASE_DATAGRAM && sizes[i] <= limit)
+        {
+          guint n = self->probe_count++;
+
+          self->probe_sizes[n] = sizes[i];
+          self->probe_failed[n] = FALSE;
+          gnutls_rnd (GNUTLS_RND_NONCE, self->probe_ids[n], sizeof self->probe_ids[n]);
+        }
+  if (self->probe_count == 0)
+    {
+      finish_probe (self);
+      return;
+    }
+
+  send_probes (self);
+  if (largest_open_probe (self) == 0)
+    {
+      finish_probe (self);
+      return;
+    }
+  self->probe_source = g_timeout_source_new (PROBE_INTERVAL_MS);
+  g_source_set_callback (self->probe_source, probe_tick_cb, self, NULL);
+  g_source_set_name (self->probe_source, "RtcIceTransport path MTU probe");
+  g_source_attach (self->probe_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+}
+
 /* --- direct receiving --- */
 
 static void
 stop_direct_receiving (RtcIceTransport *self)
 {
   clear_source (&self->recv_source);
+  clear_source (&self->probe_source);
   if (self->gro_enabled)
     {
       /* libnice expects one datagram per read. */
@@ -602,6 +820,8 @@ give_back_socket (RtcIceTransport *self, const char *why)
   g_debug ("ICE transport %p: libnice reads the socket again: %s", self, why);
   self->recv_given_back = TRUE;
   stop_direct_receiving (self);
+  if (!self->probe_done)
+    finish_probe (self);
 }
 
 static gboolean
@@ -636,6 +856,8 @@ handle_stun (RtcIceTransport *self, int fd, const guint8 *packet, gsize length,
   guint8 response[RTC_STUN_RESPONSE_MAX];
   gsize response_length;
 
+  if (self->probe_source != NULL && probe_answered (self, packet, length))
+    return;
   if (!rtc_stun_check_binding_request (packet, length, self->local_ufrag, self->local_password))
     return;
   response_length = rtc_stun_write_binding_response (packet, (const struct sockaddr *) from,
@@ -770,6 +992,7 @@ update_direct_receiving (RtcIceTransport *self)
   g_source_set_name (self->recv_source, "RtcIceTransport direct receive");
   g_source_attach (self->recv_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
   g_debug ("ICE transport %p: reading the selected pair's socket directly", self);
+  start_probe (self);
 }
 
 /* --- state --- */
@@ -948,8 +1171,16 @@ new_selected_pair_cb (NiceAgent *agent, guint stream_id, guint component_id,
   self->selected_pair = g_strdup_printf ("%s <-> %s", local_text, remote_text);
   g_debug ("ICE transport %p: selected pair %s", self, self->selected_pair);
 
+  /* A new path: probe it again, up to what the old one took. */
+  if (self->probe_done && self->path_mtu > RTC_ICE_BASE_DATAGRAM)
+    {
+      self->probe_done = FALSE;
+      self->probe_limit = self->path_mtu;
+    }
   configure_sockets (self);
   update_direct_socket (self);
+  if (!self->probe_done && (self->direct_socket == NULL || self->recv_given_back))
+    finish_probe (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_PAIR]);
 }
 
@@ -1231,6 +1462,10 @@ rtc_ice_transport_set_remote_credentials (RtcIceTransport *self, const char *ufr
     }
 
   self->have_remote_credentials = TRUE;
+  g_free (self->remote_ufrag);
+  self->remote_ufrag = g_strdup (ufrag);
+  g_free (self->remote_password);
+  self->remote_password = g_strdup (pwd);
   maybe_start_checks (self);
 }
 
@@ -1341,7 +1576,7 @@ rtc_ice_transport_send (RtcTransport *transport, const guint8 *data, gsize lengt
       return FALSE;
     }
 
-  if (self->direct_socket != NULL && length <= SEND_BATCH_SLOT)
+  if (self->direct_socket != NULL && length <= self->send_slot)
     {
       guint i = self->batch_length++;
 
@@ -1440,6 +1675,8 @@ rtc_ice_transport_finalize (GObject *object)
   g_clear_pointer (&self->recv_data, g_free);
   g_clear_pointer (&self->local_ufrag, g_free);
   g_clear_pointer (&self->local_password, g_free);
+  g_clear_pointer (&self->remote_ufrag, g_free);
+  g_clear_pointer (&self->remote_password, g_free);
 
   G_OBJECT_CLASS (rtc_ice_transport_parent_class)->finalize (object);
 }
@@ -1458,6 +1695,10 @@ rtc_ice_transport_get_property (GObject *object, guint prop_id, GValue *value,
 
     case PROP_SELECTED_PAIR:
       g_value_set_string (value, self->selected_pair);
+      break;
+
+    case PROP_PATH_MTU:
+      g_value_set_uint (value, self->path_mtu);
       break;
 
     default:
@@ -1501,6 +1742,10 @@ rtc_ice_transport_class_init (RtcIceTransportClass *klass)
   properties[PROP_SELECTED_PAIR] =
     g_param_spec_string ("selected-pair", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Notified whenever a probe ends, changed or not. */
+  properties[PROP_PATH_MTU] =
+    g_param_spec_uint ("path-mtu", NULL, NULL, 0, G_MAXUINT, RTC_ICE_BASE_DATAGRAM,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* "candidate:..." without "a=" and without line end. */
@@ -1516,6 +1761,10 @@ static void
 rtc_ice_transport_init (RtcIceTransport *self)
 {
   self->gso_enabled = TRUE;
+  self->path_mtu = RTC_ICE_BASE_DATAGRAM;
+  self->probe_limit = G_MAXUINT;
+  self->send_slot = SEND_BATCH_SLOT;
+  gnutls_rnd (GNUTLS_RND_NONCE, &self->tie_breaker, sizeof self->tie_breaker);
   self->stun_servers = g_array_new (FALSE, TRUE, sizeof (StunServer));
   g_array_set_clear_func (self->stun_servers, (GDestroyNotify) stun_server_clear);
   self->turn_servers = g_array_new (FALSE, TRUE, sizeof (TurnServer));
@@ -1609,4 +1858,32 @@ rtc_ice_transport_is_receiving_directly (RtcIceTransport *self)
   g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), FALSE);
 
   return self->recv_source != NULL;
+}
+
+void
+rtc_ice_transport_set_peer_max_datagram (RtcIceTransport *self, guint size)
+{
+  g_return_if_fail (RTC_IS_ICE_TRANSPORT (self));
+
+  self->peer_max_datagram = size;
+}
+
+guint
+rtc_ice_transport_get_path_mtu (RtcIceTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), RTC_ICE_BASE_DATAGRAM);
+
+  return self->path_mtu;
+}
+
+gboolean
+rtc_ice_transport_is_path_mtu_settled (RtcIceTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_ICE_TRANSPORT (self), TRUE);
+
+  if (self->probe_done || self->closed || self->peer_max_datagram <= RTC_ICE_BASE_DATAGRAM)
+    return TRUE;
+  /* Connected over a relay, or read by libnice: nothing will probe. */
+  return rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED
+         && (self->direct_socket == NULL || self->recv_given_back);
 }

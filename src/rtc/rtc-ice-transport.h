@@ -86,4 +86,21 @@ char *rtc_ice_transport_dup_selected_pair (RtcIceTransport *self);
  * batches, instead of through libnice (see rtc-ice-transport.c). */
 gboolean rtc_ice_transport_is_receiving_directly (RtcIceTransport *self);
 
+/* The UDP payload every path is taken to carry (a DTLS record of a
+ * 1200-byte SCTP packet fits), and the largest we read from a peer (what
+ * a=x-max-datagram says). */
+#define RTC_ICE_BASE_DATAGRAM 1280
+#define RTC_ICE_MAX_RECEIVE_DATAGRAM 65507
+
+/* The largest datagram the peer reads, from its a=x-max-datagram (0: it
+ * said nothing, so nothing larger than RTC_ICE_BASE_DATAGRAM is tried).
+ * Call before the transport connects. */
+void rtc_ice_transport_set_peer_max_datagram (RtcIceTransport *self, guint size);
+/* The largest datagram known to reach the peer on the selected pair
+ * (RTC_ICE_BASE_DATAGRAM until a probe shows more; see the "path-mtu"
+ * property, notified when a probe ends). */
+guint rtc_ice_transport_get_path_mtu (RtcIceTransport *self);
+/* No probe runs or is still to come for the selected pair. */
+gboolean rtc_ice_transport_is_path_mtu_settled (RtcIceTransport *self);
+
 G_END_DECLS

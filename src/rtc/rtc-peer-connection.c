@@ -26,6 +26,8 @@
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_MESSAGE_SIZE 262144
+#define PATH_MTU_WAIT_MS 1500
+
 /* What the lanes share: one association's window, split, so that a path
  * without loss has no more in flight than with one; no lane below 512 KiB
  * (which fills 50 ms at 85 Mbit/s). */
@@ -73,6 +75,10 @@ struct _RtcPeerConnection
 
   GPtrArray *pending_channels; /* RtcDataChannel, until SCTP connects */
   GSource *timeout_source;
+  /* Once DTLS is up, SCTP waits this long at most for ICE's path MTU probe
+   * (an association's packet size is fixed when it is set up). */
+  GSource *path_mtu_wait_source;
+  gboolean path_mtu_wait_over;
 };
 
 G_DEFINE_FINAL_TYPE (RtcPeerConnection, rtc_peer_connection, G_TYPE_OBJECT)
@@ -111,6 +117,11 @@ clear_timeout (RtcPeerConnection *self)
     {
       g_source_destroy (self->timeout_source);
       g_clear_pointer (&self->timeout_source, g_source_unref);
+    }
+  if (self->path_mtu_wait_source != NULL)
+    {
+      g_source_destroy (self->path_mtu_wait_source);
+      g_clear_pointer (&self->path_mtu_wait_source, g_source_unref);
     }
 }
 
@@ -308,8 +319,23 @@ lane_sctp_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
     }
 }
 
+/* The SCTP packet size for the path ICE found: what one DTLS record of
+ * the path MTU takes, less room for usrsctp's common header, which it
+ * does not count in the path MTU it is given. */
+static guint
+path_packet_size (RtcPeerConnection *self)
+{
+  guint datagram = rtc_ice_transport_get_path_mtu (self->ice);
+
+  if (datagram <= RTC_ICE_BASE_DATAGRAM)
+    return RTC_SCTP_PACKET_SIZE;
+  rtc_dtls_transport_raise_mtu (self->dtls, datagram);
+  return MAX ((rtc_dtls_transport_get_record_capacity (self->dtls) - 16) & ~3u,
+              RTC_SCTP_PACKET_SIZE);
+}
+
 static void
-start_lanes (RtcPeerConnection *self, guint lanes, guint64 local_max)
+start_lanes (RtcPeerConnection *self, guint lanes, guint64 local_max, guint packet_size)
 {
   gsize window = MAX (LANES_RECEIVE_WINDOW / lanes, LANE_MIN_RECEIVE_WINDOW);
 
@@ -318,18 +344,19 @@ start_lanes (RtcPeerConnection *self, guint lanes, guint64 local_max)
       = rtc_lane_transports_new (RTC_TRANSPORT (self->dtls), RTC_SDP_DEFAULT_SCTP_PORT, lanes);
   self->lane_sctps = g_ptr_array_new_with_free_func (g_object_unref);
   self->lane_routers = g_ptr_array_new_with_free_func (g_object_unref);
-  self->sctp = rtc_sctp_transport_new_with_window (g_ptr_array_index (self->lane_transports, 0),
-                                                   self->dtls_client, RTC_SDP_DEFAULT_SCTP_PORT,
-                                                   self->remote->sctp_port, window);
+  self->sctp = rtc_sctp_transport_new_full (g_ptr_array_index (self->lane_transports, 0),
+                                            self->dtls_client, RTC_SDP_DEFAULT_SCTP_PORT,
+                                            self->remote->sctp_port, window, packet_size);
   for (guint i = 1; i < lanes; i++)
     {
       RtcSctpTransport *sctp;
       RtcChannelRouter *router;
 
-      sctp = rtc_sctp_transport_new_with_window (g_ptr_array_index (self->lane_transports, i),
-                                                 self->dtls_client,
-                                                 (guint16) (RTC_SDP_DEFAULT_SCTP_PORT + i),
-                                                 (guint16) (self->remote->sctp_port + i), window);
+      sctp = rtc_sctp_transport_new_full (g_ptr_array_index (self->lane_transports, i),
+                                          self->dtls_client,
+                                          (guint16) (RTC_SDP_DEFAULT_SCTP_PORT + i),
+                                          (guint16) (self->remote->sctp_port + i), window,
+                                          packet_size);
       rtc_sctp_transport_set_max_message_sizes (sctp, local_max, self->remote->max_message_size);
       router = rtc_channel_router_new (sctp);
       g_ptr_array_add (self->lane_sctps, sctp);
@@ -351,16 +378,20 @@ start_sctp (RtcPeerConnection *self)
   guint64 local_max = self->config->max_message_size != 0 ? self->config->max_message_size
                                                           : DEFAULT_MAX_MESSAGE_SIZE;
   guint lanes;
+  guint packet_size;
 
   if (self->sctp != NULL)
     return;
 
+  packet_size = path_packet_size (self);
+  g_debug ("SCTP packets of up to %u bytes", packet_size);
   lanes = rtc_peer_connection_get_sctp_lanes (self);
   if (lanes > 1)
-    start_lanes (self, lanes, local_max);
+    start_lanes (self, lanes, local_max, packet_size);
   else
-    self->sctp = rtc_sctp_transport_new (RTC_TRANSPORT (self->dtls), self->dtls_client,
-                                         RTC_SDP_DEFAULT_SCTP_PORT, self->remote->sctp_port);
+    self->sctp = rtc_sctp_transport_new_full (RTC_TRANSPORT (self->dtls), self->dtls_client,
+                                              RTC_SDP_DEFAULT_SCTP_PORT, self->remote->sctp_port,
+                                              0, packet_size);
   rtc_sctp_transport_set_max_message_sizes (self->sctp, local_max, self->remote->max_message_size);
   /* Before our own handlers: the channels hear of the association's end
    * first. */
@@ -368,6 +399,63 @@ start_sctp (RtcPeerConnection *self)
   g_signal_connect (self->router, "data-channel", G_CALLBACK (router_data_channel_cb), self);
   g_signal_connect (self->sctp, "notify::state", G_CALLBACK (sctp_state_cb), self);
   sctp_state_cb (G_OBJECT (self->sctp), NULL, self);
+}
+
+static gboolean
+path_mtu_wait_cb (gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  g_clear_pointer (&self->path_mtu_wait_source, g_source_unref);
+  self->path_mtu_wait_over = TRUE;
+  g_debug ("No path MTU yet: SCTP starts with small packets");
+  start_sctp (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* SCTP starts once DTLS is up and ICE's path MTU probe is over (or took
+ * too long). */
+static void
+maybe_start_sctp (RtcPeerConnection *self)
+{
+  if (self->sctp != NULL || self->dtls == NULL
+      || rtc_transport_get_state (RTC_TRANSPORT (self->dtls)) != RTC_TRANSPORT_STATE_CONNECTED)
+    return;
+  if (!self->path_mtu_wait_over && !rtc_ice_transport_is_path_mtu_settled (self->ice))
+    {
+      if (self->path_mtu_wait_source == NULL)
+        {
+          self->path_mtu_wait_source = g_timeout_source_new (PATH_MTU_WAIT_MS);
+          g_source_set_callback (self->path_mtu_wait_source, path_mtu_wait_cb, self, NULL);
+          g_source_attach (self->path_mtu_wait_source, self->context);
+        }
+      return;
+    }
+  if (self->path_mtu_wait_source != NULL)
+    {
+      g_source_destroy (self->path_mtu_wait_source);
+      g_clear_pointer (&self->path_mtu_wait_source, g_source_unref);
+    }
+  start_sctp (self);
+}
+
+/* A probe ended: before SCTP, it may start; after, a new pair may take less
+ * than the associations send. */
+static void
+ice_path_mtu_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  guint packet_size;
+
+  if (self->sctp == NULL)
+    {
+      maybe_start_sctp (self);
+      return;
+    }
+  packet_size = path_packet_size (self);
+  rtc_sctp_transport_lower_packet_size (self->sctp, packet_size);
+  for (guint i = 0; self->lane_sctps != NULL && i < self->lane_sctps->len; i++)
+    rtc_sctp_transport_lower_packet_size (g_ptr_array_index (self->lane_sctps, i), packet_size);
 }
 
 /* --- DTLS --- */
@@ -381,7 +469,7 @@ dtls_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
   switch (rtc_transport_get_state (dtls))
     {
     case RTC_TRANSPORT_STATE_CONNECTED:
-      start_sctp (self);
+      maybe_start_sctp (self);
       break;
     case RTC_TRANSPORT_STATE_FAILED:
       fail (self, rtc_transport_get_error (dtls));
@@ -490,6 +578,8 @@ apply_remote_to_ice (RtcPeerConnection *self)
   if (self->ice == NULL || self->remote == NULL)
     return;
 
+  if (!self->config->fixed_packet_size)
+    rtc_ice_transport_set_peer_max_datagram (self->ice, self->remote->max_datagram);
   rtc_ice_transport_set_remote_credentials (self->ice, self->remote->ice_ufrag,
                                             self->remote->ice_pwd);
   feed_remote_candidates (self);
@@ -506,6 +596,7 @@ ensure_ice (RtcPeerConnection *self, gboolean controlling, GError **error)
   g_signal_connect (self->ice, "local-candidate", G_CALLBACK (ice_local_candidate_cb), self);
   g_signal_connect (self->ice, "gathering-done", G_CALLBACK (ice_gathering_done_cb), self);
   g_signal_connect (self->ice, "notify::state", G_CALLBACK (ice_state_cb), self);
+  g_signal_connect (self->ice, "notify::path-mtu", G_CALLBACK (ice_path_mtu_cb), self);
   apply_remote_to_ice (self);
   return rtc_ice_transport_gather (self->ice, error);
 }
@@ -525,6 +616,7 @@ build_local_description (RtcPeerConnection *self)
   desc->mid = g_strdup (self->mid);
   desc->sctp_port = RTC_SDP_DEFAULT_SCTP_PORT;
   desc->sctp_lanes = local_lanes (self);
+  desc->max_datagram = self->config->fixed_packet_size ? 0 : RTC_ICE_MAX_RECEIVE_DATAGRAM;
   desc->max_message_size = self->config->max_message_size != 0 ? self->config->max_message_size
                                                                : DEFAULT_MAX_MESSAGE_SIZE;
   for (guint i = 0; i < self->local_candidates->len; i++)
@@ -1117,4 +1209,12 @@ rtc_peer_connection_new (const RtcConfiguration *config)
   if (self->config->certificate != NULL)
     self->certificate = g_object_ref (self->config->certificate);
   return self;
+}
+
+guint
+rtc_peer_connection_get_sctp_packet_size (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), 0);
+
+  return self->sctp != NULL ? rtc_sctp_transport_get_packet_size (self->sctp) : 0;
 }

@@ -128,6 +128,10 @@ RtcDataChannel *rtc_peer_connection_create_data_channel (RtcPeerConnection *self
  * RtcConfiguration.sctp_lanes (a peer that does not say: 1). Lane 0
  * carries the channels of create_data_channel() and "data-channel"; each
  * other lane carries one channel, given by "lane-channel". */
+/* The largest SCTP packet the connection sends (RTC_SCTP_PACKET_SIZE, or
+ * more on a path a probe showed to carry more; see RtcConfiguration
+ * .fixed_packet_size), or 0 before SCTP starts. */
+guint rtc_peer_connection_get_sctp_packet_size (RtcPeerConnection *self);
 guint rtc_peer_connection_get_sctp_lanes (RtcPeerConnection *self);
 
 void rtc_peer_connection_close (RtcPeerConnection *self);

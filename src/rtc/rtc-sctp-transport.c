@@ -25,8 +25,6 @@
 #include "rtc-error.h"
 #include "rtc-sctp-transport.h"
 
-/* Packets must fit any path once DTLS, UDP, IP and TURN headers are added. */
-#define RTC_SCTP_PATH_MTU 1200
 #define RTC_SCTP_SEND_BUFFER (8 * 1024 * 1024)
 /* The receive window. usrsctp tracks at most 4,096 TSNs past the first
  * one missing and drops what arrives beyond them unseen: a window of more
@@ -80,6 +78,7 @@ struct _RtcSctpTransport
   guint16 local_port;
   guint16 remote_port;
   int receive_window; /* SO_RCVBUF */
+  guint packet_size;  /* the path MTU usrsctp is given */
   guint64 local_max_message_size;
   guint64 remote_max_message_size;
 
@@ -904,7 +903,7 @@ configure_socket (RtcSctpTransport *self, GError **error)
   memset (&params, 0, sizeof params);
   params.spp_assoc_id = SCTP_FUTURE_ASSOC;
   params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-  params.spp_pathmtu = RTC_SCTP_PATH_MTU;
+  params.spp_pathmtu = self->packet_size;
   params.spp_hbinterval = RTC_SCTP_HEARTBEAT_INTERVAL_MS;
 
   memset (&init, 0, sizeof init);
@@ -1897,6 +1896,18 @@ rtc_sctp_transport_new_with_window (RtcTransport *lower,
                                     guint16 remote_port,
                                     gsize receive_window)
 {
+  return rtc_sctp_transport_new_full (lower, dtls_client, local_port, remote_port, receive_window,
+                                      0);
+}
+
+RtcSctpTransport *
+rtc_sctp_transport_new_full (RtcTransport *lower,
+                             gboolean dtls_client,
+                             guint16 local_port,
+                             guint16 remote_port,
+                             gsize receive_window,
+                             guint packet_size)
+{
   RtcSctpTransport *self;
 
   g_return_val_if_fail (RTC_IS_TRANSPORT (lower), NULL);
@@ -1908,6 +1919,8 @@ rtc_sctp_transport_new_with_window (RtcTransport *lower,
   self->remote_port = remote_port;
   self->receive_window = receive_window != 0 ? (int) MIN (receive_window, RTC_SCTP_RECEIVE_BUFFER)
                                              : RTC_SCTP_RECEIVE_BUFFER;
+  /* usrsctp keeps a path MTU in 16 bits. */
+  self->packet_size = CLAMP (packet_size, RTC_SCTP_PACKET_SIZE, 65000);
 
   sctp_global_acquire ();
   G_LOCK (sctp_registry);
@@ -1925,4 +1938,41 @@ rtc_sctp_transport_new_with_window (RtcTransport *lower,
     start (self);
 
   return self;
+}
+
+guint
+rtc_sctp_transport_get_packet_size (RtcSctpTransport *self)
+{
+  g_return_val_if_fail (RTC_IS_SCTP_TRANSPORT (self), RTC_SCTP_PACKET_SIZE);
+
+  return self->packet_size;
+}
+
+void
+rtc_sctp_transport_lower_packet_size (RtcSctpTransport *self, guint packet_size)
+{
+  struct sctp_paddrparams params;
+
+  g_return_if_fail (RTC_IS_SCTP_TRANSPORT (self));
+
+  packet_size = MAX (packet_size, RTC_SCTP_PACKET_SIZE);
+  if (packet_size >= self->packet_size)
+    return;
+  self->packet_size = packet_size;
+  if (self->sock == NULL)
+    return;
+
+  /* On a one-to-one socket this is the association's own. */
+  memset (&params, 0, sizeof params);
+  params.spp_assoc_id = 0;
+  params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+  params.spp_pathmtu = packet_size;
+  params.spp_hbinterval = RTC_SCTP_HEARTBEAT_INTERVAL_MS;
+  self->depth++;
+  if (usrsctp_setsockopt (self->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &params, sizeof params)
+      != 0)
+    g_debug ("SCTP transport %p: packet size not lowered: %s", self, g_strerror (errno));
+  else
+    g_debug ("SCTP transport %p: packets of at most %u bytes", self, packet_size);
+  self->depth--;
 }

@@ -19,6 +19,9 @@
 
 G_BEGIN_DECLS
 
+/* Packets that fit any path once DTLS, UDP, IP and TURN headers are added. */
+#define RTC_SCTP_PACKET_SIZE 1200
+
 /* Outgoing streams asked for at association set-up. */
 #define RTC_SCTP_MAX_OUT_STREAMS 1024
 
@@ -45,6 +48,20 @@ RtcSctpTransport *rtc_sctp_transport_new_with_window (RtcTransport *lower,
                                                       guint16 local_port,
                                                       guint16 remote_port,
                                                       gsize receive_window);
+/* The same with packets of up to @packet_size bytes instead of
+ * RTC_SCTP_PACKET_SIZE (0: that), on a path known to carry them. The size
+ * of an association's user-message fragments is fixed when it is set up. */
+RtcSctpTransport *rtc_sctp_transport_new_full (RtcTransport *lower,
+                                               gboolean dtls_client,
+                                               guint16 local_port,
+                                               guint16 remote_port,
+                                               gsize receive_window,
+                                               guint packet_size);
+/* The largest packet the association sends. */
+guint rtc_sctp_transport_get_packet_size (RtcSctpTransport *self);
+/* The path takes no more than @packet_size bytes any longer: packets from
+ * now on are at most that (never below RTC_SCTP_PACKET_SIZE). */
+void rtc_sctp_transport_lower_packet_size (RtcSctpTransport *self, guint packet_size);
 
 /* @local: the largest message we accept (0: no limit beyond memory, which is
  * not recommended); @remote: the peer's a=max-message-size (0: no limit).

@@ -823,6 +823,18 @@ parse_data_attribute (SdpParser *parser, const char *name, const char *value, GE
         }
       desc->sctp_lanes = (guint) lanes;
     }
+  else if (g_str_equal (name, "x-max-datagram"))
+    {
+      guint64 size;
+
+      if (!parse_decimal_str (value, RTC_SDP_MAX_DATAGRAM, &size) || size < 576)
+        {
+          set_sdp_error (error, parser, "a=x-max-datagram must be a number from 576 to %u",
+                         RTC_SDP_MAX_DATAGRAM);
+          return FALSE;
+        }
+      desc->max_datagram = (guint) size;
+    }
   else if (g_str_equal (name, "bundle-only"))
     {
       parser->bundle_only = TRUE;
@@ -1105,6 +1117,9 @@ rtc_sdp_generate (const RtcSdpDescription *desc)
   if (desc->sctp_lanes > 1)
     g_string_append_printf (out, "a=x-sctp-lanes:%u\r\n", MIN (desc->sctp_lanes,
                                                                  RTC_SDP_MAX_SCTP_LANES));
+  if (desc->max_datagram != 0)
+    g_string_append_printf (out, "a=x-max-datagram:%u\r\n",
+                            MIN (desc->max_datagram, RTC_SDP_MAX_DATAGRAM));
 
   for (guint i = 0; desc->candidates != NULL && i < desc->candidates->len; i++)
     {

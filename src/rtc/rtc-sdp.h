@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 /* RFC 8841: when a=max-message-size is absent the peer accepts 64 KiB. */
 #define RTC_SDP_DEFAULT_MAX_MESSAGE_SIZE 65536
 #define RTC_SDP_FINGERPRINT_LEN 32 /* SHA-256 */
+#define RTC_SDP_MAX_DATAGRAM 65507
 #define RTC_SDP_MAX_SCTP_LANES 16
 
 typedef enum
@@ -55,6 +56,10 @@ typedef struct
    * consecutive ports from sctp_port, may run over the one DTLS transport.
    * 1 when absent, as from every other implementation. */
   guint sctp_lanes;
+  /* a=x-max-datagram (this program's own): the largest UDP payload the
+   * peer reads, so larger packets may be tried on a path that carries
+   * them. 0 when absent. */
+  guint max_datagram;
   GPtrArray *candidates;  /* (element-type utf8): "candidate:..." lines, no "a=", no CRLF,
                            * component 1 only */
   gboolean end_of_candidates;
@@ -81,7 +86,8 @@ gboolean rtc_sdp_check_as (const char *type, const char *text, GError **error);
  * a=group:BUNDLE <mid>, a=msid-semantic: WMS, then
  * m=application 9 UDP/DTLS/SCTP webrtc-datachannel, c=IN IP4 0.0.0.0,
  * ice-ufrag/pwd, a=ice-options:trickle, fingerprint:sha-256, setup, mid,
- * sctp-port, max-message-size (when nonzero), x-sctp-lanes (when above 1), then each candidate as
+ * sctp-port, max-message-size (when nonzero), x-sctp-lanes (when above 1),
+ * x-max-datagram (when nonzero), then each candidate as
  * "a=candidate:..." and a=end-of-candidates when set. */
 char *rtc_sdp_generate (const RtcSdpDescription *desc);
 

@@ -21,6 +21,9 @@
 #define FINGERPRINT_XOR 0x5354554eu
 
 #define ATTR_USERNAME 0x0006
+#define ATTR_PRIORITY 0x0024
+#define ATTR_ICE_CONTROLLED 0x8029
+#define ATTR_ICE_CONTROLLING 0x802A
 #define ATTR_MESSAGE_INTEGRITY 0x0008
 #define ATTR_XOR_MAPPED_ADDRESS 0x0020
 #define ATTR_FINGERPRINT 0x8028
@@ -252,6 +255,29 @@ rtc_stun_check_binding_request (const guint8 *packet,
   return check_message (packet, length, local_password, TRUE);
 }
 
+/* Appends MESSAGE-INTEGRITY (with @password) and FINGERPRINT to the message
+ * of @length bytes in @out and sets its header's length; returns the whole
+ * length, or 0 if the HMAC cannot be computed. */
+static gsize
+finish_message (guint8 *out, gsize length, const char *password)
+{
+  write16 (out + length, ATTR_MESSAGE_INTEGRITY);
+  write16 (out + length + 2, INTEGRITY_SIZE);
+  if (!compute_integrity (out, length, length + 4 + INTEGRITY_SIZE - RTC_STUN_HEADER_SIZE,
+                          password, out + length + 4))
+    return 0;
+  length += 4 + INTEGRITY_SIZE;
+
+  write16 (out + length, ATTR_FINGERPRINT);
+  write16 (out + length + 2, 4);
+  write32 (out + length + 4,
+           compute_fingerprint (out, length, length + 8 - RTC_STUN_HEADER_SIZE));
+  length += 8;
+
+  write16 (out + 2, length - RTC_STUN_HEADER_SIZE);
+  return length;
+}
+
 gsize
 rtc_stun_write_binding_response (const guint8 *request,
                                  const struct sockaddr *source,
@@ -295,21 +321,86 @@ rtc_stun_write_binding_response (const guint8 *request,
   else
     return 0;
 
-  write16 (out + length, ATTR_MESSAGE_INTEGRITY);
-  write16 (out + length + 2, INTEGRITY_SIZE);
-  if (!compute_integrity (out, length, length + 4 + INTEGRITY_SIZE - RTC_STUN_HEADER_SIZE,
-                          local_password, out + length + 4))
+  return finish_message (out, length, local_password);
+}
+
+/* Appends one attribute's header at @offset and returns where its value
+ * starts. */
+static gsize
+put_attribute (guint8 *out, gsize offset, guint16 type, guint16 value_length)
+{
+  write16 (out + offset, type);
+  write16 (out + offset + 2, value_length);
+  return offset + 4;
+}
+
+gsize
+rtc_stun_write_padded_binding_request (const guint8 transaction_id[12],
+                                       const char *username,
+                                       const char *remote_password,
+                                       gboolean controlling,
+                                       guint64 tie_breaker,
+                                       guint32 priority,
+                                       gsize size,
+                                       guint8 *out)
+{
+  gsize username_length = strlen (username);
+  gsize padded_username = (username_length + 3) & ~(gsize) 3;
+  /* Header, USERNAME, PRIORITY, ICE-CONTROLL(ED|ING), MESSAGE-INTEGRITY,
+   * FINGERPRINT: everything but the padding attribute's value. */
+  gsize fixed = RTC_STUN_HEADER_SIZE + 4 + padded_username + 8 + 12 + 4 + INTEGRITY_SIZE + 8;
+  gsize length = RTC_STUN_HEADER_SIZE;
+  gsize value;
+
+  if (size % 4 != 0 || size > RTC_STUN_PADDED_MAX || username_length > 512
+      || size < fixed + 4)
     return 0;
-  length += 4 + INTEGRITY_SIZE;
 
-  write16 (out + length, ATTR_FINGERPRINT);
-  write16 (out + length + 2, 4);
-  write32 (out + length + 4,
-           compute_fingerprint (out, length, length + 8 - RTC_STUN_HEADER_SIZE));
-  length += 8;
+  write16 (out, 0x0001); /* Binding request */
+  write32 (out + 4, MAGIC_COOKIE);
+  memcpy (out + 8, transaction_id, 12);
 
-  write16 (out + 2, length - RTC_STUN_HEADER_SIZE);
+  value = put_attribute (out, length, ATTR_USERNAME, (guint16) username_length);
+  memset (out + value, 0, padded_username);
+  memcpy (out + value, username, username_length);
+  length = value + padded_username;
+
+  value = put_attribute (out, length, ATTR_PRIORITY, 4);
+  write32 (out + value, priority);
+  length = value + 4;
+
+  value = put_attribute (out, length,
+                         controlling ? ATTR_ICE_CONTROLLING : ATTR_ICE_CONTROLLED, 8);
+  write32 (out + value, (guint32) (tie_breaker >> 32));
+  write32 (out + value + 4, (guint32) tie_breaker);
+  length = value + 8;
+
+  /* What makes the request @size bytes: an attribute from the
+   * comprehension-optional range that no agent knows, so every agent
+   * ignores it (RFC 8489 §14). */
+  value = put_attribute (out, length, RTC_STUN_ATTR_PROBE_PADDING,
+                         (guint16) (size - fixed - 4));
+  memset (out + value, 0, size - fixed - 4);
+  length = value + (size - fixed - 4);
+
+  length = finish_message (out, length, remote_password);
+  g_assert (length == 0 || length == size);
   return length;
+}
+
+gboolean
+rtc_stun_check_binding_response (const guint8 *packet,
+                                 gsize length,
+                                 const guint8 transaction_id[12],
+                                 const char *remote_password)
+{
+  RtcStunClass klass;
+  guint16 method;
+
+  if (!rtc_stun_parse_header (packet, length, &klass, &method) || klass != RTC_STUN_CLASS_SUCCESS
+      || method != RTC_STUN_METHOD_BINDING || memcmp (packet + 8, transaction_id, 12) != 0)
+    return FALSE;
+  return check_message (packet, length, remote_password, FALSE);
 }
 
 gboolean

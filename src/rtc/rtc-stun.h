@@ -54,6 +54,35 @@ gsize rtc_stun_write_binding_response (const guint8 *request,
                                        const char *local_password,
                                        guint8 out[RTC_STUN_RESPONSE_MAX]);
 
+/* The largest request rtc_stun_write_padded_binding_request() writes, and the
+ * attribute that pads it (comprehension-optional, unassigned). */
+#define RTC_STUN_PADDED_MAX 65500
+#define RTC_STUN_ATTR_PROBE_PADDING 0xC0DB
+
+/* Writes an ICE Binding request (RFC 8445 §7.1.2: USERNAME
+ * "<their ufrag>:<our ufrag>", PRIORITY, ICE-CONTROLLING or ICE-CONTROLLED,
+ * MESSAGE-INTEGRITY with the peer's password, FINGERPRINT) padded to exactly
+ * @size bytes (a multiple of 4, at most RTC_STUN_PADDED_MAX): a path MTU
+ * probe that any ICE agent answers, with a small response, if it arrives
+ * whole. @out holds @size bytes. Returns @size, or 0 when @size is too small
+ * for the attributes or not allowed. */
+gsize rtc_stun_write_padded_binding_request (const guint8 transaction_id[12],
+                                             const char *username,
+                                             const char *remote_password,
+                                             gboolean controlling,
+                                             guint64 tie_breaker,
+                                             guint32 priority,
+                                             gsize size,
+                                             guint8 *out);
+
+/* A Binding success response to the request @transaction_id, whose
+ * MESSAGE-INTEGRITY checks with the peer's password (FINGERPRINT, if
+ * present, must be right). */
+gboolean rtc_stun_check_binding_response (const guint8 *packet,
+                                          gsize length,
+                                          const guint8 transaction_id[12],
+                                          const char *remote_password);
+
 gboolean rtc_stun_get_xor_mapped_address (const guint8 *packet,
                                           gsize length,
                                           struct sockaddr_storage *address);

@@ -14,8 +14,6 @@ import sys
 import time
 import urllib.parse
 
-HIGH_WATER = 1024 * 1024
-LOW_WATER = 256 * 1024
 DUMMY_CHANNEL_ID = 1000
 
 
@@ -62,6 +60,8 @@ def parse_args(argv):
     g.add_argument("--send-file")
     g.add_argument("--receive", action="store_true")
     p.add_argument("--chunk", type=int, default=65535)
+    p.add_argument("--high-water", type=int, default=1024 * 1024,
+                   help="pause sending above this buffered amount, resume at a quarter of it")
     p.add_argument("--consent-probes", type=int, default=0,
                    help="while sending, check the peer's consent (RFC 7675) this many "
                         "times and fail unless every check gets a valid answer")
@@ -71,6 +71,8 @@ def parse_args(argv):
         a.opener = "self" if a.role == "offer" else "peer"
     if a.chunk <= 0 or a.chunk > 262144:
         p.error("--chunk must be between 1 and 262144")
+    if a.high_water < 65536 or a.high_water > 256 * 1024 * 1024:
+        p.error("--high-water must be between 65536 and 268435456")
     if a.send_bytes is not None and a.send_bytes < 0:
         p.error("--send-bytes must not be negative")
     if a.relay_only and not a.turn:
@@ -329,7 +331,7 @@ async def run(args):
         nbytes = 0
         low = asyncio.Event()
         closed = loop.create_future()
-        ch.bufferedAmountLowThreshold = LOW_WATER
+        ch.bufferedAmountLowThreshold = args.high_water // 4
 
         @ch.on("bufferedamountlow")
         def on_low():
@@ -346,7 +348,7 @@ async def run(args):
             h.update(b)
             ch.send(b)
             nbytes += len(b)
-            if ch.bufferedAmount > HIGH_WATER:
+            if ch.bufferedAmount > args.high_water:
                 low.clear()
                 waiter = asyncio.ensure_future(low.wait())
                 await asyncio.wait([waiter, failed, closed],

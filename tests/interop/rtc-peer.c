@@ -24,8 +24,7 @@
 #include "rtc-error.h"
 #include "rtc-peer-connection.h"
 
-#define HIGH_WATER (1024 * 1024)
-#define LOW_WATER (256 * 1024)
+#define DEFAULT_HIGH_WATER (1024 * 1024)
 #define DEFAULT_CHUNK 65535
 #define SOCKET_BUFFER (4 * 1024 * 1024)
 
@@ -44,6 +43,7 @@ typedef struct
   char *send_file;
   gboolean receive;
   gint chunk;
+  gint high_water; /* pause above this buffered amount, resume at a quarter */
   gdouble timeout;
 
   /* state */
@@ -278,7 +278,8 @@ drain_cb (gpointer user_data)
 static void
 pump (Peer *peer)
 {
-  while (!peer->send_finished && rtc_data_channel_get_buffered_amount (peer->channel) <= HIGH_WATER)
+  while (!peer->send_finished && rtc_data_channel_get_buffered_amount (peer->channel)
+                                      <= (guint64) peer->high_water)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (GBytes) bytes = NULL;
@@ -393,7 +394,7 @@ adopt_channel (Peer *peer, RtcDataChannel *channel)
   if (peer->channel != NULL)
     return;
   peer->channel = g_object_ref (channel);
-  rtc_data_channel_set_buffered_amount_low_threshold (channel, LOW_WATER);
+  rtc_data_channel_set_buffered_amount_low_threshold (channel, (guint64) peer->high_water / 4);
   g_signal_connect (channel, "open", G_CALLBACK (on_open), peer);
   g_signal_connect (channel, "message", G_CALLBACK (on_message), peer);
   g_signal_connect (channel, "closed", G_CALLBACK (on_closed), peer);
@@ -592,6 +593,8 @@ parse_options (Peer *peer, int *argc, char ***argv, GError **error)
           { "send-file", 0, 0, G_OPTION_ARG_FILENAME, &peer->send_file, "Send this file", "PATH" },
           { "receive", 0, 0, G_OPTION_ARG_NONE, &peer->receive, "Receive and hash", NULL },
           { "chunk", 0, 0, G_OPTION_ARG_INT, &peer->chunk, "Message size", "BYTES" },
+          { "high-water", 0, 0, G_OPTION_ARG_INT, &peer->high_water,
+            "Pause sending above this buffered amount, resume at a quarter of it", "BYTES" },
           { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &peer->timeout,
             "Seconds allowed for the whole run", "SECONDS" },
           { NULL } };
@@ -599,6 +602,7 @@ parse_options (Peer *peer, int *argc, char ***argv, GError **error)
   guint modes = 0;
 
   peer->chunk = DEFAULT_CHUNK;
+  peer->high_water = DEFAULT_HIGH_WATER;
   peer->timeout = 120;
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
@@ -644,6 +648,12 @@ parse_options (Peer *peer, int *argc, char ***argv, GError **error)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--chunk must be between 1 and 262144");
+      return FALSE;
+    }
+  if (peer->high_water < 65536 || peer->high_water > 256 * 1024 * 1024)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--high-water must be between 65536 and 268435456");
       return FALSE;
     }
   if (peer->timeout <= 0)

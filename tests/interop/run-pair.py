@@ -47,6 +47,7 @@ def parse_args(argv):
                    help="side that sends the payload")
     p.add_argument("--bytes", type=int, default=64 * 1024 * 1024)
     p.add_argument("--chunk", type=int)
+    p.add_argument("--high-water", type=int)
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--bind", action="append",
                    help="address given to both peers (default 127.0.0.1); "
@@ -81,6 +82,8 @@ def side_command(side, impl, args, work, cmd):
             c += ["--bind", b]
     if args.chunk:
         c += ["--chunk", str(args.chunk)]
+    if args.high_water:
+        c += ["--high-water", str(args.high_water)]
     if args.sender == side:
         c += ["--send-bytes", str(args.bytes)]
     else:

@@ -19,7 +19,10 @@
 # TUN devices in the router namespace and forwards between them; each device
 # is then moved into its peer's namespace. LINKEM OPTIONs are linkem's
 # (--delay MS is one way, so --delay 20 is a 40 ms RTT; see linkem --help);
-# --mtu also sets the devices' MTU (default 1500).
+# --mtu also sets the devices' MTU (default 1500), unless --device-mtu N (an
+# option of lab.sh, not passed on) sets it apart: devices of 1500 bytes and
+# --mtu 1400 make a path that silently drops what is larger than 1,400 bytes
+# (a tunnel without ICMP), which only a probe can find.
 #
 # COMMAND sees LAB_NS_A, LAB_NS_B, LAB_NS_R (namespace names), LAB_ADDR_A,
 # LAB_ADDR_B, LAB_DIR (a scratch directory removed at the end),
@@ -52,11 +55,16 @@ esac
 # linkem's options, up to "--"; --mtu is also the devices' MTU.
 quote () { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 mtu=1500
+device_mtu=
 linkem_args=
 while [ $# -gt 0 ] && [ "$1" != -- ]; do
   case $1 in
     --mtu=*) mtu=${1#--mtu=} ;;
     --mtu) mtu=${2:-} ;;
+    --device-mtu)
+      device_mtu=${2:-}
+      shift 2
+      continue ;;
   esac
   linkem_args="$linkem_args $(quote "$1")"
   shift
@@ -154,7 +162,7 @@ done
 peer () { # peer NS DEV ADDR OTHER_NET
   ip -n "$ns_r" link set "$2" netns "$1"
   ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null || true
-  ip -n "$1" link set "$2" mtu "$mtu" txqueuelen 10000 up
+  ip -n "$1" link set "$2" mtu "${device_mtu:-$mtu}" txqueuelen 10000 up
   ip -n "$1" addr add "$3/24" dev "$2"
   ip -n "$1" route add "$4" dev "$2"
   # Long fat paths (1 Gbit/s × 150 ms is 19 MB in flight) need big TCP windows.

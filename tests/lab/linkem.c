@@ -86,6 +86,7 @@ typedef struct
   guint64 duplicated;
   guint64 reordered;
   guint64 no_slot;
+  guint64 too_big;
   guint64 write_errors;
   guint max_in_flight;
 } LinkStats;
@@ -239,6 +240,22 @@ static gboolean
 in_outage (gint64 now)
 {
   return now < atomic_load_explicit (&outage_until, memory_order_relaxed);
+}
+
+/* A packet read whole says as much in its IP header; one larger than the
+ * slot was cut short by read(). */
+static gboolean
+packet_truncated (const guint8 *packet, gsize length)
+{
+  gsize total;
+
+  if (length >= 20 && packet[0] >> 4 == 4)
+    total = (gsize) packet[2] << 8 | packet[3];
+  else if (length >= 40 && packet[0] >> 4 == 6)
+    total = 40 + ((gsize) packet[4] << 8 | packet[5]);
+  else
+    return FALSE;
+  return total > length;
 }
 
 /* --- one direction ------------------------------------------------------------ */
@@ -402,6 +419,15 @@ read_batch (Direction *d)
           d->free_slots[d->n_free++] = slot;
           return FALSE;
         }
+      if (packet_truncated (d->data + (gsize) slot * d->params->slot_size, (gsize) n))
+        {
+          /* Larger than --mtu: dropped without a word, as by a link
+           * whose ICMP messages never arrive. */
+          d->free_slots[d->n_free++] = slot;
+          d->stats.in++;
+          d->stats.too_big++;
+          continue;
+        }
       d->len[slot] = (guint32) n;
       admit (d, slot, now_ns ());
     }
@@ -521,10 +547,11 @@ direction_report (const Direction *d)
            " lost %" G_GUINT64_FORMAT " burst-lost %" G_GUINT64_FORMAT
            " queue-drops %" G_GUINT64_FORMAT " outage-drops %" G_GUINT64_FORMAT
            " duplicated %" G_GUINT64_FORMAT " reordered %" G_GUINT64_FORMAT
-           " no-slot %" G_GUINT64_FORMAT " write-errors %" G_GUINT64_FORMAT
-           " max-in-flight %u\n",
+           " no-slot %" G_GUINT64_FORMAT " too-big %" G_GUINT64_FORMAT
+           " write-errors %" G_GUINT64_FORMAT " max-in-flight %u\n",
            d->name, s->in, s->out, s->lost, s->lost_burst, s->queue_drops, s->outage_drops,
-           s->duplicated, s->reordered, s->no_slot, s->write_errors, s->max_in_flight);
+           s->duplicated, s->reordered, s->no_slot, s->too_big, s->write_errors,
+           s->max_in_flight);
 }
 
 /* --- control ------------------------------------------------------------------ */

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "rtc-error.h"
+#include "rtc-ice-transport.h"
 #include "rtc-peer-connection.h"
+#include "rtc-sctp-transport.h"
 
 #define CHUNK (64 * 1024)
 #define HIGH_WATER (1024 * 1024)
@@ -136,6 +138,24 @@ gathered_cb (RtcPeerConnection *pc, gboolean *flag)
   *flag = TRUE;
 }
 
+/* (Re)creates a and b with their own configurations. */
+static void
+set_up_peers (Fixture *f, const RtcConfiguration *config_a, const RtcConfiguration *config_b)
+{
+  g_clear_object (&f->a);
+  g_clear_object (&f->b);
+  f->a = rtc_peer_connection_new (config_a);
+  f->b = rtc_peer_connection_new (config_b);
+  g_object_set_data (G_OBJECT (f->a), "fixture", f);
+  g_object_set_data (G_OBJECT (f->b), "fixture", f);
+  g_signal_connect (f->a, "data-channel", G_CALLBACK (data_channel_cb), f->channels_a);
+  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_cb), f->channels_b);
+  g_signal_connect (f->a, "local-candidate", G_CALLBACK (candidate_cb), f->b);
+  g_signal_connect (f->b, "local-candidate", G_CALLBACK (candidate_cb), f->a);
+  g_signal_connect (f->a, "gathering-done", G_CALLBACK (gathered_cb), &f->gathered_a);
+  g_signal_connect (f->b, "gathering-done", G_CALLBACK (gathered_cb), &f->gathered_b);
+}
+
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -145,16 +165,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_queue_init (&f->texts);
   f->channels_a = g_ptr_array_new_with_free_func (g_object_unref);
   f->channels_b = g_ptr_array_new_with_free_func (g_object_unref);
-  f->a = rtc_peer_connection_new (config);
-  f->b = rtc_peer_connection_new (config);
-  g_object_set_data (G_OBJECT (f->a), "fixture", f);
-  g_object_set_data (G_OBJECT (f->b), "fixture", f);
-  g_signal_connect (f->a, "data-channel", G_CALLBACK (data_channel_cb), f->channels_a);
-  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_cb), f->channels_b);
-  g_signal_connect (f->a, "local-candidate", G_CALLBACK (candidate_cb), f->b);
-  g_signal_connect (f->b, "local-candidate", G_CALLBACK (candidate_cb), f->a);
-  g_signal_connect (f->a, "gathering-done", G_CALLBACK (gathered_cb), &f->gathered_a);
-  g_signal_connect (f->b, "gathering-done", G_CALLBACK (gathered_cb), &f->gathered_b);
+  set_up_peers (f, config, config);
 }
 
 static void
@@ -383,6 +394,46 @@ test_bulk (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->peak_buffered, <, HIGH_WATER + CHUNK);
   g_assert_cmpstr (g_checksum_get_string (f->received_sum), ==,
                    g_checksum_get_string (f->sent_sum));
+  /* Loopback carries the largest DTLS record: each side probed it. */
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (rtc_peer_connection_get_ice_transport (f->a)),
+                    ==, 16420);
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (rtc_peer_connection_get_ice_transport (f->b)),
+                    ==, 16420);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_packet_size (f->a), >, 16000);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_packet_size (f->b), >, 16000);
+}
+
+/* A peer that keeps its packets small (RtcConfiguration.fixed_packet_size,
+ * as pion, aiortc, browsers and older versions, none of which says
+ * a=x-max-datagram) is neither probed nor sent anything larger, and
+ * probes nothing itself: both sides stay at RTC_SCTP_PACKET_SIZE, and
+ * 8 MiB arrive intact. */
+static void
+test_fixed_packet_size (Fixture *f, gconstpointer data)
+{
+  g_autoptr (RtcConfiguration) config_a = make_config (10000);
+  g_autoptr (RtcConfiguration) config_b = make_config (10000);
+  g_autofree char *offer = NULL;
+  g_autofree char *answer = NULL;
+
+  config_b->fixed_packet_size = TRUE;
+  set_up_peers (f, config_a, config_b);
+  connect_with_channel (f, TRUE);
+
+  offer = rtc_peer_connection_get_local_description (f->a);
+  answer = rtc_peer_connection_get_local_description (f->b);
+  g_assert_nonnull (strstr (offer, "a=x-max-datagram:65507\r\n"));
+  g_assert_null (strstr (answer, "x-max-datagram"));
+  start_bulk (f, 8 * 1024 * 1024);
+  WAIT_UNTIL (f->received == f->total, 60);
+  g_assert_cmpstr (g_checksum_get_string (f->received_sum), ==,
+                   g_checksum_get_string (f->sent_sum));
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (rtc_peer_connection_get_ice_transport (f->a)),
+                    ==, RTC_ICE_BASE_DATAGRAM);
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (rtc_peer_connection_get_ice_transport (f->b)),
+                    ==, RTC_ICE_BASE_DATAGRAM);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_packet_size (f->a), ==, RTC_SCTP_PACKET_SIZE);
+  g_assert_cmpuint (rtc_peer_connection_get_sctp_packet_size (f->b), ==, RTC_SCTP_PACKET_SIZE);
 }
 
 static void
@@ -551,20 +602,11 @@ use_lanes (Fixture *f, guint lanes_a, guint lanes_b, GPtrArray *out_a, GPtrArray
   g_autoptr (RtcConfiguration) config_a = make_config (10000);
   g_autoptr (RtcConfiguration) config_b = make_config (10000);
 
-  g_clear_object (&f->a);
-  g_clear_object (&f->b);
   config_a->sctp_lanes = lanes_a;
   config_b->sctp_lanes = lanes_b;
-  f->a = rtc_peer_connection_new (config_a);
-  f->b = rtc_peer_connection_new (config_b);
-  g_object_set_data (G_OBJECT (f->a), "fixture", f);
-  g_object_set_data (G_OBJECT (f->b), "fixture", f);
-  g_signal_connect (f->a, "data-channel", G_CALLBACK (data_channel_cb), f->channels_a);
-  g_signal_connect (f->b, "data-channel", G_CALLBACK (data_channel_cb), f->channels_b);
+  set_up_peers (f, config_a, config_b);
   g_signal_connect (f->a, "lane-channel", G_CALLBACK (lane_channel_cb), out_a);
   g_signal_connect (f->b, "lane-channel", G_CALLBACK (lane_channel_cb), out_b);
-  g_signal_connect (f->a, "local-candidate", G_CALLBACK (candidate_cb), f->b);
-  g_signal_connect (f->b, "local-candidate", G_CALLBACK (candidate_cb), f->a);
 }
 
 static char *
@@ -666,6 +708,7 @@ main (int argc, char **argv)
   ADD ("trickle", test_trickle, 0);
   ADD ("full-sdp", test_full_sdp, 0);
   ADD ("bulk", test_bulk, 0);
+  ADD ("fixed-packet-size", test_fixed_packet_size, 0);
   ADD ("close", test_close, 0);
   ADD ("wrong-fingerprint", test_wrong_fingerprint, 0);
   ADD ("close-during-handshake", test_close_during_handshake, 3000);

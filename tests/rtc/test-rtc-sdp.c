@@ -275,6 +275,7 @@ test_generate_round_trip (void)
   g_assert_cmpstr (parsed->mid, ==, desc->mid);
   g_assert_cmpuint (parsed->sctp_port, ==, desc->sctp_port);
   g_assert_cmpuint (parsed->max_message_size, ==, desc->max_message_size);
+  g_assert_cmpuint (parsed->max_datagram, ==, 0);
   g_assert_false (parsed->legacy_sctpmap);
   g_assert_false (parsed->ice_lite);
   g_assert_true (parsed->end_of_candidates);
@@ -297,6 +298,7 @@ test_generate_variants (void)
   desc->max_message_size = 0;
   desc->end_of_candidates = FALSE;
   desc->ice_lite = TRUE;
+  desc->max_datagram = 16420;
   g_clear_pointer (&desc->mid, g_free);
   /* A malformed candidate must not reach the text (no line injection). */
   g_ptr_array_add (desc->candidates,
@@ -311,6 +313,7 @@ test_generate_variants (void)
   g_assert_nonnull (strstr (text, "\r\na=ice-lite\r\nm=application"));
   g_assert_nonnull (strstr (text, "\r\na=mid:0\r\n"));
   g_assert_nonnull (strstr (text, "\r\na=group:BUNDLE 0\r\n"));
+  g_assert_nonnull (strstr (text, "\r\na=x-max-datagram:16420\r\n"));
 
   parsed = rtc_sdp_parse (text, -1, &error);
   g_assert_no_error (error);
@@ -319,6 +322,7 @@ test_generate_variants (void)
   g_assert_false (parsed->end_of_candidates);
   g_assert_cmpuint (parsed->candidates->len, ==, 3);
   g_assert_cmpstr (parsed->mid, ==, "0");
+  g_assert_cmpuint (parsed->max_datagram, ==, 16420);
 
   /* Each description gets its own session id. */
   text2 = rtc_sdp_generate (desc);
@@ -432,6 +436,10 @@ static const RejectCase reject_cases[] = {
   { "max-message-size-overflow", "a=max-message-size",
     "a=max-message-size:99999999999999999999999" },
   { "duplicate-max-message-size", NULL, "a=max-message-size:2048" },
+  { "max-datagram-small", NULL, "a=x-max-datagram:575" },
+  { "max-datagram-big", NULL, "a=x-max-datagram:65508" },
+  { "max-datagram-text", NULL, "a=x-max-datagram:big" },
+  { "max-datagram-empty", NULL, "a=x-max-datagram:" },
   { "first-line", "v=0", "v=1" },
   { "not-a-line", "s=-", "hello" },
   { "stray-cr", "s=-", "s=a\rb" },

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <glib.h>
 
+#include <stun/stunagent.h>
+
 #include "rtc/rtc-stun.h"
 
 #define PASSWORD "VOkJxbRl1RmTxUk/WvJxBt"
@@ -247,6 +249,101 @@ test_not_stun (void)
   g_rand_free (rand);
 }
 
+/* libnice's validator asks for the password of a USERNAME. */
+static bool
+nice_password_cb (StunAgent *agent, StunMessage *message, uint8_t *username,
+                  uint16_t username_length, uint8_t **password, size_t *password_length,
+                  void *user_data)
+{
+  *password = (uint8_t *) user_data;
+  *password_length = strlen (user_data);
+  return TRUE;
+}
+
+/* A path MTU probe: a Binding request of exactly the size asked for, which
+ * our responder and libnice's both take as a valid ICE check, and whose
+ * answer is recognised by its transaction ID and the peer's password. */
+static void
+test_padded_request (void)
+{
+  static const gsize sizes[] = { 1452, 1472, 8972, 16420, RTC_STUN_PADDED_MAX };
+  const guint8 id[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+  const guint8 other_id[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13 };
+  g_autofree guint8 *packet = g_malloc (RTC_STUN_PADDED_MAX);
+  struct sockaddr_in source = { 0 };
+  guint8 response[RTC_STUN_RESPONSE_MAX];
+  StunAgent agent;
+  StunMessage message;
+  static const uint16_t known[] = { STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+                                    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_ICE_CONTROLLING,
+                                    STUN_ATTRIBUTE_ICE_CONTROLLED, 0 };
+  uint32_t priority;
+  uint64_t tie_breaker;
+  gsize response_length;
+
+  source.sin_family = AF_INET;
+  source.sin_port = htons (40000);
+  source.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      gsize length = rtc_stun_write_padded_binding_request (id, "evtj:h6vY", PASSWORD, TRUE,
+                                                            G_GUINT64_CONSTANT (0x0102030405060708),
+                                                            0x6e0001ff, sizes[i], packet);
+      RtcStunClass klass;
+      guint16 method;
+
+      g_assert_cmpuint (length, ==, sizes[i]);
+      g_assert_true (rtc_stun_is_stun_packet (packet, length));
+      g_assert_true (rtc_stun_parse_header (packet, length, &klass, &method));
+      g_assert_cmpint (klass, ==, RTC_STUN_CLASS_REQUEST);
+      g_assert_cmpuint (method, ==, RTC_STUN_METHOD_BINDING);
+      g_assert_true (rtc_stun_check_binding_request (packet, length, "evtj", PASSWORD));
+      g_assert_false (rtc_stun_check_binding_request (packet, length, "evtj", "other"));
+      g_assert_false (rtc_stun_check_binding_request (packet, length, "h6vY", PASSWORD));
+
+      /* libnice, as the peer's agent reading the socket, accepts it and
+       * finds the ICE attributes. */
+      stun_agent_init (&agent, known, STUN_COMPATIBILITY_RFC5389,
+                       STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+      g_assert_cmpint (stun_agent_validate (&agent, &message, packet, length, nice_password_cb,
+                                            (void *) PASSWORD),
+                       ==, STUN_VALIDATION_SUCCESS);
+      g_assert_cmpint (stun_message_find32 (&message, STUN_ATTRIBUTE_PRIORITY, &priority), ==,
+                       STUN_MESSAGE_RETURN_SUCCESS);
+      g_assert_cmpuint (priority, ==, 0x6e0001ff);
+      g_assert_cmpint (stun_message_find64 (&message, STUN_ATTRIBUTE_ICE_CONTROLLING,
+                                            &tie_breaker),
+                       ==, STUN_MESSAGE_RETURN_SUCCESS);
+      g_assert_cmpuint (tie_breaker, ==, G_GUINT64_CONSTANT (0x0102030405060708));
+
+      /* One flipped byte in the padding breaks the integrity. */
+      packet[length / 2] ^= 1;
+      g_assert_false (rtc_stun_check_binding_request (packet, length, "evtj", PASSWORD));
+      packet[length / 2] ^= 1;
+
+      response_length = rtc_stun_write_binding_response (packet, (struct sockaddr *) &source,
+                                                         PASSWORD, response);
+      g_assert_cmpuint (response_length, >, 0);
+      g_assert_true (rtc_stun_check_binding_response (response, response_length, id, PASSWORD));
+      g_assert_false (rtc_stun_check_binding_response (response, response_length, other_id,
+                                                       PASSWORD));
+      g_assert_false (rtc_stun_check_binding_response (response, response_length, id, "other"));
+      g_assert_false (rtc_stun_check_binding_response (packet, length, id, PASSWORD));
+    }
+
+  /* Sizes that cannot be written. */
+  g_assert_cmpuint (rtc_stun_write_padded_binding_request (id, "evtj:h6vY", PASSWORD, FALSE, 1, 1,
+                                                           1473, packet),
+                    ==, 0);
+  g_assert_cmpuint (rtc_stun_write_padded_binding_request (id, "evtj:h6vY", PASSWORD, FALSE, 1, 1,
+                                                           64, packet),
+                    ==, 0);
+  g_assert_cmpuint (rtc_stun_write_padded_binding_request (id, "evtj:h6vY", PASSWORD, FALSE, 1, 1,
+                                                           RTC_STUN_PADDED_MAX + 4, packet),
+                    ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -257,6 +354,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtc/stun/rfc5769-responses", test_response_vectors);
   g_test_add_func ("/rtc/stun/our-responses", test_our_responses);
   g_test_add_func ("/rtc/stun/not-stun", test_not_stun);
+  g_test_add_func ("/rtc/stun/padded-request", test_padded_request);
 
   return g_test_run ();
 }
