@@ -346,9 +346,22 @@ receiver_check_quota (SessionRun *run, guint64 used, gint64 size, GError **error
   run->has_quota = TRUE;
   run->quota_used = used;
   run->quota_left = used < quota ? quota - used : 0;
-  if ((size >= 0 && (guint64) size > run->quota_left) || run->quota_left == 0)
+  if (size >= 0 && (guint64) size > run->quota_left)
     {
-      g_propagate_error (error, quota_error (run, size >= 0 ? size : 0));
+      g_propagate_error (error, quota_error (run, size));
+      return FALSE;
+    }
+  if (run->quota_left == 0)
+    {
+      g_autofree char *quota_text = g_format_size (quota);
+      g_autofree char *used_text = g_format_size (used);
+
+      /* A backup of unknown size (a zipped folder) when nothing is left.
+       * TRANSLATORS: the %s are sizes, e.g. "1.2 GB" */
+      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_NO_SPACE,
+                   _("Not stored: the versions kept already fill the receiver's quota of %s "
+                     "(they take %s)"),
+                   quota_text, used_text);
       return FALSE;
     }
   return TRUE;

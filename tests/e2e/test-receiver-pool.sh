@@ -161,6 +161,15 @@ send beta -z -s "$work/tree" -o tree.zip -p "$work/pw"; sb=$?
 check "a folder growing past the quota fails" [ "$sb" != 0 ] && grep -q "grew past" "$work/send.beta.err"
 check "nothing of the folder is stored" [ ! -e "$dst/beta/tree.zip" ] && no_parts
 stop_server
+# With the quota already taken, a folder (no size in advance) is refused at once.
+serve --quota 1M -v 1
+wait_for "Receiving from “beta”" "$work/server.err"
+send beta -z -s "$work/tree" -o tree.zip -p "$work/pw"; sb=$?
+check "a folder with the quota already full fails in one line" \
+  [ "$sb" != 0 ] && one_line "$work/send.beta.err" \
+  && grep -q "already fill the receiver's quota of 1.0 MB" "$work/send.beta.err"
+check "nothing of that folder is stored" [ ! -e "$dst/beta/tree.zip" ] && no_parts
+stop_server
 
 # --- the same from a profile file (as the systemd unit runs it)
 cat >"$work/pool.conf" <<CONF
