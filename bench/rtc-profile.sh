@@ -10,7 +10,8 @@
 #   -n BYTES  payload per run (default 268435456)
 #   -r RUNS   runs per executable (default 3)
 #   -w BYTES  the sender pauses above this buffered amount and resumes at a
-#             quarter of it (default 1048576, as bench/rtc-throughput.py)
+#             quarter of it (default: the peer's own, 1048576, as
+#             bench/rtc-throughput.py)
 #   -s        also count system calls of each side (strace -c; slows it down)
 #   -p        also record a profile of each side (perf record -e cpu-clock)
 #             and print the shared objects and symbols that cost most
@@ -24,7 +25,7 @@ set -eu
 
 bytes=268435456
 runs=3
-high_water=1048576
+high_water=
 syscalls=0
 profile=0
 while getopts n:r:w:sp opt; do
@@ -100,7 +101,7 @@ for peer in "$@"; do
     # shellcheck disable=SC2046
     /usr/bin/time -f "%U %S" -o "$work/offer.time" $(wrap offer) "$peer" --role offer \
       --local-sdp "$work/offer.json" --remote-sdp "$work/answer.json" --bind 127.0.0.1 \
-      --send-bytes "$bytes" --high-water "$high_water" --timeout 300 >"$work/offer.out" 2>"$work/offer.err" || true
+      --send-bytes "$bytes" ${high_water:+--high-water "$high_water"} --timeout 300 >"$work/offer.out" 2>"$work/offer.err" || true
     wait $receiver || true
     summary
     if [ $syscalls = 1 ]; then
