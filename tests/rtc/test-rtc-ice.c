@@ -315,20 +315,136 @@ test_connect_decorated (void)
   test_connect ("127.0.0.1", TRUE);
 }
 
-static void
-test_connect_ipv6 (void)
+static gboolean
+have_ipv6_loopback (void)
 {
   g_autoptr (GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_DATAGRAM,
                                             G_SOCKET_PROTOCOL_UDP, NULL);
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
 
-  if (probe == NULL || !g_socket_bind (probe, address, FALSE, NULL))
+  return probe != NULL && g_socket_bind (probe, address, FALSE, NULL);
+}
+
+static void
+test_connect_ipv6 (void)
+{
+  if (!have_ipv6_loopback ())
     {
       g_test_skip ("no IPv6 loopback");
       return;
     }
   test_connect ("::1", FALSE);
+}
+
+/* --- path MTU probing --- */
+
+typedef struct
+{
+  gsize length; /* of every datagram expected */
+  guint count;
+  gboolean ok;
+} LargeReceived;
+
+static void
+large_receive_cb (RtcTransport *transport, const guint8 *data, gsize length, gpointer user_data)
+{
+  LargeReceived *received = user_data;
+
+  if (length == received->length && data[0] == 0x5a && data[length - 1] == 0xa5)
+    received->count++;
+  else
+    received->ok = FALSE;
+}
+
+static gboolean
+both_settled (gpointer data)
+{
+  Pair *pair = data;
+
+  return both_connected (pair) && rtc_ice_transport_is_path_mtu_settled (pair->a)
+         && rtc_ice_transport_is_path_mtu_settled (pair->b);
+}
+
+static gboolean
+large_received (gpointer data)
+{
+  LargeReceived *received = data;
+
+  return received[0].count == 10 && received[1].count == 10;
+}
+
+/* Each side says how large a datagram it reads (@max_a: what a reads, so
+ * what b may probe for); each probes the pair, finds the largest size of
+ * its list that the loopback carries within the peer's limit, and sends
+ * datagrams of that size whole. */
+static void
+check_path_mtu (const char *address, guint max_a, guint max_b, guint expect_a, guint expect_b)
+{
+  g_autoptr (RtcConfiguration) config = config_for (address);
+  LargeReceived received[2] = { { expect_b, 0, TRUE }, { expect_a, 0, TRUE } };
+  g_autofree guint8 *datagram = g_malloc (MAX (expect_a, expect_b));
+  Pair pair;
+
+  pair_init (&pair, config);
+  rtc_ice_transport_set_peer_max_datagram (pair.a, max_b);
+  rtc_ice_transport_set_peer_max_datagram (pair.b, max_a);
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (pair.a), ==, RTC_ICE_BASE_DATAGRAM);
+  pair_gather (&pair);
+  rtc_test_wait_until (both_settled, &pair, WAIT_MS);
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (pair.a), ==, expect_a);
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (pair.b), ==, expect_b);
+
+  rtc_transport_set_receive_func (RTC_TRANSPORT (pair.a), large_receive_cb, &received[0], NULL);
+  rtc_transport_set_receive_func (RTC_TRANSPORT (pair.b), large_receive_cb, &received[1], NULL);
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      memset (datagram, 0x33, MAX (expect_a, expect_b));
+      datagram[0] = 0x5a;
+      datagram[expect_a - 1] = 0xa5;
+      g_assert_true (rtc_transport_send (RTC_TRANSPORT (pair.a), datagram, expect_a, &error));
+      g_assert_no_error (error);
+      datagram[expect_a - 1] = 0x33;
+      datagram[expect_b - 1] = 0xa5;
+      g_assert_true (rtc_transport_send (RTC_TRANSPORT (pair.b), datagram, expect_b, &error));
+      g_assert_no_error (error);
+    }
+  rtc_test_wait_until (large_received, received, WAIT_MS);
+  g_assert_true (received[0].ok);
+  g_assert_true (received[1].ok);
+  pair_clear (&pair);
+}
+
+static void
+test_path_mtu_ipv4 (void)
+{
+  /* Loopback takes the largest DTLS record both ways. */
+  check_path_mtu ("127.0.0.1", RTC_ICE_MAX_RECEIVE_DATAGRAM, RTC_ICE_MAX_RECEIVE_DATAGRAM, 16420,
+                  16420);
+}
+
+static void
+test_path_mtu_ipv6 (void)
+{
+  if (!have_ipv6_loopback ())
+    {
+      g_test_skip ("no IPv6 loopback");
+      return;
+    }
+  check_path_mtu ("::1", RTC_ICE_MAX_RECEIVE_DATAGRAM, RTC_ICE_MAX_RECEIVE_DATAGRAM, 16420, 16420);
+}
+
+static void
+test_path_mtu_peer_limits (void)
+{
+  /* a reads up to 1,500 bytes, b up to 9,000: b sends Ethernet-size
+   * datagrams to a, a jumbo ones to b; a peer that says nothing gets the
+   * base size. */
+  check_path_mtu ("127.0.0.1", 1500, 9000, 8972, 1472);
+  check_path_mtu ("127.0.0.1", 0, RTC_ICE_MAX_RECEIVE_DATAGRAM, 16420, RTC_ICE_BASE_DATAGRAM);
+  check_path_mtu ("127.0.0.1", 0, 0, RTC_ICE_BASE_DATAGRAM, RTC_ICE_BASE_DATAGRAM);
 }
 
 static void
@@ -846,6 +962,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/rtc/ice/connect-ipv4", test_connect_ipv4);
   g_test_add_func ("/rtc/ice/connect-decorated", test_connect_decorated);
   g_test_add_func ("/rtc/ice/connect-ipv6", test_connect_ipv6);
+  g_test_add_func ("/rtc/ice/path-mtu/ipv4", test_path_mtu_ipv4);
+  g_test_add_func ("/rtc/ice/path-mtu/ipv6", test_path_mtu_ipv6);
+  g_test_add_func ("/rtc/ice/path-mtu/peer-limits", test_path_mtu_peer_limits);
   g_test_add_func ("/rtc/ice/late-trickle", test_late_trickle);
   g_test_add_data_func ("/rtc/ice/peer-reflexive/controlling-learns", GINT_TO_POINTER (TRUE),
                         test_peer_reflexive);
