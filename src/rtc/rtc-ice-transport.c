@@ -664,10 +664,15 @@ send_probe (RtcIceTransport *self, guint index)
   g_autofree guint8 *packet = g_malloc (self->probe_sizes[index]);
   gsize length;
   gboolean restore;
+  gboolean controlling = self->controlling;
 
+  /* The role libnice settled on, should a conflict have changed it: a
+   * probe claiming the other one would start a conflict of its own. */
+  if (self->agent != NULL)
+    g_object_get (self->agent, "controlling-mode", &controlling, NULL);
   length = rtc_stun_write_padded_binding_request (
-    self->probe_ids[index], username, self->remote_password, self->controlling,
-    self->tie_breaker, self->local_priority, self->probe_sizes[index], packet);
+    self->probe_ids[index], username, self->remote_password, controlling, self->tie_breaker,
+    self->local_priority, self->probe_sizes[index], packet);
   if (length == 0)
     {
       self->probe_failed[index] = TRUE;
