@@ -1962,8 +1962,10 @@ rtc_sctp_transport_lower_packet_size (RtcSctpTransport *self, guint packet_size)
   if (self->sock == NULL)
     return;
 
-  /* On a one-to-one socket this is the association's own. */
+  /* Every path of the association: an AF_CONN address of NULL (on a
+   * one-to-one socket the association is the socket's own). */
   memset (&params, 0, sizeof params);
+  ((struct sockaddr_conn *) &params.spp_address)->sconn_family = AF_CONN;
   params.spp_assoc_id = 0;
   params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
   params.spp_pathmtu = packet_size;
