@@ -33,6 +33,12 @@ receiver_begin (SessionRun *run, const char *name, gsize length, const char *id,
   return TRUE;
 }
 
+/* @size: the backup's size, which does not fit; QUOTA_GREW_PAST: a backup
+ * of unknown size that grew past the quota; QUOTA_FULL: one of unknown size
+ * when the versions kept already fill it. */
+#define QUOTA_GREW_PAST (-1)
+#define QUOTA_FULL (-2)
+
 static GError *quota_error (SessionRun *run, gint64 size);
 
 static gboolean
@@ -40,7 +46,7 @@ receiver_write (SessionRun *run, const guint8 *data, gsize length, GError **erro
 {
   if (run->has_quota && (run->received > run->quota_left || length > run->quota_left - run->received))
     {
-      g_propagate_error (error, quota_error (run, -1));
+      g_propagate_error (error, quota_error (run, QUOTA_GREW_PAST));
       return FALSE;
     }
   if (!backup_storage_writer_write (run->reception, data, length, error))
@@ -331,6 +337,12 @@ quota_error (SessionRun *run, gint64 size)
                             "of %s, of which the versions kept take %s"),
                           needed, quota, used);
     }
+  if (size == QUOTA_FULL)
+    /* TRANSLATORS: the %s are sizes, e.g. "1.2 GB" */
+    return g_error_new (BACKUP_ERROR, BACKUP_ERROR_NO_SPACE,
+                        _("Not stored: the versions kept already fill the receiver's quota of %s "
+                          "(they take %s)"),
+                        quota, used);
   return g_error_new (BACKUP_ERROR, BACKUP_ERROR_NO_SPACE,
                       _("Not stored: this backup grew past the receiver's quota of %s, of "
                         "which the versions kept take %s"),
@@ -346,22 +358,10 @@ receiver_check_quota (SessionRun *run, guint64 used, gint64 size, GError **error
   run->has_quota = TRUE;
   run->quota_used = used;
   run->quota_left = used < quota ? quota - used : 0;
-  if (size >= 0 && (guint64) size > run->quota_left)
+  if ((size >= 0 && (guint64) size > run->quota_left) || run->quota_left == 0)
     {
-      g_propagate_error (error, quota_error (run, size));
-      return FALSE;
-    }
-  if (run->quota_left == 0)
-    {
-      g_autofree char *quota_text = g_format_size (quota);
-      g_autofree char *used_text = g_format_size (used);
-
-      /* A backup of unknown size (a zipped folder) when nothing is left.
-       * TRANSLATORS: the %s are sizes, e.g. "1.2 GB" */
-      g_set_error (error, BACKUP_ERROR, BACKUP_ERROR_NO_SPACE,
-                   _("Not stored: the versions kept already fill the receiver's quota of %s "
-                     "(they take %s)"),
-                   quota_text, used_text);
+      /* A backup of unknown size (a zipped folder) when nothing is left. */
+      g_propagate_error (error, quota_error (run, size >= 0 ? size : QUOTA_FULL));
       return FALSE;
     }
   return TRUE;

@@ -697,7 +697,8 @@ rtc_dtls_transport_raise_mtu (RtcDtlsTransport *self, guint size)
 {
   g_return_if_fail (RTC_IS_DTLS_TRANSPORT (self));
 
-  /* A record holds at most 16 KiB of data (RFC 6347 §4.1). */
+  /* GnuTLS keeps the MTU in 16 bits; the data of a record is held to
+   * 16 KiB by rtc_dtls_transport_get_record_capacity(). */
   size = MIN (size, G_MAXUINT16);
   if (self->session != NULL && size > gnutls_dtls_get_mtu (self->session))
     gnutls_dtls_set_mtu (self->session, size);
@@ -710,6 +711,7 @@ rtc_dtls_transport_get_record_capacity (RtcDtlsTransport *self)
 
   if (self->session == NULL)
     return RTC_DTLS_MAX_PAYLOAD;
+  /* RFC 6347 §4.1: at most 2^14 bytes of data in a record. */
   return MIN (gnutls_dtls_get_data_mtu (self->session), 16384);
 }
 

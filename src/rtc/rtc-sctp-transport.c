@@ -876,6 +876,18 @@ set_option (RtcSctpTransport *self, int level, int name, const void *value, sock
   return TRUE;
 }
 
+/* Path parameters: no path MTU discovery (the layers below decide the
+ * packet size), heartbeats every RTC_SCTP_HEARTBEAT_INTERVAL_MS. */
+static void
+fill_path_params (struct sctp_paddrparams *params, sctp_assoc_t assoc, guint packet_size)
+{
+  memset (params, 0, sizeof *params);
+  params->spp_assoc_id = assoc;
+  params->spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+  params->spp_pathmtu = packet_size;
+  params->spp_hbinterval = RTC_SCTP_HEARTBEAT_INTERVAL_MS;
+}
+
 static gboolean
 configure_socket (RtcSctpTransport *self, GError **error)
 {
@@ -900,11 +912,7 @@ configure_socket (RtcSctpTransport *self, GError **error)
       return FALSE;
     }
 
-  memset (&params, 0, sizeof params);
-  params.spp_assoc_id = SCTP_FUTURE_ASSOC;
-  params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-  params.spp_pathmtu = self->packet_size;
-  params.spp_hbinterval = RTC_SCTP_HEARTBEAT_INTERVAL_MS;
+  fill_path_params (&params, SCTP_FUTURE_ASSOC, self->packet_size);
 
   memset (&init, 0, sizeof init);
   init.sinit_num_ostreams = RTC_SCTP_MAX_OUT_STREAMS;
@@ -1964,12 +1972,8 @@ rtc_sctp_transport_lower_packet_size (RtcSctpTransport *self, guint packet_size)
 
   /* Every path of the association: an AF_CONN address of NULL (on a
    * one-to-one socket the association is the socket's own). */
-  memset (&params, 0, sizeof params);
+  fill_path_params (&params, 0, packet_size);
   ((struct sockaddr_conn *) &params.spp_address)->sconn_family = AF_CONN;
-  params.spp_assoc_id = 0;
-  params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-  params.spp_pathmtu = packet_size;
-  params.spp_hbinterval = RTC_SCTP_HEARTBEAT_INTERVAL_MS;
   self->depth++;
   if (usrsctp_setsockopt (self->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &params, sizeof params)
       != 0)
