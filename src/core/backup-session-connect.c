@@ -116,6 +116,7 @@ our_extensions (void)
   JsonObject *ext = json_object_new ();
 
   json_object_set_int_member (ext, BACKUP_FRAME_EXTENSION, BACKUP_FRAME_PROTOCOL_VERSION);
+  json_object_set_int_member (ext, SESSION_RESTART_EXTENSION, 1);
   return ext;
 }
 

@@ -20,6 +20,7 @@
 #include "backup-frame.h"
 #include "backup-pairing.h"
 #include "backup-reception.h"
+#include "backup-restart-exchange.h"
 #include "backup-resume.h"
 #include "backup-session.h"
 #include "backup-storage.h"
@@ -48,6 +49,9 @@ G_BEGIN_DECLS
 #define GATHER_WAIT_MS 3000
 /* How long to wait for the last steps once the data is through. */
 #define FINISH_TIMEOUT_S 60
+/* The member of our descriptions' extensions that says we restart ICE
+ * through the store when the path breaks (backup-session-restart.c). */
+#define SESSION_RESTART_EXTENSION "restart"
 
 typedef enum
 {
@@ -84,6 +88,8 @@ typedef struct
   guint finish_timeout_id;
   gboolean peer_is_legacy;
   guint peer_protocol; /* the peer's BACKUP_FRAME_PROTOCOL_VERSION; 0: the original framing */
+  BackupRestartExchange *restarts; /* once connected, with a peer that restarts ICE */
+  guint restart_generation;        /* of the last ICE restart begun */
   guint64 resumed;     /* bytes of the content not sent again: the receiver kept them */
   gnutls_hash_hd_t hash;
   guint8 digest[BACKUP_FRAME_SHA256_LEN]; /* of the whole content, once known */
@@ -223,5 +229,9 @@ G_GNUC_INTERNAL void receiver_start (SessionRun *run);
 G_GNUC_INTERNAL void receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string);
 /* The sender closed the data channel cleanly (it reset its stream). */
 G_GNUC_INTERNAL void receiver_on_channel_closed (SessionRun *run);
+
+/* backup-session-restart.c: ICE restarts, with a peer that does them. */
+void session_restart_setup (SessionRun *run);
+void session_restart_release (SessionRun *run);
 
 G_END_DECLS

@@ -191,6 +191,7 @@ must_abort (SessionRun *run)
 static void
 release_transport (SessionRun *run)
 {
+  session_restart_release (run);
   g_clear_object (&run->primary);
   g_clear_object (&run->bonded);
   if (run->channel != NULL)
@@ -560,7 +561,9 @@ channel_open_cb (BackupChannel *channel, gpointer user_data)
   SessionRun *run = user_data;
 
   g_debug ("data channel open");
-  /* Signaling has done its job: clean the store and stop polling it. */
+  /* Signaling has done its job, unless the path breaks: clean the store
+   * and stop polling it. */
+  session_restart_setup (run);
   close_pairing (run);
   if (run->session->mode == MODE_SEND)
     {

@@ -676,6 +676,27 @@ rtc_dtls_transport_new (RtcTransport *lower,
   return self;
 }
 
+/* An ICE restart: records go on over @lower (CONNECTED) from now on, and
+ * the old lower transport is let go (its state no longer matters here).
+ * The session and its records are untouched: DTLS over UDP never depended
+ * on the addresses under it. */
+void
+rtc_dtls_transport_replace_lower (RtcDtlsTransport *self, RtcTransport *lower)
+{
+  g_return_if_fail (RTC_IS_DTLS_TRANSPORT (self));
+  g_return_if_fail (RTC_IS_TRANSPORT (lower));
+  g_return_if_fail (rtc_transport_get_state (lower) == RTC_TRANSPORT_STATE_CONNECTED);
+
+  if (lower == self->lower)
+    return;
+  g_clear_signal_handler (&self->lower_state_handler, self->lower);
+  rtc_transport_set_receive_func (self->lower, NULL, NULL, NULL);
+  g_set_object (&self->lower, lower);
+  rtc_transport_set_receive_func (lower, lower_receive_cb, self, NULL);
+  self->lower_state_handler = g_signal_connect (lower, "notify::state",
+                                                G_CALLBACK (lower_state_cb), self);
+}
+
 RtcTransport *
 rtc_dtls_transport_get_lower (RtcDtlsTransport *self)
 {

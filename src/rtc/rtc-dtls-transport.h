@@ -46,6 +46,9 @@ RtcDtlsTransport *rtc_dtls_transport_new (RtcTransport *lower,
                                           const guint8 *remote_fingerprint);
 
 RtcTransport *rtc_dtls_transport_get_lower (RtcDtlsTransport *self);
+/* Moves the records onto @lower, which must be CONNECTED (an ICE restart:
+ * the handshake is not repeated). */
+void rtc_dtls_transport_replace_lower (RtcDtlsTransport *self, RtcTransport *lower);
 gboolean rtc_dtls_transport_get_client (RtcDtlsTransport *self);
 
 /* Milliseconds a handshake may take before the transport fails (default

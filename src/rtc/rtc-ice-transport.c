@@ -160,6 +160,7 @@ struct _RtcIceTransport
   guint64 rx_packets;      /* packets received since CONNECTED */
   guint64 rx_packets_seen; /* as of the last liveness tick */
   gint64 rx_silent_since;  /* monotonic time of the last tick that saw a packet */
+  gboolean liveness_held;  /* silence does not fail the transport (an ICE restart runs) */
 
   char *selected_pair;
   gboolean closed;
@@ -236,6 +237,7 @@ enum
 {
   SIGNAL_LOCAL_CANDIDATE,
   SIGNAL_GATHERING_DONE,
+  SIGNAL_STALLED,
   N_SIGNALS
 };
 
@@ -289,7 +291,17 @@ liveness_tick_cb (gpointer user_data)
       self->rx_silent_since = now;
       return G_SOURCE_CONTINUE;
     }
-  if (now - self->rx_silent_since < LIVENESS_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND)
+  if (now - self->rx_silent_since >= RTC_ICE_STALL_MS * G_TIME_SPAN_MILLISECOND)
+    {
+      g_autoptr (RtcIceTransport) hold = g_object_ref (self);
+
+      g_signal_emit (self, signals[SIGNAL_STALLED], 0);
+      /* A handler may have closed the transport (the source is gone). */
+      if (self->liveness_source == NULL || self->closed)
+        return G_SOURCE_REMOVE;
+    }
+  if (self->liveness_held
+      || now - self->rx_silent_since < LIVENESS_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND)
     return G_SOURCE_CONTINUE;
 
   g_clear_pointer (&self->liveness_source, g_source_unref);
@@ -1760,6 +1772,11 @@ rtc_ice_transport_class_init (RtcIceTransportClass *klass)
   signals[SIGNAL_GATHERING_DONE] =
     g_signal_new ("gathering-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
+  /* Nothing arrived from the peer for RTC_ICE_STALL_MS (see the header);
+   * emitted on every liveness tick while that lasts. */
+  signals[SIGNAL_STALLED] =
+    g_signal_new ("stalled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -1891,4 +1908,12 @@ rtc_ice_transport_is_path_mtu_settled (RtcIceTransport *self)
   /* Connected over a relay, or read by libnice: nothing will probe. */
   return rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED
          && (self->direct_socket == NULL || self->recv_given_back);
+}
+
+void
+rtc_ice_transport_hold_liveness (RtcIceTransport *self, gboolean hold)
+{
+  g_return_if_fail (RTC_IS_ICE_TRANSPORT (self));
+
+  self->liveness_held = !!hold;
 }

@@ -40,6 +40,11 @@ G_BEGIN_DECLS
 /* Upper bound for detecting a vanished peer after CONNECTED (30 s of
  * silence plus the 1 s check interval, with a margin). */
 #define RTC_ICE_CONSENT_BOUND_MS 34000
+/* Silence after CONNECTED that makes the transport emit "stalled" once a
+ * second: the layers above send at least every 2 s (SCTP heartbeats), so
+ * the path is broken or the peer gone, and an ICE restart may find a new
+ * path (the peer connection's). */
+#define RTC_ICE_STALL_MS 5000
 
 #define RTC_TYPE_ICE_TRANSPORT (rtc_ice_transport_get_type ())
 G_DECLARE_FINAL_TYPE (RtcIceTransport, rtc_ice_transport, RTC, ICE_TRANSPORT, RtcTransport)
@@ -102,5 +107,10 @@ void rtc_ice_transport_set_peer_max_datagram (RtcIceTransport *self, guint size)
 guint rtc_ice_transport_get_path_mtu (RtcIceTransport *self);
 /* No probe runs or is still to come for the selected pair. */
 gboolean rtc_ice_transport_is_path_mtu_settled (RtcIceTransport *self);
+
+/* While held, silence does not fail the transport ("stalled" goes on):
+ * an ICE restart that may replace it is under way. Releasing lets the
+ * next liveness tick decide on the whole silence so far. */
+void rtc_ice_transport_hold_liveness (RtcIceTransport *self, gboolean hold);
 
 G_END_DECLS

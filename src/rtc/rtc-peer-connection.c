@@ -27,6 +27,9 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_MESSAGE_SIZE 262144
 #define PATH_MTU_WAIT_MS 1500
+/* An ICE restart's description goes out once the new transport has
+ * gathered, or after this long with what it found. */
+#define RESTART_GATHER_WAIT_MS 3000
 
 /* What the lanes share: one association's window, split, so that a path
  * without loss has no more in flight than with one; no lane below 512 KiB
@@ -79,6 +82,16 @@ struct _RtcPeerConnection
    * (an association's packet size is fixed when it is set up). */
   GSource *path_mtu_wait_source;
   gboolean path_mtu_wait_over;
+
+  /* An ICE restart under way (rtc_peer_connection_restart_ice): the new
+   * transport until it connects and takes the old one's place under DTLS,
+   * its candidates, and its two timers (gathering, the whole restart). */
+  RtcIceTransport *restart_ice;
+  GPtrArray *restart_candidates;
+  gboolean restart_ready;
+  GSource *restart_gather_source;
+  GSource *restart_deadline_source;
+  guint ice_restarts;
 };
 
 G_DEFINE_FINAL_TYPE (RtcPeerConnection, rtc_peer_connection, G_TYPE_OBJECT)
@@ -98,6 +111,9 @@ enum
   SIGNAL_GATHERING_DONE,
   SIGNAL_DATA_CHANNEL,
   SIGNAL_LANE_CHANNEL,
+  SIGNAL_ICE_STALLED,
+  SIGNAL_ICE_RESTART_READY,
+  SIGNAL_ICE_RESTART_ENDED,
   N_SIGNALS
 };
 
@@ -111,18 +127,20 @@ is_final (RtcPeerConnection *self)
 }
 
 static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static void
 clear_timeout (RtcPeerConnection *self)
 {
-  if (self->timeout_source != NULL)
-    {
-      g_source_destroy (self->timeout_source);
-      g_clear_pointer (&self->timeout_source, g_source_unref);
-    }
-  if (self->path_mtu_wait_source != NULL)
-    {
-      g_source_destroy (self->path_mtu_wait_source);
-      g_clear_pointer (&self->path_mtu_wait_source, g_source_unref);
-    }
+  clear_source (&self->timeout_source);
+  clear_source (&self->path_mtu_wait_source);
 }
 
 static void
@@ -134,6 +152,8 @@ close_pending_channels (RtcPeerConnection *self)
   for (guint i = 0; i < channels->len; i++)
     rtc_data_channel_close (g_ptr_array_index (channels, i));
 }
+
+static void restart_clear (RtcPeerConnection *self);
 
 static void
 set_state (RtcPeerConnection *self, RtcPeerConnectionState state, const GError *error)
@@ -154,6 +174,7 @@ set_state (RtcPeerConnection *self, RtcPeerConnectionState state, const GError *
   if (is_final (self))
     {
       clear_timeout (self);
+      restart_clear (self);
       close_pending_channels (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_STATE]);
@@ -431,11 +452,7 @@ maybe_start_sctp (RtcPeerConnection *self)
         }
       return;
     }
-  if (self->path_mtu_wait_source != NULL)
-    {
-      g_source_destroy (self->path_mtu_wait_source);
-      g_clear_pointer (&self->path_mtu_wait_source, g_source_unref);
-    }
+  clear_source (&self->path_mtu_wait_source);
   start_sctp (self);
 }
 
@@ -553,6 +570,259 @@ ice_gathering_done_cb (RtcIceTransport *ice, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_GATHERING_DONE], 0);
 }
 
+/* Forwarded while the connection is up and no restart runs (see
+ * "ice-stalled"). */
+static void
+ice_stalled_cb (RtcIceTransport *ice, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  if (self->restart_ice == NULL && self->state == RTC_PEER_CONNECTION_STATE_CONNECTED)
+    g_signal_emit (self, signals[SIGNAL_ICE_STALLED], 0);
+}
+
+/* What the connection follows of the ICE transport that carries it. */
+static void
+watch_ice (RtcPeerConnection *self)
+{
+  g_signal_connect (self->ice, "notify::state", G_CALLBACK (ice_state_cb), self);
+  g_signal_connect (self->ice, "notify::path-mtu", G_CALLBACK (ice_path_mtu_cb), self);
+  g_signal_connect (self->ice, "stalled", G_CALLBACK (ice_stalled_cb), self);
+}
+
+/* --- ICE restart --- */
+
+static void
+restart_clear (RtcPeerConnection *self)
+{
+  g_autoptr (RtcIceTransport) ice = g_steal_pointer (&self->restart_ice);
+
+  clear_source (&self->restart_gather_source);
+  clear_source (&self->restart_deadline_source);
+  g_clear_pointer (&self->restart_candidates, g_ptr_array_unref);
+  self->restart_ready = FALSE;
+  if (ice != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (ice, self);
+      rtc_transport_close (RTC_TRANSPORT (ice));
+    }
+  /* The old path decides again, on all the silence so far. */
+  if (self->ice != NULL)
+    rtc_ice_transport_hold_liveness (self->ice, FALSE);
+}
+
+static void
+restart_announce (RtcPeerConnection *self)
+{
+  clear_source (&self->restart_gather_source);
+  if (self->restart_ready || self->restart_ice == NULL)
+    return;
+  self->restart_ready = TRUE;
+  g_signal_emit (self, signals[SIGNAL_ICE_RESTART_READY], 0);
+}
+
+static gboolean
+restart_gather_wait_cb (gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  g_clear_pointer (&self->restart_gather_source, g_source_unref);
+  restart_announce (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+restart_deadline_cb (gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  g_clear_pointer (&self->restart_deadline_source, g_source_unref);
+  g_debug ("ICE restart: no new path within %u ms", timeout_ms (self));
+  restart_clear (self);
+  g_signal_emit (self, signals[SIGNAL_ICE_RESTART_ENDED], 0, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+restart_local_candidate_cb (RtcIceTransport *ice, const char *candidate, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  if (!self->restart_ready)
+    g_ptr_array_add (self->restart_candidates, g_strdup (candidate));
+}
+
+/* Announced from the main loop, never from inside restart_ice(). */
+static void
+restart_gathering_done_cb (RtcIceTransport *ice, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+
+  clear_source (&self->restart_gather_source);
+  self->restart_gather_source = g_idle_source_new ();
+  g_source_set_callback (self->restart_gather_source, restart_gather_wait_cb, self, NULL);
+  g_source_attach (self->restart_gather_source, self->context);
+}
+
+/* The new transport connected: it takes the old one's place under DTLS,
+ * and the old one is closed. SCTP and the channels never notice, apart
+ * from what was lost in between (which SCTP sends again). */
+static void
+restart_swap (RtcPeerConnection *self)
+{
+  g_autoptr (RtcIceTransport) old = g_steal_pointer (&self->ice);
+  g_autofree char *pair = NULL;
+
+  g_signal_handlers_disconnect_by_data (old, self);
+  g_signal_handlers_disconnect_by_data (self->restart_ice, self);
+  self->ice = g_steal_pointer (&self->restart_ice);
+  restart_clear (self);
+  rtc_dtls_transport_replace_lower (self->dtls, RTC_TRANSPORT (self->ice));
+  watch_ice (self);
+  g_free (self->ice_ufrag);
+  g_free (self->ice_pwd);
+  rtc_ice_transport_get_local_credentials (self->ice, &self->ice_ufrag, &self->ice_pwd);
+  rtc_transport_close (RTC_TRANSPORT (old));
+  self->ice_restarts++;
+  pair = rtc_ice_transport_dup_selected_pair (self->ice);
+  g_debug ("ICE restart %u: now on %s", self->ice_restarts, pair != NULL ? pair : "a new pair");
+  /* A probe of the new pair that is already over: a smaller path MTU
+   * lowers the packet size now. */
+  if (rtc_ice_transport_is_path_mtu_settled (self->ice))
+    ice_path_mtu_cb (G_OBJECT (self->ice), NULL, self);
+  g_signal_emit (self, signals[SIGNAL_ICE_RESTART_ENDED], 0, TRUE);
+}
+
+static void
+restart_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  RtcPeerConnection *self = user_data;
+  RtcTransport *ice = RTC_TRANSPORT (object);
+
+  switch (rtc_transport_get_state (ice))
+    {
+    case RTC_TRANSPORT_STATE_CONNECTED:
+      restart_swap (self);
+      break;
+    case RTC_TRANSPORT_STATE_FAILED:
+      g_debug ("ICE restart failed: %s", rtc_transport_get_error (ice)->message);
+      restart_clear (self);
+      g_signal_emit (self, signals[SIGNAL_ICE_RESTART_ENDED], 0, FALSE);
+      break;
+    default:
+      break;
+    }
+}
+
+gboolean
+rtc_peer_connection_restart_ice (RtcPeerConnection *self, GError **error)
+{
+  g_autoptr (RtcPeerConnection) hold = NULL;
+  RtcIceTransport *ice;
+
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->state != RTC_PEER_CONNECTION_STATE_CONNECTED || self->dtls == NULL)
+    {
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_INVALID_STATE,
+                           "Only a connected peer connection can restart ICE");
+      return FALSE;
+    }
+
+  hold = g_object_ref (self);
+  restart_clear (self);
+  ice = self->restart_ice = rtc_ice_transport_new (self->config,
+                                                   rtc_ice_transport_get_controlling (self->ice));
+  self->restart_candidates = g_ptr_array_new_with_free_func (g_free);
+  if (!self->config->fixed_packet_size)
+    rtc_ice_transport_set_peer_max_datagram (ice, self->remote->max_datagram);
+  g_signal_connect (ice, "local-candidate", G_CALLBACK (restart_local_candidate_cb), self);
+  g_signal_connect (ice, "gathering-done", G_CALLBACK (restart_gathering_done_cb), self);
+  g_signal_connect (ice, "notify::state", G_CALLBACK (restart_state_cb), self);
+  /* The old path may come back; until the new one connects or the restart
+   * gives up, silence on it does not end the connection. */
+  rtc_ice_transport_hold_liveness (self->ice, TRUE);
+  g_debug ("ICE restart %u: gathering", self->ice_restarts + 1);
+  if (!rtc_ice_transport_gather (ice, error))
+    {
+      restart_clear (self);
+      return FALSE;
+    }
+  if (self->restart_ice != ice)
+    return TRUE;
+  if (self->restart_gather_source == NULL)
+    {
+      self->restart_gather_source = g_timeout_source_new (RESTART_GATHER_WAIT_MS);
+      g_source_set_callback (self->restart_gather_source, restart_gather_wait_cb, self, NULL);
+      g_source_attach (self->restart_gather_source, self->context);
+    }
+  self->restart_deadline_source = g_timeout_source_new (timeout_ms (self));
+  g_source_set_callback (self->restart_deadline_source, restart_deadline_cb, self, NULL);
+  g_source_attach (self->restart_deadline_source, self->context);
+  return TRUE;
+}
+
+gboolean
+rtc_peer_connection_get_restart_parameters (RtcPeerConnection *self,
+                                            char **ufrag,
+                                            char **pwd,
+                                            GStrv *candidates)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+  g_return_val_if_fail (ufrag != NULL && pwd != NULL && candidates != NULL, FALSE);
+
+  if (self->restart_ice == NULL)
+    return FALSE;
+  rtc_ice_transport_get_local_credentials (self->restart_ice, ufrag, pwd);
+  g_ptr_array_add (self->restart_candidates, NULL);
+  *candidates = g_strdupv ((GStrv) self->restart_candidates->pdata);
+  g_ptr_array_set_size (self->restart_candidates, self->restart_candidates->len - 1);
+  return TRUE;
+}
+
+gboolean
+rtc_peer_connection_set_remote_restart (RtcPeerConnection *self,
+                                        const char *ufrag,
+                                        const char *pwd,
+                                        const char *const *candidates,
+                                        GError **error)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+  g_return_val_if_fail (ufrag != NULL && pwd != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->restart_ice == NULL && !rtc_peer_connection_restart_ice (self, error))
+    return FALSE;
+  rtc_ice_transport_set_remote_credentials (self->restart_ice, ufrag, pwd);
+  for (guint i = 0; candidates != NULL && candidates[i] != NULL; i++)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!rtc_ice_transport_add_remote_candidate (self->restart_ice, candidates[i],
+                                                   &local_error))
+        g_debug ("ICE restart: ignoring a remote candidate: %s", local_error->message);
+    }
+  rtc_ice_transport_set_remote_gathering_done (self->restart_ice);
+  return TRUE;
+}
+
+gboolean
+rtc_peer_connection_is_restarting_ice (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
+
+  return self->restart_ice != NULL;
+}
+
+guint
+rtc_peer_connection_get_ice_restarts (RtcPeerConnection *self)
+{
+  g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), 0);
+
+  return self->ice_restarts;
+}
+
 static void
 feed_remote_candidates (RtcPeerConnection *self)
 {
@@ -595,8 +865,7 @@ ensure_ice (RtcPeerConnection *self, gboolean controlling, GError **error)
   rtc_ice_transport_get_local_credentials (self->ice, &self->ice_ufrag, &self->ice_pwd);
   g_signal_connect (self->ice, "local-candidate", G_CALLBACK (ice_local_candidate_cb), self);
   g_signal_connect (self->ice, "gathering-done", G_CALLBACK (ice_gathering_done_cb), self);
-  g_signal_connect (self->ice, "notify::state", G_CALLBACK (ice_state_cb), self);
-  g_signal_connect (self->ice, "notify::path-mtu", G_CALLBACK (ice_path_mtu_cb), self);
+  watch_ice (self);
   apply_remote_to_ice (self);
   return rtc_ice_transport_gather (self->ice, error);
 }
@@ -1033,6 +1302,7 @@ rtc_peer_connection_close (RtcPeerConnection *self)
 
   hold = g_object_ref (self);
   g_cancellable_cancel (self->cancellable);
+  restart_clear (self);
   disconnect_transports (self);
   /* SHUTDOWN, then close_notify, then ICE: each goes out before the layer
    * below stops. The peer's channels and connection close. */
@@ -1063,6 +1333,7 @@ rtc_peer_connection_abort (RtcPeerConnection *self)
 
   hold = g_object_ref (self);
   g_cancellable_cancel (self->cancellable);
+  restart_clear (self);
   disconnect_transports (self);
   /* An SCTP ABORT, then ICE stops (its queued packets, the ABORT among
    * them, go out first). No SHUTDOWN, stream reset or DTLS close_notify:
@@ -1089,6 +1360,7 @@ rtc_peer_connection_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   clear_timeout (self);
+  restart_clear (self);
   disconnect_transports (self);
   /* Without close(): the channels fail and the association is aborted. */
   g_clear_pointer (&self->lane_routers, g_ptr_array_unref);
@@ -1184,6 +1456,36 @@ rtc_peer_connection_class_init (RtcPeerConnectionClass *klass)
   signals[SIGNAL_LANE_CHANNEL] =
     g_signal_new ("lane-channel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, G_TYPE_UINT, RTC_TYPE_DATA_CHANNEL);
+  /**
+   * RtcPeerConnection::ice-stalled:
+   *
+   * Nothing arrived from the peer for RTC_ICE_STALL_MS while connected and
+   * no ICE restart runs; emitted about once a second while that lasts. The
+   * path may have changed: rtc_peer_connection_restart_ice() looks for a
+   * new one.
+   */
+  signals[SIGNAL_ICE_STALLED] =
+    g_signal_new ("ice-stalled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+  /**
+   * RtcPeerConnection::ice-restart-ready:
+   *
+   * The restart's credentials and candidates are known
+   * (rtc_peer_connection_get_restart_parameters()), for the peer.
+   */
+  signals[SIGNAL_ICE_RESTART_READY] =
+    g_signal_new ("ice-restart-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * RtcPeerConnection::ice-restart-ended:
+   * @connected: the restart's transport connected and now carries the
+   *   connection; FALSE: it gave up (failed or timed out)
+   *
+   * Not emitted for a restart that a new one replaced, nor on close.
+   */
+  signals[SIGNAL_ICE_RESTART_ENDED] =
+    g_signal_new ("ice-restart-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 }
 
 static void

@@ -123,16 +123,49 @@ RtcDataChannel *rtc_peer_connection_create_data_channel (RtcPeerConnection *self
                                                          const char *protocol,
                                                          GError **error);
 
+/* The largest SCTP packet the connection sends (RTC_SCTP_PACKET_SIZE, or
+ * more on a path a probe showed to carry more; see RtcConfiguration
+ * .fixed_packet_size), or 0 before SCTP starts. */
+guint rtc_peer_connection_get_sctp_packet_size (RtcPeerConnection *self);
 /* How many SCTP associations (lanes) the connection runs: 1 until the
  * remote description is set, then the smaller of both sides'
  * RtcConfiguration.sctp_lanes (a peer that does not say: 1). Lane 0
  * carries the channels of create_data_channel() and "data-channel"; each
  * other lane carries one channel, given by "lane-channel". */
-/* The largest SCTP packet the connection sends (RTC_SCTP_PACKET_SIZE, or
- * more on a path a probe showed to carry more; see RtcConfiguration
- * .fixed_packet_size), or 0 before SCTP starts. */
-guint rtc_peer_connection_get_sctp_packet_size (RtcPeerConnection *self);
 guint rtc_peer_connection_get_sctp_lanes (RtcPeerConnection *self);
+
+/* ICE restart (RFC 8445 section 9) on a CONNECTED connection, for a path
+ * that changed (an address gone, another network): a new ICE transport
+ * with new credentials gathers anew and checks the peer's new candidates
+ * while the old one keeps carrying what it can (silence on it no longer
+ * ends the connection). When the new one connects it carries DTLS from
+ * then on, without a new handshake: SCTP and the channels go on, and
+ * "ice-restart-ended" is emitted (TRUE). The restart gives up ("ice-restart-ended"
+ * with FALSE; the old path decides again) when the new transport fails or has not connected
+ * within RtcConfiguration.ice_timeout_ms. The exchange of the new
+ * parameters is the caller's (both sides restart; the ICE roles stay):
+ * on "ice-restart-ready" (always from the main loop) it sends ours
+ * (rtc_peer_connection_get_restart_parameters()) and it hands over the
+ * peer's (rtc_peer_connection_set_remote_restart()). A second call gives
+ * up the restart under way and starts another. */
+gboolean rtc_peer_connection_restart_ice (RtcPeerConnection *self, GError **error);
+/* Our new ICE username fragment and password (never log @pwd) and the
+ * candidates gathered so far ("candidate:…"); FALSE when no restart runs. */
+gboolean rtc_peer_connection_get_restart_parameters (RtcPeerConnection *self,
+                                                     char **ufrag,
+                                                     char **pwd,
+                                                     GStrv *candidates);
+/* The peer's side of a restart: all its candidates at once. Starts ours
+ * first when none runs (the peer restarted first). */
+gboolean rtc_peer_connection_set_remote_restart (RtcPeerConnection *self,
+                                                 const char *ufrag,
+                                                 const char *pwd,
+                                                 const char *const *candidates,
+                                                 GError **error);
+/* An ICE restart is under way. */
+gboolean rtc_peer_connection_is_restarting_ice (RtcPeerConnection *self);
+/* Restarts that connected so far. */
+guint rtc_peer_connection_get_ice_restarts (RtcPeerConnection *self);
 
 void rtc_peer_connection_close (RtcPeerConnection *self);
 /* Ends the connection at once, never cleanly: an SCTP ABORT (what is queued

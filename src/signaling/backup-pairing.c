@@ -700,6 +700,13 @@ item_for_entry (BackupPairing *self, BackupSignalingEntry *entry)
       g_hash_table_add (self->ignored, g_steal_pointer (&id));
       return NULL;
     }
+  /* An ICE restart of a connection (BackupRestartExchange), not ours. */
+  if (kind == BACKUP_SIGNALING_KIND_RESTART)
+    {
+      g_free (instance);
+      g_hash_table_add (self->ignored, g_steal_pointer (&id));
+      return NULL;
+    }
 
   item = g_new0 (Item, 1);
   item->entry = backup_signaling_entry_copy (entry);

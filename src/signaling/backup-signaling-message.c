@@ -16,12 +16,12 @@
 #include "backup-signaling-error.h"
 #include "backup-signaling-message.h"
 
-static const char *const kind_names[] = { "ping", "sdp", "candidate" };
+static const char *const kind_names[] = { "ping", "sdp", "candidate", "restart" };
 
 const char *
 backup_signaling_kind_to_string (BackupSignalingKind kind)
 {
-  g_return_val_if_fail (kind <= BACKUP_SIGNALING_KIND_CANDIDATE, NULL);
+  g_return_val_if_fail (kind <= BACKUP_SIGNALING_KIND_RESTART, NULL);
 
   return kind_names[kind];
 }
@@ -354,6 +354,33 @@ backup_signaling_message_encode_candidate (const char *candidate,
   return encode_message (BACKUP_SIGNALING_KIND_CANDIDATE, clean, strlen (clean), extensions);
 }
 
+GBytes *
+backup_signaling_message_encode_restart (guint generation,
+                                         const char *ufrag,
+                                         const char *pwd,
+                                         const char *const *candidates,
+                                         JsonObject *extensions)
+{
+  g_autoptr (GString) inner = g_string_new (NULL);
+
+  g_return_val_if_fail (generation > 0, NULL);
+  g_return_val_if_fail (ufrag != NULL && pwd != NULL, NULL);
+
+  g_string_append_printf (inner, "{\"generation\":%u,\"ufrag\":", generation);
+  append_go_json_string (inner, ufrag);
+  g_string_append (inner, ",\"pwd\":");
+  append_go_json_string (inner, pwd);
+  g_string_append (inner, ",\"candidates\":[");
+  for (guint i = 0; candidates != NULL && candidates[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (inner, ',');
+      append_go_json_string (inner, candidates[i]);
+    }
+  g_string_append (inner, "]}");
+  return encode_message (BACKUP_SIGNALING_KIND_RESTART, inner->str, inner->len, extensions);
+}
+
 void
 backup_signaling_message_free (BackupSignalingMessage *message)
 {
@@ -363,6 +390,9 @@ backup_signaling_message_free (BackupSignalingMessage *message)
   g_free (message->sdp_type);
   g_free (message->sdp);
   g_free (message->candidate);
+  g_free (message->ice_ufrag);
+  g_free (message->ice_pwd);
+  g_strfreev (message->candidates);
   g_clear_pointer (&message->extensions, json_object_unref);
   g_free (message);
 }
@@ -649,6 +679,86 @@ parse_sdp_payload (BackupSignalingMessage *message,
   return TRUE;
 }
 
+/* ICE's ice-char (RFC 8839): letters, digits, '+' and '/'. */
+static gboolean
+is_ice_credential (const char *text, gsize min, gsize max)
+{
+  gsize length = strlen (text);
+
+  if (length < min || length > max)
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '+' && *p != '/')
+      return FALSE;
+  return TRUE;
+}
+
+static const char *
+string_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+parse_restart_payload (BackupSignalingMessage *message,
+                       const guchar *data,
+                       gsize len,
+                       GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) candidates = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *object;
+  JsonNode *generation, *list;
+  const char *ufrag, *pwd;
+
+  if (!backup_signaling_json_check ((const char *) data, len, NULL)
+      || !json_parser_load_from_data (parser, (const char *) data, len, NULL)
+      || json_parser_get_root (parser) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return malformed (error, "the restart is not a JSON object");
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  generation = json_object_get_member (object, "generation");
+  if (generation == NULL || json_node_get_value_type (generation) != G_TYPE_INT64
+      || json_node_get_int (generation) < 1 || json_node_get_int (generation) > G_MAXINT32)
+    return malformed (error, "the restart has no valid generation");
+  ufrag = string_member (object, "ufrag");
+  pwd = string_member (object, "pwd");
+  /* RFC 8839: a ufrag of 4 to 256 characters, a password of 22 to 256. */
+  if (ufrag == NULL || pwd == NULL || !is_ice_credential (ufrag, 4, 256)
+      || !is_ice_credential (pwd, 22, 256))
+    return malformed (error, "the restart has no valid ICE credentials");
+  list = json_object_get_member (object, "candidates");
+  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list)
+      || json_array_get_length (json_node_get_array (list))
+             > BACKUP_SIGNALING_RESTART_MAX_CANDIDATES)
+    return malformed (error, "the restart has no valid candidate list");
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      JsonNode *item = json_array_get_element (json_node_get_array (list), i);
+      const char *candidate;
+
+      if (json_node_get_value_type (item) != G_TYPE_STRING)
+        return malformed (error, "a restart candidate is not text");
+      candidate = json_node_get_string (item);
+      if (!g_str_has_prefix (candidate, "candidate:") || strpbrk (candidate, "\r\n") != NULL
+          || strlen (candidate) > BACKUP_SIGNALING_RESTART_MAX_LINE)
+        return malformed (error, "a restart candidate is not one candidate attribute");
+      g_ptr_array_add (candidates, g_strdup (candidate));
+    }
+  g_ptr_array_add (candidates, NULL);
+
+  message->generation = (guint) json_node_get_int (generation);
+  message->ice_ufrag = g_strdup (ufrag);
+  message->ice_pwd = g_strdup (pwd);
+  message->candidates = (GStrv) g_ptr_array_free (g_steal_pointer (&candidates), FALSE);
+  return TRUE;
+}
+
 static gboolean
 parse_candidate_payload (BackupSignalingMessage *message,
                          const guchar *data,
@@ -734,6 +844,11 @@ backup_signaling_message_parse (GBytes *bytes,
       if (message->kind == BACKUP_SIGNALING_KIND_SDP)
         {
           if (!parse_sdp_payload (message, payload, payload_len, error))
+            return NULL;
+        }
+      else if (message->kind == BACKUP_SIGNALING_KIND_RESTART)
+        {
+          if (!parse_restart_payload (message, payload, payload_len, error))
             return NULL;
         }
       else if (!parse_candidate_payload (message, payload, payload_len, error))

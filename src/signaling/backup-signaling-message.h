@@ -17,7 +17,12 @@ typedef enum
   BACKUP_SIGNALING_KIND_PING,
   BACKUP_SIGNALING_KIND_SDP,
   BACKUP_SIGNALING_KIND_CANDIDATE,
+  BACKUP_SIGNALING_KIND_RESTART, /* this program's: an ICE restart (never a pairing file) */
 } BackupSignalingKind;
+
+/* Bounds of a restart message's parts. */
+#define BACKUP_SIGNALING_RESTART_MAX_CANDIDATES 32
+#define BACKUP_SIGNALING_RESTART_MAX_LINE 1024
 
 typedef struct
 {
@@ -25,6 +30,10 @@ typedef struct
   char *sdp_type;       /* "offer" or "answer" (kind SDP) */
   char *sdp;            /* the session description (kind SDP) */
   char *candidate;      /* "candidate:…" without "a=" and line end (kind CANDIDATE) */
+  guint generation;     /* kind RESTART: 1 for the first restart of a connection, … */
+  char *ice_ufrag;      /* kind RESTART: the writer's new ICE credentials */
+  char *ice_pwd;
+  GStrv candidates;     /* kind RESTART: "candidate:…", never NULL */
   JsonObject *extensions; /* members other than "type" and "payload"; never NULL */
 } BackupSignalingMessage;
 
@@ -49,6 +58,13 @@ GBytes *backup_signaling_message_encode_sdp (const char *type,
                                              JsonObject *extensions);
 GBytes *backup_signaling_message_encode_candidate (const char *candidate,
                                                    JsonObject *extensions);
+/* {"type":"restart","payload":base64 of {"generation":N,"ufrag":…,"pwd":…,
+ * "candidates":["candidate:…",…]}}. */
+GBytes *backup_signaling_message_encode_restart (guint generation,
+                                                 const char *ufrag,
+                                                 const char *pwd,
+                                                 const char *const *candidates,
+                                                 JsonObject *extensions);
 
 /* Checks JSON text received from a peer before json-glib parses it, and
  * refuses (BACKUP_SIGNALING_ERROR_MALFORMED) what would not reach the caller

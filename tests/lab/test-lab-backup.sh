@@ -1,12 +1,17 @@
 #!/bin/sh
-# test-lab-backup.sh [--outage SECONDS] [--size BYTES] [--sender-lanes N] [--path-mtu BYTES]:
+# test-lab-backup.sh [--outage SECONDS | --move] [--size BYTES] [--sender-lanes N]
+#                    [--path-mtu BYTES]:
 # a whole backup between
 # two distributed-backup processes, the receiver in peer b and the sender in
 # peer a of the WAN lab (lab.sh), over 40 ms RTT with 1 % loss and 1 %
 # reordering each way. They pair through a signaling folder that both
 # namespaces see (one file system), ICE only on the lab addresses, no STUN.
 # With --outage, the link drops everything both ways for SECONDS once the
-# receiver holds a third of the file. Passes when both exit 0 within their
+# receiver holds a third of the file. With --move, peer a moves to another
+# address (10.201.3.2, its old one removed) once the receiver holds a third:
+# the sender (ICE on every address of its namespace) and the receiver must
+# restart ICE through the signaling folder and finish the same transfer
+# over the new path, without starting it again. Passes when both exit 0 within their
 # timeouts and the stored file is the one sent, over the 8 SCTP associations
 # that two peers of this program run (the receiver's debug log says so). With
 # --sender-lanes N the sender offers N (DISTRIBUTED_BACKUP_SCTP_LANES), as an
@@ -22,21 +27,23 @@
 set -eu
 
 outage=
+move=
 lanes=
 path_mtu=
 size=${LAB_BACKUP_SIZE:-4194304}
 while [ $# -gt 0 ]; do
   case $1 in
     --outage) outage=$2; shift 2 ;;
+    --move) move=1; shift ;;
     --size) size=$2; shift 2 ;;
     --sender-lanes) lanes=$2; shift 2 ;;
     --path-mtu) path_mtu=$2; shift 2 ;;
-    *) echo "usage: test-lab-backup.sh [--outage SECONDS] [--size BYTES] [--sender-lanes N] [--path-mtu BYTES]" >&2
+    *) echo "usage: test-lab-backup.sh [--outage SECONDS | --move] [--size BYTES] [--sender-lanes N] [--path-mtu BYTES]" >&2
        exit 2 ;;
   esac
 done
 : "${LAB_SH:?}" "${DISTRIBUTED_BACKUP:?}"
-export LAB_OUTAGE="$outage" LAB_SIZE="$size" LAB_LANES="$lanes" LAB_PATH_MTU="$path_mtu"
+export LAB_OUTAGE="$outage" LAB_MOVE="$move" LAB_SIZE="$size" LAB_LANES="$lanes" LAB_PATH_MTU="$path_mtu"
 if [ -n "$path_mtu" ]; then
   set -- --mtu "$path_mtu" --device-mtu 1500
 else
@@ -60,10 +67,15 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
   if [ -n "$LAB_LANES" ]; then
     export DISTRIBUTED_BACKUP_SCTP_LANES="$LAB_LANES"
   fi
-  "$LAB_SH" a "$app" $common --ice-address "$LAB_ADDR_A" -s "$w/src/data.bin" 2>"$w/sender.err" &
+  # A sender that moves gathers on whatever its namespace has: only the
+  # lab device, whose address changes.
+  sender_ice="--ice-address $LAB_ADDR_A"
+  [ -z "$LAB_MOVE" ] || sender_ice=
+  G_MESSAGES_DEBUG=Backup "$LAB_SH" a "$app" $common $sender_ice -s "$w/src/data.bin" \
+    >"$w/sender.log" 2>"$w/sender.err" &
   sender=$!
 
-  if [ -n "$LAB_OUTAGE" ]; then
+  if [ -n "$LAB_OUTAGE$LAB_MOVE" ]; then
     # Once a third has arrived (the receiver writes a hidden .part file).
     third=$((LAB_SIZE / 3 / 1024))
     i=0
@@ -77,8 +89,16 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
       fi
       sleep 0.05
     done
-    echo "link down for $LAB_OUTAGE s, $(($(date +%s) - start)) s after the start"
-    "$LAB_SH" ctl "outage $LAB_OUTAGE"
+    if [ -n "$LAB_MOVE" ]; then
+      echo "peer a moves to 10.201.3.2, $(($(date +%s) - start)) s after the start"
+      "$LAB_SH" b ip route add 10.201.3.0/24 dev lab-b
+      "$LAB_SH" a ip addr add 10.201.3.2/24 dev lab-a
+      "$LAB_SH" a ip addr del "$LAB_ADDR_A/24" dev lab-a
+      "$LAB_SH" a ip route replace 10.201.2.0/24 dev lab-a src 10.201.3.2
+    else
+      echo "link down for $LAB_OUTAGE s, $(($(date +%s) - start)) s after the start"
+      "$LAB_SH" ctl "outage $LAB_OUTAGE"
+    fi
   fi
 
   status=0
@@ -124,6 +144,30 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
   if [ -z "$LAB_PATH_MTU" ] && [ "$packet" -le 1200 ]; then
     echo "FAIL: SCTP packets of $packet bytes on a path of 1,500" >&2
     exit 1
+  fi
+  if [ -n "$LAB_MOVE" ]; then
+    for side in sender receiver; do
+      if ! grep -q "ICE restart [0-9]*: the connection goes on over" "$w/$side.log"; then
+        echo "FAIL: the $side did not go on over a restarted ICE path:" >&2
+        grep -i "restart\|silent\|nothing from" "$w/$side.log" >&2
+        exit 1
+      fi
+    done
+    if ! grep -q "the connection goes on over 10.201.3.2:" "$w/sender.log"; then
+      echo "FAIL: the sender did not move to its new address:" >&2
+      grep "goes on over" "$w/sender.log" >&2
+      exit 1
+    fi
+    # One run: the transfer went on; it was never started again.
+    if [ "$(grep -c "data channel open" "$w/receiver.log")" != 1 ]; then
+      echo "FAIL: the receiver saw more than one connection" >&2
+      exit 1
+    fi
+    grep "ICE restart" "$w/sender.log" "$w/receiver.log"
+  elif [ -n "$LAB_OUTAGE" ]; then
+    # For the record: restarts tried while the link was down (the old path
+    # or a new one carries on once it is back).
+    grep -h "ICE restart" "$w/sender.log" "$w/receiver.log" || true
   fi
   echo "PASS: $LAB_SIZE bytes stored intact over $lanes SCTP association(s), packets of up to $packet bytes"
 '

@@ -695,6 +695,142 @@ test_lanes_one_side (Fixture *f, gconstpointer data)
   g_assert_cmpuint (lanes_b->len, ==, 0);
 }
 
+/* What the session's signaling does for a restart, in one process: each
+ * side's new credentials and candidates go to the other as soon as they
+ * are ready. */
+static void
+restart_ready_cb (RtcPeerConnection *pc, RtcPeerConnection *other)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ufrag = NULL;
+  g_autofree char *pwd = NULL;
+  g_auto (GStrv) candidates = NULL;
+
+  g_assert_true (rtc_peer_connection_get_restart_parameters (pc, &ufrag, &pwd, &candidates));
+  g_assert_cmpuint (g_strv_length (candidates), >=, 1);
+  g_assert_true (rtc_peer_connection_set_remote_restart (other, ufrag, pwd,
+                                                         (const char *const *) candidates,
+                                                         &error));
+  g_assert_no_error (error);
+}
+
+static char *
+local_ufrag (RtcPeerConnection *pc)
+{
+  g_autofree char *sdp = rtc_peer_connection_get_local_description (pc);
+  const char *line = strstr (sdp, "a=ice-ufrag:");
+
+  g_assert_nonnull (line);
+  return g_strndup (line, strcspn (line, "\r\n"));
+}
+
+/* One side restarts ICE in the middle of a 32 MiB transfer: new
+ * credentials, new sockets (a new selected pair), the same DTLS and SCTP.
+ * Every byte arrives once and in order, and texts go both ways after. */
+static void
+test_ice_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtcIceTransport) old_a = NULL;
+  g_autofree char *old_pair_a = NULL;
+  g_autofree char *new_pair_a = NULL;
+  g_autofree char *old_ufrag_a = NULL;
+  g_autofree char *new_ufrag_a = NULL;
+  RtcDataChannel *seen;
+  char *text;
+
+  connect_with_channel (f, TRUE);
+  old_a = g_object_ref (rtc_peer_connection_get_ice_transport (f->a));
+  old_pair_a = rtc_ice_transport_dup_selected_pair (old_a);
+  old_ufrag_a = local_ufrag (f->a);
+  g_signal_connect (f->a, "ice-restart-ready", G_CALLBACK (restart_ready_cb), f->b);
+  g_signal_connect (f->b, "ice-restart-ready", G_CALLBACK (restart_ready_cb), f->a);
+
+  /* Not before the connection is up elsewhere: a new one is refused. */
+  {
+    g_autoptr (RtcPeerConnection) idle = rtc_peer_connection_new (NULL);
+
+    g_assert_false (rtc_peer_connection_restart_ice (idle, &error));
+    g_assert_error (error, RTC_ERROR, RTC_ERROR_INVALID_STATE);
+    g_clear_error (&error);
+  }
+
+  start_bulk (f, 32 * 1024 * 1024);
+  WAIT_UNTIL (f->received >= 4 * 1024 * 1024, 30);
+  /* b restarts when a's parameters reach it. */
+  g_assert_true (rtc_peer_connection_restart_ice (f->a, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (rtc_peer_connection_get_ice_restarts (f->a) == 1
+              && rtc_peer_connection_get_ice_restarts (f->b) == 1, 20);
+
+  g_assert_true (rtc_peer_connection_get_ice_transport (f->a) != old_a);
+  g_assert_cmpint (rtc_transport_get_state (RTC_TRANSPORT (old_a)), ==,
+                   RTC_TRANSPORT_STATE_CLOSED);
+  new_pair_a = rtc_ice_transport_dup_selected_pair (rtc_peer_connection_get_ice_transport (f->a));
+  g_test_message ("before: %s; after: %s", old_pair_a, new_pair_a);
+  g_assert_cmpstr (new_pair_a, !=, old_pair_a);
+  new_ufrag_a = local_ufrag (f->a);
+  g_assert_cmpstr (new_ufrag_a, !=, old_ufrag_a);
+
+  WAIT_UNTIL (f->received == f->total, 60);
+  g_assert_cmpstr (g_checksum_get_string (f->received_sum), ==,
+                   g_checksum_get_string (f->sent_sum));
+  g_assert_cmpint (rtc_peer_connection_get_connection_state (f->a), ==,
+                   RTC_PEER_CONNECTION_STATE_CONNECTED);
+  /* The new pair was probed as the first was. */
+  WAIT_UNTIL (rtc_ice_transport_is_path_mtu_settled (rtc_peer_connection_get_ice_transport (f->b)),
+              5);
+  g_assert_cmpuint (rtc_ice_transport_get_path_mtu (rtc_peer_connection_get_ice_transport (f->b)),
+                    ==, 16420);
+
+  seen = g_ptr_array_index (f->channels_b, 0);
+  g_assert_true (rtc_data_channel_send_text (seen, "after", &error));
+  WAIT_UNTIL (f->texts.length == 1, 10);
+  text = g_queue_pop_head (&f->texts);
+  g_assert_cmpstr (text, ==, "after");
+  g_free (text);
+}
+
+static gboolean
+restart_running (RtcPeerConnection *pc)
+{
+  g_autofree char *ufrag = NULL;
+  g_autofree char *pwd = NULL;
+  g_auto (GStrv) candidates = NULL;
+
+  return rtc_peer_connection_get_restart_parameters (pc, &ufrag, &pwd, &candidates);
+}
+
+/* A restart the peer never answers gives up after the ICE timeout; the
+ * old path goes on carrying the connection. */
+static void
+test_ice_restart_unanswered (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RtcIceTransport *old_a;
+  gboolean ready = FALSE;
+  char *text;
+
+  connect_with_channel (f, TRUE);
+  old_a = rtc_peer_connection_get_ice_transport (f->a);
+  g_signal_connect (f->a, "ice-restart-ready", G_CALLBACK (gathered_cb), &ready);
+  g_assert_true (rtc_peer_connection_restart_ice (f->a, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (ready, 10);
+  g_assert_true (rtc_peer_connection_is_restarting_ice (f->a));
+  WAIT_UNTIL (!restart_running (f->a), 10);
+  g_assert_false (rtc_peer_connection_is_restarting_ice (f->a));
+  g_assert_cmpuint (rtc_peer_connection_get_ice_restarts (f->a), ==, 0);
+  g_assert_true (rtc_peer_connection_get_ice_transport (f->a) == old_a);
+  g_assert_cmpint (rtc_peer_connection_get_connection_state (f->a), ==,
+                   RTC_PEER_CONNECTION_STATE_CONNECTED);
+  g_assert_true (rtc_data_channel_send_text (f->channel_a, "still", &error));
+  WAIT_UNTIL (f->texts.length == 1, 10);
+  text = g_queue_pop_head (&f->texts);
+  g_assert_cmpstr (text, ==, "still");
+  g_free (text);
+}
+
 #define ADD(name, func, timeout)                                                                   \
   g_test_add ("/rtc/peer-connection/" name, Fixture, GUINT_TO_POINTER (timeout), fixture_set_up,   \
               func, fixture_tear_down)
@@ -716,6 +852,8 @@ main (int argc, char **argv)
   ADD ("abort", test_abort, 0);
   ADD ("lanes", test_lanes, 0);
   ADD ("lanes-one-side", test_lanes_one_side, 0);
+  ADD ("ice-restart", test_ice_restart, 0);
+  ADD ("ice-restart-unanswered", test_ice_restart_unanswered, 3000);
 
   return g_test_run ();
 }

@@ -254,6 +254,86 @@ test_malformed (void)
   assert_malformed (huge, strlen (huge));
 }
 
+/* The restart kind (this program's own): the exact bytes written, a round
+ * trip, and what a hostile or broken writer could put in one. */
+static void
+test_restart (void)
+{
+  const char *const candidates[] = { "candidate:1 1 UDP 2015364095 10.0.0.1 4000 typ host",
+                                     "candidate:2 1 UDP 1679032319 192.0.2.7 5000 typ srflx "
+                                     "raddr 10.0.0.1 rport 4000",
+                                     NULL };
+  const char *pwd = "abcdefghijklmnopqrstuv+/";
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (BackupSignalingMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *inner = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *many = NULL;
+  GString *list;
+
+  bytes = backup_signaling_message_encode_restart (3, "Ab+/", pwd, candidates, NULL);
+  inner = g_strdup_printf ("{\"generation\":3,\"ufrag\":\"Ab+/\",\"pwd\":\"%s\","
+                           "\"candidates\":[\"%s\",\"%s\"]}", pwd, candidates[0],
+                           candidates[1]);
+  b64 = g_base64_encode ((const guchar *) inner, strlen (inner));
+  expected = g_strdup_printf ("{\"type\":\"restart\",\"payload\":\"%s\"}", b64);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), expected,
+                   strlen (expected));
+
+  message = backup_signaling_message_parse (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (message->kind, ==, BACKUP_SIGNALING_KIND_RESTART);
+  g_assert_cmpuint (message->generation, ==, 3);
+  g_assert_cmpstr (message->ice_ufrag, ==, "Ab+/");
+  g_assert_cmpstr (message->ice_pwd, ==, pwd);
+  g_assert_cmpstrv (message->candidates, candidates);
+  g_clear_pointer (&message, backup_signaling_message_free);
+  g_clear_pointer (&bytes, g_bytes_unref);
+
+  /* No candidates at all is a restart too (the peer found none yet). */
+  bytes = backup_signaling_message_encode_restart (1, "abcd", pwd, NULL, NULL);
+  message = backup_signaling_message_parse (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message->candidates);
+  g_assert_cmpuint (g_strv_length (message->candidates), ==, 0);
+
+  /* Short or foreign credentials, a bad generation, candidates that are
+   * not candidates, too many of them. */
+  assert_malformed_payload ("restart", "[]");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\"}");
+  assert_malformed_payload ("restart", "{\"generation\":0,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[]}");
+  assert_malformed_payload ("restart", "{\"generation\":\"1\",\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[]}");
+  assert_malformed_payload ("restart", "{\"generation\":4294967297,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[]}");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"abc\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[]}");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"ab;d\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[]}");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"short\",\"candidates\":[]}");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[1]}");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\","
+                                       "\"candidates\":[\"hello\"]}");
+  assert_malformed_payload ("restart", "{\"generation\":1,\"ufrag\":\"abcd\","
+                                       "\"pwd\":\"abcdefghijklmnopqrstuv\","
+                                       "\"candidates\":[\"candidate:1\\r\\ncandidate:2\"]}");
+  list = g_string_new ("{\"generation\":1,\"ufrag\":\"abcd\",\"pwd\":\"abcdefghijklmnopqrstuv\","
+                       "\"candidates\":[");
+  for (guint i = 0; i <= BACKUP_SIGNALING_RESTART_MAX_CANDIDATES; i++)
+    g_string_append_printf (list, "%s\"candidate:%u 1 UDP 1 10.0.0.1 %u typ host\"",
+                            i > 0 ? "," : "", i, 1000 + i);
+  g_string_append (list, "]}");
+  many = g_string_free (list, FALSE);
+  assert_malformed_payload ("restart", many);
+}
+
 static void
 test_names (void)
 {
@@ -345,6 +425,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/signaling/message/candidate-variants", test_candidate_variants);
   g_test_add_func ("/signaling/message/extensions", test_extensions);
   g_test_add_func ("/signaling/message/malformed", test_malformed);
+  g_test_add_func ("/signaling/message/restart", test_restart);
   g_test_add_func ("/signaling/message/names", test_names);
   g_test_add_func ("/signaling/message/hostile-name", test_hostile_name);
 
