@@ -100,6 +100,7 @@ main (int argc,
   g_autofree char *max_upload_size = NULL;
   int max_files_per_key = BACKUP_SERVER_DEFAULT_MAX_FILES_PER_KEY;
   int rate_limit = 0;
+  g_autofree char *rate_window = NULL;
   g_autofree char *max_expiry = NULL;
   g_autofree char *max_memory = NULL;
   gboolean redirect_downloads = FALSE;
@@ -123,7 +124,9 @@ main (int argc,
       "Memory for stored files and uploads in progress, all API keys together; past it, "
       "uploads get 507 (default 64M; K, M, G suffixes)", "BYTES" },
     { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate_limit,
-      "Requests per minute and API key (default 0: no limit)", "N" },
+      "Requests per API key within --rate-window (default 0: no limit)", "N" },
+    { "rate-window", 0, 0, G_OPTION_ARG_STRING, &rate_window,
+      "The sliding window of --rate-limit (default 1m; s, m, h suffixes)", "DURATION" },
     { "max-expiry", 0, 0, G_OPTION_ARG_STRING, &max_expiry,
       "Longest time a file is kept (default 1d; s, m, h, d, w suffixes)", "DURATION" },
     { "redirect-downloads", 0, 0, G_OPTION_ARG_NONE, &redirect_downloads,
@@ -231,6 +234,22 @@ main (int argc,
       return 2;
     }
   options.rate_limit = (guint) rate_limit;
+  if (rate_window != NULL)
+    {
+      gint64 seconds = 0;
+
+      if (!backup_server_parse_duration (rate_window, &seconds, &error))
+        {
+          g_printerr ("distributed-backup-server: --rate-window: %s\n", error->message);
+          return 2;
+        }
+      if (seconds < 1 || seconds > 24 * 3600)
+        {
+          g_printerr ("distributed-backup-server: --rate-window must be from 1s to 24h\n");
+          return 2;
+        }
+      options.rate_window_ms = (guint) (seconds * 1000);
+    }
   if (max_expiry != NULL && !backup_server_parse_duration (max_expiry, &options.max_expiry, &error))
     {
       g_printerr ("distributed-backup-server: --max-expiry: %s\n", error->message);

@@ -275,7 +275,8 @@ def test_bad_options(workdir):
                  ["--api-key-file", os.path.join(workdir, "missing")],
                  ["--max-upload-size", "lots"], ["--max-memory", "0"],
                  ["--max-memory", "lots"], ["--tls-cert", "/nonexistent"],
-                 ["--api-key", "has space"], ["stray-argument"]):
+                 ["--api-key", "has space"], ["--rate-window", "0s"],
+                 ["--rate-window", "2d"], ["--rate-window", "often"], ["stray-argument"]):
         result = subprocess.run([SERVER, "--port", "0", *args], capture_output=True,
                                 text=True, timeout=20)
         check(result.returncode != 0, f"{args} accepted")
