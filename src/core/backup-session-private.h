@@ -90,6 +90,7 @@ typedef struct
   guint peer_protocol; /* the peer's BACKUP_FRAME_PROTOCOL_VERSION; 0: the original framing */
   BackupRestartExchange *restarts; /* once connected, with a peer that restarts ICE */
   guint restart_generation;        /* of the last ICE restart begun */
+  gboolean restarts_closing;       /* the exchange is removing our last file */
   guint64 resumed;     /* bytes of the content not sent again: the receiver kept them */
   gnutls_hash_hd_t hash;
   guint8 digest[BACKUP_FRAME_SHA256_LEN]; /* of the whole content, once known */
@@ -233,5 +234,8 @@ G_GNUC_INTERNAL void receiver_on_channel_closed (SessionRun *run);
 /* backup-session-restart.c: ICE restarts, with a peer that does them. */
 void session_restart_setup (SessionRun *run);
 void session_restart_release (SessionRun *run);
+/* backup-session.c: returns the run's result, unless the store is still
+ * being cleaned (it is called again then). */
+void session_complete (SessionRun *run);
 
 G_END_DECLS

@@ -150,12 +150,29 @@ session_restart_setup (SessionRun *run)
   g_signal_connect (run->pc, "ice-restart-ended", G_CALLBACK (pc_restart_ended_cb), run);
 }
 
+static void
+restarts_closed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SessionRun *run = session_run_from_task (task);
+
+  backup_restart_exchange_close_finish (BACKUP_RESTART_EXCHANGE (object), result);
+  run->restarts_closing = FALSE;
+  /* Not after the session's dispose (its store is gone): nothing waits. */
+  if (run->completing && run->session->signaling != NULL)
+    session_complete (run);
+}
+
+/* Stops the exchange; the run completes once our last restart file is out
+ * of the store (session_complete() waits for it). */
 void
 session_restart_release (SessionRun *run)
 {
   if (run->restarts == NULL)
     return;
   g_signal_handlers_disconnect_by_data (run->restarts, run);
-  backup_restart_exchange_close (run->restarts);
+  run->restarts_closing = TRUE;
+  backup_restart_exchange_close_async (run->restarts, restarts_closed_cb,
+                                       g_object_ref (run->task));
   g_clear_object (&run->restarts);
 }

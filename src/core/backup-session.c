@@ -258,13 +258,13 @@ release_run (SessionRun *run)
   release_transport (run);
 }
 
-static void
-complete (SessionRun *run)
+void
+session_complete (SessionRun *run)
 {
   BackupSession *self = run->session;
   g_autoptr (GTask) task = NULL;
 
-  if (run->returned)
+  if (run->returned || run->restarts_closing)
     return;
 
   run->returned = TRUE;
@@ -303,7 +303,7 @@ pairing_closed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     g_debug ("cleaning up the signaling store: %s", error->message);
 
   if (run->completing)
-    complete (run);
+    session_complete (run);
 }
 
 /* Deletes what we left in the signaling store and stops polling it. */
@@ -325,7 +325,7 @@ session_finish_run_now (SessionRun *run)
   if (run->pairing != NULL && !run->pairing_closed)
     close_pairing (run); /* completes from its callback */
   else
-    complete (run);
+    session_complete (run);
 }
 
 static void

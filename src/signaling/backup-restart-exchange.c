@@ -48,6 +48,7 @@ struct _BackupRestartExchange
   GQueue downloads; /* keys of the peer's files, one download at a time */
 
   gboolean closed;
+  GTask *close_task;
 };
 
 G_DEFINE_FINAL_TYPE (BackupRestartExchange, backup_restart_exchange, G_TYPE_OBJECT)
@@ -124,7 +125,18 @@ start_upload (BackupRestartExchange *self)
   if ((self->closed || self->next_upload != NULL) && delete_ours (self))
     return;
   contents = g_steal_pointer (&self->next_upload);
-  if (contents == NULL || self->closed)
+  if (self->closed)
+    {
+      /* Nothing of ours is left in the store. */
+      if (self->close_task != NULL)
+        {
+          g_autoptr (GTask) task = g_steal_pointer (&self->close_task);
+
+          g_task_return_boolean (task, TRUE);
+        }
+      return;
+    }
+  if (contents == NULL)
     return;
   self->uploading = TRUE;
   /* Never cancelled: close removes the file once it is up. */
@@ -286,12 +298,22 @@ backup_restart_exchange_set_polling (BackupRestartExchange *self, gboolean polli
 }
 
 void
-backup_restart_exchange_close (BackupRestartExchange *self)
+backup_restart_exchange_close_async (BackupRestartExchange *self,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
 {
+  g_autoptr (GTask) task = NULL;
+
   g_return_if_fail (BACKUP_IS_RESTART_EXCHANGE (self));
 
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, backup_restart_exchange_close_async);
   if (self->closed)
-    return;
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  self->close_task = g_steal_pointer (&task);
   self->closed = TRUE;
   stop_polling (self);
   g_clear_signal_handler (&self->changed_id, self->store);
@@ -299,6 +321,14 @@ backup_restart_exchange_close (BackupRestartExchange *self)
   g_cancellable_cancel (self->cancellable);
   /* An upload in flight removes its file when it ends. */
   start_upload (self);
+}
+
+void
+backup_restart_exchange_close_finish (BackupRestartExchange *self, GAsyncResult *result)
+{
+  g_return_if_fail (g_task_is_valid (result, self));
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
 }
 
 /* --- object --- */
@@ -330,6 +360,7 @@ backup_restart_exchange_finalize (GObject *object)
   g_clear_pointer (&self->next_upload, g_bytes_unref);
   g_queue_clear_full (&self->downloads, g_free);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->close_task);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (backup_restart_exchange_parent_class)->finalize (object);

@@ -34,8 +34,12 @@ void backup_restart_exchange_send (BackupRestartExchange *self,
  * RESTART that the handler must not keep). */
 void backup_restart_exchange_set_polling (BackupRestartExchange *self, gboolean polling);
 
-/* Stops polling and removes our last upload from the store (in the
- * background: the exchange lives until it is done). */
-void backup_restart_exchange_close (BackupRestartExchange *self);
+/* Stops polling and removes our last upload from the store; completes
+ * when it is gone (or could not be removed: never an error). */
+void backup_restart_exchange_close_async (BackupRestartExchange *self,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+void backup_restart_exchange_close_finish (BackupRestartExchange *self,
+                                           GAsyncResult *result);
 
 G_END_DECLS

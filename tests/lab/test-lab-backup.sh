@@ -169,5 +169,11 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
     # or a new one carries on once it is back).
     grep -h "ICE restart" "$w/sender.log" "$w/receiver.log" || true
   fi
+  # Both sides cleaned the signaling folder, restart files included.
+  left=$(find "$w/signaling" -type f ! -name ".*" | head -n 5)
+  if [ -n "$left" ]; then
+    echo "FAIL: files left in the signaling folder: $left" >&2
+    exit 1
+  fi
   echo "PASS: $LAB_SIZE bytes stored intact over $lanes SCTP association(s), packets of up to $packet bytes"
 '

@@ -74,19 +74,25 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_signal_connect (f->bob, "received", G_CALLBACK (received_cb), f->to_bob);
 }
 
+/* Closes @exchange and waits until it is done (our file removed). */
+static void
+close_exchange (BackupRestartExchange *exchange)
+{
+  GAsyncResult *result = NULL;
+
+  backup_restart_exchange_close_async (exchange, test_store_result_cb, &result);
+  backup_restart_exchange_close_finish (exchange, test_wait_result (&result));
+  g_object_unref (result);
+  test_wait_last_ref (exchange);
+}
+
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   if (f->alice != NULL)
-    {
-      backup_restart_exchange_close (f->alice);
-      test_wait_last_ref (f->alice);
-    }
+    close_exchange (f->alice);
   if (f->bob != NULL)
-    {
-      backup_restart_exchange_close (f->bob);
-      test_wait_last_ref (f->bob);
-    }
+    close_exchange (f->bob);
   g_clear_object (&f->store);
   g_ptr_array_unref (f->to_alice);
   g_ptr_array_unref (f->to_bob);
@@ -178,8 +184,7 @@ test_replace_and_close (Fixture *f, gconstpointer data)
   backup_restart_exchange_set_polling (f->bob, FALSE);
   backup_restart_exchange_send (f->alice, 4, "aaa4", PWD, NULL);
   WAIT_UNTIL (stored_generation (f) == 4, 10);
-  backup_restart_exchange_close (f->alice);
-  test_wait_last_ref (f->alice);
+  close_exchange (f->alice);
   g_clear_object (&f->alice);
   g_assert_cmpuint (count_files (f), ==, 0);
 }
