@@ -136,6 +136,24 @@ print_failure (const GError *error)
   fprintf (stderr, "%s: %s\n", PROGRAM, shown);
 }
 
+/* A line of its own, over the progress line if one is shown (it is drawn
+ * again with the next progress). */
+static void
+reconnecting_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (run->options->quiet)
+    return;
+  if (run->progress_shown)
+    fputs ("\r\033[K", stderr);
+  if (backup_session_get_reconnecting (run->session))
+    fprintf (stderr, "%s\n", _("The connection was lost; looking for a new path to the other computer…"));
+  else
+    fprintf (stderr, "%s\n", _("Connected again; the backup goes on"));
+  fflush (stderr);
+}
+
 static void
 session_started_cb (BackupRunner *runner, BackupSession *session, gpointer user_data)
 {
@@ -146,6 +164,7 @@ session_started_cb (BackupRunner *runner, BackupSession *session, gpointer user_
   run->started_us = g_get_monotonic_time ();
   g_signal_connect (session, "progress", G_CALLBACK (progress_cb), run);
   g_signal_connect (session, "notify::state", G_CALLBACK (state_cb), run);
+  g_signal_connect (session, "notify::reconnecting", G_CALLBACK (reconnecting_cb), run);
 }
 
 static void

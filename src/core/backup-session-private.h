@@ -160,6 +160,7 @@ struct _BackupSession
   guint64 bytes_done;
   gint64 total_bytes;
   guint64 resumed_bytes;
+  gboolean reconnecting;
   char *peer_name;
   gboolean peer_is_legacy;
 
@@ -230,6 +231,9 @@ G_GNUC_INTERNAL void receiver_start (SessionRun *run);
 G_GNUC_INTERNAL void receiver_on_message (SessionRun *run, GBytes *data, gboolean is_string);
 /* The sender closed the data channel cleanly (it reset its stream). */
 G_GNUC_INTERNAL void receiver_on_channel_closed (SessionRun *run);
+
+/* backup-session.c: the "reconnecting" property. */
+void session_set_reconnecting (SessionRun *run, gboolean reconnecting);
 
 /* backup-session-restart.c: ICE restarts, with a peer that does them. */
 void session_restart_setup (SessionRun *run);

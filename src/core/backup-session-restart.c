@@ -38,6 +38,7 @@ restart_begin (SessionRun *run, guint generation)
   run->restart_generation = generation;
   g_debug ("session %s: ICE restart %u", run->session->session_id, generation);
   backup_restart_exchange_set_polling (run->restarts, TRUE);
+  session_set_reconnecting (run, TRUE);
 }
 
 static void
@@ -77,6 +78,7 @@ pc_restart_ended_cb (RtcPeerConnection *pc, gboolean connected, gpointer user_da
 
       g_debug ("session %s: ICE restart %u: the connection goes on over %s",
                run->session->session_id, run->restart_generation, pair);
+      session_set_reconnecting (run, FALSE);
     }
   else
     g_debug ("session %s: ICE restart %u found no path", run->session->session_id,

@@ -36,6 +36,7 @@ enum
   PROP_TOTAL_BYTES,
   PROP_FILE_NAME,
   PROP_RESUMED_BYTES,
+  PROP_RECONNECTING,
   N_PROPS
 };
 
@@ -63,10 +64,23 @@ session_set_state (SessionRun *run, BackupSessionState state)
 }
 
 void
+session_set_reconnecting (SessionRun *run, gboolean reconnecting)
+{
+  BackupSession *self = run->session;
+
+  if (self->reconnecting == !!reconnecting)
+    return;
+  self->reconnecting = !!reconnecting;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECTING]);
+}
+
+void
 session_report_progress (SessionRun *run, guint64 done)
 {
   BackupSession *self = run->session;
 
+  /* Data moves again: over a new path, or the old one came back. */
+  session_set_reconnecting (run, FALSE);
   self->bytes_done = done;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_DONE]);
   g_signal_emit (self, signals[PROGRESS], 0, self->bytes_done, self->total_bytes);
@@ -129,6 +143,14 @@ session_error_is_interruption (const GError *error)
        * refused: nothing of it is worth keeping. */
       return FALSE;
     }
+}
+
+gboolean
+backup_session_get_reconnecting (BackupSession *self)
+{
+  g_return_val_if_fail (BACKUP_IS_SESSION (self), FALSE);
+
+  return self->reconnecting;
 }
 
 guint64
@@ -687,6 +709,7 @@ session_start_run (BackupSession *self,
   self->bytes_done = 0;
   self->total_bytes = -1;
   self->resumed_bytes = 0;
+  self->reconnecting = FALSE;
   g_clear_pointer (&self->peer_name, g_free);
   self->peer_is_legacy = FALSE;
 
@@ -833,6 +856,9 @@ backup_session_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_RESUMED_BYTES:
       g_value_set_uint64 (value, self->resumed_bytes);
       break;
+    case PROP_RECONNECTING:
+      g_value_set_boolean (value, self->reconnecting);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -863,6 +889,9 @@ backup_session_class_init (BackupSessionClass *klass)
   properties[PROP_RESUMED_BYTES] =
     g_param_spec_uint64 ("resumed-bytes", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RECONNECTING] =
+    g_param_spec_boolean ("reconnecting", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

@@ -90,6 +90,11 @@ gint64 backup_session_get_total_bytes (BackupSession *self);
 /* Bytes of the content that were not sent again, because the receiver
  * kept them from an interrupted transfer of the same backup. */
 guint64 backup_session_get_resumed_bytes (BackupSession *self);
+/* The connection went silent and a new path is being looked for (ICE
+ * restart, with a peer of this program); FALSE again once data moves (a
+ * run that ends meanwhile leaves it as it was, until the next run). Also
+ * the "reconnecting" property. */
+gboolean backup_session_get_reconnecting (BackupSession *self);
 /* The device name the peer gave (a peer of this program, from protocol
  * version 2 on), or NULL; as the peer sent it: escape it to show it. */
 const char *backup_session_get_peer_name (BackupSession *self);

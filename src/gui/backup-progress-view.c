@@ -176,7 +176,11 @@ update_progress (BackupProgressView *self, gboolean force)
         detail = g_strdup_printf (_("%s/s"), speed_text);
     }
   gtk_label_set_label (self->size_label, size);
-  gtk_label_set_label (self->speed_label, detail != NULL ? detail : "");
+  if (backup_session_get_reconnecting (self->session))
+    gtk_label_set_label (self->speed_label,
+                         _("Connection lost — looking for a new path to the other computer…"));
+  else
+    gtk_label_set_label (self->speed_label, detail != NULL ? detail : "");
 }
 
 /* The waiting state, with @title and what the user may do meanwhile. */
@@ -238,6 +242,15 @@ session_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 }
 
 static void
+session_reconnecting_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  BackupProgressView *self = user_data;
+
+  if (g_str_equal (gtk_stack_get_visible_child_name (self->state_stack), "progress"))
+    update_progress (self, TRUE);
+}
+
+static void
 session_progress_cb (BackupSession *session, guint64 done, gint64 total, gpointer user_data)
 {
   BackupProgressView *self = user_data;
@@ -265,6 +278,7 @@ set_session (BackupProgressView *self, BackupSession *session)
   self->last_update_us = 0;
   g_signal_connect (session, "notify::state", G_CALLBACK (session_state_cb), self);
   g_signal_connect (session, "progress", G_CALLBACK (session_progress_cb), self);
+  g_signal_connect (session, "notify::reconnecting", G_CALLBACK (session_reconnecting_cb), self);
   session_state_cb (G_OBJECT (session), NULL, self);
 }
 

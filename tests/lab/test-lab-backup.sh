@@ -57,11 +57,11 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
   w=$LAB_DIR
   mkdir "$w/signaling" "$w/src" "$w/dst"
   head -c "$LAB_SIZE" /dev/urandom > "$w/src/data.bin"
-  common="--signaling $w/signaling --stun= --timeout 30 -q --no-progress -u lab-$$"
+  common="--signaling $w/signaling --stun= --timeout 30 --no-progress -u lab-$$"
   start=$(date +%s)
 
   # GLib writes debug messages on standard output.
-  G_MESSAGES_DEBUG=Backup "$LAB_SH" b "$app" $common --ice-address "$LAB_ADDR_B" -d "$w/dst" \
+  G_MESSAGES_DEBUG=Backup "$LAB_SH" b "$app" $common -q --ice-address "$LAB_ADDR_B" -d "$w/dst" \
     >"$w/receiver.log" 2>"$w/receiver.err" &
   receiver=$!
   if [ -n "$LAB_LANES" ]; then
@@ -69,7 +69,8 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
   fi
   # A sender that moves gathers on whatever its namespace has: only the
   # lab device, whose address changes.
-  sender_ice="--ice-address $LAB_ADDR_A"
+  # It also tells on standard error how it reconnects (not quiet).
+  sender_ice="-q --ice-address $LAB_ADDR_A"
   [ -z "$LAB_MOVE" ] || sender_ice=
   G_MESSAGES_DEBUG=Backup "$LAB_SH" a "$app" $common $sender_ice -s "$w/src/data.bin" \
     >"$w/sender.log" 2>"$w/sender.err" &
@@ -153,6 +154,11 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
         exit 1
       fi
     done
+    if ! grep -q "The connection was lost; looking for a new path" "$w/sender.err" \
+       || ! grep -q "Connected again; the backup goes on" "$w/sender.err"; then
+      echo "FAIL: the sender did not say that it lost and found the connection" >&2
+      exit 1
+    fi
     if ! grep -q "the connection goes on over 10.201.3.2:" "$w/sender.log"; then
       echo "FAIL: the sender did not move to its new address:" >&2
       grep "goes on over" "$w/sender.log" >&2
