@@ -9,7 +9,7 @@
 #       network namespaces, no TUN), so meson reports a skip.
 #   lab.sh a|b COMMAND [ARG...]   run COMMAND in peer a or b (inside "run")
 #   lab.sh ctl LINE               control the link (inside "run"):
-#                                 "outage SECONDS", "down", "up"
+#                                 "outage SECONDS", "down", "up", "rebind"
 #
 #   peer a (10.201.1.2, lab-a) ──┐                         ┌── peer b (10.201.2.2, lab-b)
 #                                └─ TUN ── linkem ── TUN ─┘

@@ -21,6 +21,13 @@
  * FIFO: "outage SECONDS", "down", "up". SIGINT/SIGTERM stop it; each
  * direction then prints one line of counters on stderr.
  *
+ * NAT rebinding (the control line "rebind"), as when a home router
+ * restarts or a carrier's NAT gives a flow a new mapping: from then on,
+ * peer a's UDP over IPv4 leaves from other ports (each source port moved by
+ * REBIND_SHIFT, its checksum cleared), and what b sends to a is translated
+ * back only when it goes to such a new port; what goes to an old one is
+ * dropped ("rebind-drops").
+ *
  * One file: the path model, the slot pool and the two forwarding threads
  * follow one packet's life, and nothing else uses them.
  *
@@ -88,12 +95,14 @@ typedef struct
   guint64 no_slot;
   guint64 too_big;
   guint64 write_errors;
+  guint64 rebind_drops;
   guint max_in_flight;
 } LinkStats;
 
 typedef struct
 {
   const char *name;
+  gboolean from_a; /* the direction from peer a (see NAT rebinding) */
   const LinkParams *params;
   int in_fd;
   int out_fd;
@@ -126,6 +135,11 @@ typedef struct
 
 /* Outage: everything arriving or due before this instant is dropped. */
 static _Atomic gint64 outage_until;
+/* NAT rebinding (see the top): on once "rebind" came; the new ports that
+ * peer a's packets left from (b's answers to them are let through). */
+#define REBIND_SHIFT 10000
+static _Atomic int rebound;
+static _Atomic guint8 rebind_mapped[65536];
 static _Atomic int stopping;
 
 static gint64
@@ -322,6 +336,74 @@ schedule (Direction *d, guint32 slot, gint64 due)
     d->stats.max_in_flight = d->heap_len;
 }
 
+static guint16
+get16 (const guint8 *p)
+{
+  return (guint16) (p[0] << 8 | p[1]);
+}
+
+static void
+put16 (guint8 *p, guint16 value)
+{
+  p[0] = (guint8) (value >> 8);
+  p[1] = (guint8) value;
+}
+
+/* Ports from 1024 up, moved by REBIND_SHIFT around that range. */
+static guint16
+rebind_port (guint16 port, gboolean back)
+{
+  guint range = 65536 - 1024;
+  guint offset = port - 1024u;
+
+  offset = back ? (offset + range - REBIND_SHIFT) % range : (offset + REBIND_SHIFT) % range;
+  return (guint16) (1024 + offset);
+}
+
+/* NAT rebinding (see the top) of the packet in @slot; FALSE: drop it. */
+static gboolean
+rebind (Direction *d, guint32 slot)
+{
+  guint8 *packet = d->data + (gsize) slot * d->params->slot_size;
+  gsize length = d->len[slot];
+  guint8 *udp;
+  gsize header;
+
+  if (!atomic_load_explicit (&rebound, memory_order_relaxed) || length < 20
+      || (packet[0] >> 4) != 4 || packet[9] != 17)
+    return TRUE;
+  header = (gsize) (packet[0] & 0x0f) * 4;
+  if (header < 20 || length < header + 8)
+    return TRUE;
+  udp = packet + header;
+  if (d->from_a)
+    {
+      guint16 port = get16 (udp);
+
+      if (port < 1024)
+        return TRUE;
+      port = rebind_port (port, FALSE);
+      atomic_store_explicit (&rebind_mapped[port], 1, memory_order_relaxed);
+      put16 (udp, port);
+    }
+  else
+    {
+      guint16 port = get16 (udp + 2);
+
+      if (port < 1024)
+        return TRUE;
+      if (!atomic_load_explicit (&rebind_mapped[port], memory_order_relaxed))
+        {
+          d->stats.rebind_drops++;
+          return FALSE;
+        }
+      put16 (udp + 2, rebind_port (port, TRUE));
+    }
+  /* No checksum (IPv4 allows it) rather than one to recompute. */
+  put16 (udp + 6, 0);
+  return TRUE;
+}
+
 /* Takes the packet just read into @slot through the path. */
 static void
 admit (Direction *d, guint32 slot, gint64 now)
@@ -331,6 +413,8 @@ admit (Direction *d, guint32 slot, gint64 now)
   gint64 due;
 
   d->stats.in++;
+  if (!rebind (d, slot))
+    goto drop;
   if (in_outage (now))
     {
       d->stats.outage_drops++;
@@ -489,6 +573,7 @@ direction_init (Direction *d, const char *name, const LinkParams *params, int in
   struct epoll_event ev = { .events = EPOLLIN };
 
   d->name = name;
+  d->from_a = g_str_has_prefix (name, "a");
   d->params = params;
   d->in_fd = in_fd;
   d->out_fd = out_fd;
@@ -548,10 +633,11 @@ direction_report (const Direction *d)
            " queue-drops %" G_GUINT64_FORMAT " outage-drops %" G_GUINT64_FORMAT
            " duplicated %" G_GUINT64_FORMAT " reordered %" G_GUINT64_FORMAT
            " no-slot %" G_GUINT64_FORMAT " too-big %" G_GUINT64_FORMAT
-           " write-errors %" G_GUINT64_FORMAT " max-in-flight %u\n",
+           " write-errors %" G_GUINT64_FORMAT " rebind-drops %" G_GUINT64_FORMAT
+           " max-in-flight %u\n",
            d->name, s->in, s->out, s->lost, s->lost_burst, s->queue_drops, s->outage_drops,
            s->duplicated, s->reordered, s->no_slot, s->too_big, s->write_errors,
-           s->max_in_flight);
+           s->rebind_drops, s->max_in_flight);
 }
 
 /* --- control ------------------------------------------------------------------ */
@@ -586,6 +672,12 @@ control_line (const char *line)
   else if (g_str_equal (line, "down"))
     {
       start_outage (-1, "control");
+      return;
+    }
+  else if (g_str_equal (line, "rebind"))
+    {
+      atomic_store (&rebound, 1);
+      fprintf (stderr, "linkem: peer a's NAT mapping changed (control)\n");
       return;
     }
   else if (g_str_equal (line, "up"))
@@ -753,7 +845,7 @@ main (int argc, char **argv)
     { "outage-for", 0, 0, G_OPTION_ARG_DOUBLE, &outage_for,
       "Length of an outage started by --outage-at or SIGUSR1 (10)", "S" },
     { "control", 0, 0, G_OPTION_ARG_FILENAME, &control,
-      "FIFO of control lines: outage SECONDS, down, up", "FIFO" },
+      "FIFO of control lines: outage SECONDS, down, up, rebind", "FIFO" },
     { "mtu", 0, 0, G_OPTION_ARG_INT, &mtu, "Largest packet forwarded (1500)", "BYTES" },
     { "slots", 0, 0, G_OPTION_ARG_INT, &slots, "Packets in flight per direction (65536)",
       "N" },
