@@ -16,8 +16,9 @@
  * from the peer replaces the restart under way; the number of a restart
  * that already ended here starts the next one. When the new path
  * connects, DTLS, SCTP and the transfer go on over it where they stopped;
- * a restart that connects nothing gives up after the ICE timeout, and the
- * next second of silence starts another. Meanwhile the old path may come
+ * a restart that connects nothing gives up after 15 s, and the next second
+ * of silence starts another, which gathers anew (a network that was still
+ * coming up). SCTP's retransmission limit (some 40 s) bounds the rounds. Meanwhile the old path may come
  * back (an outage rather than a move), and silence alone no longer fails
  * the connection; SCTP's own retransmission limit still does.
  */
@@ -25,20 +26,23 @@
 
 #include "backup-session-private.h"
 
+/* The round's number is taken even when it cannot start here (no address
+ * yet): the next round is a higher one, which the peer then joins. */
 static void
 restart_begin (SessionRun *run, guint generation)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!rtc_peer_connection_restart_ice (run->pc, &error))
-    {
-      g_debug ("session %s: no ICE restart: %s", run->session->session_id, error->message);
-      return;
-    }
   run->restart_generation = generation;
-  g_debug ("session %s: ICE restart %u", run->session->session_id, generation);
   backup_restart_exchange_set_polling (run->restarts, TRUE);
   session_set_reconnecting (run, TRUE);
+  if (!rtc_peer_connection_restart_ice (run->pc, &error))
+    {
+      g_debug ("session %s: no ICE restart %u: %s", run->session->session_id, generation,
+               error->message);
+      return;
+    }
+  g_debug ("session %s: ICE restart %u", run->session->session_id, generation);
 }
 
 static void

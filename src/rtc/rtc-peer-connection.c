@@ -30,6 +30,11 @@
 /* An ICE restart's description goes out once the new transport has
  * gathered, or after this long with what it found. */
 #define RESTART_GATHER_WAIT_MS 3000
+/* How long one ICE restart may take to connect (or ice_timeout_ms when
+ * shorter). A network that is still coming up (a laptop on a new Wi-Fi,
+ * DHCP not done) is better served by another round, which gathers anew,
+ * than by waiting out a long ICE timeout on what the first round found. */
+#define RESTART_TIMEOUT_MS 15000
 
 /* What the lanes share: one association's window, split, so that a path
  * without loss has no more in flight than with one; no lane below 512 KiB
@@ -91,6 +96,7 @@ struct _RtcPeerConnection
   gboolean restart_ready;
   GSource *restart_gather_source;
   GSource *restart_deadline_source;
+  gboolean restart_starting; /* inside rtc_peer_connection_restart_ice() */
   guint ice_restarts;
 };
 
@@ -592,6 +598,12 @@ watch_ice (RtcPeerConnection *self)
 
 /* --- ICE restart --- */
 
+static guint
+restart_timeout_ms (RtcPeerConnection *self)
+{
+  return MIN (timeout_ms (self), RESTART_TIMEOUT_MS);
+}
+
 static void
 restart_clear (RtcPeerConnection *self)
 {
@@ -637,7 +649,7 @@ restart_deadline_cb (gpointer user_data)
   RtcPeerConnection *self = user_data;
 
   g_clear_pointer (&self->restart_deadline_source, g_source_unref);
-  g_debug ("ICE restart: no new path within %u ms", timeout_ms (self));
+  g_debug ("ICE restart: no new path within %u ms", restart_timeout_ms (self));
   restart_clear (self);
   g_signal_emit (self, signals[SIGNAL_ICE_RESTART_ENDED], 0, FALSE);
   return G_SOURCE_REMOVE;
@@ -707,7 +719,9 @@ restart_state_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
     case RTC_TRANSPORT_STATE_FAILED:
       g_debug ("ICE restart failed: %s", rtc_transport_get_error (ice)->message);
       restart_clear (self);
-      g_signal_emit (self, signals[SIGNAL_ICE_RESTART_ENDED], 0, FALSE);
+      /* Failing at once (nothing to gather) is restart_ice()'s error. */
+      if (!self->restart_starting)
+        g_signal_emit (self, signals[SIGNAL_ICE_RESTART_ENDED], 0, FALSE);
       break;
     default:
       break;
@@ -719,6 +733,7 @@ rtc_peer_connection_restart_ice (RtcPeerConnection *self, GError **error)
 {
   g_autoptr (RtcPeerConnection) hold = NULL;
   RtcIceTransport *ice;
+  gboolean started;
 
   g_return_val_if_fail (RTC_IS_PEER_CONNECTION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -744,20 +759,27 @@ rtc_peer_connection_restart_ice (RtcPeerConnection *self, GError **error)
    * gives up, silence on it does not end the connection. */
   rtc_ice_transport_hold_liveness (self->ice, TRUE);
   g_debug ("ICE restart %u: gathering", self->ice_restarts + 1);
-  if (!rtc_ice_transport_gather (ice, error))
+  self->restart_starting = TRUE;
+  started = rtc_ice_transport_gather (ice, error);
+  self->restart_starting = FALSE;
+  if (started && self->restart_ice != ice)
+    {
+      started = FALSE;
+      g_set_error_literal (error, RTC_ERROR, RTC_ERROR_ICE_FAILED,
+                           "The ICE restart found no local address to use");
+    }
+  if (!started)
     {
       restart_clear (self);
       return FALSE;
     }
-  if (self->restart_ice != ice)
-    return TRUE;
   if (self->restart_gather_source == NULL)
     {
       self->restart_gather_source = g_timeout_source_new (RESTART_GATHER_WAIT_MS);
       g_source_set_callback (self->restart_gather_source, restart_gather_wait_cb, self, NULL);
       g_source_attach (self->restart_gather_source, self->context);
     }
-  self->restart_deadline_source = g_timeout_source_new (timeout_ms (self));
+  self->restart_deadline_source = g_timeout_source_new (restart_timeout_ms (self));
   g_source_set_callback (self->restart_deadline_source, restart_deadline_cb, self, NULL);
   g_source_attach (self->restart_deadline_source, self->context);
   return TRUE;

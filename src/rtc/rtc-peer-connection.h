@@ -142,7 +142,8 @@ guint rtc_peer_connection_get_sctp_lanes (RtcPeerConnection *self);
  * then on, without a new handshake: SCTP and the channels go on, and
  * "ice-restart-ended" is emitted (TRUE). The restart gives up ("ice-restart-ended"
  * with FALSE; the old path decides again) when the new transport fails or has not connected
- * within RtcConfiguration.ice_timeout_ms. The exchange of the new
+ * within 15 s (or RtcConfiguration.ice_timeout_ms when shorter); the caller
+ * may then start another, which gathers anew. The exchange of the new
  * parameters is the caller's (both sides restart; the ICE roles stay):
  * on "ice-restart-ready" (always from the main loop) it sends ours
  * (rtc_peer_connection_get_restart_parameters()) and it hands over the

@@ -37,7 +37,7 @@ struct _BackupRestartExchange
   GMainContext *context;
 
   GBytes *next_upload; /* waits for the upload in flight */
-  gboolean uploading;
+  gboolean store_busy; /* an upload or a delete of ours is in flight */
   char *our_key;       /* of our last upload, to replace or remove */
 
   gboolean polling;
@@ -75,7 +75,7 @@ deleted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!backup_signaling_store_delete_finish (BACKUP_SIGNALING_STORE (source), result, &error))
     g_debug ("restart exchange: removing our earlier file: %s", error->message);
-  self->uploading = FALSE;
+  self->store_busy = FALSE;
   start_upload (self);
 }
 
@@ -90,7 +90,7 @@ delete_ours (BackupRestartExchange *self)
 
   if (key == NULL)
     return FALSE;
-  self->uploading = TRUE;
+  self->store_busy = TRUE;
   backup_signaling_store_delete_async (self->store, key, NULL, deleted_cb, g_object_ref (self));
   return TRUE;
 }
@@ -102,7 +102,7 @@ uploaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
 
-  self->uploading = FALSE;
+  self->store_busy = FALSE;
   key = backup_signaling_store_upload_finish (BACKUP_SIGNALING_STORE (source), result, &error);
   if (key == NULL)
     g_message ("Could not send the new connection details: %s", error->message);
@@ -119,7 +119,7 @@ start_upload (BackupRestartExchange *self)
 {
   g_autoptr (GBytes) contents = NULL;
 
-  if (self->uploading)
+  if (self->store_busy)
     return;
   /* After close, or before a newer file: the last one goes first. */
   if ((self->closed || self->next_upload != NULL) && delete_ours (self))
@@ -138,7 +138,7 @@ start_upload (BackupRestartExchange *self)
     }
   if (contents == NULL)
     return;
-  self->uploading = TRUE;
+  self->store_busy = TRUE;
   /* Never cancelled: close removes the file once it is up. */
   backup_signaling_store_upload_async (self->store, self->name, contents, NULL, uploaded_cb,
                                        g_object_ref (self));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test-lab-backup.sh [--outage SECONDS | --move | --rebind] [--size BYTES] [--sender-lanes N]
+# test-lab-backup.sh [--outage SECONDS | --move SECONDS | --rebind] [--size BYTES] [--sender-lanes N]
 #                    [--path-mtu BYTES]:
 # a whole backup between
 # two distributed-backup processes, the receiver in peer b and the sender in
@@ -8,7 +8,8 @@
 # namespaces see (one file system), ICE only on the lab addresses, no STUN.
 # With --outage, the link drops everything both ways for SECONDS once the
 # receiver holds a third of the file. With --move, peer a moves to another
-# address (10.201.3.2, its old one removed) once the receiver holds a third:
+# address once the receiver holds a third: its old one is removed, and
+# SECONDS later (a network coming up) it gets 10.201.3.2:
 # the sender (ICE on every address of its namespace) and the receiver must
 # restart ICE through the signaling folder and finish the same transfer
 # over the new path, without starting it again. With --rebind, peer a's NAT
@@ -39,12 +40,12 @@ size=${LAB_BACKUP_SIZE:-4194304}
 while [ $# -gt 0 ]; do
   case $1 in
     --outage) outage=$2; shift 2 ;;
-    --move) move=1; shift ;;
+    --move) move=$2; shift 2 ;;
     --rebind) rebind=1; shift ;;
     --size) size=$2; shift 2 ;;
     --sender-lanes) lanes=$2; shift 2 ;;
     --path-mtu) path_mtu=$2; shift 2 ;;
-    *) echo "usage: test-lab-backup.sh [--outage SECONDS | --move | --rebind] [--size BYTES] [--sender-lanes N] [--path-mtu BYTES]" >&2
+    *) echo "usage: test-lab-backup.sh [--outage SECONDS | --move SECONDS | --rebind] [--size BYTES] [--sender-lanes N] [--path-mtu BYTES]" >&2
        exit 2 ;;
   esac
 done
@@ -101,10 +102,12 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
       echo "peer a gets a new NAT mapping, $(($(date +%s) - start)) s after the start"
       "$LAB_SH" ctl rebind
     elif [ -n "$LAB_MOVE" ]; then
-      echo "peer a moves to 10.201.3.2, $(($(date +%s) - start)) s after the start"
+      echo "peer a loses its address, $(($(date +%s) - start)) s after the start"
       "$LAB_SH" b ip route add 10.201.3.0/24 dev lab-b
-      "$LAB_SH" a ip addr add 10.201.3.2/24 dev lab-a
       "$LAB_SH" a ip addr del "$LAB_ADDR_A/24" dev lab-a
+      sleep "$LAB_MOVE"
+      echo "peer a gets 10.201.3.2, $(($(date +%s) - start)) s after the start"
+      "$LAB_SH" a ip addr add 10.201.3.2/24 dev lab-a
       "$LAB_SH" a ip route replace 10.201.2.0/24 dev lab-a src 10.201.3.2
     else
       echo "link down for $LAB_OUTAGE s, $(($(date +%s) - start)) s after the start"
