@@ -238,7 +238,8 @@ listed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 poll_now (BackupRestartExchange *self)
 {
-  if (self->closed || !self->polling)
+  /* A store that asked for a pause (HTTP 429) gets it: the next tick. */
+  if (self->closed || !self->polling || backup_signaling_store_get_backoff (self->store) > 0)
     return;
   if (self->listing)
     {
