@@ -16,11 +16,12 @@
  * from the peer replaces the restart under way; the number of a restart
  * that already ended here starts the next one. When the new path
  * connects, DTLS, SCTP and the transfer go on over it where they stopped;
- * a restart that connects nothing gives up after 15 s, and the next second
- * of silence starts another, which gathers anew (a network that was still
- * coming up). SCTP's retransmission limit (some 40 s) bounds the rounds. Meanwhile the old path may come
- * back (an outage rather than a move), and silence alone no longer fails
- * the connection; SCTP's own retransmission limit still does.
+ * a restart that connects nothing gives up after 15 s (or at once, with
+ * no local address yet), and the next second of silence starts another,
+ * which gathers anew (a network that was still coming up). Meanwhile the
+ * old path may come back (an outage rather than a move), and silence alone
+ * no longer fails the connection: SCTP's retransmission limit (some 40 s)
+ * bounds the rounds.
  */
 #include "config.h"
 
