@@ -62,6 +62,9 @@ guint rtc_sctp_transport_get_packet_size (RtcSctpTransport *self);
 /* The path takes no more than @packet_size bytes any longer: packets from
  * now on are at most that (never below RTC_SCTP_PACKET_SIZE). */
 void rtc_sctp_transport_lower_packet_size (RtcSctpTransport *self, guint packet_size);
+/* The association acknowledges every n-th packet it receives: 2, or 1 while
+ * its smoothed RTT is long (rtc-sctp-transport.c, RTC_SCTP_PROMPT_SACK_RTT_MS). */
+guint rtc_sctp_transport_get_sack_frequency (RtcSctpTransport *self);
 
 /* @local: the largest message we accept (0: no limit beyond memory, which is
  * not recommended); @remote: the peer's a=max-message-size (0: no limit).

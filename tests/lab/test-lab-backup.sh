@@ -18,7 +18,8 @@
 # notices by silence: the receiver must see its packets' new source and
 # restart too. Passes when both exit 0 within their
 # timeouts and the stored file is the one sent, over the 8 SCTP associations
-# that two peers of this program run (the receiver's debug log says so). With
+# that two peers of this program run (the receiver's debug log says so),
+# each of which acknowledges every packet on this long path. With
 # --sender-lanes N the sender offers N (DISTRIBUTED_BACKUP_SCTP_LANES), as an
 # older version offers 1: the pair runs N, and with 1 no bonded channel.
 # Packets: the lab's devices take 1,500 bytes, so the path MTU probe finds
@@ -68,7 +69,7 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
   start=$(date +%s)
 
   # GLib writes debug messages on standard output.
-  G_MESSAGES_DEBUG=Backup "$LAB_SH" b "$app" $common -q --ice-address "$LAB_ADDR_B" -d "$w/dst" \
+  G_MESSAGES_DEBUG="Backup Rtc" "$LAB_SH" b "$app" $common -q --ice-address "$LAB_ADDR_B" -d "$w/dst" \
     >"$w/receiver.log" 2>"$w/receiver.err" &
   receiver=$!
   if [ -n "$LAB_LANES" ]; then
@@ -144,6 +145,13 @@ exec "$LAB_SH" run --delay 20 --loss 1 --reorder 1 "$@" -- sh -c '
   elif ! grep -q ": $lanes SCTP associations" "$w/receiver.log"; then
     echo "FAIL: the receiver did not run $lanes SCTP associations:" >&2
     grep "SCTP associations" "$w/receiver.log" >&2
+    exit 1
+  fi
+  # 40 ms is a long round trip: each association acknowledges every packet.
+  prompt=$(grep -c "SCTP: a SACK for each packet" "$w/receiver.log" || true)
+  if [ "$prompt" -lt "$lanes" ]; then
+    echo "FAIL: $prompt of $lanes SCTP associations acknowledged every packet at 40 ms" >&2
+    grep "SCTP: a SACK" "$w/receiver.log" >&2
     exit 1
   fi
   packet=$(sed -n "s/.*SCTP packets of up to \([0-9]*\) bytes.*/\1/p" "$w/receiver.log" | head -n 1)

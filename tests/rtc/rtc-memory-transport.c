@@ -12,48 +12,87 @@ struct _RtcMemoryTransport
   RtcTransport parent_instance;
 
   GWeakRef peer;
-  GQueue inbox; /* GBytes waiting for delivery on this end */
+  GQueue inbox; /* Pending packets for this end, in arrival order */
   GSource *deliver_source;
   guint drop_every;
+  guint delay_ms; /* of packets sent from this end */
   guint64 sent;
   RtcMemoryTransportFilter filter;
   gpointer filter_data;
 };
 
+typedef struct
+{
+  GBytes *packet;
+  gint64 due; /* monotonic time of delivery */
+} Pending;
+
 G_DEFINE_FINAL_TYPE (RtcMemoryTransport, rtc_memory_transport, RTC_TYPE_TRANSPORT)
+
+static void
+pending_free (gpointer data)
+{
+  Pending *pending = data;
+
+  g_bytes_unref (pending->packet);
+  g_free (pending);
+}
+
+static void schedule (RtcMemoryTransport *self);
 
 static gboolean
 deliver_cb (gpointer user_data)
 {
   RtcMemoryTransport *self = user_data;
   g_autoptr (RtcMemoryTransport) hold = g_object_ref (self);
-  GBytes *packet;
+  gint64 now = g_get_monotonic_time ();
+  Pending *pending;
 
   g_clear_pointer (&self->deliver_source, g_source_unref);
 
-  while ((packet = g_queue_pop_head (&self->inbox)) != NULL)
+  while ((pending = g_queue_peek_head (&self->inbox)) != NULL && pending->due <= now)
     {
       gsize length;
-      const guint8 *data = g_bytes_get_data (packet, &length);
+      const guint8 *data = g_bytes_get_data (pending->packet, &length);
 
+      g_queue_pop_head (&self->inbox);
       if (rtc_transport_get_state (RTC_TRANSPORT (self)) == RTC_TRANSPORT_STATE_CONNECTED)
         rtc_transport_deliver (RTC_TRANSPORT (self), data, length);
-      g_bytes_unref (packet);
+      pending_free (pending);
     }
+  schedule (self);
 
   return G_SOURCE_REMOVE;
 }
 
+/* Delivers the oldest pending packet when it is due: at once from an idle
+ * source, or after its delay. */
 static void
-enqueue (RtcMemoryTransport *self, GBytes *packet)
+schedule (RtcMemoryTransport *self)
 {
-  g_queue_push_tail (&self->inbox, packet);
-  if (self->deliver_source == NULL)
-    {
-      self->deliver_source = g_idle_source_new ();
-      g_source_set_callback (self->deliver_source, deliver_cb, self, NULL);
-      g_source_attach (self->deliver_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
-    }
+  Pending *head = g_queue_peek_head (&self->inbox);
+  gint64 wait;
+
+  if (head == NULL || self->deliver_source != NULL)
+    return;
+  wait = head->due - g_get_monotonic_time ();
+  if (wait <= 0)
+    self->deliver_source = g_idle_source_new ();
+  else
+    self->deliver_source = g_timeout_source_new ((guint) ((wait + 999) / 1000));
+  g_source_set_callback (self->deliver_source, deliver_cb, self, NULL);
+  g_source_attach (self->deliver_source, rtc_transport_get_context (RTC_TRANSPORT (self)));
+}
+
+static void
+enqueue (RtcMemoryTransport *self, GBytes *packet, guint delay_ms)
+{
+  Pending *pending = g_new (Pending, 1);
+
+  pending->packet = packet;
+  pending->due = delay_ms > 0 ? g_get_monotonic_time () + (gint64) delay_ms * 1000 : 0;
+  g_queue_push_tail (&self->inbox, pending);
+  schedule (self);
 }
 
 static gboolean
@@ -85,7 +124,7 @@ rtc_memory_transport_send (RtcTransport *transport, const guint8 *data, gsize le
       return TRUE;
     }
 
-  enqueue (peer, g_bytes_new_take (copy, length));
+  enqueue (peer, g_bytes_new_take (copy, length), self->delay_ms);
   return TRUE;
 }
 
@@ -110,7 +149,7 @@ rtc_memory_transport_dispose (GObject *object)
       g_source_destroy (self->deliver_source);
       g_clear_pointer (&self->deliver_source, g_source_unref);
     }
-  g_queue_clear_full (&self->inbox, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&self->inbox, pending_free);
 
   G_OBJECT_CLASS (rtc_memory_transport_parent_class)->dispose (object);
 }
@@ -174,6 +213,14 @@ rtc_memory_transport_set_drop_every (RtcMemoryTransport *self, guint n)
   g_return_if_fail (RTC_IS_MEMORY_TRANSPORT (self));
 
   self->drop_every = n;
+}
+
+void
+rtc_memory_transport_set_delay (RtcMemoryTransport *self, guint delay_ms)
+{
+  g_return_if_fail (RTC_IS_MEMORY_TRANSPORT (self));
+
+  self->delay_ms = delay_ms;
 }
 
 void

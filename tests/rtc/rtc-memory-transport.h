@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Packets sent on one end are delivered to the other from an idle source on
- * the receiver's home context (never re-entrantly from send()). Loss and
- * corruption can be injected.
+ * the receiver's home context (never re-entrantly from send()), at once or
+ * after a delay. Loss and corruption can be injected.
  */
 #pragma once
 
@@ -23,6 +23,10 @@ void rtc_memory_transport_connect (RtcMemoryTransport *self);
 
 /* Drops every n-th packet sent from this end (0: none). */
 void rtc_memory_transport_set_drop_every (RtcMemoryTransport *self, guint n);
+
+/* Delivers each packet sent from this end @delay_ms after it was sent (0:
+ * from the next idle moment, the default). */
+void rtc_memory_transport_set_delay (RtcMemoryTransport *self, guint delay_ms);
 
 /* Calls @func on each packet sent from this end before delivery; it may
  * change bytes in place (corruption) or return FALSE to drop the packet. */

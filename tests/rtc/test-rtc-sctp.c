@@ -509,6 +509,88 @@ test_packet_size (Fixture *f, gconstpointer data)
   rtc_memory_transport_set_filter (f->mem_b, NULL, NULL);
 }
 
+/* Packets carrying a chunk of @type, among those a filter saw. */
+typedef struct
+{
+  guint8 type;
+  guint count;
+} ChunkCount;
+
+static gboolean
+chunk_count_filter (guint8 *data, gsize length, gpointer user_data)
+{
+  ChunkCount *counted = user_data;
+
+  /* The 12-byte common header, then chunks of type, flags, length. */
+  for (gsize at = 12; at + 4 <= length;)
+    {
+      gsize chunk_length = ((gsize) data[at + 2] << 8) | data[at + 3];
+
+      if (data[at] == counted->type)
+        {
+          counted->count++;
+          break;
+        }
+      if (chunk_length < 4)
+        break;
+      at += (chunk_length + 3) & ~(gsize) 3;
+    }
+  return TRUE;
+}
+
+/* Counts the packets of DATA from a and of SACKs from b while 2 MiB go
+ * from a to b. */
+static void
+count_acknowledgements (Fixture *f, ChunkCount *data_packets, ChunkCount *sack_packets)
+{
+  *data_packets = (ChunkCount) { 0, 0 };
+  *sack_packets = (ChunkCount) { 3, 0 };
+  rtc_memory_transport_set_filter (f->mem_a, chunk_count_filter, data_packets);
+  rtc_memory_transport_set_filter (f->mem_b, chunk_count_filter, sack_packets);
+  transfer_checked (f, 2 * 1024 * 1024, 64 * 1024, "2 MiB");
+  rtc_memory_transport_set_filter (f->mem_a, NULL, NULL);
+  rtc_memory_transport_set_filter (f->mem_b, NULL, NULL);
+  g_test_message ("%u packets of DATA, %u of SACKs", data_packets->count, sack_packets->count);
+}
+
+/* On a long path (40 ms each way) the receiving association acknowledges
+ * every packet, once it has measured the round trip: a delayed SACK there
+ * makes usrsctp's sender retransmit chunks that were not lost, and start
+ * again from a window of one packet (rtc-sctp-transport.c). */
+static void
+test_prompt_sack (Fixture *f, gconstpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  ChunkCount data_packets, sack_packets;
+
+  rtc_memory_transport_set_delay (f->mem_a, 40);
+  rtc_memory_transport_set_delay (f->mem_b, 40);
+  fixture_connect (f);
+  g_assert_cmpuint (rtc_sctp_transport_get_sack_frequency (f->b), ==, 2);
+  while (rtc_sctp_transport_get_sack_frequency (f->b) != 1)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+
+  count_acknowledgements (f, &data_packets, &sack_packets);
+  g_assert_cmpuint (data_packets.count, >, 1600);
+  g_assert_cmpuint (sack_packets.count * 10, >=, data_packets.count * 9);
+}
+
+/* Where the round trip is short, every second packet: half the SACKs. */
+static void
+test_delayed_sack (Fixture *f, gconstpointer data)
+{
+  ChunkCount data_packets, sack_packets;
+
+  fixture_connect (f);
+  count_acknowledgements (f, &data_packets, &sack_packets);
+  g_assert_cmpuint (rtc_sctp_transport_get_sack_frequency (f->b), ==, 2);
+  g_assert_cmpuint (data_packets.count, >, 1600);
+  g_assert_cmpuint (sack_packets.count * 4, <=, data_packets.count * 3);
+}
+
 static void
 test_lower_failure (Fixture *f, gconstpointer data)
 {
@@ -539,6 +621,8 @@ main (int argc, char **argv)
   ADD ("abort", test_abort);
   ADD ("lower-closed", test_lower_failure);
   ADD ("packet-size", test_packet_size);
+  ADD ("prompt-sack", test_prompt_sack);
+  ADD ("delayed-sack", test_delayed_sack);
 
   return g_test_run ();
 }
