@@ -53,12 +53,12 @@
  * without the RTO's 250 ms floor, and resets that association's window to
  * one packet. On a steady path the deviation is a millisecond or two, and
  * the last packet of a burst, whose SACK waited for the delay, is that late
- * without being lost: at 150 ms and 100 Mbit/s with no loss, 50-130 such
- * spurious timeouts per 128 MiB held eight associations to 2.6-4.9 MB/s;
+ * without being lost: at 150 ms and 100 Mbit/s with no loss, 50-130 chunks
+ * per 128 MiB retransmitted so held eight associations to 2.6-4.9 MB/s;
  * acknowledging every packet removed them all (7.5 MB/s). A SACK per packet
  * costs CPU where packets are many, which is where round trips are short and
- * a reset window comes back within milliseconds (1 Gbit/s at 10 ms: about
- * 15 % more CPU per MB). So an association acknowledges every packet while
+ * a reset window comes back within milliseconds (1 Gbit/s at 10 ms: 10-30 %
+ * more CPU per MB). So an association acknowledges every packet while
  * its smoothed RTT is at least RTC_SCTP_PROMPT_SACK_RTT_MS, and every second
  * one again below RTC_SCTP_DELAYED_SACK_RTT_MS. */
 #define RTC_SCTP_SACK_DELAY_MS 20
